@@ -1,0 +1,120 @@
+package ducke;
+
+import ducke.auth.AuthSetup;
+import ducke.cluster.ClusterNode;
+import ducke.core.identity.ClientIdentityResolver;
+import ducke.core.ratelimit.LocalDenials;
+import ducke.core.ratelimit.RateLimiter;
+import ducke.errors.ApiExceptionMapper;
+import ducke.errors.CatchAllExceptionMapper;
+import ducke.errors.ConstraintViolationExceptionMapper;
+import ducke.errors.JsonProcessingExceptionMapper;
+import ducke.errors.WebApplicationExceptionMapper;
+import ducke.health.ClusterHealthCheck;
+import ducke.http.ErrorResponses;
+import ducke.http.JsonErrorHandler;
+import ducke.http.MetricsAccessFilter;
+import ducke.http.RateLimitFilter;
+import ducke.http.RateLimitGate;
+import ducke.metrics.GuardMetrics;
+import ducke.resources.HomeResource;
+import ducke.resources.StatusResource;
+import ducke.resources.ToolQuotaResource;
+import ducke.tasks.ResetRateLimitsTask;
+import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.server.AbstractServerFactory;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.prometheus.metrics.exporter.servlet.jakarta.PrometheusMetricsServlet;
+import jakarta.servlet.DispatcherType;
+
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.Objects;
+
+/** DUCK-E Guard: {@link #run} wires the subsystems together and holds no logic of its own. */
+public class DuckeApplication extends Application<DuckeConfiguration> {
+
+    private final Clock clock;
+
+    public DuckeApplication() {
+        this(Clock.systemUTC());
+    }
+
+    /** @param clock the one clock of this application; tests pass a controllable one */
+    public DuckeApplication(Clock clock) {
+        this.clock = clock;
+    }
+
+    public static void main(String[] args) throws Exception {
+        new DuckeApplication().run(args);
+    }
+
+    @Override
+    public String getName() {
+        return "duck-e";
+    }
+
+    @Override
+    public void initialize(Bootstrap<DuckeConfiguration> bootstrap) {
+        bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
+                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+    }
+
+    @Override
+    public void run(DuckeConfiguration config, Environment env) {
+        LocalDenials denials = config.getRateLimits().buildLocalDenials();
+        ClusterNode cluster = ClusterNode.start(config.getHazelcast(), config.resolvedNodeName(), denials);
+        env.lifecycle().manage(cluster);
+        try {
+            wire(config, env, cluster, denials);
+        } catch (RuntimeException e) {
+            cluster.stop();
+            throw e;
+        }
+    }
+
+    private void wire(DuckeConfiguration config, Environment env, ClusterNode cluster, LocalDenials denials) {
+        RateLimiter limiter = config.getRateLimits().build(
+                cluster.rateLimitStore(config.getRateLimits().getGridTimeout().toMilliseconds()), denials);
+        GuardMetrics metrics = new GuardMetrics(env.metrics(), cluster, denials);
+        RateLimitGate gate = new RateLimitGate(limiter, metrics, clock);
+        ErrorResponses errors = new ErrorResponses(env.getObjectMapper());
+        ClientIdentityResolver identity = config.getClientIdentity().build();
+
+        registerErrorHandling(config, env, errors);
+        env.servlets().addFilter("rate-limit", new RateLimitFilter(identity, gate, errors))
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+        env.servlets().addFilter("metrics-access", new MetricsAccessFilter(config.getMetricsAccess().allowed(), errors))
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/metrics");
+        env.servlets().addServlet("metrics", new PrometheusMetricsServlet(metrics.registry())).addMapping("/metrics");
+
+        AuthSetup.register(env.jersey(), config.getAuth().build());
+        StatusResource status = new StatusResource(cluster, limiter, clock, clock.instant(), version());
+        env.jersey().register(status);
+        env.jersey().register(new HomeResource(status));
+        env.jersey().register(new ToolQuotaResource(gate));
+
+        env.admin().addTask(new ResetRateLimitsTask(limiter));
+        env.healthChecks().register("cluster", new ClusterHealthCheck(cluster));
+    }
+
+    private static void registerErrorHandling(DuckeConfiguration config, Environment env, ErrorResponses errors) {
+        if (config.getServerFactory() instanceof AbstractServerFactory server) {
+            server.setRegisterDefaultExceptionMappers(false);
+        }
+        env.jersey().register(new ApiExceptionMapper());
+        env.jersey().register(new WebApplicationExceptionMapper());
+        env.jersey().register(new JsonProcessingExceptionMapper());
+        env.jersey().register(new ConstraintViolationExceptionMapper());
+        env.jersey().register(new CatchAllExceptionMapper());
+        JsonErrorHandler handler = new JsonErrorHandler(errors);
+        env.lifecycle().addServerLifecycleListener(server -> server.setErrorHandler(handler));
+    }
+
+    private String version() {
+        return Objects.requireNonNullElse(getClass().getPackage().getImplementationVersion(), "dev");
+    }
+}

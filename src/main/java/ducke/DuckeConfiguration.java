@@ -1,0 +1,83 @@
+package ducke;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import io.dropwizard.metrics.common.MetricsFactory;
+import ducke.cluster.HazelcastFactory;
+import ducke.config.AuthFactory;
+import ducke.config.ClientIdentityFactory;
+import ducke.config.MetricsAccessFactory;
+import ducke.config.RateLimitFactory;
+import io.dropwizard.core.Configuration;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/** The YAML root: one block per subsystem. */
+public class DuckeConfiguration extends Configuration {
+
+    /** This node's name in status, logs and audit rows; empty = host name and grid port. */
+    @NotNull
+    @Pattern(regexp = "[A-Za-z0-9._-]{0,64}", message = "must be up to 64 characters of A-Z a-z 0-9 . _ -")
+    private String nodeName = "";
+
+    @Valid
+    @NotNull
+    private HazelcastFactory hazelcast = new HazelcastFactory();
+
+    @Valid
+    @NotNull
+    private RateLimitFactory rateLimits = new RateLimitFactory();
+
+    @Valid
+    @NotNull
+    private ClientIdentityFactory clientIdentity = new ClientIdentityFactory();
+
+    @Valid
+    @NotNull
+    private AuthFactory auth = new AuthFactory();
+
+    public DuckeConfiguration() {
+        setMetricsFactory(new MetricsAccessFactory());
+    }
+
+    @JsonProperty public String getNodeName() { return nodeName; }
+    @JsonProperty public void setNodeName(String nodeName) { this.nodeName = nodeName; }
+    @JsonProperty public HazelcastFactory getHazelcast() { return hazelcast; }
+    @JsonProperty public void setHazelcast(HazelcastFactory hazelcast) { this.hazelcast = hazelcast; }
+    @JsonProperty public RateLimitFactory getRateLimits() { return rateLimits; }
+    @JsonProperty public void setRateLimits(RateLimitFactory rateLimits) { this.rateLimits = rateLimits; }
+    @JsonProperty public ClientIdentityFactory getClientIdentity() { return clientIdentity; }
+    @JsonProperty public void setClientIdentity(ClientIdentityFactory clientIdentity) { this.clientIdentity = clientIdentity; }
+    @JsonProperty public AuthFactory getAuth() { return auth; }
+    @JsonProperty public void setAuth(AuthFactory auth) { this.auth = auth; }
+
+    /** Dropwizard's {@code metrics} block, extended with {@code allowFrom}. */
+    @Override
+    @JsonProperty("metrics")
+    @JsonDeserialize(as = MetricsAccessFactory.class)
+    public void setMetricsFactory(MetricsFactory factory) {
+        super.setMetricsFactory(factory);
+    }
+
+    public MetricsAccessFactory getMetricsAccess() {
+        return (MetricsAccessFactory) getMetricsFactory();
+    }
+
+    /** The configured node name, or host name and grid port when none is set. */
+    public String resolvedNodeName() {
+        if (!nodeName.isBlank()) {
+            return nodeName;
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "node";
+        }
+        return host + "-" + hazelcast.getPort();
+    }
+}

@@ -1,0 +1,18 @@
+package ducke.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** {@code GET /status}: what a load balancer and a dashboard want to know about this node. */
+public record StatusResponse(
+        @JsonProperty("status") String status,
+        @JsonProperty("message") String message,
+        @JsonProperty("node") String node,
+        @JsonProperty("cluster") String cluster,
+        @JsonProperty("cluster_members") int clusterMembers,
+        @JsonProperty("cluster_healthy") boolean clusterHealthy,
+        @JsonProperty("rate_limiting_enabled") boolean rateLimitingEnabled,
+        @JsonProperty("version") String version,
+        @JsonProperty("started_at") String startedAt,
+        @JsonProperty("uptime_seconds") long uptimeSeconds,
+        @JsonProperty("time") String time) {
+}

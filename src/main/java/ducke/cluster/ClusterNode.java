@@ -1,0 +1,80 @@
+package ducke.cluster;
+
+import com.hazelcast.cluster.ClusterState;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import ducke.core.cluster.ClusterView;
+import ducke.core.ratelimit.LocalDenials;
+import ducke.core.ratelimit.RateLimitStore;
+import io.dropwizard.lifecycle.Managed;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+
+/**
+ * This node's embedded Hazelcast member and the adapters built on it. The member starts in the
+ * constructor (before Jetty accepts requests) and leaves the cluster gracefully in {@link #stop()}.
+ */
+public final class ClusterNode implements Managed, ClusterView {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+
+    private final HazelcastInstance hz;
+    private final String nodeName;
+    private final String clusterName;
+
+    private ClusterNode(HazelcastInstance hz, String nodeName, String clusterName) {
+        this.hz = hz;
+        this.nodeName = nodeName;
+        this.clusterName = clusterName;
+    }
+
+    /** Starts a member and joins (or forms) the cluster; {@code denials} receive cluster-wide resets. */
+    public static ClusterNode start(HazelcastFactory factory, String nodeName, LocalDenials denials) {
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(
+                factory.toConfig(nodeName, Map.of(ForgetDenialsTask.LOCAL_DENIALS, denials)));
+        LOG.info("Node {} joined cluster '{}' with {} member(s)", nodeName, factory.getClusterName(),
+                hz.getCluster().getMembers().size());
+        return new ClusterNode(hz, nodeName, factory.getClusterName());
+    }
+
+    /** Buckets shared by the whole cluster; a check that takes longer than {@code timeoutMillis} fails. */
+    public RateLimitStore rateLimitStore(long timeoutMillis) {
+        return new GridRateLimitStore(hz, timeoutMillis);
+    }
+
+    @Override
+    public String nodeName() {
+        return nodeName;
+    }
+
+    @Override
+    public String clusterName() {
+        return clusterName;
+    }
+
+    @Override
+    public int memberCount() {
+        return hz.getLifecycleService().isRunning() ? hz.getCluster().getMembers().size() : 0;
+    }
+
+    @Override
+    public boolean healthy() {
+        return hz.getLifecycleService().isRunning() && hz.getCluster().getClusterState() == ClusterState.ACTIVE;
+    }
+
+    @Override
+    public void start() {
+        // the member is already running: it had to be, before resources were built on it
+    }
+
+    /** Leaves the cluster gracefully: owned partitions migrate to the remaining members first. */
+    @Override
+    public void stop() {
+        if (hz.getLifecycleService().isRunning()) {
+            LOG.info("Node {} leaving cluster '{}'", nodeName, clusterName);
+            hz.getLifecycleService().shutdown();
+        }
+    }
+}

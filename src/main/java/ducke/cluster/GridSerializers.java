@@ -1,0 +1,111 @@
+package ducke.cluster;
+
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.DataSerializableFactory;
+import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+import com.hazelcast.nio.serialization.StreamSerializer;
+import ducke.core.ratelimit.Bandwidth;
+import ducke.core.ratelimit.BucketState;
+import ducke.core.ratelimit.Decision;
+import ducke.core.ratelimit.LimitPolicy;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Compact wire forms of everything this service puts on the grid. No Java serialization. */
+final class GridSerializers implements DataSerializableFactory {
+
+    static final int FACTORY_ID = 7_301;
+    static final int CONSUME = 1;
+    static final int DELETE = 2;
+    static final int FORGET_DENIALS = 3;
+
+    @Override
+    public IdentifiedDataSerializable create(int typeId) {
+        return switch (typeId) {
+            case CONSUME -> new ConsumeProcessor();
+            case DELETE -> new DeleteProcessor();
+            case FORGET_DENIALS -> new ForgetDenialsTask();
+            default -> null;
+        };
+    }
+
+    static void writePolicy(ObjectDataOutput out, LimitPolicy policy) throws IOException {
+        out.writeInt(policy.size());
+        for (Bandwidth b : policy.bandwidths()) {
+            writeBandwidth(out, b);
+        }
+    }
+
+    static LimitPolicy readPolicy(ObjectDataInput in) throws IOException {
+        int n = in.readInt();
+        List<Bandwidth> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(readBandwidth(in));
+        }
+        return new LimitPolicy(list);
+    }
+
+    static void writeBandwidth(ObjectDataOutput out, Bandwidth b) throws IOException {
+        out.writeLong(b.capacity());
+        out.writeLong(b.periodMillis());
+    }
+
+    static Bandwidth readBandwidth(ObjectDataInput in) throws IOException {
+        return new Bandwidth(in.readLong(), in.readLong());
+    }
+
+    static final class BucketStateSerializer implements StreamSerializer<BucketState> {
+        @Override
+        public int getTypeId() {
+            return 7_302;
+        }
+
+        @Override
+        public void write(ObjectDataOutput out, BucketState s) throws IOException {
+            out.writeLong(s.lastRefillMillis());
+            out.writeInt(s.size());
+            for (int i = 0; i < s.size(); i++) {
+                out.writeLong(s.units(i));
+            }
+        }
+
+        @Override
+        public BucketState read(ObjectDataInput in) throws IOException {
+            long last = in.readLong();
+            long[] units = new long[in.readInt()];
+            for (int i = 0; i < units.length; i++) {
+                units[i] = in.readLong();
+            }
+            return new BucketState(units, last);
+        }
+    }
+
+    /** Decisions travel back from the partition owner without their bucket state. */
+    static final class DecisionSerializer implements StreamSerializer<Decision> {
+        @Override
+        public int getTypeId() {
+            return 7_303;
+        }
+
+        @Override
+        public void write(ObjectDataOutput out, Decision d) throws IOException {
+            out.writeBoolean(d.allowed());
+            out.writeLong(d.limit());
+            out.writeLong(d.windowSeconds());
+            out.writeLong(d.remaining());
+            out.writeLong(d.resetMillis());
+            out.writeLong(d.retryAfterMillis());
+            writeBandwidth(out, d.limiting());
+            out.writeLong(d.entryTtlMillis());
+        }
+
+        @Override
+        public Decision read(ObjectDataInput in) throws IOException {
+            return new Decision(in.readBoolean(), null, in.readLong(), in.readLong(), in.readLong(),
+                    in.readLong(), in.readLong(), readBandwidth(in), in.readLong());
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package ducke.core.cluster;
+
+/** What the rest of the service may know about the cluster, without knowing it is Hazelcast. */
+public interface ClusterView {
+
+    /** This node's name. */
+    String nodeName();
+
+    /** Name of the cluster this node belongs to. */
+    String clusterName();
+
+    /** Members this node currently sees, itself included; 0 when the member is not running. */
+    int memberCount();
+
+    /** Whether the local member is running and part of an active cluster. */
+    boolean healthy();
+}

@@ -1,0 +1,31 @@
+package ducke.core.ratelimit;
+
+import java.util.Set;
+
+/** Names of the rate-limited endpoints and tools: metric labels, reset-task values, error bodies. */
+public final class Endpoints {
+    public static final String STATUS = "status";
+    public static final String MAIN_PAGE = "main_page";
+    public static final String WEBSOCKET = "websocket";
+    public static final String DEFAULT = "default";
+    public static final String WEATHER = "weather";
+    public static final String WEB_SEARCH = "web_search";
+
+    /** Tools with a per-client quota. */
+    public static final Set<String> TOOLS = Set.of(WEATHER, WEB_SEARCH);
+
+    private Endpoints() {
+    }
+
+    /** The endpoint a request path counts against. */
+    public static String forPath(String path) {
+        if (path == null || path.isEmpty() || path.equals("/")) {
+            return MAIN_PAGE;
+        }
+        return switch (path) {
+            case "/status", "/status/" -> STATUS;
+            case "/session", "/session/" -> WEBSOCKET;
+            default -> DEFAULT;
+        };
+    }
+}

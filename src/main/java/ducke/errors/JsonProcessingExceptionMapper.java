@@ -1,0 +1,19 @@
+package ducke.errors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import ducke.api.ErrorBody;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.ext.ExceptionMapper;
+
+import java.util.Map;
+
+/** Unparseable or wrongly typed JSON bodies: 400 without echoing parser internals. */
+public final class JsonProcessingExceptionMapper implements ExceptionMapper<JsonProcessingException> {
+    @Override
+    public Response toResponse(JsonProcessingException e) {
+        return Response.status(400).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ErrorBody(400, ErrorWords.INVALID_REQUEST, "Request body is not valid JSON of the expected shape", Map.of()))
+                .build();
+    }
+}

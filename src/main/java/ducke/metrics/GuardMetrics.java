@@ -1,0 +1,67 @@
+package ducke.metrics;
+
+import com.codahale.metrics.MetricRegistry;
+import ducke.core.cluster.ClusterView;
+import ducke.core.ratelimit.LocalDenials;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * The service's Prometheus metrics, one registry per application instance. Labels stay bounded:
+ * endpoint names and fixed words only, never client addresses or ids. Thread-safe.
+ */
+public final class GuardMetrics {
+
+    /** Seconds: 10 µs to 100 ms, so a local decision and a grid round trip both resolve. */
+    static final double[] CHECK_BUCKETS = {
+        0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter rateLimitExceeded;
+    private final Histogram rateLimitCheckDuration;
+    private final Counter rateLimitGridErrors;
+    private final Counter rateLimitLocalRejections;
+
+    public GuardMetrics(MetricRegistry dropwizardMetrics, ClusterView cluster, LocalDenials denials) {
+        DropwizardExports.builder().dropwizardRegistry(dropwizardMetrics).register(registry);
+        rateLimitExceeded = Counter.builder().name(MetricNames.RATE_LIMIT_EXCEEDED)
+                .help("Requests rejected by a rate limit").labelNames("endpoint").register(registry);
+        rateLimitCheckDuration = Histogram.builder().name(MetricNames.RATE_LIMIT_CHECK_DURATION)
+                .help("Time taken by the rate-limit check itself").labelNames("endpoint")
+                .classicOnly().classicUpperBounds(CHECK_BUCKETS).register(registry);
+        rateLimitGridErrors = Counter.builder().name(MetricNames.RATE_LIMIT_GRID_ERRORS)
+                .help("Rate-limit checks the grid could not answer in time, by what was done (fail_open, fail_closed)")
+                .labelNames("endpoint", "action").register(registry);
+        rateLimitLocalRejections = Counter.builder().name(MetricNames.RATE_LIMIT_LOCAL_REJECTIONS)
+                .help("Rejections answered from this node's denial cache without a grid round trip")
+                .labelNames("endpoint").register(registry);
+        GaugeWithCallback.builder().name(MetricNames.RATE_LIMIT_LOCAL_DENIALS)
+                .help("Denials currently cached on this node")
+                .callback(cb -> cb.call(denials.size())).register(registry);
+        GaugeWithCallback.builder().name(MetricNames.CLUSTER_MEMBERS)
+                .help("Cluster members this node sees, itself included")
+                .callback(cb -> cb.call(cluster.memberCount())).register(registry);
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    public void rateLimitChecked(String endpoint, long nanos) {
+        rateLimitCheckDuration.labelValues(endpoint).observe(nanos / 1e9);
+    }
+
+    public void rateLimitExceeded(String endpoint, boolean fromLocalCache) {
+        rateLimitExceeded.labelValues(endpoint).inc();
+        if (fromLocalCache) {
+            rateLimitLocalRejections.labelValues(endpoint).inc();
+        }
+    }
+
+    public void rateLimitGridError(String endpoint, boolean failedOpen) {
+        rateLimitGridErrors.labelValues(endpoint, failedOpen ? "fail_open" : "fail_closed").inc();
+    }
+}

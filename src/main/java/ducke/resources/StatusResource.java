@@ -1,0 +1,40 @@
+package ducke.resources;
+
+import ducke.api.StatusResponse;
+import ducke.core.cluster.ClusterView;
+import ducke.core.ratelimit.RateLimiter;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import java.time.Clock;
+import java.time.Instant;
+
+/** {@code GET /status}: always 200 while the process serves, for load balancers and dashboards. */
+@Path("/status")
+@Produces(MediaType.APPLICATION_JSON)
+public final class StatusResource {
+
+    private final ClusterView cluster;
+    private final RateLimiter limiter;
+    private final Clock clock;
+    private final Instant startedAt;
+    private final String version;
+
+    public StatusResource(ClusterView cluster, RateLimiter limiter, Clock clock, Instant startedAt, String version) {
+        this.cluster = cluster;
+        this.limiter = limiter;
+        this.clock = clock;
+        this.startedAt = startedAt;
+        this.version = version;
+    }
+
+    @GET
+    public StatusResponse status() {
+        Instant now = clock.instant();
+        return new StatusResponse("ok", "DUCK-E Server is running!", cluster.nodeName(), cluster.clusterName(),
+                cluster.memberCount(), cluster.healthy(), limiter.enabled(), version, startedAt.toString(),
+                Math.max(0, now.getEpochSecond() - startedAt.getEpochSecond()), now.toString());
+    }
+}

@@ -1,0 +1,79 @@
+package ducke.resources;
+
+import ducke.api.ToolCallRequest;
+import ducke.api.ToolCallResponse;
+import ducke.core.auth.Role;
+import ducke.core.identity.IpAddresses;
+import ducke.core.ratelimit.Endpoints;
+import ducke.errors.ApiException;
+import ducke.errors.RateLimitExceptions;
+import ducke.http.RateLimitGate;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.util.regex.Pattern;
+
+/**
+ * {@code POST /v1/tools/{tool}/calls}: a trusted backend asks before it runs an expensive tool for
+ * an end-user client; the call counts against that client's quota for the tool, cluster-wide.
+ */
+@Path("/v1/tools/{tool}/calls")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+@RolesAllowed(Role.SERVICE_NAME)
+public final class ToolQuotaResource {
+
+    /** Client ids that are not IP addresses: opaque, short, printable, no separators of our keys. */
+    static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
+
+    private final RateLimitGate gate;
+
+    public ToolQuotaResource(RateLimitGate gate) {
+        this.gate = gate;
+    }
+
+    @POST
+    public Response call(@PathParam("tool") String tool, ToolCallRequest body) {
+        if (!Endpoints.TOOLS.contains(tool)) {
+            throw ApiException.invalid(404, "Unknown tool '" + abbreviate(tool) + "'; known: " + String.join(", ", Endpoints.TOOLS.stream().sorted().toList()));
+        }
+        String client = clientKey(body);
+        RateLimitGate.Checked checked = gate.check(tool, client);
+        if (!checked.permitted()) {
+            throw RateLimitExceptions.of(checked.outcome(), checked.nowMillis());
+        }
+        var d = checked.outcome().decision();
+        var policy = checked.outcome().policy();
+        ToolCallResponse entity = new ToolCallResponse(tool, client, true, policy.describe(),
+                d == null ? policy.get(0).capacity() : d.remaining(), d == null ? 0 : d.resetSeconds(),
+                gate.limiter().enabled());
+        Response.ResponseBuilder r = Response.ok(entity);
+        checked.headers().forEach(r::header);
+        return r.build();
+    }
+
+    /** The quota key: a canonical IP address when the id is one, else the opaque id as given. */
+    static String clientKey(ToolCallRequest body) {
+        if (body == null || body.clientId() == null || body.clientId().isBlank()) {
+            throw ApiException.invalid(422, "client_id is required: the end-user client the tool call is made for");
+        }
+        String id = body.clientId().strip();
+        return IpAddresses.canonical(id).orElseGet(() -> {
+            if (!CLIENT_ID.matcher(id).matches()) {
+                throw ApiException.invalid(422, "client_id must be an IP address or 1-128 characters of A-Z a-z 0-9 . _ : @ -");
+            }
+            return id;
+        });
+    }
+
+    private static String abbreviate(String s) {
+        String safe = s.replaceAll("[^A-Za-z0-9_.-]", "?");
+        return safe.length() > 40 ? safe.substring(0, 40) + "…" : safe;
+    }
+}
