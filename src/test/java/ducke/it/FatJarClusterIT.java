@@ -1,0 +1,351 @@
+package ducke.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * Runs the shaded jar exactly as an operator would ({@code java -jar target/duck-e.jar server config.yml},
+ * configured only through environment variables) twice, side by side, and checks that the two nodes
+ * form one Hazelcast cluster, share one rate limit and stop cleanly on SIGTERM.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FatJarClusterIT {
+
+    private static final Duration START_DEADLINE = Duration.ofSeconds(90);
+    private static final Duration JOIN_DEADLINE = Duration.ofSeconds(90);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration POLL_PAUSE = Duration.ofMillis(250);
+    private static final int STATUS_LIMIT = 10;
+    private static final int LOG_TAIL_LINES = 80;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+    /** Pollers act as a fresh client on every request so that polling never spends a real client's limit. */
+    private static final AtomicInteger POLL_CLIENTS = new AtomicInteger();
+
+    private static Node nodeA;
+    private static Node nodeB;
+
+    /** One running jar: its process, ports and log file. */
+    private record Node(String name, Process process, int httpPort, int adminPort, int hazelcastPort, Path log) {
+        URI uri(String path) {
+            return URI.create("http://127.0.0.1:" + httpPort + path);
+        }
+
+        String describe() {
+            return name + " (pid " + process.pid() + ", http " + httpPort + ", admin " + adminPort
+                    + ", hazelcast " + hazelcastPort + ", log " + log + ")";
+        }
+    }
+
+    @BeforeAll
+    static void startTwoNodes() throws Exception {
+        Path jar = Path.of(System.getProperty("ducke.jar", "target/duck-e.jar")).toAbsolutePath().normalize();
+        assertThat(jar).as("shaded jar (system property ducke.jar)").isRegularFile();
+        Path baseDir = Optional.ofNullable(System.getProperty("basedir")).map(Path::of)
+                .orElse(jar.getParent().getParent()).toAbsolutePath().normalize();
+        assertThat(baseDir.resolve("config.yml")).as("config.yml in the project base dir").isRegularFile();
+        Path logDir = Files.createDirectories(baseDir.resolve("target/it-logs"));
+
+        int[] ports = freePorts(6);
+        String clusterName = "ducke-it-" + UUID.randomUUID().toString().substring(0, 8);
+        String members = "127.0.0.1:" + ports[2] + ",127.0.0.1:" + ports[5];
+
+        // both processes first, then wait for both: the members find each other while they boot
+        nodeA = launch(jar, baseDir, logDir, "node-a", ports[0], ports[1], ports[2], clusterName, members);
+        nodeB = launch(jar, baseDir, logDir, "node-b", ports[3], ports[4], ports[5], clusterName, members);
+        System.out.println("[FatJarClusterIT] cluster '" + clusterName + "': " + nodeA.describe() + "; " + nodeB.describe());
+
+        long started = System.nanoTime();
+        awaitStatus(nodeA, START_DEADLINE, "serve GET /status", status -> true);
+        awaitStatus(nodeB, START_DEADLINE, "serve GET /status", status -> true);
+        System.out.printf("[FatJarClusterIT] both nodes serving after %d ms%n", millisSince(started));
+    }
+
+    @AfterAll
+    static void stopNodes() throws Exception {
+        List<String> problems = stopAll();
+        if (!problems.isEmpty()) {
+            fail(String.join("\n\n", problems));
+        }
+    }
+
+    @Test
+    @Order(1)
+    void twoJarsListingEachOtherFormOneCluster() throws Exception {
+        long started = System.nanoTime();
+        JsonNode a = awaitClusterOfTwo(nodeA);
+        JsonNode b = awaitClusterOfTwo(nodeB);
+        System.out.printf("[FatJarClusterIT] both nodes see 2 members after %d ms more%n", millisSince(started));
+
+        assertThat(a.path("node").asText()).isEqualTo("node-a");
+        assertThat(b.path("node").asText()).isEqualTo("node-b");
+        assertThat(a.path("cluster").asText()).isEqualTo(b.path("cluster").asText()).startsWith("ducke-it-");
+        assertThat(a.path("cluster_healthy").asBoolean()).as("node-a cluster_healthy").isTrue();
+        assertThat(b.path("cluster_healthy").asBoolean()).as("node-b cluster_healthy").isTrue();
+    }
+
+    @Test
+    @Order(2)
+    void bothNodesShareOneRateLimit() throws Exception {
+        awaitClusterOfTwo(nodeA);
+        awaitClusterOfTwo(nodeB);
+
+        // warm the grid path on both nodes with a client of its own, so that no first-call latency
+        // makes a check time out (and fail open) during the counted sequence
+        for (Node node : List.of(nodeA, nodeB)) {
+            HttpResponse<String> warm = status(node, "203.0.113.250");
+            assertThat(warm.statusCode()).as("warm-up on %s: %s", node.name(), warm.body()).isEqualTo(200);
+            assertThat(warm.headers().firstValue("RateLimit")).as("RateLimit header on warm-up").isPresent();
+        }
+
+        String client = "203.0.113.7";
+        int attempts = 2 * STATUS_LIMIT + 4;
+        List<Integer> codes = new ArrayList<>();
+        List<Long> remaining = new ArrayList<>();
+        List<String> trace = new ArrayList<>();
+        Map<String, Integer> deniedPerNode = new HashMap<>();
+        for (int i = 0; i < attempts; i++) {
+            Node node = i % 2 == 0 ? nodeA : nodeB;
+            HttpResponse<String> r = status(node, client);
+            String rateLimit = r.headers().firstValue("RateLimit").orElse(null);
+            codes.add(r.statusCode());
+            trace.add("#" + (i + 1) + " " + node.name() + " -> " + r.statusCode() + " RateLimit=" + rateLimit
+                    + " Retry-After=" + r.headers().firstValue("Retry-After").orElse(null));
+            if (r.statusCode() == 200) {
+                assertThat(rateLimit).as("RateLimit on a 200 (no header = the bucket was not consulted)\n%s",
+                        String.join("\n", trace)).isNotNull().contains("limit=" + STATUS_LIMIT);
+                remaining.add(remainingOf(rateLimit));
+            } else if (r.statusCode() == 429) {
+                deniedPerNode.merge(node.name(), 1, Integer::sum);
+                String retryAfter = r.headers().firstValue("Retry-After").orElse(null);
+                assertThat(retryAfter).as("Retry-After on a 429 from %s", node.name()).isNotNull().matches("[0-9]+");
+                assertThat(Long.parseLong(retryAfter)).as("Retry-After seconds").isPositive().isLessThanOrEqualTo(60);
+                assertThat(rateLimit).as("RateLimit on a 429 from %s", node.name()).isNotNull()
+                        .contains("limit=" + STATUS_LIMIT).contains("remaining=0");
+                assertThat(JSON.readTree(r.body()).path("error").asText()).isEqualTo("rate_limit_exceeded");
+            }
+        }
+        String sequence = String.join("\n", trace);
+
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < attempts; i++) {
+            expected.add(i < STATUS_LIMIT ? 200 : 429);
+        }
+        assertThat(codes).as("one limit of %d shared by both nodes, requests alternating A/B:\n%s",
+                STATUS_LIMIT, sequence).isEqualTo(expected);
+        List<Long> expectedRemaining = new ArrayList<>();
+        for (long left = STATUS_LIMIT - 1; left >= 0; left--) {
+            expectedRemaining.add(left);
+        }
+        assertThat(remaining).as("remaining counts down across both nodes:\n%s", sequence).isEqualTo(expectedRemaining);
+        assertThat(deniedPerNode).as("429 answered by both nodes").containsKeys("node-a", "node-b");
+
+        // another client has its own bucket, on both nodes
+        for (Node node : List.of(nodeA, nodeB)) {
+            HttpResponse<String> other = status(node, "203.0.113.8");
+            assertThat(other.statusCode()).as("a different client on %s: %s", node.name(), other.body()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void sigtermStopsBothNodes() throws Exception {
+        List<String> problems = stopAll();
+        assertThat(problems).as("every node exits within %s of SIGTERM", STOP_TIMEOUT).isEmpty();
+        assertThat(nodeA.process().isAlive()).isFalse();
+        assertThat(nodeB.process().isAlive()).isFalse();
+        System.out.printf("[FatJarClusterIT] exit codes after SIGTERM: node-a %d, node-b %d%n",
+                nodeA.process().exitValue(), nodeB.process().exitValue());
+    }
+
+    // ---------------------------------------------------------------- processes
+
+    private static Node launch(Path jar, Path baseDir, Path logDir, String name, int httpPort, int adminPort,
+                               int hazelcastPort, String clusterName, String members) throws IOException {
+        Path log = logDir.resolve(name + ".log");
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-jar", jar.toString(), "server", "config.yml")
+                .directory(baseDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+        Map<String, String> env = pb.environment();
+        // nothing from the surrounding shell may configure the node or add JVM flags behind our back
+        env.keySet().removeIf(k -> k.startsWith("DUCKE_") || k.startsWith("HAZELCAST_") || k.startsWith("RATE_LIMIT_")
+                || k.startsWith("DATABASE_") || k.startsWith("COST_PROTECTION_") || k.equals("TRUSTED_PROXIES")
+                || k.equals("METRICS_ALLOW_FROM") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS")
+                || k.equals("_JAVA_OPTIONS"));
+        env.put("DUCKE_NODE_NAME", name);
+        env.put("DUCKE_PORT", Integer.toString(httpPort));
+        env.put("DUCKE_ADMIN_PORT", Integer.toString(adminPort));
+        env.put("HAZELCAST_PORT", Integer.toString(hazelcastPort));
+        env.put("HAZELCAST_MEMBERS", members);
+        env.put("HAZELCAST_CLUSTER_NAME", clusterName);
+        env.put("HAZELCAST_INTERFACES", "127.0.0.1");
+        env.put("RATE_LIMIT_STATUS", STATUS_LIMIT + "/minute");
+        // two nodes share a working directory: never let them share a data directory
+        env.put("DUCKE_DATA_DIR", baseDir.resolve("target/it-data/" + name).toString());
+        return new Node(name, pb.start(), httpPort, adminPort, hazelcastPort, log);
+    }
+
+    /** SIGTERM to every live node at once, then wait; stragglers are killed and reported. */
+    private static synchronized List<String> stopAll() throws InterruptedException {
+        List<Node> nodes = new ArrayList<>();
+        for (Node n : new Node[] {nodeA, nodeB}) {
+            if (n != null) {
+                nodes.add(n);
+            }
+        }
+        nodes.forEach(n -> n.process().destroy());
+        List<String> problems = new ArrayList<>();
+        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+        for (Node n : nodes) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            if (!n.process().waitFor(left, TimeUnit.NANOSECONDS)) {
+                n.process().destroyForcibly();
+                n.process().waitFor(10, TimeUnit.SECONDS);
+                problems.add(n.name() + " did not exit within " + STOP_TIMEOUT + " of SIGTERM and was killed\n"
+                        + logTail(n));
+            }
+        }
+        return problems;
+    }
+
+    // ---------------------------------------------------------------- polling
+
+    private interface StatusCondition {
+        boolean test(JsonNode status);
+    }
+
+    private static JsonNode awaitClusterOfTwo(Node node) throws Exception {
+        return awaitStatus(node, JOIN_DEADLINE, "report cluster_members 2",
+                status -> status.path("cluster_members").asInt() == 2);
+    }
+
+    /**
+     * Polls {@code GET /status} until a 200 satisfies {@code condition}; fails at once when the
+     * process dies and at the deadline, with the tail of the node's log either way.
+     */
+    private static JsonNode awaitStatus(Node node, Duration within, String what, StatusCondition condition)
+            throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        String last = "no answer yet";
+        while (true) {
+            if (!node.process().isAlive()) {
+                fail(node.name() + " exited with code " + node.process().exitValue() + " before it would " + what
+                        + "; last: " + last + "\n" + logTail(node));
+            }
+            try {
+                HttpResponse<String> r = status(node, pollClient());
+                last = r.statusCode() + " " + r.body();
+                if (r.statusCode() == 200) {
+                    JsonNode json = JSON.readTree(r.body());
+                    if (condition.test(json)) {
+                        return json;
+                    }
+                }
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            if (System.nanoTime() - deadline > 0) {
+                fail(node.describe() + " did not " + what + " within " + within + "; last: " + last + "\n"
+                        + logTail(node));
+            }
+            Thread.sleep(POLL_PAUSE.toMillis());
+        }
+    }
+
+    private static HttpResponse<String> status(Node node, String forwardedFor) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(node.uri("/status"))
+                .timeout(Duration.ofSeconds(5))
+                .header("X-Forwarded-For", forwardedFor)
+                .GET()
+                .build();
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    /** A client address used once: 10.a.b.c counting up. */
+    private static String pollClient() {
+        int n = POLL_CLIENTS.incrementAndGet();
+        return "10." + ((n >> 16) & 0xff) + "." + ((n >> 8) & 0xff) + "." + (n & 0xff);
+    }
+
+    private static final Pattern REMAINING = Pattern.compile("remaining=(\\d+)");
+
+    private static long remainingOf(String rateLimitHeader) {
+        Matcher m = REMAINING.matcher(rateLimitHeader);
+        assertThat(m.find()).as("remaining= in RateLimit: %s", rateLimitHeader).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Free TCP ports, all distinct (held open together) and clear of 5701-5710 used by other tests. */
+    private static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            int found = 0;
+            while (found < count) {
+                ServerSocket s = new ServerSocket(0);
+                held.add(s);
+                int p = s.getLocalPort();
+                if (p < 5701 || p > 5710) {
+                    ports[found++] = p;
+                }
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    private static String logTail(Node node) {
+        try {
+            List<String> lines = new String(Files.readAllBytes(node.log()), StandardCharsets.UTF_8).lines().toList();
+            List<String> tail = lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size());
+            return "---- last " + tail.size() + " lines of " + node.log() + " ----\n" + String.join("\n", tail);
+        } catch (IOException e) {
+            return "(log " + node.log() + " unreadable: " + e + ")";
+        }
+    }
+
+    private static long millisSince(long nanoStart) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoStart);
+    }
+}
