@@ -69,6 +69,11 @@ public final class ClusterNode implements Managed, ClusterView {
         // the member is already running: it had to be, before resources were built on it
     }
 
+    /** The member itself, for tests in this package that inspect the grid. */
+    HazelcastInstance hazelcast() {
+        return hz;
+    }
+
     /** Drops out of the cluster at once, as a crashed node would: no migration, no goodbye. */
     void terminate() {
         hz.getLifecycleService().terminate();

@@ -1,5 +1,7 @@
 package ducke.cluster;
 
+import com.hazelcast.core.EntryView;
+import com.hazelcast.map.IMap;
 import ducke.core.ratelimit.LimitParser;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.core.ratelimit.RateLimiter;
@@ -98,6 +100,17 @@ class ClusterRateLimitTest {
         for (LocalDenials d : DENIALS) {
             assertThat(d.find(RateLimiter.key("status", client), NOW)).isNull();
         }
+    }
+
+    @Test
+    void idleBucketsExpireWhenTheyWouldBeFullAgain() {
+        String client = "203.0.113.7";
+        LIMITERS.get(0).check("status", client, NOW);
+        LIMITERS.get(1).check("status", client, NOW);
+        IMap<String, ?> buckets = NODES.get(2).hazelcast().getMap(HazelcastFactory.RATE_BUCKETS_MAP);
+        EntryView<String, ?> view = buckets.getEntryView(RateLimiter.key("status", client));
+        // two tokens at 30/minute come back in 4 s; the entry lives that long plus the skew allowance
+        assertThat(view.getTtl()).isEqualTo(4_000 + ConsumeProcessor.TTL_SLACK_MILLIS);
     }
 
     @Test
