@@ -20,6 +20,7 @@ import ducke.metrics.GuardMetrics;
 import ducke.resources.HomeResource;
 import ducke.resources.StatusResource;
 import ducke.resources.ToolQuotaResource;
+import ducke.tasks.BadTaskInput;
 import ducke.tasks.ResetRateLimitsTask;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
@@ -98,6 +99,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         env.jersey().register(new ToolQuotaResource(gate));
 
         env.admin().addTask(new ResetRateLimitsTask(limiter));
+        env.admin().addFilter("bad-task-input", new BadTaskInput.StatusFilter())
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/tasks/*");
         env.healthChecks().register("cluster", new ClusterHealthCheck(cluster));
     }
 

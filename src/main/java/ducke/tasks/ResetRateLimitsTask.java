@@ -25,12 +25,12 @@ public final class ResetRateLimitsTask extends Task {
     public void execute(Map<String, List<String>> parameters, PrintWriter output) {
         String clientParam = single(parameters, "client");
         if (clientParam == null || clientParam.isBlank()) {
-            throw new IllegalArgumentException("parameter 'client' is required (an IP address or client id)");
+            throw BadTaskInput.reject("parameter 'client' is required (an IP address or client id)");
         }
         String client = IpAddresses.canonical(clientParam).orElse(clientParam.strip());
         String endpoint = single(parameters, "endpoint");
         if (endpoint != null && !limiter.endpoints().contains(endpoint)) {
-            throw new IllegalArgumentException("unknown endpoint '" + endpoint + "'; known: "
+            throw BadTaskInput.reject("unknown endpoint '" + endpoint + "'; known: "
                     + String.join(", ", limiter.endpoints().stream().sorted().toList()));
         }
         int cleared = limiter.reset(client, endpoint);
