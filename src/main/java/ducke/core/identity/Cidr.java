@@ -23,6 +23,9 @@ public final class Cidr {
         String s = text.strip();
         int slash = s.indexOf('/');
         String addressPart = slash < 0 ? s : s.substring(0, slash);
+        if (addressPart.contains("[") || addressPart.chars().filter(c -> c == ':').count() == 1) {
+            throw new IllegalArgumentException("'" + s + "' is not an IP address or CIDR block (no ports or brackets)");
+        }
         InetAddress address = IpAddresses.parse(addressPart)
                 .orElseThrow(() -> new IllegalArgumentException("'" + s + "' is not an IP address or CIDR block"));
         int bits = address.getAddress().length * 8;

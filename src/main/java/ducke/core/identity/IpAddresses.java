@@ -35,7 +35,7 @@ public final class IpAddresses {
                 return Optional.empty();
             }
             String rest = s.substring(close + 1);
-            if (!rest.isEmpty() && !rest.matches(":\\d{1,5}")) {
+            if (!rest.isEmpty() && !(rest.startsWith(":") && validPort(rest.substring(1)))) {
                 return Optional.empty();
             }
             return parseV6(s.substring(1, close));
@@ -47,7 +47,7 @@ public final class IpAddresses {
         if (colons == 1) {
             String host = s.substring(0, s.indexOf(':'));
             String port = s.substring(s.indexOf(':') + 1);
-            return port.matches("\\d{1,5}") ? parseV4(host) : Optional.empty();
+            return validPort(port) ? parseV4(host) : Optional.empty();
         }
         return parseV6(s);
     }
@@ -99,6 +99,10 @@ public final class IpAddresses {
         return parse(text).map(IpAddresses::canonical);
     }
 
+    private static boolean validPort(String port) {
+        return port.matches("\\d{1,5}") && Integer.parseInt(port) <= 65535;
+    }
+
     private static Optional<InetAddress> parseV4(String s) {
         String[] parts = s.split("\\.", -1);
         if (parts.length != 4) {
@@ -107,7 +111,9 @@ public final class IpAddresses {
         byte[] bytes = new byte[4];
         for (int i = 0; i < 4; i++) {
             String p = parts[i];
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            // leading zeros are refused: some stacks read them as octal
+            if (p.isEmpty() || p.length() > 3 || (p.length() > 1 && p.charAt(0) == '0')
+                    || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
                 return Optional.empty();
             }
             int v = Integer.parseInt(p);

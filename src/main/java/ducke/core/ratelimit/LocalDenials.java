@@ -52,9 +52,9 @@ public final class LocalDenials {
         if (denied.allowed() || denied.retryAfterMillis() <= 0) {
             return;
         }
-        if (entries.size() >= maxEntries) {
+        if (entries.size() >= maxEntries && !entries.containsKey(key)) {
             sweep(nowMillis);
-            if (entries.size() >= maxEntries) {
+            if (entries.size() >= maxEntries && !entries.containsKey(key)) {
                 return;
             }
         }

@@ -33,14 +33,15 @@ public enum PeriodUnit {
         return null;
     }
 
-    /** Describes a period in the largest unit that divides it: 60000 → "1 minute", 7200000 → "2 hour". */
+    /** Describes a period in the largest unit that divides it: 60000 → "1 minute", 7200000 → "2 hours". */
     static String describe(long periodMillis) {
         PeriodUnit[] units = values();
         for (int i = units.length - 1; i >= 0; i--) {
             if (periodMillis % units[i].millis == 0) {
-                return (periodMillis / units[i].millis) + " " + units[i].name().toLowerCase(Locale.ROOT);
+                long n = periodMillis / units[i].millis;
+                return n + " " + units[i].name().toLowerCase(Locale.ROOT) + (n == 1 ? "" : "s");
             }
         }
-        return periodMillis + " millisecond";
+        return periodMillis + " milliseconds";
     }
 }

@@ -24,19 +24,20 @@ public final class TokenBuckets {
         if (state == null || state.size() != policy.size()) {
             return fresh(policy, nowMillis);
         }
-        long elapsed = nowMillis - state.lastRefillMillis();
-        if (elapsed <= 0) {
-            return state;
-        }
+        // a clock behind the last refill refills nothing, but a lowered limit still caps what is stored
+        long elapsed = Math.max(0, nowMillis - state.lastRefillMillis());
         long[] units = state.copyUnits();
+        boolean changed = elapsed > 0;
         for (int i = 0; i < units.length; i++) {
             Bandwidth b = policy.get(i);
             long max = b.maxUnits();
             // capping elapsed at one period keeps elapsed × capacity within a long
             long gained = Math.min(elapsed, b.periodMillis()) * b.capacity();
-            units[i] = Math.min(max, Math.min(units[i], max) + gained);
+            long refilled = Math.min(max, Math.min(units[i], max) + gained);
+            changed |= refilled != units[i];
+            units[i] = refilled;
         }
-        return new BucketState(units, nowMillis);
+        return changed ? new BucketState(units, Math.max(nowMillis, state.lastRefillMillis())) : state;
     }
 
     /** Takes one token from every bandwidth if each has one; otherwise takes nothing. */
@@ -57,15 +58,19 @@ public final class TokenBuckets {
             }
             after = new BucketState(units, current.lastRefillMillis());
         }
-        return describe(policy, after, allowed, after.equals(stored) ? null : after);
+        // a denial stores nothing: its refill is a pure function of the stored state and the time
+        return describe(policy, after, allowed, allowed ? after : null, nowMillis);
     }
 
     /** A read-only view of the buckets at {@code nowMillis}, for headers without consuming. */
     public static Decision peek(LimitPolicy policy, BucketState stored, long nowMillis) {
-        return describe(policy, refill(policy, stored, nowMillis), true, null);
+        return describe(policy, refill(policy, stored, nowMillis), true, null, nowMillis);
     }
 
-    private static Decision describe(LimitPolicy policy, BucketState s, boolean allowed, BucketState changed) {
+    private static Decision describe(LimitPolicy policy, BucketState s, boolean allowed, BucketState changed,
+                                     long nowMillis) {
+        // when the caller's clock is behind the last refill, refilling starts only once it catches up
+        long behind = Math.max(0, s.lastRefillMillis() - nowMillis);
         int tightest = 0;
         long tightestRemaining = Long.MAX_VALUE;
         long tightestReset = 0;
@@ -76,7 +81,7 @@ public final class TokenBuckets {
             Bandwidth b = policy.get(i);
             long units = s.units(i);
             long remaining = units / b.unitsPerToken();
-            long reset = Decision.ceilDiv(b.maxUnits() - units, b.capacity());
+            long reset = units >= b.maxUnits() ? 0 : behind + Decision.ceilDiv(b.maxUnits() - units, b.capacity());
             ttl = Math.max(ttl, reset);
             if (remaining < tightestRemaining || (remaining == tightestRemaining && reset > tightestReset)) {
                 tightest = i;
@@ -84,7 +89,7 @@ public final class TokenBuckets {
                 tightestReset = reset;
             }
             if (!allowed && units < b.unitsPerToken()) {
-                long wait = Decision.ceilDiv(b.unitsPerToken() - units, b.capacity());
+                long wait = behind + Decision.ceilDiv(b.unitsPerToken() - units, b.capacity());
                 if (wait > retryAfter) {
                     retryAfter = wait;
                     limiting = b;

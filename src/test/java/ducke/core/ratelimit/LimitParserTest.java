@@ -78,8 +78,8 @@ class LimitParserTest {
     void describesLimitInWords() {
         assertThat(LimitParser.parse("5/minute").describe()).isEqualTo("5 per 1 minute");
         assertThat(LimitParser.parse("5/minute; 100/day").describe()).isEqualTo("5 per 1 minute; 100 per 1 day");
-        assertThat(LimitParser.parse("10 per 2 hours").get(0).describe()).isEqualTo("10 per 2 hour");
-        assertThat(LimitParser.parse("1/120 seconds").get(0).describe()).isEqualTo("1 per 2 minute");
+        assertThat(LimitParser.parse("10 per 2 hours").get(0).describe()).isEqualTo("10 per 2 hours");
+        assertThat(LimitParser.parse("1/120 seconds").get(0).describe()).isEqualTo("1 per 2 minutes");
     }
 
     @Test
