@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.time.Clock;
 import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,6 +30,10 @@ import java.util.concurrent.TimeUnit;
  * rotate over {@value #CLIENTS} keys under a limit they never reach, so every check is allowed and
  * writes a new bucket state. One caller thread; the time is a real clock read per check, as in
  * the application.
+ *
+ * <p>The {@code …CommonPool} variants run the same code in a JVM whose common ForkJoinPool has 2
+ * threads ({@link Jvm#COMMON_POOL_2}); on a 2-core machine that changes how Hazelcast completes
+ * the future of every check (a pooled thread instead of a new one).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -52,6 +57,10 @@ public class GridCheckBench {
         int next;
 
         void start(int members) throws Exception {
+            int parallelism = ForkJoinPool.getCommonPoolParallelism();
+            System.out.printf("%n[grid] %d core(s), common pool parallelism %d: Hazelcast completes futures on %s%n",
+                    Runtime.getRuntime().availableProcessors(), parallelism,
+                    parallelism > 1 ? "the common pool" : "a new thread each");
             cluster = BenchCluster.start(members, 10_000);
             limiter = new RateLimiter(Map.of(Endpoints.DEFAULT, LimitParser.parse(LIMIT)),
                     cluster.node(0).rateLimitStore(GRID_TIMEOUT_MILLIS), cluster.denials(0), true, false);
@@ -127,6 +136,20 @@ public class GridCheckBench {
 
     @Benchmark
     public Outcome allowedTwoMembers(TwoMembers grid) {
+        return grid.checkNext();
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {Jvm.OPEN_LANG, Jvm.OPEN_NIO, Jvm.OPEN_MANAGEMENT, Jvm.OPEN_COM_SUN_MANAGEMENT,
+            Jvm.EXPORT_REF, Jvm.NO_PHONE_HOME, Jvm.SLF4J, Jvm.HEAP_MIN, Jvm.HEAP_MAX, Jvm.COMMON_POOL_2})
+    public Outcome allowedOneMemberCommonPool(OneMember grid) {
+        return grid.checkNext();
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {Jvm.OPEN_LANG, Jvm.OPEN_NIO, Jvm.OPEN_MANAGEMENT, Jvm.OPEN_COM_SUN_MANAGEMENT,
+            Jvm.EXPORT_REF, Jvm.NO_PHONE_HOME, Jvm.SLF4J, Jvm.HEAP_MIN, Jvm.HEAP_MAX, Jvm.COMMON_POOL_2})
+    public Outcome allowedTwoMembersCommonPool(TwoMembers grid) {
         return grid.checkNext();
     }
 }

@@ -15,6 +15,13 @@ final class Jvm {
     static final String SLF4J = "-Dhazelcast.logging.type=slf4j";
     static final String HEAP_MIN = "-Xms1g";
     static final String HEAP_MAX = "-Xmx1g";
+    /**
+     * Hazelcast completes {@code IMap.submitToKey} futures through its default async executor: the
+     * common ForkJoinPool when that has 2 or more threads, else a new thread per callback. The
+     * common pool gets (cores - 1) threads, so on 2 cores every grid check starts a thread unless
+     * this is set.
+     */
+    static final String COMMON_POOL_2 = "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2";
 
     private Jvm() {
     }

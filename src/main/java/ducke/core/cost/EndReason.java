@@ -1,0 +1,17 @@
+package ducke.core.cost;
+
+import java.util.Locale;
+
+/** Why a session ended; the audit trail and metrics use {@link #label()}. */
+public enum EndReason {
+    CLIENT_CLOSED, BUDGET_EXCEEDED, SESSION_TIMEOUT, CIRCUIT_BREAKER, ADMIN_ENDED, UPSTREAM_ERROR,
+    NODE_SHUTDOWN, NODE_LOST, API_ENDED;
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static EndReason fromLabel(String label) {
+        return valueOf(label.toUpperCase(Locale.ROOT));
+    }
+}
