@@ -1,6 +1,21 @@
 package ducke;
 
+import ducke.audit.LogAuditSink;
 import ducke.auth.AuthSetup;
+import ducke.cluster.SessionReaper;
+import ducke.config.CostProtectionFactory;
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.CostLimits;
+import ducke.core.cost.SessionIds;
+import ducke.core.cost.SpendView;
+import ducke.http.CircuitBreakerGate;
+import ducke.metrics.CostMetrics;
+import ducke.resources.SessionsResource;
+import ducke.tasks.EndSessionTask;
+import ducke.tasks.ResetCircuitBreakerTask;
+import ducke.tasks.TripCircuitBreakerTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import ducke.cluster.ClusterNode;
 import ducke.core.identity.ClientIdentityResolver;
 import ducke.core.ratelimit.LocalDenials;
@@ -28,7 +43,7 @@ import io.dropwizard.core.Application;
 import io.dropwizard.core.server.AbstractServerFactory;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
-import io.prometheus.metrics.exporter.servlet.jakarta.PrometheusMetricsServlet;
+import ducke.metrics.MetricsServlet;
 import jakarta.servlet.DispatcherType;
 
 import java.time.Clock;
@@ -37,6 +52,8 @@ import java.util.Objects;
 
 /** DUCK-E Guard: {@link #run} wires the subsystems together and holds no logic of its own. */
 public class DuckeApplication extends Application<DuckeConfiguration> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DuckeApplication.class);
 
     private final Clock clock;
 
@@ -90,18 +107,49 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
         env.servlets().addFilter("metrics-access", new MetricsAccessFilter(config.getMetricsAccess().allowed(), errors))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/metrics");
-        env.servlets().addServlet("metrics", new PrometheusMetricsServlet(metrics.registry())).addMapping("/metrics");
+        env.servlets().addServlet("metrics", new MetricsServlet(metrics)).addMapping("/metrics");
+
+        CostGuard guard = costProtection(config, env, cluster, metrics);
 
         AuthSetup.register(env.jersey(), config.getAuth().build());
-        StatusResource status = new StatusResource(cluster, limiter, clock, clock.instant(), version());
+        env.jersey().register(new CircuitBreakerGate(guard.view(), clock));
+        StatusResource status = new StatusResource(cluster, limiter, guard, clock, clock.instant(), version());
         env.jersey().register(status);
         env.jersey().register(new HomeResource(status));
         env.jersey().register(new ToolQuotaResource(gate));
+        env.jersey().register(new SessionsResource(guard, gate, clock, config.getUpstream().getModel()));
 
         env.admin().addTask(new ResetRateLimitsTask(limiter));
+        env.admin().addTask(new TripCircuitBreakerTask(guard, clock));
+        env.admin().addTask(new ResetCircuitBreakerTask(guard, clock));
+        env.admin().addTask(new EndSessionTask(guard, clock));
         env.admin().addFilter("bad-task-input", new BadTaskInput.StatusFilter())
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/tasks/*");
         env.healthChecks().register("cluster", new ClusterHealthCheck(cluster));
+    }
+
+    /** Prices, limits, ledgers in the grid, the breaker's broadcast and this node's reaper. */
+    private CostGuard costProtection(DuckeConfiguration config, Environment env, ClusterNode cluster, GuardMetrics metrics) {
+        CostProtectionFactory cp = config.getCostProtection();
+        CostLimits limits = cp.limits();
+        CostMetrics costMetrics = new CostMetrics(metrics, limits);
+        CostGuard guard = new CostGuard(config.getPrices().build(), limits, cluster.sessionStore(), cluster.spendStore(),
+                new SpendView(), cluster.breakerBroadcast(), costMetrics, cluster.nodeName(), SessionIds::next);
+        SessionReaper reaper = cluster.sessionReaper(guard, new LogAuditSink(env.getObjectMapper()), clock,
+                cp.getEndedSessionRetention().toMilliseconds(), cp.getSweepInterval().toMilliseconds());
+        costMetrics.activeSessions(metrics, reaper::localActive);
+        cluster.onBreakerChange(snapshot -> {
+            guard.view().force(snapshot);
+            costMetrics.spend(snapshot);
+            if (snapshot.breakerOpen()) {
+                LOG.warn("Circuit breaker OPEN (cause: {}); live sessions are being ended", snapshot.breakerCause());
+                reaper.wake();
+            } else {
+                LOG.warn("Circuit breaker closed");
+            }
+        });
+        env.lifecycle().manage(reaper);
+        return guard;
     }
 
     private static void registerErrorHandling(DuckeConfiguration config, Environment env, ErrorResponses errors) {

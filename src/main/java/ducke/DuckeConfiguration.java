@@ -6,6 +6,9 @@ import io.dropwizard.metrics.common.MetricsFactory;
 import ducke.cluster.HazelcastFactory;
 import ducke.config.AuthFactory;
 import ducke.config.ClientIdentityFactory;
+import ducke.config.CostProtectionFactory;
+import ducke.config.PricesFactory;
+import ducke.config.UpstreamFactory;
 import ducke.config.MetricsAccessFactory;
 import ducke.config.RateLimitFactory;
 import io.dropwizard.core.Configuration;
@@ -40,6 +43,18 @@ public class DuckeConfiguration extends Configuration {
     @NotNull
     private AuthFactory auth = new AuthFactory();
 
+    @Valid
+    @NotNull
+    private CostProtectionFactory costProtection = new CostProtectionFactory();
+
+    @Valid
+    @NotNull
+    private PricesFactory prices = new PricesFactory();
+
+    @Valid
+    @NotNull
+    private UpstreamFactory upstream = new UpstreamFactory();
+
     public DuckeConfiguration() {
         setMetricsFactory(new MetricsAccessFactory());
     }
@@ -52,6 +67,12 @@ public class DuckeConfiguration extends Configuration {
     @JsonProperty public void setRateLimits(RateLimitFactory rateLimits) { this.rateLimits = rateLimits; }
     @JsonProperty public ClientIdentityFactory getClientIdentity() { return clientIdentity; }
     @JsonProperty public void setClientIdentity(ClientIdentityFactory clientIdentity) { this.clientIdentity = clientIdentity; }
+    @JsonProperty public CostProtectionFactory getCostProtection() { return costProtection; }
+    @JsonProperty public void setCostProtection(CostProtectionFactory v) { this.costProtection = v; }
+    @JsonProperty public PricesFactory getPrices() { return prices; }
+    @JsonProperty public void setPrices(PricesFactory v) { this.prices = v; }
+    @JsonProperty public UpstreamFactory getUpstream() { return upstream; }
+    @JsonProperty public void setUpstream(UpstreamFactory v) { this.upstream = v; }
     @JsonProperty public AuthFactory getAuth() { return auth; }
     @JsonProperty public void setAuth(AuthFactory auth) { this.auth = auth; }
 

@@ -3,14 +3,23 @@ package ducke.cluster;
 import com.hazelcast.cluster.ClusterState;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.topic.ITopic;
 import ducke.core.cluster.ClusterView;
+import ducke.core.cost.AuditSink;
+import ducke.core.cost.BreakerBroadcast;
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.SessionStore;
+import ducke.core.cost.SpendLedger;
+import ducke.core.cost.SpendStore;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.core.ratelimit.RateLimitStore;
 import io.dropwizard.lifecycle.Managed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * This node's embedded Hazelcast member and the adapters built on it. The member starts in the
@@ -37,6 +46,39 @@ public final class ClusterNode implements Managed, ClusterView {
         LOG.info("Node {} joined cluster '{}' with {} member(s)", nodeName, factory.getClusterName(),
                 hz.getCluster().getMembers().size());
         return new ClusterNode(hz, nodeName, factory.getClusterName());
+    }
+
+    /** Session ledgers and concurrent-session slots shared by the whole cluster. */
+    public SessionStore sessionStore() {
+        return new GridSessionStore(hz);
+    }
+
+    /** The cluster's spend ledger and circuit breaker. */
+    public SpendStore spendStore() {
+        return new GridSpendStore(hz);
+    }
+
+    /** Announces breaker changes to every node, this one included. */
+    public BreakerBroadcast breakerBroadcast() {
+        ITopic<SpendLedger.Snapshot> topic = hz.getTopic(HazelcastFactory.BREAKER_TOPIC);
+        return topic::publish;
+    }
+
+    /** Runs {@code onChange} for every breaker announcement, on a Hazelcast event thread. */
+    public void onBreakerChange(Consumer<SpendLedger.Snapshot> onChange) {
+        ITopic<SpendLedger.Snapshot> topic = hz.getTopic(HazelcastFactory.BREAKER_TOPIC);
+        topic.addMessageListener(m -> onChange.accept(m.getMessageObject()));
+    }
+
+    /** The reaper of this node's share of the session ledgers; manage it to run it. */
+    public SessionReaper sessionReaper(CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis) {
+        return new SessionReaper(hz, guard, sink, clock, retentionMillis, intervalMillis);
+    }
+
+    /** This member's id in the cluster: the holder of the sessions whose connections it serves. */
+    @Override
+    public String memberId() {
+        return hz.getCluster().getLocalMember().getUuid().toString();
     }
 
     /** Buckets shared by the whole cluster; a check that takes longer than {@code timeoutMillis} fails. */

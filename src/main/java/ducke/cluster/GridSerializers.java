@@ -28,6 +28,9 @@ final class GridSerializers implements DataSerializableFactory {
             case CONSUME -> new ConsumeProcessor();
             case DELETE -> new DeleteProcessor();
             case FORGET_DENIALS -> new ForgetDenialsTask();
+            case LedgerProcessors.CHARGE, LedgerProcessors.END, LedgerProcessors.AUDITED -> LedgerProcessors.create(typeId);
+            case SpendProcessors.CHARGE, SpendProcessors.TRIP, SpendProcessors.RESET -> SpendProcessors.create(typeId);
+            case SlotProcessors.ACQUIRE, SlotProcessors.RELEASE -> SlotProcessors.create(typeId);
             default -> null;
         };
     }

@@ -27,6 +27,10 @@ public class HazelcastFactory {
 
     static final String RATE_BUCKETS_MAP = "ducke-rate-buckets";
     static final String ADMIN_EXECUTOR = "ducke-admin";
+    static final String SESSIONS_MAP = "ducke-sessions";
+    static final String SLOTS_MAP = "ducke-session-slots";
+    static final String SPEND_MAP = "ducke-spend";
+    static final String BREAKER_TOPIC = "ducke-breaker";
 
     @NotBlank
     private String clusterName = "ducke";
@@ -125,6 +129,10 @@ public class HazelcastFactory {
                         .setEvictionPolicy(EvictionPolicy.LRU)
                         .setMaxSizePolicy(MaxSizePolicy.PER_NODE)
                         .setSize(maxBucketsPerNode)));
+        for (String map : new String[]{SESSIONS_MAP, SLOTS_MAP, SPEND_MAP}) {
+            c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
+                    .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
+        }
         c.addExecutorConfig(new ExecutorConfig(ADMIN_EXECUTOR).setPoolSize(2));
 
         c.getSerializationConfig().addDataSerializableFactory(GridSerializers.FACTORY_ID, new GridSerializers());
@@ -134,7 +142,18 @@ public class HazelcastFactory {
         c.getSerializationConfig().addSerializerConfig(new SerializerConfig()
                 .setTypeClass(ducke.core.ratelimit.Decision.class)
                 .setImplementation(new GridSerializers.DecisionSerializer()));
+        serializer(c, ducke.core.cost.SessionLedger.class, new CostWire.LedgerSerializer());
+        serializer(c, ducke.core.cost.SpendLedger.class, new CostWire.SpendSerializer());
+        serializer(c, ducke.core.cost.SessionSlots.class, new CostWire.SlotsSerializer());
+        serializer(c, ducke.core.cost.SessionRules.Charge.class, new CostWire.ChargeSerializer());
+        serializer(c, ducke.core.cost.SessionStore.Ended.class, new CostWire.EndedSerializer());
+        serializer(c, ducke.core.cost.SpendLedger.Charged.class, new CostWire.ChargedSerializer());
+        serializer(c, ducke.core.cost.SpendLedger.Snapshot.class, new CostWire.SnapshotSerializer());
         c.setUserContext(new java.util.concurrent.ConcurrentHashMap<>(userContext));
         return c;
+    }
+
+    private static void serializer(Config c, Class<?> type, com.hazelcast.nio.serialization.Serializer s) {
+        c.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(type).setImplementation(s));
     }
 }

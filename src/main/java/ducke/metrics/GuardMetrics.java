@@ -9,6 +9,10 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.DoubleSupplier;
+
 /**
  * The service's Prometheus metrics, one registry per application instance. Labels stay bounded:
  * endpoint names and fixed words only, never client addresses or ids. Thread-safe.
@@ -19,7 +23,12 @@ public final class GuardMetrics {
     static final double[] CHECK_BUCKETS = {
         0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1};
 
+    /** A gauge exposed under a name the client library would refuse; see {@link MetricsServlet}. */
+    public record LegacyGauge(String help, DoubleSupplier value) {
+    }
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Map<String, LegacyGauge> legacyGauges = new ConcurrentSkipListMap<>();
     private final Counter rateLimitExceeded;
     private final Histogram rateLimitCheckDuration;
     private final Counter rateLimitGridErrors;
@@ -48,6 +57,14 @@ public final class GuardMetrics {
 
     public PrometheusRegistry registry() {
         return registry;
+    }
+
+    public void legacyGauge(String name, String help, DoubleSupplier value) {
+        legacyGauges.put(name, new LegacyGauge(help, value));
+    }
+
+    public Map<String, LegacyGauge> legacyGauges() {
+        return legacyGauges;
     }
 
     public void rateLimitChecked(String endpoint, long nanos) {

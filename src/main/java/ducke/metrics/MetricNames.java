@@ -8,6 +8,17 @@ public final class MetricNames {
     public static final String RATE_LIMIT_LOCAL_REJECTIONS = "rate_limit_local_rejections_total";
     public static final String RATE_LIMIT_LOCAL_DENIALS = "rate_limit_local_denials";
     public static final String CLUSTER_MEMBERS = "cluster_members";
+    public static final String API_COST = "api_cost_total_usd";
+    public static final String TOKEN_USAGE = "token_usage_total";
+    public static final String BUDGET_EXCEEDED = "budget_exceeded_total";
+    public static final String UNKNOWN_MODEL_CHARGES = "unknown_model_charges_total";
+    public static final String SESSION_DURATION = "session_duration_seconds";
+    public static final String ACTIVE_SESSIONS = "active_sessions_total";
+    public static final String BREAKER_OPEN = "circuit_breaker_open";
+    public static final String BREAKER_SPEND = "circuit_breaker_spend_usd";
+    public static final String BREAKER_THRESHOLD = "circuit_breaker_threshold_usd";
+    public static final String HOURLY_SPEND = "hourly_spend_usd";
+    public static final String HOURLY_CAP = "hourly_spend_cap_usd";
 
     private MetricNames() {
     }

@@ -2,6 +2,9 @@ package ducke.resources;
 
 import ducke.api.StatusResponse;
 import ducke.core.cluster.ClusterView;
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.Money;
+import ducke.core.cost.SpendLedger;
 import ducke.core.ratelimit.RateLimiter;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -18,13 +21,16 @@ public final class StatusResource {
 
     private final ClusterView cluster;
     private final RateLimiter limiter;
+    private final CostGuard guard;
     private final Clock clock;
     private final Instant startedAt;
     private final String version;
 
-    public StatusResource(ClusterView cluster, RateLimiter limiter, Clock clock, Instant startedAt, String version) {
+    public StatusResource(ClusterView cluster, RateLimiter limiter, CostGuard guard, Clock clock, Instant startedAt,
+                          String version) {
         this.cluster = cluster;
         this.limiter = limiter;
+        this.guard = guard;
         this.clock = clock;
         this.startedAt = startedAt;
         this.version = version;
@@ -33,8 +39,13 @@ public final class StatusResource {
     @GET
     public StatusResponse status() {
         Instant now = clock.instant();
+        SpendLedger.Snapshot spend = guard.view().get();
+        boolean open = spend.breakerOpenAt(now.toEpochMilli());
         return new StatusResponse("ok", "DUCK-E Server is running!", cluster.nodeName(), cluster.clusterName(),
-                cluster.memberCount(), cluster.healthy(), limiter.enabled(), version, startedAt.toString(),
+                cluster.memberCount(), cluster.healthy(), open ? "open" : "closed",
+                open ? Instant.ofEpochMilli(spend.breakerClosesAtMillis()).toString() : null,
+                Money.usd(spend.hourlyNanoUsd()), Money.usd(guard.limits().maxHourlyCostNanoUsd()),
+                guard.limits().enforced(), limiter.enabled(), version, startedAt.toString(),
                 Math.max(0, now.getEpochSecond() - startedAt.getEpochSecond()), now.toString());
     }
 }

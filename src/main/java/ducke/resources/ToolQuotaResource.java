@@ -3,7 +3,6 @@ package ducke.resources;
 import ducke.api.ToolCallRequest;
 import ducke.api.ToolCallResponse;
 import ducke.core.auth.Role;
-import ducke.core.identity.IpAddresses;
 import ducke.core.ratelimit.Endpoints;
 import ducke.errors.ApiException;
 import ducke.errors.RateLimitExceptions;
@@ -17,7 +16,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
-import java.util.regex.Pattern;
 
 /**
  * {@code POST /v1/tools/{tool}/calls}: a trusted backend asks before it runs an expensive tool for
@@ -28,9 +26,6 @@ import java.util.regex.Pattern;
 @Consumes(MediaType.APPLICATION_JSON)
 @RolesAllowed(Role.SERVICE_NAME)
 public final class ToolQuotaResource {
-
-    /** Client ids that are not IP addresses: opaque, short, printable, no separators of our keys. */
-    static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
 
     private final RateLimitGate gate;
 
@@ -63,13 +58,7 @@ public final class ToolQuotaResource {
         if (body == null || body.clientId() == null || body.clientId().isBlank()) {
             throw ApiException.invalid(422, "client_id is required: the end-user client the tool call is made for");
         }
-        String id = body.clientId().strip();
-        return IpAddresses.canonical(id).orElseGet(() -> {
-            if (!CLIENT_ID.matcher(id).matches()) {
-                throw ApiException.invalid(422, "client_id must be an IP address or 1-128 characters of A-Z a-z 0-9 . _ : @ -");
-            }
-            return id;
-        });
+        return ClientIds.canonical(body.clientId());
     }
 
     private static String abbreviate(String s) {

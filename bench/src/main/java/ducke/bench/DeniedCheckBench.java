@@ -1,7 +1,10 @@
 package ducke.bench;
 
+import ducke.core.ratelimit.Decision;
 import ducke.core.ratelimit.Endpoints;
 import ducke.core.ratelimit.LimitParser;
+import ducke.core.ratelimit.LimitPolicy;
+import ducke.core.ratelimit.RateLimitStore;
 import ducke.core.ratelimit.RateLimiter;
 import ducke.core.ratelimit.RateLimiter.Outcome;
 import ducke.core.ratelimit.RateLimiter.Status;
@@ -20,6 +23,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.time.Clock;
+import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -28,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * {@code localCache=true}: the node remembered the denial, so the check is answered from
  * {@link ducke.core.ratelimit.LocalDenials} without asking the grid. {@code localCache=false}: a
  * denial cache of size 0 remembers nothing, so every rejection is an entry-processor call on
- * the grid, as an allowed check is.
+ * the grid, as an allowed check is. The store is wrapped to count grid calls, and the trial ends by
+ * printing how many the benchmark loop made.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -51,22 +56,28 @@ public class DeniedCheckBench {
     private RateLimiter limiter;
     private String[] clients;
     private int next;
+    private CountingStore store;
+    private long checks;
+    private long gridCallsBefore;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         cluster = BenchCluster.start(1, localCache ? 10 * CLIENTS : 0);
-        limiter = new RateLimiter(Map.of(Endpoints.DEFAULT, LimitParser.parse(LIMIT)),
-                cluster.node(0).rateLimitStore(GridCheckBench.GRID_TIMEOUT_MILLIS), cluster.denials(0), true, false);
+        store = new CountingStore(cluster.node(0).rateLimitStore(GridCheckBench.GRID_TIMEOUT_MILLIS));
+        limiter = new RateLimiter(Map.of(Endpoints.DEFAULT, LimitParser.parse(LIMIT)), store, cluster.denials(0), true, false);
         clients = new String[CLIENTS];
         for (int i = 0; i < CLIENTS; i++) {
             clients[i] = "198.51.100." + (i % 256) + "#" + i;
             expect(limiter.check(Endpoints.DEFAULT, clients[i], clock.millis()), Status.ALLOWED, false);
             expect(limiter.check(Endpoints.DEFAULT, clients[i], clock.millis()), Status.DENIED, false);
         }
+        gridCallsBefore = store.calls();
     }
 
     @TearDown(Level.Trial)
     public void stop() {
+        System.out.printf("%n[denied, localCache=%s] %d grid calls for %d checks%n",
+                localCache, store.calls() - gridCallsBefore, checks);
         cluster.close();
     }
 
@@ -74,6 +85,7 @@ public class DeniedCheckBench {
     public Outcome denied() {
         String client = clients[next];
         next = next + 1 == clients.length ? 0 : next + 1;
+        checks++;
         return expect(limiter.check(Endpoints.DEFAULT, client, clock.millis()), Status.DENIED, localCache);
     }
 
@@ -83,5 +95,30 @@ public class DeniedCheckBench {
                     + ", got " + o.status() + (o.fromLocalCache() ? " from the local cache" : " from the grid"));
         }
         return o;
+    }
+
+    /** The real store, counting calls; the benchmark thread is the only caller. */
+    private static final class CountingStore implements RateLimitStore {
+        private final RateLimitStore delegate;
+        private long calls;
+
+        CountingStore(RateLimitStore delegate) {
+            this.delegate = delegate;
+        }
+
+        long calls() {
+            return calls;
+        }
+
+        @Override
+        public Decision tryConsume(String key, LimitPolicy policy, long nowMillis) {
+            calls++;
+            return delegate.tryConsume(key, policy, nowMillis);
+        }
+
+        @Override
+        public int reset(Collection<String> keys) {
+            return delegate.reset(keys);
+        }
     }
 }

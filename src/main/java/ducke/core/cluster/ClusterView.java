@@ -12,6 +12,9 @@ public interface ClusterView {
     /** Members this node currently sees, itself included; 0 when the member is not running. */
     int memberCount();
 
+    /** This member's unique id in the cluster (changes when the node restarts). */
+    String memberId();
+
     /** Whether the local member is running and part of an active cluster. */
     boolean healthy();
 }

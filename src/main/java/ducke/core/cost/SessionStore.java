@@ -15,7 +15,7 @@ public interface SessionStore {
      */
     boolean tryAcquireSlot(String clientId, String sessionId, long expiresAtMillis, int maxSlots, long nowMillis);
 
-    void releaseSlot(String clientId, String sessionId);
+    void releaseSlot(String clientId, String sessionId, long nowMillis);
 
     /** Stores a new ledger; false when the id is already taken. */
     boolean create(SessionLedger ledger);

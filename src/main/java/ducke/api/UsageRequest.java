@@ -1,0 +1,16 @@
+package ducke.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * {@code POST /v1/sessions/{id}/usage}, in the shape of a realtime {@code response.usage}. Token
+ * fields are kept as JSON so that fractions, strings and overflows are refused rather than coerced.
+ */
+public record UsageRequest(
+        @JsonProperty("model") String model,
+        @JsonProperty("input_tokens") JsonNode inputTokens,
+        @JsonProperty("output_tokens") JsonNode outputTokens,
+        @JsonProperty("input_token_details") JsonNode inputTokenDetails,
+        @JsonProperty("output_token_details") JsonNode outputTokenDetails) {
+}

@@ -1,0 +1,283 @@
+package ducke.cluster;
+
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.StreamSerializer;
+import ducke.core.cost.CostLimits;
+import ducke.core.cost.EndReason;
+import ducke.core.cost.SessionLedger;
+import ducke.core.cost.SessionRules;
+import ducke.core.cost.SessionSlots;
+import ducke.core.cost.SessionStore;
+import ducke.core.cost.SpendLedger;
+import ducke.core.cost.TokenCounts;
+import ducke.core.cost.TokenKind;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Explicit wire forms of the cost values kept in and returned from the grid. */
+final class CostWire {
+
+    private CostWire() {
+    }
+
+    static void writeLimits(ObjectDataOutput out, CostLimits l) throws IOException {
+        out.writeBoolean(l.enforced());
+        out.writeLong(l.maxSessionCostNanoUsd());
+        out.writeLong(l.maxSessionDurationMillis());
+        out.writeInt(l.warningBasisPoints());
+        out.writeInt(l.maxConcurrentSessionsPerClient());
+        out.writeLong(l.maxHourlyCostNanoUsd());
+        out.writeLong(l.hourlyWindowMillis());
+        out.writeLong(l.breakerThresholdNanoUsd());
+        out.writeLong(l.breakerWindowMillis());
+        out.writeLong(l.breakerCooldownMillis());
+    }
+
+    static CostLimits readLimits(ObjectDataInput in) throws IOException {
+        return new CostLimits(in.readBoolean(), in.readLong(), in.readLong(), in.readInt(), in.readInt(), in.readLong(),
+                in.readLong(), in.readLong(), in.readLong(), in.readLong());
+    }
+
+    static void writeTokens(ObjectDataOutput out, TokenCounts t) throws IOException {
+        for (TokenKind k : TokenKind.values()) {
+            out.writeLong(t.get(k));
+        }
+    }
+
+    static TokenCounts readTokens(ObjectDataInput in) throws IOException {
+        return TokenCounts.of(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
+    }
+
+    static void writeLedger(ObjectDataOutput out, SessionLedger l) throws IOException {
+        out.writeBoolean(l != null);
+        if (l == null) {
+            return;
+        }
+        out.writeString(l.sessionId());
+        out.writeString(l.clientId());
+        out.writeString(l.nodeName());
+        out.writeString(l.model());
+        out.writeString(l.priceVersion());
+        out.writeLong(l.startedAtMillis());
+        out.writeLong(l.expiresAtMillis());
+        out.writeLong(l.maxCostNanoUsd());
+        out.writeLong(l.costNanoUsd());
+        writeTokens(out, l.tokens());
+        out.writeInt(l.chargedResponses());
+        out.writeBoolean(l.warned());
+        out.writeString(l.holder());
+        out.writeString(l.endReason() == null ? null : l.endReason().label());
+        out.writeLong(l.endedAtMillis());
+        out.writeBoolean(l.audited());
+    }
+
+    static SessionLedger readLedger(ObjectDataInput in) throws IOException {
+        if (!in.readBoolean()) {
+            return null;
+        }
+        String id = in.readString();
+        String client = in.readString();
+        String node = in.readString();
+        String model = in.readString();
+        String version = in.readString();
+        long started = in.readLong();
+        long expires = in.readLong();
+        long max = in.readLong();
+        long cost = in.readLong();
+        TokenCounts tokens = readTokens(in);
+        int responses = in.readInt();
+        boolean warned = in.readBoolean();
+        String holder = in.readString();
+        String reason = in.readString();
+        long ended = in.readLong();
+        boolean audited = in.readBoolean();
+        return new SessionLedger(id, client, node, model, version, started, expires, max, cost, tokens, responses, warned,
+                holder, reason == null ? null : EndReason.fromLabel(reason), ended, audited);
+    }
+
+    static void writeSnapshot(ObjectDataOutput out, SpendLedger.Snapshot s) throws IOException {
+        out.writeLong(s.hourlyNanoUsd());
+        out.writeLong(s.breakerNanoUsd());
+        out.writeBoolean(s.breakerOpen());
+        out.writeLong(s.breakerOpenedAtMillis());
+        out.writeLong(s.breakerClosesAtMillis());
+        out.writeString(s.breakerCause());
+        out.writeLong(s.hourlyRetryAfterMillis());
+        out.writeLong(s.asOfMillis());
+    }
+
+    static SpendLedger.Snapshot readSnapshot(ObjectDataInput in) throws IOException {
+        return new SpendLedger.Snapshot(in.readLong(), in.readLong(), in.readBoolean(), in.readLong(), in.readLong(),
+                in.readString(), in.readLong(), in.readLong());
+    }
+
+    /** A base for the stream serializers below: one type id each, in this service's range. */
+    private abstract static class Base<T> implements StreamSerializer<T> {
+        private final int typeId;
+
+        Base(int typeId) {
+            this.typeId = typeId;
+        }
+
+        @Override
+        public int getTypeId() {
+            return typeId;
+        }
+    }
+
+    static final class LedgerSerializer extends Base<SessionLedger> {
+        LedgerSerializer() {
+            super(7_311);
+        }
+
+        @Override
+        public void write(ObjectDataOutput out, SessionLedger l) throws IOException {
+            writeLedger(out, l);
+        }
+
+        @Override
+        public SessionLedger read(ObjectDataInput in) throws IOException {
+            return readLedger(in);
+        }
+    }
+
+    static final class SpendSerializer extends Base<SpendLedger> {
+        SpendSerializer() {
+            super(7_312);
+        }
+
+        @Override
+        public void write(ObjectDataOutput out, SpendLedger s) throws IOException {
+            out.writeInt(s.bucketCount());
+            for (int i = 0; i < s.bucketCount(); i++) {
+                out.writeLong(s.minute(i));
+                out.writeLong(s.amount(i));
+            }
+            SpendLedger.Breaker b = s.breaker();
+            out.writeBoolean(b.open());
+            out.writeLong(b.openedAtMillis());
+            out.writeLong(b.closesAtMillis());
+            out.writeString(b.cause());
+            out.writeLong(b.spendAtOpenNanoUsd());
+            out.writeLong(b.closedAtMillis());
+            out.writeLong(b.baselineNanoUsd());
+        }
+
+        @Override
+        public SpendLedger read(ObjectDataInput in) throws IOException {
+            int n = in.readInt();
+            long[] minutes = new long[n];
+            long[] amounts = new long[n];
+            for (int i = 0; i < n; i++) {
+                minutes[i] = in.readLong();
+                amounts[i] = in.readLong();
+            }
+            return new SpendLedger(minutes, amounts, new SpendLedger.Breaker(in.readBoolean(), in.readLong(), in.readLong(),
+                    in.readString(), in.readLong(), in.readLong(), in.readLong()));
+        }
+    }
+
+    static final class SlotsSerializer extends Base<SessionSlots> {
+        SlotsSerializer() {
+            super(7_313);
+        }
+
+        @Override
+        public void write(ObjectDataOutput out, SessionSlots s) throws IOException {
+            out.writeInt(s.size());
+            for (Map.Entry<String, Long> e : s.lapsesAtMillis().entrySet()) {
+                out.writeString(e.getKey());
+                out.writeLong(e.getValue());
+            }
+        }
+
+        @Override
+        public SessionSlots read(ObjectDataInput in) throws IOException {
+            int n = in.readInt();
+            Map<String, Long> m = new HashMap<>();
+            for (int i = 0; i < n; i++) {
+                m.put(in.readString(), in.readLong());
+            }
+            return new SessionSlots(m);
+        }
+    }
+
+    static final class ChargeSerializer extends Base<SessionRules.Charge> {
+        ChargeSerializer() {
+            super(7_314);
+        }
+
+        @Override
+        public void write(ObjectDataOutput out, SessionRules.Charge c) throws IOException {
+            writeLedger(out, c.ledger());
+            out.writeBoolean(c.applied());
+            out.writeLong(c.callCostNanoUsd());
+            out.writeBoolean(c.warningNow());
+            out.writeString(c.endedNow() == null ? null : c.endedNow().label());
+        }
+
+        @Override
+        public SessionRules.Charge read(ObjectDataInput in) throws IOException {
+            SessionLedger l = readLedger(in);
+            boolean applied = in.readBoolean();
+            long cost = in.readLong();
+            boolean warning = in.readBoolean();
+            String ended = in.readString();
+            return new SessionRules.Charge(l, applied, cost, warning, ended == null ? null : EndReason.fromLabel(ended));
+        }
+    }
+
+    static final class EndedSerializer extends Base<SessionStore.Ended> {
+        EndedSerializer() {
+            super(7_315);
+        }
+
+        @Override
+        public void write(ObjectDataOutput out, SessionStore.Ended e) throws IOException {
+            writeLedger(out, e.ledger());
+            out.writeBoolean(e.endedNow());
+        }
+
+        @Override
+        public SessionStore.Ended read(ObjectDataInput in) throws IOException {
+            return new SessionStore.Ended(readLedger(in), in.readBoolean());
+        }
+    }
+
+    /** Spend results travel without the ledger itself: callers need only the snapshot. */
+    static final class ChargedSerializer extends Base<SpendLedger.Charged> {
+        ChargedSerializer() {
+            super(7_316);
+        }
+
+        @Override
+        public void write(ObjectDataOutput out, SpendLedger.Charged c) throws IOException {
+            writeSnapshot(out, c.snapshot());
+            out.writeBoolean(c.breakerOpenedNow());
+        }
+
+        @Override
+        public SpendLedger.Charged read(ObjectDataInput in) throws IOException {
+            return new SpendLedger.Charged(null, readSnapshot(in), in.readBoolean());
+        }
+    }
+
+    static final class SnapshotSerializer extends Base<SpendLedger.Snapshot> {
+        SnapshotSerializer() {
+            super(7_317);
+        }
+
+        @Override
+        public void write(ObjectDataOutput out, SpendLedger.Snapshot s) throws IOException {
+            writeSnapshot(out, s);
+        }
+
+        @Override
+        public SpendLedger.Snapshot read(ObjectDataInput in) throws IOException {
+            return readSnapshot(in);
+        }
+    }
+}

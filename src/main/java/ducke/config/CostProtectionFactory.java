@@ -1,0 +1,95 @@
+package ducke.config;
+
+import ducke.core.cost.CostLimits;
+import ducke.core.cost.Money;
+import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MinDuration;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Digits;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+
+import java.math.BigDecimal;
+import java.util.concurrent.TimeUnit;
+
+/** The {@code costProtection} block: caps in USD (exact decimals), durations, and housekeeping. */
+public class CostProtectionFactory {
+
+    private boolean enabled = true;
+
+    @NotNull
+    @DecimalMin(value = "0.000000001", message = "must be a positive amount")
+    @Digits(integer = 9, fraction = 9)
+    private BigDecimal maxSessionCostUsd = new BigDecimal("5.00");
+
+    @Min(1)
+    @Max(24 * 60)
+    private int maxSessionDurationMinutes = 30;
+
+    @Min(1)
+    @Max(100)
+    private int budgetWarningPercent = 80;
+
+    @Min(1)
+    @Max(1000)
+    private int maxConcurrentSessionsPerClient = 3;
+
+    @NotNull
+    @DecimalMin(value = "0.000000001", message = "must be a positive amount")
+    @Digits(integer = 9, fraction = 9)
+    private BigDecimal maxTotalCostPerHourUsd = new BigDecimal("50.00");
+
+    @NotNull
+    @DecimalMin(value = "0.000000001", message = "must be a positive amount")
+    @Digits(integer = 9, fraction = 9)
+    private BigDecimal circuitBreakerThresholdUsd = new BigDecimal("100.00");
+
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.MINUTES)
+    private Duration circuitBreakerWindow = Duration.minutes(60);
+
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    private Duration circuitBreakerCooldown = Duration.minutes(60);
+
+    /** How long an ended session stays answerable (GET, 409) after its record went to the audit sink. */
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    private Duration endedSessionRetention = Duration.hours(1);
+
+    /** How often each node ends expired sessions and hands records to the audit sink. */
+    @NotNull
+    @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS)
+    private Duration sweepInterval = Duration.seconds(1);
+
+    public boolean isEnabled() { return enabled; }
+    public void setEnabled(boolean enabled) { this.enabled = enabled; }
+    public BigDecimal getMaxSessionCostUsd() { return maxSessionCostUsd; }
+    public void setMaxSessionCostUsd(BigDecimal v) { this.maxSessionCostUsd = v; }
+    public int getMaxSessionDurationMinutes() { return maxSessionDurationMinutes; }
+    public void setMaxSessionDurationMinutes(int v) { this.maxSessionDurationMinutes = v; }
+    public int getBudgetWarningPercent() { return budgetWarningPercent; }
+    public void setBudgetWarningPercent(int v) { this.budgetWarningPercent = v; }
+    public int getMaxConcurrentSessionsPerClient() { return maxConcurrentSessionsPerClient; }
+    public void setMaxConcurrentSessionsPerClient(int v) { this.maxConcurrentSessionsPerClient = v; }
+    public BigDecimal getMaxTotalCostPerHourUsd() { return maxTotalCostPerHourUsd; }
+    public void setMaxTotalCostPerHourUsd(BigDecimal v) { this.maxTotalCostPerHourUsd = v; }
+    public BigDecimal getCircuitBreakerThresholdUsd() { return circuitBreakerThresholdUsd; }
+    public void setCircuitBreakerThresholdUsd(BigDecimal v) { this.circuitBreakerThresholdUsd = v; }
+    public Duration getCircuitBreakerWindow() { return circuitBreakerWindow; }
+    public void setCircuitBreakerWindow(Duration v) { this.circuitBreakerWindow = v; }
+    public Duration getCircuitBreakerCooldown() { return circuitBreakerCooldown; }
+    public void setCircuitBreakerCooldown(Duration v) { this.circuitBreakerCooldown = v; }
+    public Duration getEndedSessionRetention() { return endedSessionRetention; }
+    public void setEndedSessionRetention(Duration v) { this.endedSessionRetention = v; }
+    public Duration getSweepInterval() { return sweepInterval; }
+    public void setSweepInterval(Duration v) { this.sweepInterval = v; }
+
+    public CostLimits limits() {
+        return new CostLimits(enabled, Money.nanoUsd(maxSessionCostUsd), maxSessionDurationMinutes * 60_000L,
+                budgetWarningPercent * 100, maxConcurrentSessionsPerClient, Money.nanoUsd(maxTotalCostPerHourUsd),
+                3_600_000L, Money.nanoUsd(circuitBreakerThresholdUsd), circuitBreakerWindow.toMilliseconds(),
+                circuitBreakerCooldown.toMilliseconds());
+    }
+}

@@ -1,0 +1,63 @@
+package ducke.errors;
+
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.CostLimits;
+import ducke.core.cost.Money;
+import ducke.core.cost.SpendLedger;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The error answers of cost protection, shared by the session API and the realtime handshake. */
+public final class CostExceptions {
+
+    private CostExceptions() {
+    }
+
+    /** 503 while the breaker is open: with the wait, and when it closes by itself. */
+    public static ApiException breakerOpen(SpendLedger.Snapshot s, long nowMillis) {
+        long retry = retrySeconds(s.breakerClosesAtMillis() - nowMillis);
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("retry_after_seconds", retry);
+        details.put("opened_at", Instant.ofEpochMilli(s.breakerOpenedAtMillis()).toString());
+        details.put("resets_at", Instant.ofEpochMilli(s.breakerClosesAtMillis()).toString());
+        return new ApiException(503, ErrorWords.CIRCUIT_BREAKER_OPEN,
+                "The system-wide circuit breaker is open; service resumes at the latest at "
+                        + Instant.ofEpochMilli(s.breakerClosesAtMillis()),
+                details, Map.of("Retry-After", Long.toString(retry)));
+    }
+
+    /** The refusal of a new session. */
+    public static ApiException refused(CostGuard.Start start, CostLimits limits, long nowMillis) {
+        return switch (start.refusal()) {
+            case CIRCUIT_BREAKER_OPEN -> breakerOpen(start.spend(), nowMillis);
+            case HOURLY_LIMIT -> {
+                long retry = retrySeconds(start.retryAfterMillis());
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("hourly_cost_usd", Money.usd(start.spend().hourlyNanoUsd()));
+                details.put("max_hourly_cost_usd", Money.usd(limits.maxHourlyCostNanoUsd()));
+                details.put("retry_after_seconds", retry);
+                yield new ApiException(503, ErrorWords.HOURLY_LIMIT_EXCEEDED,
+                        "Hourly cost limit reached; new sessions resume as spend ages out of the last hour",
+                        details, Map.of("Retry-After", Long.toString(retry)));
+            }
+            case CONCURRENT_LIMIT -> new ApiException(429, ErrorWords.CONCURRENT_SESSION_LIMIT,
+                    "This client already has " + limits.maxConcurrentSessionsPerClient() + " sessions open; end one first",
+                    Map.of("max_concurrent_sessions", limits.maxConcurrentSessionsPerClient()), Map.of());
+        };
+    }
+
+    public static ApiException notFound(String sessionId) {
+        return new ApiException(404, ErrorWords.SESSION_NOT_FOUND, "No session '" + sessionId + "'");
+    }
+
+    public static ApiException ended(String sessionId, String reason) {
+        return new ApiException(409, ErrorWords.SESSION_ENDED, "Session '" + sessionId + "' has ended (" + reason + ")",
+                Map.of("end_reason", reason), Map.of());
+    }
+
+    private static long retrySeconds(long millis) {
+        return Math.max(1, -Math.floorDiv(-millis, 1000));
+    }
+}

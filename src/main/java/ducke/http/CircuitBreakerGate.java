@@ -1,0 +1,39 @@
+package ducke.http;
+
+import ducke.core.cost.SpendView;
+import ducke.errors.CostExceptions;
+import jakarta.annotation.Priority;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerRequestFilter;
+
+import java.time.Clock;
+
+/**
+ * While the breaker is open every API call under {@code /v1/} is answered 503 with the wait;
+ * {@code /status}, {@code /metrics} and the admin port keep working. Runs after authentication,
+ * so an anonymous caller learns nothing about the breaker. Reads only this node's view of the
+ * breaker, which the cluster keeps current: no grid round trip per request.
+ */
+@Priority(Priorities.USER)
+public final class CircuitBreakerGate implements ContainerRequestFilter {
+
+    private final SpendView view;
+    private final Clock clock;
+
+    public CircuitBreakerGate(SpendView view, Clock clock) {
+        this.view = view;
+        this.clock = clock;
+    }
+
+    @Override
+    public void filter(ContainerRequestContext request) {
+        if (!request.getUriInfo().getPath().startsWith("v1/")) {
+            return;
+        }
+        long now = clock.millis();
+        if (view.breakerOpen(now)) {
+            throw CostExceptions.breakerOpen(view.get(), now);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package ducke.metrics;
+
+import ducke.core.cost.CostLimits;
+import ducke.core.cost.CostObserver;
+import ducke.core.cost.Money;
+import ducke.core.cost.SessionRecord;
+import ducke.core.cost.SpendLedger;
+import ducke.core.cost.TokenCounts;
+import ducke.core.cost.TokenKind;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
+import java.util.stream.LongStream;
+
+/**
+ * Cost metrics under the original service's names. Money is counted exactly in nano-USD and only
+ * turned into decimal dollars when scraped. Model labels are configured model names or
+ * {@code unknown}; nothing client- or session-specific becomes a label.
+ */
+public final class CostMetrics implements CostObserver {
+
+    /** Seconds; ends at the session duration cap. */
+    static double[] durationBuckets(long capMillis) {
+        long cap = Math.max(1, capMillis / 1000);
+        return LongStream.concat(LongStream.of(1, 5, 15, 30, 60, 120, 300, 600, 900, 1200, 1500, 1800, 2700, 3600)
+                        .filter(s -> s < cap), LongStream.of(cap))
+                .asDoubleStream().toArray();
+    }
+
+    private final Map<String, AtomicLong> costNanoByModel = new ConcurrentHashMap<>();
+    private final Counter tokens;
+    private final Counter limitsReached;
+    private final Counter unknownModelCharges;
+    private final Histogram sessionDuration;
+    private final AtomicReference<SpendLedger.Snapshot> spend = new AtomicReference<>();
+
+    public CostMetrics(GuardMetrics metrics, CostLimits limits) {
+        PrometheusRegistry registry = metrics.registry();
+        GaugeWithCallback.builder().name(MetricNames.API_COST)
+                .help("Money charged to sessions in USD, by model (monotonic; exact to the nano-dollar)")
+                .labelNames("model")
+                .callback(cb -> costNanoByModel.forEach((model, nanos) -> cb.call(usd(nanos.get()), model)))
+                .register(registry);
+        tokens = Counter.builder().name(MetricNames.TOKEN_USAGE).help("Tokens charged, by model and kind")
+                .labelNames("model", "type").register(registry);
+        limitsReached = Counter.builder().name(MetricNames.BUDGET_EXCEEDED)
+                .help("Cost limits reached: session_cost, session_duration, hourly, circuit_breaker, concurrent_sessions")
+                .labelNames("limit").register(registry);
+        unknownModelCharges = Counter.builder().name(MetricNames.UNKNOWN_MODEL_CHARGES)
+                .help("Charges for models not in the price table, priced at the most expensive rates").register(registry);
+        sessionDuration = Histogram.builder().name(MetricNames.SESSION_DURATION)
+                .help("Duration of ended sessions in seconds, by end reason").labelNames("status")
+                .classicOnly().classicUpperBounds(durationBuckets(limits.maxSessionDurationMillis())).register(registry);
+        GaugeWithCallback.builder().name(MetricNames.BREAKER_OPEN).help("1 while the circuit breaker is open")
+                .callback(cb -> cb.call(snapshot().breakerOpen() ? 1 : 0)).register(registry);
+        GaugeWithCallback.builder().name(MetricNames.BREAKER_SPEND).help("Cluster spend counted by the breaker, USD")
+                .callback(cb -> cb.call(usd(snapshot().breakerNanoUsd()))).register(registry);
+        GaugeWithCallback.builder().name(MetricNames.BREAKER_THRESHOLD).help("Spend that opens the breaker, USD")
+                .callback(cb -> cb.call(usd(limits.breakerThresholdNanoUsd()))).register(registry);
+        GaugeWithCallback.builder().name(MetricNames.HOURLY_SPEND).help("Cluster spend over the rolling hour, USD")
+                .callback(cb -> cb.call(usd(snapshot().hourlyNanoUsd()))).register(registry);
+        GaugeWithCallback.builder().name(MetricNames.HOURLY_CAP).help("Hourly spend cap, USD")
+                .callback(cb -> cb.call(usd(limits.maxHourlyCostNanoUsd()))).register(registry);
+    }
+
+    /** Registers {@code active_sessions_total}, read from {@code activeSessions} at each scrape. */
+    public void activeSessions(GuardMetrics metrics, IntSupplier activeSessions) {
+        metrics.legacyGauge(MetricNames.ACTIVE_SESSIONS,
+                "Active sessions in this node's share of the grid; the sum over nodes is the cluster's",
+                activeSessions::getAsInt);
+    }
+
+    @Override
+    public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts counted) {
+        costNanoByModel.computeIfAbsent(modelLabel, m -> new AtomicLong()).addAndGet(costNanoUsd);
+        Arrays.stream(TokenKind.values()).filter(k -> counted.get(k) > 0)
+                .forEach(k -> tokens.labelValues(modelLabel, k.label()).inc(counted.get(k)));
+        if (!knownModel) {
+            unknownModelCharges.inc();
+        }
+    }
+
+    @Override
+    public void limitReached(String limit) {
+        limitsReached.labelValues(limit).inc();
+    }
+
+    @Override
+    public void sessionEnded(SessionRecord r) {
+        sessionDuration.labelValues(r.endReason().label()).observe(r.durationMillis() / 1000.0);
+    }
+
+    @Override
+    public void spend(SpendLedger.Snapshot s) {
+        spend.accumulateAndGet(s, (old, neu) -> old == null || neu.asOfMillis() >= old.asOfMillis() ? neu : old);
+    }
+
+    private SpendLedger.Snapshot snapshot() {
+        SpendLedger.Snapshot s = spend.get();
+        return s != null ? s : new SpendLedger.Snapshot(0, 0, false, 0, 0, "", 0, 0);
+    }
+
+    private static double usd(long nanoUsd) {
+        return Money.usd(nanoUsd).doubleValue();
+    }
+}

@@ -1,0 +1,71 @@
+package ducke.resources;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import ducke.api.UsageRequest;
+import ducke.core.cost.TokenUsage;
+import ducke.errors.ApiException;
+
+/** Turns a usage report into {@link TokenUsage}, refusing anything but whole, sane token counts with 422. */
+final class UsageParser {
+
+    private UsageParser() {
+    }
+
+    static TokenUsage parse(UsageRequest r) {
+        if (r == null) {
+            throw ApiException.invalid(422, "A usage report is required: {\"input_tokens\": N, \"output_tokens\": N}");
+        }
+        JsonNode in = r.inputTokenDetails();
+        JsonNode out = r.outputTokenDetails();
+        requireObject("input_token_details", in);
+        requireObject("output_token_details", out);
+        JsonNode cachedDetails = in == null ? null : in.get("cached_tokens_details");
+        requireObject("input_token_details.cached_tokens_details", cachedDetails);
+        try {
+            return new TokenUsage(count("input_tokens", r.inputTokens(), true), count("output_tokens", r.outputTokens(), true),
+                    optional(in, "text_tokens", "input_token_details"), optional(in, "audio_tokens", "input_token_details"),
+                    optional(in, "cached_tokens", "input_token_details"),
+                    optional(cachedDetails, "audio_tokens", "input_token_details.cached_tokens_details"),
+                    optional(out, "text_tokens", "output_token_details"), optional(out, "audio_tokens", "output_token_details"));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(422, e.getMessage());
+        }
+    }
+
+    private static Long optional(JsonNode parent, String field, String path) {
+        if (parent == null || parent.get(field) == null || parent.get(field).isNull()) {
+            return null;
+        }
+        return count(path + "." + field, parent.get(field), false);
+    }
+
+    private static long count(String name, JsonNode v, boolean required) {
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw ApiException.invalid(422, name + " is required");
+            }
+            return 0;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw ApiException.invalid(422, name + " must be a whole number of tokens, got " + abbreviate(v.toString()));
+        }
+        long n = v.asLong();
+        if (n < 0) {
+            throw ApiException.invalid(422, name + " cannot be negative");
+        }
+        if (n > TokenUsage.MAX_TOKENS_PER_REPORT) {
+            throw ApiException.invalid(422, name + " of " + n + " is not plausible (at most " + TokenUsage.MAX_TOKENS_PER_REPORT + ")");
+        }
+        return n;
+    }
+
+    private static void requireObject(String name, JsonNode v) {
+        if (v != null && !v.isNull() && !v.isObject()) {
+            throw ApiException.invalid(422, name + " must be an object");
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    }
+}

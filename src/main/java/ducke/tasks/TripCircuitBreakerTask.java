@@ -1,0 +1,36 @@
+package ducke.tasks;
+
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.SpendLedger;
+import io.dropwizard.servlets.tasks.Task;
+
+import java.io.PrintWriter;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** {@code POST /tasks/trip-circuit-breaker[?reason=…]}: opens the breaker on every node now. */
+public final class TripCircuitBreakerTask extends Task {
+
+    private final CostGuard guard;
+    private final Clock clock;
+
+    public TripCircuitBreakerTask(CostGuard guard, Clock clock) {
+        super("trip-circuit-breaker");
+        this.guard = guard;
+        this.clock = clock;
+    }
+
+    @Override
+    public void execute(Map<String, List<String>> parameters, PrintWriter output) {
+        List<String> reason = parameters.get("reason");
+        String cause = reason == null || reason.isEmpty() || reason.get(0).isBlank() ? "admin" : "admin: " + reason.get(0).strip();
+        if (cause.length() > 200) {
+            throw BadTaskInput.reject("reason is too long (at most 190 characters)");
+        }
+        SpendLedger.Snapshot s = guard.trip(cause, clock.millis());
+        output.printf("circuit breaker open (cause: %s); closes by itself at %s%n", s.breakerCause(),
+                Instant.ofEpochMilli(s.breakerClosesAtMillis()));
+    }
+}
