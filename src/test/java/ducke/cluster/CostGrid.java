@@ -1,0 +1,61 @@
+package ducke.cluster;
+
+import ducke.core.cost.AuditSink;
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.CostLimits;
+import ducke.core.cost.CostObserver;
+import ducke.core.cost.PriceTable;
+import ducke.core.cost.SessionIds;
+import ducke.core.cost.SessionRecord;
+import ducke.core.cost.SpendView;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Cost protection on real members: one guard and one reaper per member, sharing the grid. */
+final class CostGrid {
+
+    /** An audit sink double that records what it accepted and can be told to refuse. */
+    static final class RecordingSink implements AuditSink {
+        final List<SessionRecord> accepted = new ArrayList<>();
+        final AtomicInteger refusalsLeft = new AtomicInteger();
+
+        @Override
+        public synchronized void write(List<SessionRecord> records) throws Exception {
+            if (refusalsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new Exception("audit store unavailable");
+            }
+            accepted.addAll(records);
+        }
+
+        synchronized List<SessionRecord> accepted() {
+            return List.copyOf(accepted);
+        }
+    }
+
+    final List<ClusterNode> nodes;
+    final List<CostGuard> guards = new ArrayList<>();
+    final List<SessionReaper> reapers = new ArrayList<>();
+    final RecordingSink sink = new RecordingSink();
+
+    CostGrid(List<ClusterNode> nodes, CostLimits limits, Clock clock) {
+        this.nodes = nodes;
+        for (ClusterNode node : nodes) {
+            CostGuard guard = new CostGuard(PriceTable.defaults(), limits, node.sessionStore(), node.spendStore(),
+                    new SpendView(), node.breakerBroadcast(), CostObserver.NONE, node.nodeName(), SessionIds::next);
+            guards.add(guard);
+            reapers.add(node.sessionReaper(guard, sink, clock, 3_600_000, 1_000));
+        }
+    }
+
+    /** One reaper pass on every member that is still running. */
+    void passEverywhere() {
+        for (int i = 0; i < nodes.size(); i++) {
+            if (nodes.get(i).memberCount() > 0) {
+                reapers.get(i).pass();
+            }
+        }
+    }
+}
