@@ -126,6 +126,25 @@ class SessionReaperTest {
     }
 
     @Test
+    void aBreakerTrippedOnOneMemberIsKnownToEveryMemberAtOnce() throws Exception {
+        CostGrid g = grid(2);
+        g.nodes.get(1).onBreakerChange(s -> g.guards.get(1).view().force(s));
+        assertThat(g.guards.get(1).view().breakerOpen(clock.millis())).isFalse();
+        g.guards.get(0).trip("drill", clock.millis());
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!g.guards.get(1).view().breakerOpen(clock.millis())) {
+            assertThat(System.currentTimeMillis()).as("breaker announcement arrived").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        assertThat(g.guards.get(1).view().get().breakerCause()).isEqualTo("drill");
+        g.guards.get(0).resetBreaker(clock.millis());
+        while (g.guards.get(1).view().breakerOpen(clock.millis())) {
+            assertThat(System.currentTimeMillis()).as("reset announcement arrived").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
     void hourlySpendAgesOutAndTheBreakerClosesAfterItsCooldown() throws Exception {
         CostGuard guard = grid(1).guards.get(0);
         for (int i = 0; i < 10; i++) {

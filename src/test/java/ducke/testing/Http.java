@@ -1,7 +1,10 @@
 package ducke.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,7 +17,11 @@ import java.time.Duration;
 /** A real HTTP client for tests, with small helpers for JSON. */
 public final class Http {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Decimals are read exactly as sent, trailing zeros included: money must arrive as 7.00. */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+            .build();
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
 
@@ -33,6 +40,11 @@ public final class Http {
     public HttpResponse<String> post(String path, String json, String... headers) {
         HttpRequest.BodyPublisher body = json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json);
         return send(request(path, headers).header("Content-Type", "application/json").POST(body).build());
+    }
+
+    /** Any method without a body, e.g. DELETE. */
+    public HttpResponse<String> send(String method, String path, String... headers) {
+        return send(request(path, headers).method(method, HttpRequest.BodyPublishers.noBody()).build());
     }
 
     public static JsonNode json(HttpResponse<String> response) {
