@@ -31,6 +31,7 @@ import ducke.http.JsonErrorHandler;
 import ducke.http.MetricsAccessFilter;
 import ducke.http.RateLimitFilter;
 import ducke.http.RateLimitGate;
+import ducke.http.RequestBodyFilter;
 import ducke.metrics.GuardMetrics;
 import ducke.resources.HomeResource;
 import ducke.resources.StatusResource;
@@ -104,6 +105,9 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
         registerErrorHandling(config, env, errors);
         env.servlets().addFilter("rate-limit", new RateLimitFilter(identity, gate, errors))
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+        // registered last but matched first: it also drains bodies of requests the rate limiter refused
+        env.servlets().addFilter("request-body", new RequestBodyFilter(config.getMaxRequestBodySize().toBytes(), errors))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
         env.servlets().addFilter("metrics-access", new MetricsAccessFilter(config.getMetricsAccess().allowed(), errors))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/metrics");

@@ -12,6 +12,9 @@ import ducke.config.UpstreamFactory;
 import ducke.config.MetricsAccessFactory;
 import ducke.config.RateLimitFactory;
 import io.dropwizard.core.Configuration;
+import io.dropwizard.util.DataSize;
+import io.dropwizard.util.DataSizeUnit;
+import io.dropwizard.validation.MaxDataSize;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -26,6 +29,11 @@ public class DuckeConfiguration extends Configuration {
     @NotNull
     @Pattern(regexp = "[A-Za-z0-9._-]{0,64}", message = "must be up to 64 characters of A-Z a-z 0-9 . _ -")
     private String nodeName = "";
+
+    /** Largest request body the API accepts; larger ones get 413 before they are read. */
+    @NotNull
+    @MaxDataSize(value = 16, unit = DataSizeUnit.MEBIBYTES)
+    private DataSize maxRequestBodySize = DataSize.kibibytes(64);
 
     @Valid
     @NotNull
@@ -61,6 +69,8 @@ public class DuckeConfiguration extends Configuration {
 
     @JsonProperty public String getNodeName() { return nodeName; }
     @JsonProperty public void setNodeName(String nodeName) { this.nodeName = nodeName; }
+    @JsonProperty public DataSize getMaxRequestBodySize() { return maxRequestBodySize; }
+    @JsonProperty public void setMaxRequestBodySize(DataSize v) { this.maxRequestBodySize = v; }
     @JsonProperty public HazelcastFactory getHazelcast() { return hazelcast; }
     @JsonProperty public void setHazelcast(HazelcastFactory hazelcast) { this.hazelcast = hazelcast; }
     @JsonProperty public RateLimitFactory getRateLimits() { return rateLimits; }

@@ -28,7 +28,9 @@ class SessionApiAppTest {
     private static final MutableClock CLOCK = MutableClock.at("2026-11-27T14:00:00Z");
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
             ConfigOverride.config("costProtection.maxTotalCostPerHourUsd", "100000"),
-            ConfigOverride.config("costProtection.circuitBreakerThresholdUsd", "100000")));
+            ConfigOverride.config("costProtection.circuitBreakerThresholdUsd", "100000"),
+            // this backend makes many calls from one address; its route limit is not under test here
+            ConfigOverride.config("rateLimits.defaultLimit", "100000/minute")));
     private static final String SERVICE = "Bearer " + TestApps.SERVICE_TOKEN;
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 
@@ -191,6 +193,26 @@ class SessionApiAppTest {
         assertThat(http.post("/v1/sessions", "{\"client_id\":", "Authorization", SERVICE).statusCode()).isEqualTo(400);
         assertThat(http.post("/v1/sessions", "{\"client_id\":\"a b\"}", "Authorization", SERVICE).statusCode()).isEqualTo(422);
         assertThat(http.post("/v1/sessions", "{\"model\":\"<script>\"}", "Authorization", SERVICE).statusCode()).isEqualTo(422);
+    }
+
+    @Test
+    void refusedRequestsKeepTheConnectionUsable() {
+        for (int i = 0; i < 30; i++) {
+            assertThat(http.post("/v1/sessions", "{\"client_id\":\"192.0.2.250\"}").statusCode()).isEqualTo(401);
+            assertThat(http.post("/v1/sessions", "{}", "Authorization", "Bearer " + TestApps.OPERATOR_TOKEN).statusCode())
+                    .isEqualTo(403);
+            assertThat(http.post("/v1/sessions/sess_00000000000000000000000000000000/usage", "{\"input_tokens\":1}",
+                    "Authorization", SERVICE).statusCode()).isEqualTo(422);
+        }
+    }
+
+    @Test
+    void hugeBodiesAreRefusedWith413BeforeTheyAreRead() {
+        HttpResponse<String> r = http.post("/v1/sessions", "{\"client_id\":\"" + "x".repeat(100_000) + "\"}",
+                "Authorization", SERVICE);
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(Http.json(r).get("error").asText()).isEqualTo("invalid_request");
+        assertThat(Http.json(r).get("max_body_bytes").asLong()).isEqualTo(65536);
     }
 
     @Test
