@@ -1,5 +1,6 @@
 package ducke;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import ducke.audit.LogAuditSink;
 import ducke.auth.AuthSetup;
 import ducke.cluster.SessionReaper;
@@ -26,6 +27,8 @@ import ducke.errors.ConstraintViolationExceptionMapper;
 import ducke.errors.JsonProcessingExceptionMapper;
 import ducke.errors.WebApplicationExceptionMapper;
 import ducke.health.ClusterHealthCheck;
+import ducke.health.UpstreamHealthCheck;
+import ducke.relay.Relay;
 import ducke.http.ErrorResponses;
 import ducke.http.JsonErrorHandler;
 import ducke.http.MetricsAccessFilter;
@@ -80,6 +83,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     public void initialize(Bootstrap<DuckeConfiguration> bootstrap) {
         bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
                 bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+        // money leaves as plain decimals: 0.000000001, never 1E-9
+        bootstrap.getObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
     }
 
     @Override
@@ -122,6 +127,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         env.jersey().register(new HomeResource(status));
         env.jersey().register(new ToolQuotaResource(gate));
         env.jersey().register(new SessionsResource(guard, gate, clock, config.getUpstream().getModel()));
+        Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
+                env.getObjectMapper());
 
         env.admin().addTask(new ResetRateLimitsTask(limiter));
         env.admin().addTask(new TripCircuitBreakerTask(guard, clock));
@@ -130,6 +137,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         env.admin().addFilter("bad-task-input", new BadTaskInput.StatusFilter())
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/tasks/*");
         env.healthChecks().register("cluster", new ClusterHealthCheck(cluster));
+        env.healthChecks().register("upstream", new UpstreamHealthCheck(config.getUpstream()));
     }
 
     /** Prices, limits, ledgers in the grid, the breaker's broadcast and this node's reaper. */
@@ -142,6 +150,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         SessionReaper reaper = cluster.sessionReaper(guard, new LogAuditSink(env.getObjectMapper()), clock,
                 cp.getEndedSessionRetention().toMilliseconds(), cp.getSweepInterval().toMilliseconds());
         costMetrics.activeSessions(metrics, reaper::localActive);
+        guard.announceEndingsTo(cluster.sessionEndings());
         cluster.onBreakerChange(snapshot -> {
             guard.view().force(snapshot);
             costMetrics.spend(snapshot);

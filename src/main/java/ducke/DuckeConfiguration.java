@@ -8,6 +8,7 @@ import ducke.config.AuthFactory;
 import ducke.config.ClientIdentityFactory;
 import ducke.config.CostProtectionFactory;
 import ducke.config.PricesFactory;
+import ducke.config.RelayFactory;
 import ducke.config.UpstreamFactory;
 import ducke.config.MetricsAccessFactory;
 import ducke.config.RateLimitFactory;
@@ -63,6 +64,10 @@ public class DuckeConfiguration extends Configuration {
     @NotNull
     private UpstreamFactory upstream = new UpstreamFactory();
 
+    @Valid
+    @NotNull
+    private RelayFactory relay = new RelayFactory();
+
     public DuckeConfiguration() {
         setMetricsFactory(new MetricsAccessFactory());
     }
@@ -83,6 +88,8 @@ public class DuckeConfiguration extends Configuration {
     @JsonProperty public void setPrices(PricesFactory v) { this.prices = v; }
     @JsonProperty public UpstreamFactory getUpstream() { return upstream; }
     @JsonProperty public void setUpstream(UpstreamFactory v) { this.upstream = v; }
+    @JsonProperty public RelayFactory getRelay() { return relay; }
+    @JsonProperty public void setRelay(RelayFactory v) { this.relay = v; }
     @JsonProperty public AuthFactory getAuth() { return auth; }
     @JsonProperty public void setAuth(AuthFactory auth) { this.auth = auth; }
 

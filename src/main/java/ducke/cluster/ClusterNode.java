@@ -8,6 +8,8 @@ import ducke.core.cluster.ClusterView;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.BreakerBroadcast;
 import ducke.core.cost.CostGuard;
+import ducke.core.cost.SessionEndings;
+import ducke.core.cost.SessionLedger;
 import ducke.core.cost.SessionStore;
 import ducke.core.cost.SpendLedger;
 import ducke.core.cost.SpendStore;
@@ -68,6 +70,23 @@ public final class ClusterNode implements Managed, ClusterView {
     public void onBreakerChange(Consumer<SpendLedger.Snapshot> onChange) {
         ITopic<SpendLedger.Snapshot> topic = hz.getTopic(HazelcastFactory.BREAKER_TOPIC);
         topic.addMessageListener(m -> onChange.accept(m.getMessageObject()));
+    }
+
+    /** Announces ended sessions that a member holds a connection for, to every node. */
+    public SessionEndings sessionEndings() {
+        ITopic<SessionLedger> topic = hz.getTopic(HazelcastFactory.SESSION_ENDINGS_TOPIC);
+        return topic::publish;
+    }
+
+    /** Runs {@code onEnded} for every announced ending of a session this member holds. */
+    public void onSessionEnded(Consumer<SessionLedger> onEnded) {
+        ITopic<SessionLedger> topic = hz.getTopic(HazelcastFactory.SESSION_ENDINGS_TOPIC);
+        String me = memberId();
+        topic.addMessageListener(m -> {
+            if (me.equals(m.getMessageObject().holder())) {
+                onEnded.accept(m.getMessageObject());
+            }
+        });
     }
 
     /** The reaper of this node's share of the session ledgers; manage it to run it. */

@@ -31,6 +31,7 @@ public class HazelcastFactory {
     static final String SLOTS_MAP = "ducke-session-slots";
     static final String SPEND_MAP = "ducke-spend";
     static final String BREAKER_TOPIC = "ducke-breaker";
+    static final String SESSION_ENDINGS_TOPIC = "ducke-session-endings";
 
     @NotBlank
     private String clusterName = "ducke";

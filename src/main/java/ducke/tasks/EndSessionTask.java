@@ -36,7 +36,7 @@ public final class EndSessionTask extends Task {
         var ended = guard.end(id, EndReason.ADMIN_ENDED, clock.millis())
                 .orElseThrow(() -> BadTaskInput.reject("no session '" + id + "'"));
         if (ended.endedNow()) {
-            output.printf("session %s ended (admin_ended) at cost %s USD%n", id, Money.usd(ended.ledger().costNanoUsd()));
+            output.printf("session %s ended (admin_ended) at cost %s USD%n", id, Money.usd(ended.ledger().costNanoUsd()).toPlainString());
         } else {
             output.printf("session %s had already ended (%s)%n", id, ended.ledger().endReason().label());
         }

@@ -21,6 +21,7 @@ public final class TestApps {
 
     public static final String SERVICE_TOKEN = "test-service-token-0123456789";
     public static final String OPERATOR_TOKEN = "test-operator-token-0123456789";
+    public static final String UPSTREAM_KEY = "test-upstream-key";
 
     private TestApps() {
     }
@@ -40,7 +41,8 @@ public final class TestApps {
                 ConfigOverride.config("hazelcast.interfaces", "127.0.0.1"),
                 ConfigOverride.config("hazelcast.members", ""),
                 ConfigOverride.config("auth.serviceTokens", SERVICE_TOKEN),
-                ConfigOverride.config("auth.operatorTokens", OPERATOR_TOKEN)));
+                ConfigOverride.config("auth.operatorTokens", OPERATOR_TOKEN),
+                ConfigOverride.config("upstream.apiKey", UPSTREAM_KEY)));
         overrides.addAll(List.of(extra));
         return new DropwizardTestSupport<>(DuckeApplication.class, configPath(), overrides.toArray(ConfigOverride[]::new)) {
             @Override

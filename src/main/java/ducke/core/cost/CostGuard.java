@@ -41,6 +41,7 @@ public final class CostGuard {
     private final CostObserver observer;
     private final String nodeName;
     private final Supplier<String> ids;
+    private volatile SessionEndings endings = SessionEndings.NONE;
 
     public CostGuard(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
                      BreakerBroadcast broadcast, CostObserver observer, String nodeName, Supplier<String> ids) {
@@ -53,6 +54,11 @@ public final class CostGuard {
         this.observer = observer;
         this.nodeName = nodeName;
         this.ids = ids;
+    }
+
+    /** Who hears of every session this node ends; set once while wiring. */
+    public void announceEndingsTo(SessionEndings endings) {
+        this.endings = endings;
     }
 
     public CostLimits limits() {
@@ -104,8 +110,12 @@ public final class CostGuard {
         if (current.isEmpty()) {
             return new Usage(null, false, 0, false, false, null, view.get(), List.of(), null);
         }
-        String pricedModel = model == null || model.isBlank() ? current.get().model() : model;
-        PriceTable.Priced priced = prices.price(pricedModel, usage);
+        // a report may name another model; it never pays less than the session's own model would
+        PriceTable.Priced priced = prices.price(current.get().model(), usage);
+        if (model != null && !model.isBlank()) {
+            PriceTable.Priced named = prices.price(model, usage);
+            priced = named.costNanoUsd() >= priced.costNanoUsd() ? named : priced;
+        }
         return charge(sessionId, priced.costNanoUsd(), priced.tokens(), priced, nowMillis);
     }
 
@@ -123,7 +133,15 @@ public final class CostGuard {
         if (!c.applied()) {
             return new Usage(c.ledger(), false, 0, c.budgetOk(), false, null, view.get(), List.of(), priced);
         }
-        SpendLedger.Charged spent = spend.charge(costNanoUsd, nowMillis, limits);
+        SpendLedger.Charged spent;
+        try {
+            spent = spend.charge(costNanoUsd, nowMillis, limits);
+        } finally {
+            // the session's own end must be completed even if the cluster spend could not be updated
+            if (c.endedNow() != null) {
+                afterEnd(c.ledger());
+            }
+        }
         view.offer(spent.snapshot());
         observer.spend(spent.snapshot());
         if (priced != null) {
@@ -134,9 +152,6 @@ public final class CostGuard {
         if (spent.breakerOpenedNow()) {
             observer.limitReached("circuit_breaker");
             broadcast.publish(spent.snapshot());
-        }
-        if (c.endedNow() != null) {
-            afterEnd(c.ledger());
         }
         return new Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(), spent.snapshot(),
                 warnings(c.ledger(), spent.snapshot(), nowMillis), priced);
@@ -186,6 +201,9 @@ public final class CostGuard {
             default -> { }
         }
         observer.sessionEnded(ended.record());
+        if (!ended.holder().isEmpty()) {
+            endings.ended(ended);
+        }
     }
 
     private List<String> warnings(SessionLedger l, SpendLedger.Snapshot s, long nowMillis) {

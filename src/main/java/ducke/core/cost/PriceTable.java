@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * The configured prices. Model names match case-insensitively after trimming; a dated snapshot
@@ -21,6 +22,9 @@ public final class PriceTable {
     /** 100,000 USD per million tokens: anything above is a configuration mistake. */
     static final long MAX_RATE_NANO_PER_MILLION = 100_000L * Money.NANOS_PER_USD;
     private static final BigInteger MILLION = BigInteger.valueOf(1_000_000);
+
+    /** What a dated snapshot adds to its model's name, e.g. {@code -2025-08-28}. */
+    private static final Pattern SNAPSHOT_SUFFIX = Pattern.compile("-\\d{4}-\\d{2}-\\d{2}");
 
     /** Label of the price used for models that match nothing. */
     public static final String UNKNOWN = "unknown";
@@ -91,7 +95,9 @@ public final class PriceTable {
         String name = normalise(model == null ? "" : model);
         String best = null;
         for (String candidate : byName.keySet()) {
-            if (name.startsWith(candidate) && (best == null || candidate.length() > best.length())) {
+            boolean matches = name.equals(candidate)
+                    || (name.startsWith(candidate) && SNAPSHOT_SUFFIX.matcher(name.substring(candidate.length())).matches());
+            if (matches && (best == null || candidate.length() > best.length())) {
                 best = candidate;
             }
         }
@@ -103,11 +109,22 @@ public final class PriceTable {
         TokenCounts tokens = usage.split(m.price());
         BigInteger total = BigInteger.ZERO;
         for (TokenKind k : TokenKind.values()) {
-            total = total.add(BigInteger.valueOf(tokens.get(k)).multiply(BigInteger.valueOf(m.price().rate(k))));
+            total = total.add(BigInteger.valueOf(tokens.get(k)).multiply(BigInteger.valueOf(rate(m.price(), k, usage))));
         }
         BigInteger[] qr = total.divideAndRemainder(MILLION);
         long cost = qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);
         return new Priced(cost, tokens, m);
+    }
+
+    /** The split is priced only when the report carries it; plain totals pay the plain rates. */
+    private static long rate(ModelPrice p, TokenKind k, TokenUsage usage) {
+        if (k == TokenKind.TEXT_INPUT && !usage.inputDetailed()) {
+            return p.input();
+        }
+        if (k == TokenKind.TEXT_OUTPUT && !usage.outputDetailed()) {
+            return p.output();
+        }
+        return p.rate(k);
     }
 
     /** The form model names are compared in: trimmed, lower case. */

@@ -31,8 +31,9 @@ public record TokenUsage(long inputTokens, long outputTokens, Long textInput, Lo
     }
 
     /**
-     * Splits the report into disjoint kinds. Inconsistent totals are charged at the larger figure;
-     * tokens whose kind is unknown count as the dearer kind, and cached tokens without their own
+     * Splits the report into disjoint kinds. A side without details counts as text (and is priced at
+     * the plain rate). Inconsistent totals are charged at the larger figure; tokens of a detailed side
+     * whose kind is unknown count as the dearer kind, and cached tokens without their own
      * split come out of text first (the cheaper assumption for us, never for the payer of the bill).
      */
     public TokenCounts split(ModelPrice price) {
@@ -40,7 +41,9 @@ public record TokenUsage(long inputTokens, long outputTokens, Long textInput, Lo
         long audio = nz(audioInput);
         long inTotal = Math.max(inputTokens, text + audio);
         long unknownIn = inTotal - text - audio;
-        if (unknownIn > 0) {
+        if (!inputDetailed()) {
+            text += unknownIn;
+        } else if (unknownIn > 0) {
             if (price.rate(TokenKind.AUDIO_INPUT) > price.rate(TokenKind.TEXT_INPUT)) {
                 audio += unknownIn;
             } else {
@@ -55,7 +58,9 @@ public record TokenUsage(long inputTokens, long outputTokens, Long textInput, Lo
         long textOut = nz(textOutput);
         long audioOut = nz(audioOutput);
         long unknownOut = Math.max(outputTokens, textOut + audioOut) - textOut - audioOut;
-        if (unknownOut > 0) {
+        if (!outputDetailed()) {
+            textOut += unknownOut;
+        } else if (unknownOut > 0) {
             if (price.rate(TokenKind.AUDIO_OUTPUT) > price.rate(TokenKind.TEXT_OUTPUT)) {
                 audioOut += unknownOut;
             } else {
@@ -63,6 +68,16 @@ public record TokenUsage(long inputTokens, long outputTokens, Long textInput, Lo
             }
         }
         return TokenCounts.of(text - cachedText, audio - cachedAudio, cached, textOut, audioOut);
+    }
+
+    /** Whether the report splits its input into text and audio; if not, plain input rates apply. */
+    public boolean inputDetailed() {
+        return textInput != null || audioInput != null;
+    }
+
+    /** Whether the report splits its output into text and audio; if not, plain output rates apply. */
+    public boolean outputDetailed() {
+        return textOutput != null || audioOutput != null;
     }
 
     private static long nz(Long v) {

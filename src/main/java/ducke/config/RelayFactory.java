@@ -1,0 +1,61 @@
+package ducke.config;
+
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import io.dropwizard.util.DataSize;
+import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDataSize;
+import io.dropwizard.validation.MinDataSize;
+import io.dropwizard.validation.MinDuration;
+import jakarta.validation.constraints.NotNull;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The {@code relay} block: the {@code /session} WebSocket between clients and the upstream. */
+public class RelayFactory {
+
+    /**
+     * Origins browsers may open {@code /session} from (exact, e.g. {@code https://duck-e.example}).
+     * Empty: only same-origin pages. Requests without an Origin header (non-browser clients) pass.
+     */
+    @NotNull
+    @JsonDeserialize(using = CommaSeparatedListDeserializer.class)
+    private List<String> allowedOrigins = new ArrayList<>();
+
+    /** Largest single frame accepted from either side. */
+    @NotNull
+    @MinDataSize(value = 1, unit = io.dropwizard.util.DataSizeUnit.KIBIBYTES)
+    @MaxDataSize(value = 64, unit = io.dropwizard.util.DataSizeUnit.MEBIBYTES)
+    private DataSize maxFrameSize = DataSize.mebibytes(1);
+
+    /** Bytes waiting to be sent to one side before the session is closed as stalled. */
+    @NotNull
+    @MinDataSize(value = 16, unit = io.dropwizard.util.DataSizeUnit.KIBIBYTES)
+    private DataSize maxBufferedBytes = DataSize.mebibytes(4);
+
+    /** A session with no frame either way for this long is closed. */
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    private Duration idleTimeout = Duration.minutes(5);
+
+    /** Model function names that belong to a limited tool. */
+    @NotNull
+    private Map<String, String> toolFunctions = new LinkedHashMap<>(Map.of(
+            "get_current_weather", "weather",
+            "get_weather_forecast", "weather",
+            "web_search", "web_search"));
+
+    public List<String> getAllowedOrigins() { return allowedOrigins; }
+    public void setAllowedOrigins(List<String> v) { this.allowedOrigins = v; }
+    public DataSize getMaxFrameSize() { return maxFrameSize; }
+    public void setMaxFrameSize(DataSize v) { this.maxFrameSize = v; }
+    public DataSize getMaxBufferedBytes() { return maxBufferedBytes; }
+    public void setMaxBufferedBytes(DataSize v) { this.maxBufferedBytes = v; }
+    public Duration getIdleTimeout() { return idleTimeout; }
+    public void setIdleTimeout(Duration v) { this.idleTimeout = v; }
+    public Map<String, String> getToolFunctions() { return toolFunctions; }
+    public void setToolFunctions(Map<String, String> v) { this.toolFunctions = v; }
+}

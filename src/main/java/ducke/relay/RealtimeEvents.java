@@ -1,0 +1,79 @@
+package ducke.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import ducke.core.cost.TokenUsage;
+
+/** Reading the few upstream events that matter, in their real shapes. */
+final class RealtimeEvents {
+
+    static final String RESPONSE_DONE = "response.done";
+    static final String TRANSCRIPTION_COMPLETED = "conversation.item.input_audio_transcription.completed";
+    static final String OUTPUT_ITEM_ADDED = "response.output_item.added";
+    static final String OUTPUT_ITEM_DONE = "response.output_item.done";
+    static final String FUNCTION_ARGS_PREFIX = "response.function_call_arguments.";
+
+    private RealtimeEvents() {
+    }
+
+    /** Whether an event of this type must be parsed in full. */
+    static boolean matters(String type) {
+        return type.equals(RESPONSE_DONE) || type.equals(TRANSCRIPTION_COMPLETED) || type.equals(OUTPUT_ITEM_ADDED)
+                || type.equals(OUTPUT_ITEM_DONE) || type.startsWith(FUNCTION_ARGS_PREFIX);
+    }
+
+    /** The usage of a {@code response.done}, or null when it carries none. */
+    static TokenUsage responseUsage(JsonNode event) {
+        return usage(event.path("response").path("usage"));
+    }
+
+    /** The token usage of a transcription; null when absent or billed by duration. */
+    static TokenUsage transcriptionUsage(JsonNode event) {
+        JsonNode u = event.path("usage");
+        return u.has("input_tokens") || u.has("output_tokens") ? usage(u) : null;
+    }
+
+    private static TokenUsage usage(JsonNode u) {
+        if (!u.isObject()) {
+            return null;
+        }
+        JsonNode in = u.path("input_token_details");
+        JsonNode out = u.path("output_token_details");
+        return new TokenUsage(count(u, "input_tokens"), count(u, "output_tokens"),
+                optional(in, "text_tokens"), optional(in, "audio_tokens"), optional(in, "cached_tokens"),
+                optional(in.path("cached_tokens_details"), "audio_tokens"),
+                optional(out, "text_tokens"), optional(out, "audio_tokens"));
+    }
+
+    private static long count(JsonNode parent, String field) {
+        Long v = optional(parent, field);
+        return v == null ? 0 : v;
+    }
+
+    private static Long optional(JsonNode parent, String field) {
+        JsonNode v = parent.path(field);
+        if (v.isMissingNode() || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw new IllegalArgumentException(field + " is not a whole number");
+        }
+        return v.asLong();
+    }
+
+    /** The function call an event is about: its item id, and for items the name and call id. */
+    record FunctionCall(String itemId, String callId, String name) {
+    }
+
+    /** The function call an {@code output_item} or {@code function_call_arguments} event concerns, or null. */
+    static FunctionCall functionCall(String type, JsonNode event) {
+        if (type.startsWith(FUNCTION_ARGS_PREFIX)) {
+            return new FunctionCall(event.path("item_id").asText(""), event.path("call_id").asText(""),
+                    event.path("name").asText(""));
+        }
+        JsonNode item = event.path("item");
+        if (!"function_call".equals(item.path("type").asText())) {
+            return null;
+        }
+        return new FunctionCall(item.path("id").asText(""), item.path("call_id").asText(""), item.path("name").asText(""));
+    }
+}
