@@ -14,6 +14,7 @@ import org.eclipse.jetty.websocket.api.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.WebSocket;
@@ -37,7 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * once: it ends the ledger (a no-op if it already ended), tells the client why, and closes both
  * sockets. Bytes queued toward either side are bounded.
  */
-final class RelaySession implements Session.Listener {
+public final class RelaySession implements Session.Listener {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
 
@@ -58,6 +59,7 @@ final class RelaySession implements Session.Listener {
     private final AtomicBoolean finished = new AtomicBoolean();
     private final Map<String, Blocked> blocked = new ConcurrentHashMap<>();
     private final StringBuilder partialText = new StringBuilder();
+    private final ByteArrayOutputStream partialBinary = new ByteArrayOutputStream();
     private volatile ScheduledFuture<?> timer;
 
     RelaySession(RelayContext ctx, SessionLedger ledger, String client) {
@@ -236,9 +238,20 @@ final class RelaySession implements Session.Listener {
 
         @Override
         public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-            ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
-            ctx.metrics().frame(RelayMetrics.UPSTREAM_TO_CLIENT, copy.remaining());
-            sendToClient(copy);
+            if (partialBinary.size() + data.remaining() > ctx.maxFrameBytes()) {
+                partialBinary.reset();
+                finish(EndReason.UPSTREAM_ERROR, null, "the upstream sent an oversized frame");
+                return null;
+            }
+            byte[] part = new byte[data.remaining()];
+            data.get(part);
+            partialBinary.writeBytes(part);
+            if (last) {
+                ByteBuffer frame = ByteBuffer.wrap(partialBinary.toByteArray());
+                partialBinary.reset();
+                ctx.metrics().frame(RelayMetrics.UPSTREAM_TO_CLIENT, frame.remaining());
+                sendToClient(frame);
+            }
             ws.request(1);
             return null;
         }

@@ -1,0 +1,217 @@
+package ducke.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import ducke.DuckeConfiguration;
+import ducke.testing.Http;
+import ducke.testing.MutableClock;
+import ducke.testing.PromText;
+import ducke.testing.TestApps;
+import io.dropwizard.testing.ConfigOverride;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The realtime relay end to end: a real WebSocket client, the application, and a local upstream. */
+@ExtendWith(DropwizardExtensionsSupport.class)
+class RelayAppTest {
+
+    private static final FakeUpstream UPSTREAM = Fakes.upstream();
+    private static final MutableClock CLOCK = MutableClock.at("2026-11-27T18:00:00Z");
+    private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
+            ConfigOverride.config("upstream.url", UPSTREAM.url()),
+            ConfigOverride.config("upstream.allowedModels", "gpt-realtime,gpt-realtime-mini"),
+            ConfigOverride.config("relay.allowedOrigins", "https://duck-e.example"),
+            ConfigOverride.config("costProtection.sweepInterval", "50ms"),
+            ConfigOverride.config("costProtection.maxTotalCostPerHourUsd", "100000"),
+            ConfigOverride.config("costProtection.circuitBreakerThresholdUsd", "100000")));
+    private static final AtomicInteger CLIENTS = new AtomicInteger();
+
+    @AfterAll
+    static void stopUpstream() throws Exception {
+        UPSTREAM.close();
+    }
+
+    private static String newClient() {
+        return "203.0.113." + CLIENTS.incrementAndGet();
+    }
+
+    private static WsClient open(String client) throws Exception {
+        WsClient c = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", client);
+        c.started = c.nextEvent();
+        assertThat(c.started.get("type").asText()).isEqualTo("session_started");
+        return c;
+    }
+
+    /** A {@code response.done} in the real shape, with realtime token details. */
+    static String responseDone(long textIn, long audioIn, long textOut, long audioOut) {
+        return """
+                {"type":"response.done","event_id":"event_9","response":{"object":"realtime.response","id":"resp_1",
+                 "status":"completed","output":[],"usage":{"total_tokens":%d,"input_tokens":%d,"output_tokens":%d,
+                 "input_token_details":{"text_tokens":%d,"audio_tokens":%d,"cached_tokens":0},
+                 "output_token_details":{"text_tokens":%d,"audio_tokens":%d}}}}"""
+                .formatted(textIn + audioIn + textOut + audioOut, textIn + audioIn, textOut + audioOut, textIn, audioIn, textOut, audioOut);
+    }
+
+    static String script(String... events) {
+        return "{\"type\":\"response.create\",\"test_script\":[" + String.join(",", events) + "]}";
+    }
+
+    @Test
+    void framesPassUnchangedBothWays() throws Exception {
+        WsClient c = open(newClient());
+        JsonNode created = c.nextEvent();
+        assertThat(created.get("type").asText()).isEqualTo("session.created");
+        String echo = "{\"type\":\"echo\",\"payload\":\"héllo \\u00e9 " + "x".repeat(5000) + "\"}";
+        c.send(echo);
+        assertThat(c.next().text()).isEqualTo(echo);
+        byte[] audio = new byte[32 * 1024];
+        for (int i = 0; i < audio.length; i++) {
+            audio[i] = (byte) (i * 31);
+        }
+        c.ws.sendBinary(ByteBuffer.wrap(audio), true).join();
+        ByteBuffer back = c.next().binary();
+        byte[] got = new byte[back.remaining()];
+        back.get(got);
+        assertThat(got).isEqualTo(audio);
+        FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
+        assertThat(up.authorization).isEqualTo("Bearer " + TestApps.UPSTREAM_KEY);
+        assertThat(up.model).isEqualTo("gpt-realtime");
+        assertThat(up.received).contains(echo);
+        c.ws.sendClose(1000, "bye").join();
+        assertThat(c.awaitClose()).isEqualTo(1000);
+    }
+
+    @Test
+    void usageIsChargedExactlyWithUpdatesWarningAndExceededInOrder() throws Exception {
+        WsClient c = open(newClient());
+        c.until("session.created");
+        // gpt-realtime at 100/200 per 1M: 10k text + 10k audio in, 5k + 5k out = 2.00 + 2.00 = 4.00
+        c.send(script(responseDone(10_000, 10_000, 5_000, 5_000)));
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("response.done");
+        JsonNode update = c.nextEvent();
+        assertThat(update.get("type").asText()).isEqualTo("usage_update");
+        assertThat(update.get("session_cost").decimalValue()).isEqualByComparingTo("4.00");
+        assertThat(update.get("remaining_budget_usd").decimalValue()).isEqualByComparingTo("1.00");
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("budget_warning");
+
+        c.send(script(responseDone(2_500, 2_500, 1_250, 1_250)));
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("response.done");
+        assertThat(c.nextEvent().get("session_cost").decimalValue()).isEqualByComparingTo("5.00");
+        JsonNode exceeded = c.nextEvent();
+        assertThat(exceeded.get("type").asText()).isEqualTo("budget_exceeded");
+        assertThat(c.next().closeCode()).isEqualTo(1008);
+    }
+
+    @Test
+    void transcriptionUsageIsCharged() throws Exception {
+        WsClient c = open(newClient());
+        c.until("session.created");
+        c.send(script("""
+                {"type":"conversation.item.input_audio_transcription.completed","event_id":"e2","item_id":"item_1",
+                 "content_index":0,"transcript":"hello","usage":{"type":"tokens","total_tokens":1500,"input_tokens":1000,
+                 "input_token_details":{"text_tokens":0,"audio_tokens":1000},"output_tokens":500}}"""));
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("conversation.item.input_audio_transcription.completed");
+        JsonNode update = c.nextEvent();
+        assertThat(update.get("type").asText()).isEqualTo("usage_update");
+        // 1000 audio in at 100 + 500 out at 200 per 1M
+        assertThat(update.get("call_cost").decimalValue()).isEqualByComparingTo("0.20");
+        c.ws.abort();
+    }
+
+    @Test
+    void durationCapClosesTheSessionWithoutAnyUsage() throws Exception {
+        WsClient c = open(newClient());
+        c.until("session.created");
+        CLOCK.advance(Duration.ofMinutes(30));
+        JsonNode timeout = c.until("session_timeout");
+        assertThat(timeout.get("max_duration_seconds").asLong()).isEqualTo(1800);
+        assertThat(c.awaitClose()).isEqualTo(1008);
+    }
+
+    @Test
+    void adminEndSessionClosesTheRelayedSession() throws Exception {
+        WsClient c = open(newClient());
+        c.until("session.created");
+        String id = c.started.get("session_id").asText();
+        HttpResponse<String> ended = Http.local(APP.getAdminPort()).post("/tasks/end-session?id=" + id, null);
+        assertThat(ended.statusCode()).isEqualTo(200);
+        JsonNode event = c.until("session_ended");
+        assertThat(event.get("reason").asText()).isEqualTo("admin_ended");
+        assertThat(c.awaitClose()).isEqualTo(1008);
+    }
+
+    @Test
+    void unreachableUpstreamGivesAnErrorEventAndClose1011() throws Exception {
+        String client = newClient();
+        var refusedUpstream = UPSTREAM.connections().size();
+        WsClient c = WsClient.connect(APP.getLocalPort(), "?model=gpt-realtime-mini", "X-Forwarded-For", client);
+        JsonNode started = c.nextEvent();
+        assertThat(started.get("model").asText()).isEqualTo("gpt-realtime-mini");
+        c.until("session.created");
+        UPSTREAM.connections().get(refusedUpstream).drop();
+        JsonNode error = c.until("error");
+        assertThat(error.get("error").get("type").asText()).isEqualTo("upstream_unavailable");
+        assertThat(c.awaitClose()).isEqualTo(1011);
+        String id = started.get("session_id").asText();
+        JsonNode session = Http.json(Http.local(APP.getLocalPort()).get("/v1/sessions/" + id,
+                "Authorization", "Bearer " + TestApps.SERVICE_TOKEN));
+        assertThat(session.get("end_reason").asText()).isEqualTo("upstream_error");
+    }
+
+    @Test
+    void handshakeGatesAnswerPlainHttpWithoutUpgrading() {
+        int port = APP.getLocalPort();
+        HttpResponse<String> plain = Http.local(port).get("/session", "X-Forwarded-For", newClient());
+        assertThat(plain.statusCode()).isEqualTo(426);
+        assertThat(Http.json(plain).get("error").asText()).isEqualTo("invalid_request");
+
+        HttpResponse<String> origin = WsClient.refused(port, "", "X-Forwarded-For", newClient(), "Origin", "https://evil.example");
+        assertThat(origin.statusCode()).isEqualTo(403);
+        assertThat(origin.body()).contains("\"error\":\"forbidden\"");
+
+        HttpResponse<String> model = WsClient.refused(port, "?model=gpt-5", "X-Forwarded-For", newClient());
+        assertThat(model.statusCode()).isEqualTo(400);
+
+        String client = newClient();
+        for (int i = 0; i < 5; i++) {
+            WsClient.refused(port, "?model=nope", "X-Forwarded-For", client);
+        }
+        HttpResponse<String> limited = WsClient.refused(port, "", "X-Forwarded-For", client);
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(limited.headers().firstValue("Retry-After")).isPresent();
+        assertThat(limited.body()).contains("\"endpoint\":\"websocket\"");
+    }
+
+    @Test
+    void allowedOriginAndFourthConcurrentSession() throws Exception {
+        String client = newClient();
+        WsClient a = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", client, "Origin", "https://duck-e.example");
+        WsClient b = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", client);
+        WsClient d = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", client);
+        HttpResponse<String> fourth = WsClient.refused(APP.getLocalPort(), "", "X-Forwarded-For", client);
+        assertThat(fourth.statusCode()).isEqualTo(429);
+        assertThat(fourth.body()).contains("concurrent_session_limit");
+        for (WsClient c : new WsClient[]{a, b, d}) {
+            c.ws.sendClose(1000, "").join();
+            c.awaitClose();
+        }
+    }
+
+    @Test
+    void metricsCountHandshakesAndFrames() {
+        String m = Http.local(APP.getLocalPort()).get("/metrics").body();
+        assertThat(m).contains("relay_handshakes_total{outcome=\"accepted\"}");
+        assertThat(PromText.value(m, "relay_frames_total", "direction=\"upstream_to_client\"")).isPositive();
+        assertThat(m).contains("relay_sessions_live");
+    }
+}
