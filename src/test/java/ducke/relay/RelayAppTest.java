@@ -207,6 +207,67 @@ class RelayAppTest {
         }
     }
 
+    static String functionCallEvents(String itemId, String callId, String name) {
+        String item = "{\"id\":\"%s\",\"object\":\"realtime.item\",\"type\":\"function_call\",\"status\":\"completed\",\"name\":\"%s\",\"call_id\":\"%s\",\"arguments\":\"{\\\"query\\\":\\\"duck\\\"}\"}"
+                .formatted(itemId, name, callId);
+        return String.join(",",
+                "{\"type\":\"response.output_item.added\",\"event_id\":\"e1\",\"response_id\":\"resp_2\",\"output_index\":0,\"item\":" + item + "}",
+                "{\"type\":\"response.function_call_arguments.delta\",\"event_id\":\"e2\",\"response_id\":\"resp_2\",\"item_id\":\"" + itemId
+                        + "\",\"output_index\":0,\"call_id\":\"" + callId + "\",\"delta\":\"{\\\"query\"}",
+                "{\"type\":\"response.function_call_arguments.done\",\"event_id\":\"e3\",\"response_id\":\"resp_2\",\"item_id\":\"" + itemId
+                        + "\",\"output_index\":0,\"call_id\":\"" + callId + "\",\"name\":\"" + name + "\",\"arguments\":\"{}\"}",
+                "{\"type\":\"response.output_item.done\",\"event_id\":\"e4\",\"response_id\":\"resp_2\",\"output_index\":0,\"item\":" + item + "}",
+                "{\"type\":\"response.done\",\"event_id\":\"e5\",\"response\":{\"id\":\"resp_2\",\"status\":\"completed\",\"output\":[" + item
+                        + "],\"usage\":{\"input_tokens\":100,\"output_tokens\":10,\"input_token_details\":{\"text_tokens\":100,\"audio_tokens\":0},\"output_token_details\":{\"text_tokens\":10,\"audio_tokens\":0}}}}");
+    }
+
+    @Test
+    void aSpentWebSearchQuotaIsAnsweredUpstreamAndHiddenFromTheClient() throws Exception {
+        String client = newClient();
+        Http http = Http.local(APP.getLocalPort());
+        for (int i = 0; i < 5; i++) {
+            assertThat(http.post("/v1/tools/web_search/calls", "{\"client_id\":\"" + client + "\"}",
+                    "Authorization", "Bearer " + TestApps.SERVICE_TOKEN).statusCode()).isEqualTo(200);
+        }
+        WsClient c = open(client);
+        c.until("session.created");
+        FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
+        c.send(script(functionCallEvents("item_fc1", "call_blocked_1", "web_search")));
+        JsonNode done = c.nextEvent();
+        assertThat(done.get("type").asText()).isEqualTo("response.done");
+        assertThat(done.get("response").get("output")).isEmpty();
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("usage_update");
+        c.send("{\"type\":\"echo\",\"marker\":1}");
+        assertThat(c.nextEvent().get("marker").asInt()).isEqualTo(1);
+
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (up.received.stream().noneMatch(m -> m.contains("\"response.create\"") && !m.contains("test_script"))) {
+            assertThat(System.currentTimeMillis()).as("the gateway answered upstream").isLessThan(deadline);
+        }
+        String answer = up.received.stream().filter(m -> m.contains("function_call_output")).findFirst().orElseThrow();
+        JsonNode item = new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer).get("item");
+        assertThat(item.get("call_id").asText()).isEqualTo("call_blocked_1");
+        assertThat(item.get("output").asText()).contains("rate_limited").contains("retry_after_seconds");
+        String metrics = http.get("/metrics").body();
+        assertThat(PromText.value(metrics, "relay_tool_calls_blocked_total", "tool=\"web_search\"")).isGreaterThanOrEqualTo(1);
+        c.ws.abort();
+    }
+
+    @Test
+    void aToolCallWithinQuotaReachesTheClient() throws Exception {
+        WsClient c = open(newClient());
+        c.until("session.created");
+        c.send(script(functionCallEvents("item_fc2", "call_ok_2", "get_current_weather")));
+        JsonNode added = c.nextEvent();
+        assertThat(added.get("type").asText()).isEqualTo("response.output_item.added");
+        assertThat(added.get("item").get("call_id").asText()).isEqualTo("call_ok_2");
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("response.function_call_arguments.delta");
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("response.function_call_arguments.done");
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("response.output_item.done");
+        assertThat(c.nextEvent().get("response").get("output")).hasSize(1);
+        c.ws.abort();
+    }
+
     @Test
     void metricsCountHandshakesAndFrames() {
         String m = Http.local(APP.getLocalPort()).get("/metrics").body();
