@@ -43,6 +43,8 @@ public final class ClusterNode implements Managed, ClusterView {
 
     /** Starts a member and joins (or forms) the cluster; {@code denials} receive cluster-wide resets. */
     public static ClusterNode start(HazelcastFactory factory, String nodeName, LocalDenials denials) {
+        LOG.info("Node {} starting its grid member on port {} (cluster '{}', members {})", nodeName, factory.getPort(),
+                factory.getClusterName(), factory.getMembers().isEmpty() ? "none: alone" : factory.getMembers());
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(
                 factory.toConfig(nodeName, Map.of(ForgetDenialsTask.LOCAL_DENIALS, denials)));
         LOG.info("Node {} joined cluster '{}' with {} member(s)", nodeName, factory.getClusterName(),

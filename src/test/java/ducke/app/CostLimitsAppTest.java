@@ -6,7 +6,6 @@ import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.PromText;
 import ducke.testing.TestApps;
-import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,9 +32,9 @@ class CostLimitsAppTest {
 
     private static final MutableClock CLOCK = MutableClock.at("2026-11-27T16:00:00Z");
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
-            ConfigOverride.config("costProtection.sweepInterval", "50ms"),
-            ConfigOverride.config("costProtection.circuitBreakerThresholdUsd", "100.00"),
-            ConfigOverride.config("costProtection.maxTotalCostPerHourUsd", "50.00")));
+            "costProtection.sweepInterval", "50ms",
+            "costProtection.circuitBreakerThresholdUsd", "100.00",
+            "costProtection.maxTotalCostPerHourUsd", "50.00"));
     private static final String SERVICE = "Bearer " + TestApps.SERVICE_TOKEN;
 
     private static String liveSession;

@@ -4,7 +4,6 @@ import ducke.DuckeConfiguration;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.TestApps;
-import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import org.junit.jupiter.api.Test;
@@ -20,9 +19,9 @@ class RateLimitingDisabledAppTest {
 
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(
             TestApps.support(MutableClock.at("2026-11-27T13:00:00Z"),
-                    ConfigOverride.config("rateLimits.enabled", "false"),
-                    ConfigOverride.config("rateLimits.status", "2/minute"),
-                    ConfigOverride.config("rateLimits.webSearch", "1/hour")));
+                    "rateLimits.enabled", "false",
+                    "rateLimits.status", "2/minute",
+                    "rateLimits.webSearch", "1/hour"));
 
     @Test
     void statusIsNeverLimited() {

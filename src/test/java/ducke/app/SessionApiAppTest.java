@@ -6,7 +6,6 @@ import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.PromText;
 import ducke.testing.TestApps;
-import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,10 +26,10 @@ class SessionApiAppTest {
 
     private static final MutableClock CLOCK = MutableClock.at("2026-11-27T14:00:00Z");
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
-            ConfigOverride.config("costProtection.maxTotalCostPerHourUsd", "100000"),
-            ConfigOverride.config("costProtection.circuitBreakerThresholdUsd", "100000"),
+            "costProtection.maxTotalCostPerHourUsd", "100000",
+            "costProtection.circuitBreakerThresholdUsd", "100000",
             // this backend makes many calls from one address; its route limit is not under test here
-            ConfigOverride.config("rateLimits.defaultLimit", "100000/minute")));
+            "rateLimits.defaultLimit", "100000/minute"));
     private static final String SERVICE = "Bearer " + TestApps.SERVICE_TOKEN;
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 

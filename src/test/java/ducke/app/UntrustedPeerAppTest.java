@@ -4,7 +4,6 @@ import ducke.DuckeConfiguration;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.TestApps;
-import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import org.junit.jupiter.api.Test;
@@ -20,9 +19,9 @@ class UntrustedPeerAppTest {
 
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(
             TestApps.support(MutableClock.at("2026-11-27T12:00:00Z"),
-                    ConfigOverride.config("clientIdentity.trustedProxies", "10.99.0.0/16"),
-                    ConfigOverride.config("rateLimits.status", "5/minute"),
-                    ConfigOverride.config("metrics.allowFrom", "10.0.0.0/8")));
+                    "clientIdentity.trustedProxies", "10.99.0.0/16",
+                    "rateLimits.status", "5/minute",
+                    "metrics.allowFrom", "10.0.0.0/8"));
 
     @Test
     void spoofedForwardedForFromAnUntrustedPeerChangesNothing() {

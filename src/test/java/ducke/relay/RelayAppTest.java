@@ -6,7 +6,6 @@ import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.PromText;
 import ducke.testing.TestApps;
-import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import org.junit.jupiter.api.AfterAll;
@@ -28,12 +27,12 @@ class RelayAppTest {
     private static final FakeUpstream UPSTREAM = Fakes.upstream();
     private static final MutableClock CLOCK = MutableClock.at("2026-11-27T18:00:00Z");
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
-            ConfigOverride.config("upstream.url", UPSTREAM.url()),
-            ConfigOverride.config("upstream.allowedModels", "gpt-realtime,gpt-realtime-mini"),
-            ConfigOverride.config("relay.allowedOrigins", "https://duck-e.example"),
-            ConfigOverride.config("costProtection.sweepInterval", "50ms"),
-            ConfigOverride.config("costProtection.maxTotalCostPerHourUsd", "100000"),
-            ConfigOverride.config("costProtection.circuitBreakerThresholdUsd", "100000")));
+            "upstream.url", UPSTREAM.url(),
+            "upstream.allowedModels", "gpt-realtime,gpt-realtime-mini",
+            "relay.allowedOrigins", "https://duck-e.example",
+            "costProtection.sweepInterval", "50ms",
+            "costProtection.maxTotalCostPerHourUsd", "100000",
+            "costProtection.circuitBreakerThresholdUsd", "100000"));
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 
     @AfterAll

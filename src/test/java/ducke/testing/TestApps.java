@@ -10,7 +10,9 @@ import io.dropwizard.testing.ResourceHelpers;
 import java.io.File;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -32,19 +34,28 @@ public final class TestApps {
         return f.exists() ? f.getAbsolutePath() : ResourceHelpers.resourceFilePath("config.yml");
     }
 
-    public static DropwizardTestSupport<DuckeConfiguration> support(Clock clock, ConfigOverride... extra) {
-        List<ConfigOverride> overrides = new ArrayList<>(List.of(
-                ConfigOverride.config("server.applicationConnectors[0].port", "0"),
-                ConfigOverride.config("server.adminConnectors[0].port", "0"),
-                ConfigOverride.config("hazelcast.clusterName", "test-" + UUID.randomUUID()),
-                ConfigOverride.config("hazelcast.port", Integer.toString(FreePorts.next())),
-                ConfigOverride.config("hazelcast.interfaces", "127.0.0.1"),
-                ConfigOverride.config("hazelcast.members", ""),
-                ConfigOverride.config("auth.serviceTokens", SERVICE_TOKEN),
-                ConfigOverride.config("auth.operatorTokens", OPERATOR_TOKEN),
-                ConfigOverride.config("upstream.apiKey", UPSTREAM_KEY)));
-        overrides.addAll(List.of(extra));
-        return new DropwizardTestSupport<>(DuckeApplication.class, configPath(), overrides.toArray(ConfigOverride[]::new)) {
+    /**
+     * @param overrides alternating keys and values; a key given here replaces the default for it
+     *                  (Dropwizard applies repeated keys unreliably, so each key is set once)
+     */
+    public static DropwizardTestSupport<DuckeConfiguration> support(Clock clock, String... overrides) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("server.applicationConnectors[0].port", "0");
+        settings.put("server.adminConnectors[0].port", "0");
+        settings.put("hazelcast.clusterName", "test-" + UUID.randomUUID());
+        settings.put("hazelcast.port", Integer.toString(FreePorts.next()));
+        settings.put("hazelcast.interfaces", "127.0.0.1");
+        settings.put("hazelcast.members", "");
+        settings.put("auth.serviceTokens", SERVICE_TOKEN);
+        settings.put("auth.operatorTokens", OPERATOR_TOKEN);
+        settings.put("upstream.apiKey", UPSTREAM_KEY);
+        for (int i = 0; i + 1 < overrides.length; i += 2) {
+            settings.put(overrides[i], overrides[i + 1]);
+        }
+        List<ConfigOverride> list = new ArrayList<>();
+        settings.forEach((k, v) -> list.add(ConfigOverride.config(k, v)));
+        ConfigOverride[] all = list.toArray(ConfigOverride[]::new);
+        return new DropwizardTestSupport<>(DuckeApplication.class, configPath(), all) {
             @Override
             public Application<DuckeConfiguration> newApplication() {
                 return new DuckeApplication(clock);

@@ -1,0 +1,105 @@
+package ducke.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import ducke.DuckeConfiguration;
+import ducke.testing.FreePorts;
+import ducke.testing.Http;
+import ducke.testing.MutableClock;
+import ducke.testing.TestApps;
+import io.dropwizard.testing.DropwizardTestSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Two application nodes in one cluster: sessions relayed by A are ended through B. */
+class RelayClusterTest {
+
+    private static final FakeUpstream UPSTREAM = Fakes.upstream();
+    private static final MutableClock CLOCK = MutableClock.at("2026-11-27T20:00:00Z");
+    private static DropwizardTestSupport<DuckeConfiguration> a;
+    private static DropwizardTestSupport<DuckeConfiguration> b;
+
+    private static DropwizardTestSupport<DuckeConfiguration> node(String name, String cluster, int port, String members) {
+        return TestApps.support(CLOCK,
+                "nodeName", name,
+                "hazelcast.clusterName", cluster,
+                "hazelcast.port", Integer.toString(port),
+                "hazelcast.members", members,
+                "upstream.url", UPSTREAM.url(),
+                "costProtection.sweepInterval", "50ms");
+    }
+
+    @BeforeAll
+    static void startTwoNodes() throws Exception {
+        String cluster = "relay-" + UUID.randomUUID();
+        int portA = FreePorts.next();
+        int portB = FreePorts.next();
+        String members = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
+        a = node("node-a", cluster, portA, members);
+        b = node("node-b", cluster, portB, members);
+        a.before();
+        b.before();
+        long deadline = System.currentTimeMillis() + 60_000;
+        int poll = 0;
+        while (Http.json(Http.local(a.getLocalPort()).get("/status", "X-Forwarded-For", "10.1." + (poll / 250) + "." + (poll++ % 250)))
+                .path("cluster_members").asInt() < 2) {
+            assertThat(System.currentTimeMillis()).as("two nodes joined").isLessThan(deadline);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (b != null) {
+            b.after();
+        }
+        if (a != null) {
+            a.after();
+        }
+        UPSTREAM.close();
+    }
+
+    private static WsClient openOnA(String client) throws Exception {
+        WsClient c = WsClient.connect(a.getLocalPort(), "", "X-Forwarded-For", client);
+        c.started = c.nextEvent();
+        assertThat(c.started.get("type").asText()).isEqualTo("session_started");
+        c.until("session.created");
+        return c;
+    }
+
+    @Test
+    void endSessionSentToNodeBEndsASessionRelayedByNodeA() throws Exception {
+        WsClient c = openOnA("198.51.100.201");
+        String id = c.started.get("session_id").asText();
+        HttpResponse<String> ended = Http.local(b.getAdminPort()).post("/tasks/end-session?id=" + id, null);
+        assertThat(ended.statusCode()).isEqualTo(200);
+        JsonNode event = c.until("session_ended");
+        assertThat(event.get("reason").asText()).isEqualTo("admin_ended");
+        assertThat(c.awaitClose()).isEqualTo(1008);
+    }
+
+    @Test
+    void trippingTheBreakerOnNodeBEndsLiveSessionsOnNodeA() throws Exception {
+        WsClient first = openOnA("198.51.100.202");
+        WsClient second = openOnA("198.51.100.203");
+        try {
+            assertThat(Http.local(b.getAdminPort()).post("/tasks/trip-circuit-breaker?reason=test", null).statusCode()).isEqualTo(200);
+            for (WsClient c : new WsClient[]{first, second}) {
+                JsonNode event = c.until("service_unavailable");
+                assertThat(event.get("reason").asText()).isEqualTo("circuit_breaker");
+                assertThat(c.awaitClose()).isEqualTo(1013);
+            }
+            HttpResponse<String> refused = WsClient.refused(a.getLocalPort(), "", "X-Forwarded-For", "198.51.100.204");
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.body()).contains("circuit_breaker_open");
+        } finally {
+            Http.local(b.getAdminPort()).post("/tasks/reset-circuit-breaker", null);
+        }
+        assertThat(Http.json(Http.local(a.getLocalPort()).get("/status", "X-Forwarded-For", "10.0.0.2"))
+                .get("circuit_breaker").asText()).isEqualTo("closed");
+    }
+}
