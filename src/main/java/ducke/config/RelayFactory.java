@@ -41,6 +41,14 @@ public class RelayFactory {
     @MinDuration(value = 1, unit = TimeUnit.SECONDS)
     private Duration idleTimeout = Duration.minutes(5);
 
+    /**
+     * How often the upstream is pinged; a connection that has not answered anything for two
+     * intervals is treated as dropped (a lost connection does not always announce itself).
+     */
+    @NotNull
+    @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS)
+    private Duration upstreamPingInterval = Duration.seconds(15);
+
     /** Model function names that belong to a limited tool. */
     @NotNull
     private Map<String, String> toolFunctions = new LinkedHashMap<>(Map.of(
@@ -56,6 +64,8 @@ public class RelayFactory {
     public void setMaxBufferedBytes(DataSize v) { this.maxBufferedBytes = v; }
     public Duration getIdleTimeout() { return idleTimeout; }
     public void setIdleTimeout(Duration v) { this.idleTimeout = v; }
+    public Duration getUpstreamPingInterval() { return upstreamPingInterval; }
+    public void setUpstreamPingInterval(Duration v) { this.upstreamPingInterval = v; }
     public Map<String, String> getToolFunctions() { return toolFunctions; }
     public void setToolFunctions(Map<String, String> v) { this.toolFunctions = v; }
 }

@@ -42,7 +42,8 @@ public final class Relay {
         RelayContext ctx = new RelayContext(guard, gate, clock, mapper, new GatewayEvents(mapper), metrics, registry, http,
                 upstream.uri(), upstream.getApiKey(), Duration.ofMillis(upstream.getConnectTimeout().toMilliseconds()),
                 relay.getMaxFrameSize().toBytes(), relay.getMaxBufferedBytes().toBytes(),
-                Duration.ofMillis(relay.getIdleTimeout().toMilliseconds()), Map.copyOf(relay.getToolFunctions()), timers);
+                Duration.ofMillis(relay.getIdleTimeout().toMilliseconds()),
+                Duration.ofMillis(relay.getUpstreamPingInterval().toMilliseconds()), Map.copyOf(relay.getToolFunctions()), timers);
 
         cluster.onSessionEnded(registry::ledgerEnded);
         JettyWebSocketServletContainerInitializer.configure(env.getApplicationContext(), null);

@@ -15,6 +15,6 @@ import java.util.concurrent.ScheduledExecutorService;
 /** Everything a relayed session needs from the node, built once. */
 record RelayContext(CostGuard guard, RateLimitGate gate, Clock clock, ObjectMapper mapper, GatewayEvents events,
                     RelayMetrics metrics, RelayRegistry registry, HttpClient http, URI upstreamUrl, String apiKey,
-                    Duration connectTimeout, long maxFrameBytes, long maxBufferedBytes, Duration idleTimeout,
+                    Duration connectTimeout, long maxFrameBytes, long maxBufferedBytes, Duration idleTimeout, Duration pingInterval,
                     Map<String, String> toolFunctions, ScheduledExecutorService timers) {
 }

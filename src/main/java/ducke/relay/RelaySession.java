@@ -61,6 +61,9 @@ public final class RelaySession implements Session.Listener {
     private final StringBuilder partialText = new StringBuilder();
     private final ByteArrayOutputStream partialBinary = new ByteArrayOutputStream();
     private volatile ScheduledFuture<?> timer;
+    private volatile ScheduledFuture<?> pinger;
+    /** Last sign of life from the upstream, by the monotonic clock (a liveness timeout, not domain time). */
+    private volatile long lastUpstreamNanos = System.nanoTime();
 
     RelaySession(RelayContext ctx, SessionLedger ledger, String client) {
         this.ctx = ctx;
@@ -168,6 +171,9 @@ public final class RelaySession implements Session.Listener {
     }
 
     private void upstreamOpened(WebSocket ws) {
+        lastUpstreamNanos = System.nanoTime();
+        long every = ctx.pingInterval().toMillis();
+        pinger = ctx.timers().scheduleWithFixedDelay(this::pingUpstream, every, every, TimeUnit.MILLISECONDS);
         synchronized (upstreamLock) {
             upstream = ws;
             for (Object frame : early) {
@@ -177,6 +183,26 @@ public final class RelaySession implements Session.Listener {
         }
         if (finished.get()) {
             ws.abort();
+        }
+    }
+
+    /** Pings the upstream, or gives it up when it has not answered for two intervals. */
+    private void pingUpstream() {
+        if (finished.get()) {
+            return;
+        }
+        if (System.nanoTime() - lastUpstreamNanos > 2 * ctx.pingInterval().toNanos()) {
+            finish(EndReason.UPSTREAM_ERROR, null, "the upstream stopped answering");
+            return;
+        }
+        synchronized (upstreamLock) {
+            WebSocket ws = upstream;
+            upstreamTail = upstreamTail.thenCompose(v -> ws.sendPing(ByteBuffer.allocate(0)))
+                    .whenComplete((v, error) -> {
+                        if (error != null && !finished.get()) {
+                            finish(EndReason.UPSTREAM_ERROR, null, "the upstream connection failed");
+                        }
+                    });
         }
     }
 
@@ -220,6 +246,10 @@ public final class RelaySession implements Session.Listener {
 
         @Override
         public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            // demand first: the JDK client may miss a dropped connection while no message is requested;
+            // what is queued toward the client stays bounded by maxBufferedBytes instead
+            ws.request(1);
+            lastUpstreamNanos = System.nanoTime();
             partialText.append(data);
             if (partialText.length() > ctx.maxFrameBytes()) {
                 partialText.setLength(0);
@@ -232,12 +262,13 @@ public final class RelaySession implements Session.Listener {
                 ctx.metrics().frame(RelayMetrics.UPSTREAM_TO_CLIENT, message.length());
                 fromUpstream(message);
             }
-            ws.request(1);
             return null;
         }
 
         @Override
         public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+            ws.request(1);
+            lastUpstreamNanos = System.nanoTime();
             if (partialBinary.size() + data.remaining() > ctx.maxFrameBytes()) {
                 partialBinary.reset();
                 finish(EndReason.UPSTREAM_ERROR, null, "the upstream sent an oversized frame");
@@ -252,7 +283,20 @@ public final class RelaySession implements Session.Listener {
                 ctx.metrics().frame(RelayMetrics.UPSTREAM_TO_CLIENT, frame.remaining());
                 sendToClient(frame);
             }
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
             ws.request(1);
+            lastUpstreamNanos = System.nanoTime();
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
+            ws.request(1);
+            lastUpstreamNanos = System.nanoTime();
             return null;
         }
 
@@ -444,9 +488,10 @@ public final class RelaySession implements Session.Listener {
             return;
         }
         ctx.registry().remove(this);
-        ScheduledFuture<?> t = timer;
-        if (t != null) {
-            t.cancel(false);
+        for (ScheduledFuture<?> t : new ScheduledFuture<?>[]{timer, pinger}) {
+            if (t != null) {
+                t.cancel(false);
+            }
         }
         SessionLedger last = ended;
         try {
@@ -455,6 +500,7 @@ public final class RelaySession implements Session.Listener {
             LOG.warn("Could not end the ledger of {}; the reaper will", sessionId(), e);
         }
         EndReason actual = last != null && last.endReason() != null ? last.endReason() : reason;
+        LOG.info("Relayed session {} ended: {}{}", sessionId(), actual.label(), detail == null ? "" : " (" + detail + ")");
         ctx.metrics().sessionClosed(actual.label());
         closeClient(actual, last == null ? ledger : last, detail);
         WebSocket ws = upstream;

@@ -61,6 +61,7 @@ class RelayClusterTest {
             a.after();
         }
         UPSTREAM.close();
+        TestApps.clearOverrides();
     }
 
     private static WsClient openOnA(String client) throws Exception {

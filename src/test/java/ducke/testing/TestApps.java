@@ -28,6 +28,15 @@ public final class TestApps {
     private TestApps() {
     }
 
+    /**
+     * Removes every configuration override from the system properties. Dropwizard restores a
+     * key's previous value when an app stops, so after two apps in one JVM set the same keys,
+     * the first app's values would outlive both; tests with several nodes call this last.
+     */
+    public static void clearOverrides() {
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("dw.")).forEach(System::clearProperty);
+    }
+
     /** The project's config.yml (tests run with the project directory as working directory). */
     public static String configPath() {
         File f = new File("config.yml");
@@ -40,6 +49,9 @@ public final class TestApps {
      */
     public static DropwizardTestSupport<DuckeConfiguration> support(Clock clock, String... overrides) {
         Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("nodeName", "");
+        settings.put("upstream.url", "ws://127.0.0.1:9/v1/realtime");
+        settings.put("relay.upstreamPingInterval", "250ms");
         settings.put("server.applicationConnectors[0].port", "0");
         settings.put("server.adminConnectors[0].port", "0");
         settings.put("hazelcast.clusterName", "test-" + UUID.randomUUID());
