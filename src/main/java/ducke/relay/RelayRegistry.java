@@ -37,7 +37,7 @@ public final class RelayRegistry {
     public void ledgerEnded(SessionLedger ledger) {
         RelaySession s = live.get(ledger.sessionId());
         if (s != null) {
-            s.finish(ledger.endReason(), ledger, null);
+            s.ledgerEnded(ledger);
         }
     }
 

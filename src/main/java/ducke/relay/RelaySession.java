@@ -50,17 +50,20 @@ public final class RelaySession implements Session.Listener {
     private final String model;
     private volatile SessionLedger ledger;
     private volatile Session clientSession;
+    private volatile ClientSender toClient;
     private volatile WebSocket upstream;
     private final Object upstreamLock = new Object();
     private CompletableFuture<?> upstreamTail = CompletableFuture.completedFuture(null);
     private final List<Object> early = new ArrayList<>();
     private final AtomicLong pendingToUpstream = new AtomicLong();
-    private final AtomicLong pendingToClient = new AtomicLong();
     private final AtomicBoolean finished = new AtomicBoolean();
     private final Map<String, Blocked> blocked = new ConcurrentHashMap<>();
     private final StringBuilder partialText = new StringBuilder();
     private final ByteArrayOutputStream partialBinary = new ByteArrayOutputStream();
     private volatile ScheduledFuture<?> timer;
+    private final Object chargeLock = new Object();
+    private boolean charging;
+    private SessionLedger endedWhileCharging;
     private volatile ScheduledFuture<?> pinger;
     /** Last sign of life from the upstream, by the monotonic clock (a liveness timeout, not domain time). */
     private volatile long lastUpstreamNanos = System.nanoTime();
@@ -81,6 +84,7 @@ public final class RelaySession implements Session.Listener {
     @Override
     public void onWebSocketOpen(Session session) {
         clientSession = session;
+        toClient = new ClientSender(session);
         ctx.registry().add(this);
         sendToClient(ctx.events().sessionStarted(ledger, ctx.guard().limits()));
         scheduleExpiry();
@@ -122,30 +126,15 @@ public final class RelaySession implements Session.Listener {
         }
     }
 
-    private void sendToClient(String text) {
-        Session s = clientSession;
-        if (s == null || !s.isOpen()) {
+    private void sendToClient(Object frame) {
+        ClientSender sender = toClient;
+        if (sender == null) {
             return;
         }
-        long n = text.length();
-        if (pendingToClient.addAndGet(n) > ctx.maxBufferedBytes()) {
+        sender.send(frame);
+        if (sender.pendingBytes() > ctx.maxBufferedBytes()) {
             stalled("client is not reading");
-            return;
         }
-        s.sendText(text, Callback.from(() -> pendingToClient.addAndGet(-n), t -> pendingToClient.addAndGet(-n)));
-    }
-
-    private void sendToClient(ByteBuffer bytes) {
-        Session s = clientSession;
-        if (s == null || !s.isOpen()) {
-            return;
-        }
-        long n = bytes.remaining();
-        if (pendingToClient.addAndGet(n) > ctx.maxBufferedBytes()) {
-            stalled("client is not reading");
-            return;
-        }
-        s.sendBinary(bytes, Callback.from(() -> pendingToClient.addAndGet(-n), t -> pendingToClient.addAndGet(-n)));
     }
 
     // ---- upstream side (JDK WebSocket client) ----
@@ -422,11 +411,44 @@ public final class RelaySession implements Session.Listener {
         charge(source, null);
     }
 
+    /**
+     * The cluster announced that this session's ledger ended. While a charge is under way the
+     * charge itself reports the end (after its usage update), so the announcement waits for it.
+     */
+    void ledgerEnded(SessionLedger ended) {
+        synchronized (chargeLock) {
+            if (charging) {
+                endedWhileCharging = ended;
+                return;
+            }
+        }
+        finish(ended.endReason(), ended, null);
+    }
+
     /** Charges a usage report, or a tool's fee when {@code tool} is given, and tells the client. */
     private void charge(UsageSource source, String tool) {
         if (finished.get()) {
             return;
         }
+        synchronized (chargeLock) {
+            charging = true;
+        }
+        try {
+            chargeNow(source, tool);
+        } finally {
+            SessionLedger deferred;
+            synchronized (chargeLock) {
+                charging = false;
+                deferred = endedWhileCharging;
+                endedWhileCharging = null;
+            }
+            if (deferred != null) {
+                finish(deferred.endReason(), deferred, null);
+            }
+        }
+    }
+
+    private void chargeNow(UsageSource source, String tool) {
         long now = ctx.clock().millis();
         CostGuard.Usage u;
         try {
@@ -510,8 +532,8 @@ public final class RelaySession implements Session.Listener {
     }
 
     private void closeClient(EndReason reason, SessionLedger last, String detail) {
-        Session s = clientSession;
-        if (s == null || !s.isOpen()) {
+        ClientSender sender = toClient;
+        if (sender == null) {
             return;
         }
         String event;
@@ -526,11 +548,9 @@ public final class RelaySession implements Session.Listener {
             default -> { event = null; code = detail == null ? 1000 : 1008; }
         }
         String closeReason = detail != null && reason == EndReason.CLIENT_CLOSED ? detail : reason.label();
-        if (event == null) {
-            s.close(code, closeReason, Callback.NOOP);
-            return;
+        if (event != null) {
+            sender.send(event);
         }
-        s.sendText(event, Callback.from(() -> s.close(code, closeReason, Callback.NOOP),
-                error -> s.close(code, closeReason, Callback.NOOP)));
+        sender.close(code, closeReason);
     }
 }

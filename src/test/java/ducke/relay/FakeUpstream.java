@@ -118,6 +118,12 @@ public final class FakeUpstream implements AutoCloseable {
                 String type = event.path("type").asText();
                 if (type.equals("echo")) {
                     c.session.sendText(message, Callback.NOOP);
+                } else if (type.equals("response.create") && event.has("test_flood")) {
+                    String chunk = "{\"type\":\"response.output_audio.delta\",\"delta\":\""
+                            + "A".repeat(event.get("test_flood").get("size").asInt()) + "\"}";
+                    for (int i = 0; i < event.get("test_flood").get("count").asInt() && c.session.isOpen(); i++) {
+                        c.session.sendText(chunk, Callback.NOOP);
+                    }
                 } else if (type.equals("response.create") && event.has("test_script")) {
                     for (JsonNode e : event.get("test_script")) {
                         c.session.sendText(e.toString(), Callback.NOOP);

@@ -268,6 +268,25 @@ class RelayAppTest {
     }
 
     @Test
+    void aStalledClientIsClosedInsteadOfBufferedWithoutBound() throws Exception {
+        WsClient stalled = new WsClient();
+        stalled.stalls = true;
+        WsClient.connect(stalled, APP.getLocalPort(), "", "X-Forwarded-For", newClient());
+        String id = stalled.nextEvent().get("session_id").asText();
+        // 32 MiB of audio toward a client that reads nothing: far beyond socket buffers and the 4 MiB bound
+        stalled.send("{\"type\":\"response.create\",\"test_flood\":{\"count\":512,\"size\":65536}}");
+        Http http = Http.local(APP.getLocalPort());
+        long deadline = System.currentTimeMillis() + 30_000;
+        JsonNode session = Http.json(http.get("/v1/sessions/" + id, "Authorization", "Bearer " + TestApps.SERVICE_TOKEN));
+        while (!"ended".equals(session.get("status").asText())) {
+            assertThat(System.currentTimeMillis()).as("stalled session closed in time").isLessThan(deadline);
+            session = Http.json(http.get("/v1/sessions/" + id, "Authorization", "Bearer " + TestApps.SERVICE_TOKEN));
+        }
+        assertThat(session.get("end_reason").asText()).isEqualTo("client_closed");
+        stalled.ws.abort();
+    }
+
+    @Test
     void metricsCountHandshakesAndFrames() {
         String m = Http.local(APP.getLocalPort()).get("/metrics").body();
         assertThat(m).contains("relay_handshakes_total{outcome=\"accepted\"}");

@@ -22,6 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class WsClient implements WebSocket.Listener {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** One client for all connections, so that tests measure the server's threads, not the client's. */
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     /** A message or the close, in arrival order. */
     record Received(String text, ByteBuffer binary, int closeCode) {
@@ -37,8 +39,11 @@ final class WsClient implements WebSocket.Listener {
 
     /** Connects, or returns the handshake's HTTP refusal as an exception. */
     static WsClient connect(int port, String query, String... headers) {
-        WsClient c = new WsClient();
-        var builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        return connect(new WsClient(), port, query, headers);
+    }
+
+    static WsClient connect(WsClient c, int port, String query, String... headers) {
+        var builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
         for (int i = 0; i + 1 < headers.length; i += 2) {
             builder.header(headers[i], headers[i + 1]);
         }
@@ -59,9 +64,12 @@ final class WsClient implements WebSocket.Listener {
         }
     }
 
+    /** A client that stops reading after its first few messages, as a stalled one would. */
+    boolean stalls;
+
     @Override
     public void onOpen(WebSocket webSocket) {
-        webSocket.request(Long.MAX_VALUE);
+        webSocket.request(stalls ? 2 : Long.MAX_VALUE);
     }
 
     @Override
