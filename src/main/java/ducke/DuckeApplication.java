@@ -1,7 +1,10 @@
 package ducke;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import ducke.audit.LogAuditSink;
+import ducke.audit.Audit;
+import ducke.cli.AuditCommand;
+import ducke.core.cost.CostObserver;
+import ducke.resources.AuditResource;
 import ducke.auth.AuthSetup;
 import ducke.cluster.SessionReaper;
 import ducke.config.CostProtectionFactory;
@@ -82,7 +85,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     @Override
     public void initialize(Bootstrap<DuckeConfiguration> bootstrap) {
         bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
-                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false, true)));
+        bootstrap.addCommand(new AuditCommand(clock, System.out));
         // money leaves as plain decimals: 0.000000001, never 1E-9
         bootstrap.getObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
     }
@@ -118,7 +122,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/metrics");
         env.servlets().addServlet("metrics", new MetricsServlet(metrics)).addMapping("/metrics");
 
-        CostGuard guard = costProtection(config, env, cluster, metrics);
+        Audit audit = Audit.install(env, config.getAudit(), clock, cluster.nodeName(), metrics);
+        CostGuard guard = costProtection(config, env, cluster, metrics, audit);
 
         AuthSetup.register(env.jersey(), config.getAuth().build());
         env.jersey().register(new CircuitBreakerGate(guard.view(), clock));
@@ -130,10 +135,12 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper());
 
-        env.admin().addTask(new ResetRateLimitsTask(limiter));
-        env.admin().addTask(new TripCircuitBreakerTask(guard, clock));
-        env.admin().addTask(new ResetCircuitBreakerTask(guard, clock));
-        env.admin().addTask(new EndSessionTask(guard, clock));
+        env.jersey().register(new AuditResource(audit.dao(), clock));
+
+        env.admin().addTask(new ResetRateLimitsTask(limiter, audit.journal()));
+        env.admin().addTask(new TripCircuitBreakerTask(guard, clock, audit.journal()));
+        env.admin().addTask(new ResetCircuitBreakerTask(guard, clock, audit.journal()));
+        env.admin().addTask(new EndSessionTask(guard, clock, audit.journal()));
         env.admin().addFilter("bad-task-input", new BadTaskInput.StatusFilter())
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/tasks/*");
         env.healthChecks().register("cluster", new ClusterHealthCheck(cluster));
@@ -141,15 +148,18 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     }
 
     /** Prices, limits, ledgers in the grid, the breaker's broadcast and this node's reaper. */
-    private CostGuard costProtection(DuckeConfiguration config, Environment env, ClusterNode cluster, GuardMetrics metrics) {
+    private CostGuard costProtection(DuckeConfiguration config, Environment env, ClusterNode cluster, GuardMetrics metrics,
+                                     Audit audit) {
         CostProtectionFactory cp = config.getCostProtection();
         CostLimits limits = cp.limits();
         CostMetrics costMetrics = new CostMetrics(metrics, limits);
         CostGuard guard = new CostGuard(config.getPrices().build(), limits, cluster.sessionStore(), cluster.spendStore(),
-                new SpendView(), cluster.breakerBroadcast(), costMetrics, cluster.nodeName(), SessionIds::next);
-        SessionReaper reaper = cluster.sessionReaper(guard, new LogAuditSink(env.getObjectMapper()), clock,
+                new SpendView(), cluster.breakerBroadcast(), CostObserver.both(costMetrics, audit.breakerJournal()),
+                cluster.nodeName(), SessionIds::next);
+        SessionReaper reaper = cluster.sessionReaper(guard, audit.sink(), clock,
                 cp.getEndedSessionRetention().toMilliseconds(), cp.getSweepInterval().toMilliseconds());
         costMetrics.activeSessions(metrics, reaper::localActive);
+        audit.watchBacklog(env, metrics, reaper::localPending);
         guard.announceEndingsTo(cluster.sessionEndings());
         cluster.onBreakerChange(snapshot -> {
             guard.view().force(snapshot);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.dropwizard.metrics.common.MetricsFactory;
 import ducke.cluster.HazelcastFactory;
+import ducke.config.AuditFactory;
 import ducke.config.AuthFactory;
 import ducke.config.ClientIdentityFactory;
 import ducke.config.CostProtectionFactory;
@@ -68,6 +69,10 @@ public class DuckeConfiguration extends Configuration {
     @NotNull
     private RelayFactory relay = new RelayFactory();
 
+    @Valid
+    @NotNull
+    private AuditFactory audit = new AuditFactory();
+
     public DuckeConfiguration() {
         setMetricsFactory(new MetricsAccessFactory());
     }
@@ -88,6 +93,8 @@ public class DuckeConfiguration extends Configuration {
     @JsonProperty public void setPrices(PricesFactory v) { this.prices = v; }
     @JsonProperty public UpstreamFactory getUpstream() { return upstream; }
     @JsonProperty public void setUpstream(UpstreamFactory v) { this.upstream = v; }
+    @JsonProperty public AuditFactory getAudit() { return audit; }
+    @JsonProperty public void setAudit(AuditFactory v) { this.audit = v; }
     @JsonProperty public RelayFactory getRelay() { return relay; }
     @JsonProperty public void setRelay(RelayFactory v) { this.relay = v; }
     @JsonProperty public AuthFactory getAuth() { return auth; }

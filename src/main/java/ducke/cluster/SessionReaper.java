@@ -52,6 +52,7 @@ public final class SessionReaper implements Managed {
         return t;
     });
     private volatile int localActive;
+    private volatile int localPending;
     private volatile long lastSinkWarningMillis;
 
     SessionReaper(HazelcastInstance hz, CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis) {
@@ -67,6 +68,11 @@ public final class SessionReaper implements Managed {
     /** Active sessions in this node's partitions as of the last pass; summed over nodes, the cluster's. */
     public int localActive() {
         return localActive;
+    }
+
+    /** Final records in this node's partitions not yet accepted by the audit sink, as of the last pass. */
+    public int localPending() {
+        return localPending;
     }
 
     @Override
@@ -122,6 +128,7 @@ public final class SessionReaper implements Managed {
             }
         }
         localActive = active;
+        localPending = pending.size();
         return new Pass(active, endedNow, pending.isEmpty() ? 0 : handOver(pending, now), false);
     }
 
@@ -148,6 +155,7 @@ public final class SessionReaper implements Managed {
             }
             return 0;
         }
+        localPending = 0;
         Set<String> ids = new HashSet<>();
         records.forEach(r -> ids.add(r.sessionId()));
         Map<String, Boolean> marked = ledgers.executeOnKeys(ids, new LedgerProcessors.Audited(retentionMillis));

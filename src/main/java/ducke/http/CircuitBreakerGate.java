@@ -10,7 +10,8 @@ import jakarta.ws.rs.container.ContainerRequestFilter;
 import java.time.Clock;
 
 /**
- * While the breaker is open every API call under {@code /v1/} is answered 503 with the wait;
+ * While the breaker is open every API call under {@code /v1/} (but the operators' audit queries)
+ * is answered 503 with the wait;
  * {@code /status}, {@code /metrics} and the admin port keep working. Runs after authentication,
  * so an anonymous caller learns nothing about the breaker. Reads only this node's view of the
  * breaker, which the cluster keeps current: no grid round trip per request.
@@ -28,7 +29,9 @@ public final class CircuitBreakerGate implements ContainerRequestFilter {
 
     @Override
     public void filter(ContainerRequestContext request) {
-        if (!request.getUriInfo().getPath().startsWith("v1/")) {
+        String path = request.getUriInfo().getPath();
+        // operators need the audit trail most while the breaker is open
+        if (!path.startsWith("v1/") || path.startsWith("v1/audit")) {
             return;
         }
         long now = clock.millis();

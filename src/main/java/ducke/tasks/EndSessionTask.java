@@ -4,7 +4,7 @@ import ducke.core.cost.CostGuard;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.Money;
 import ducke.core.cost.SessionIds;
-import io.dropwizard.servlets.tasks.Task;
+import ducke.db.AuditJournal;
 
 import java.io.PrintWriter;
 import java.time.Clock;
@@ -12,19 +12,19 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code POST /tasks/end-session?id=…}: ends a session from any node (reason {@code admin_ended}). */
-public final class EndSessionTask extends Task {
+public final class EndSessionTask extends JournaledTask {
 
     private final CostGuard guard;
     private final Clock clock;
 
-    public EndSessionTask(CostGuard guard, Clock clock) {
-        super("end-session");
+    public EndSessionTask(CostGuard guard, Clock clock, AuditJournal journal) {
+        super("end-session", journal);
         this.guard = guard;
         this.clock = clock;
     }
 
     @Override
-    public void execute(Map<String, List<String>> parameters, PrintWriter output) {
+    protected void run(Map<String, List<String>> parameters, PrintWriter output) {
         List<String> ids = parameters.get("id");
         String id = ids == null || ids.isEmpty() ? null : ids.get(0).strip();
         if (id == null || id.isEmpty()) {

@@ -1,7 +1,7 @@
 package ducke.tasks;
 
 import ducke.core.cost.CostGuard;
-import io.dropwizard.servlets.tasks.Task;
+import ducke.db.AuditJournal;
 
 import java.io.PrintWriter;
 import java.time.Clock;
@@ -9,19 +9,19 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code POST /tasks/reset-circuit-breaker}: closes the breaker on every node now. */
-public final class ResetCircuitBreakerTask extends Task {
+public final class ResetCircuitBreakerTask extends JournaledTask {
 
     private final CostGuard guard;
     private final Clock clock;
 
-    public ResetCircuitBreakerTask(CostGuard guard, Clock clock) {
-        super("reset-circuit-breaker");
+    public ResetCircuitBreakerTask(CostGuard guard, Clock clock, AuditJournal journal) {
+        super("reset-circuit-breaker", journal);
         this.guard = guard;
         this.clock = clock;
     }
 
     @Override
-    public void execute(Map<String, List<String>> parameters, PrintWriter output) {
+    protected void run(Map<String, List<String>> parameters, PrintWriter output) {
         guard.resetBreaker(clock.millis());
         output.println("circuit breaker closed; spend before now no longer counts toward it");
     }

@@ -2,7 +2,7 @@ package ducke.tasks;
 
 import ducke.core.identity.IpAddresses;
 import ducke.core.ratelimit.RateLimiter;
-import io.dropwizard.servlets.tasks.Task;
+import ducke.db.AuditJournal;
 
 import java.io.PrintWriter;
 import java.util.List;
@@ -12,17 +12,17 @@ import java.util.Map;
  * {@code POST /tasks/reset-rate-limits?client=…[&endpoint=…]}: clears a client's buckets in the
  * grid and every node's cached denials of them, and returns only after all members confirmed.
  */
-public final class ResetRateLimitsTask extends Task {
+public final class ResetRateLimitsTask extends JournaledTask {
 
     private final RateLimiter limiter;
 
-    public ResetRateLimitsTask(RateLimiter limiter) {
-        super("reset-rate-limits");
+    public ResetRateLimitsTask(RateLimiter limiter, AuditJournal journal) {
+        super("reset-rate-limits", journal);
         this.limiter = limiter;
     }
 
     @Override
-    public void execute(Map<String, List<String>> parameters, PrintWriter output) {
+    protected void run(Map<String, List<String>> parameters, PrintWriter output) {
         String clientParam = single(parameters, "client");
         if (clientParam == null || clientParam.isBlank()) {
             throw BadTaskInput.reject("parameter 'client' is required (an IP address or client id)");

@@ -2,7 +2,7 @@ package ducke.tasks;
 
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.SpendLedger;
-import io.dropwizard.servlets.tasks.Task;
+import ducke.db.AuditJournal;
 
 import java.io.PrintWriter;
 import java.time.Clock;
@@ -11,19 +11,19 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code POST /tasks/trip-circuit-breaker[?reason=…]}: opens the breaker on every node now. */
-public final class TripCircuitBreakerTask extends Task {
+public final class TripCircuitBreakerTask extends JournaledTask {
 
     private final CostGuard guard;
     private final Clock clock;
 
-    public TripCircuitBreakerTask(CostGuard guard, Clock clock) {
-        super("trip-circuit-breaker");
+    public TripCircuitBreakerTask(CostGuard guard, Clock clock, AuditJournal journal) {
+        super("trip-circuit-breaker", journal);
         this.guard = guard;
         this.clock = clock;
     }
 
     @Override
-    public void execute(Map<String, List<String>> parameters, PrintWriter output) {
+    protected void run(Map<String, List<String>> parameters, PrintWriter output) {
         List<String> reason = parameters.get("reason");
         String cause = reason == null || reason.isEmpty() || reason.get(0).isBlank() ? "admin" : "admin: " + reason.get(0).strip();
         if (cause.length() > 200) {

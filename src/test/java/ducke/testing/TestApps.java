@@ -52,6 +52,7 @@ public final class TestApps {
         settings.put("nodeName", "");
         settings.put("upstream.url", "ws://127.0.0.1:9/v1/realtime");
         settings.put("relay.upstreamPingInterval", "250ms");
+        settings.put("audit.url", "jdbc:h2:mem:audit-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         settings.put("server.applicationConnectors[0].port", "0");
         settings.put("server.adminConnectors[0].port", "0");
         settings.put("hazelcast.clusterName", "test-" + UUID.randomUUID());

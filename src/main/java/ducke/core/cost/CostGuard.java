@@ -151,6 +151,7 @@ public final class CostGuard {
         }
         if (spent.breakerOpenedNow()) {
             observer.limitReached("circuit_breaker");
+            observer.breakerChanged(spent.snapshot(), "spend");
             broadcast.publish(spent.snapshot());
         }
         return new Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(), spent.snapshot(),
@@ -172,6 +173,7 @@ public final class CostGuard {
     public SpendLedger.Snapshot trip(String cause, long nowMillis) {
         SpendLedger.Snapshot s = spend.trip(nowMillis, limits, cause);
         view.force(s);
+        observer.breakerChanged(s, cause);
         broadcast.publish(s);
         return s;
     }
@@ -180,6 +182,7 @@ public final class CostGuard {
     public SpendLedger.Snapshot resetBreaker(long nowMillis) {
         SpendLedger.Snapshot s = spend.reset(nowMillis, limits);
         view.force(s);
+        observer.breakerChanged(s, "reset");
         broadcast.publish(s);
         return s;
     }

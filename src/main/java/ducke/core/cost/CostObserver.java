@@ -12,6 +12,45 @@ public interface CostObserver {
 
     void spend(SpendLedger.Snapshot snapshot);
 
+    /** The breaker changed state on this node's doing: tripped by hand, reset, or opened by spend. */
+    default void breakerChanged(SpendLedger.Snapshot snapshot, String cause) {
+    }
+
+    /** Tells {@code first}, then {@code second}. */
+    static CostObserver both(CostObserver first, CostObserver second) {
+        return new CostObserver() {
+            @Override
+            public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
+                first.charged(modelLabel, knownModel, costNanoUsd, tokens);
+                second.charged(modelLabel, knownModel, costNanoUsd, tokens);
+            }
+
+            @Override
+            public void limitReached(String limit) {
+                first.limitReached(limit);
+                second.limitReached(limit);
+            }
+
+            @Override
+            public void sessionEnded(SessionRecord record) {
+                first.sessionEnded(record);
+                second.sessionEnded(record);
+            }
+
+            @Override
+            public void spend(SpendLedger.Snapshot snapshot) {
+                first.spend(snapshot);
+                second.spend(snapshot);
+            }
+
+            @Override
+            public void breakerChanged(SpendLedger.Snapshot snapshot, String cause) {
+                first.breakerChanged(snapshot, cause);
+                second.breakerChanged(snapshot, cause);
+            }
+        };
+    }
+
     CostObserver NONE = new CostObserver() {
         @Override
         public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {

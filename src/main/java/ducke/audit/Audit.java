@@ -1,0 +1,106 @@
+package ducke.audit;
+
+import ducke.config.AuditFactory;
+import ducke.core.cost.CostObserver;
+import ducke.core.cost.SessionRecord;
+import ducke.core.cost.SpendLedger;
+import ducke.core.cost.TokenCounts;
+import ducke.db.AuditDao;
+import ducke.db.AuditJournal;
+import ducke.db.JdbiAuditSink;
+import ducke.db.Migrations;
+import ducke.metrics.GuardMetrics;
+import io.dropwizard.core.setup.Environment;
+import io.dropwizard.jdbi3.JdbiFactory;
+import io.dropwizard.lifecycle.Managed;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.function.IntSupplier;
+
+/** The audit trail wired into the application: schema, DAO, durable sink, journal, metrics. */
+public final class Audit {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Audit.class);
+
+    private final AuditDao dao;
+    private final JdbiAuditSink sink;
+    private final AuditJournal journal;
+
+    private Audit(AuditDao dao, JdbiAuditSink sink, AuditJournal journal) {
+        this.dao = dao;
+        this.sink = sink;
+        this.journal = journal;
+    }
+
+    public static Audit install(Environment env, AuditFactory config, Clock clock, String node, GuardMetrics metrics) {
+        int applied = Migrations.apply(config);
+        LOG.info("Audit store ready ({} migration(s) applied now)", applied);
+        Jdbi jdbi = new JdbiFactory().build(env, config.dataSource(), "database");
+        AuditDao dao = new AuditDao(jdbi);
+        JdbiAuditSink sink = new JdbiAuditSink(dao, clock, config.getBatchSize(), config.getMaxRetryInterval().toMilliseconds());
+        AuditJournal journal = new AuditJournal(dao, clock, node);
+        env.lifecycle().manage(new Managed() {
+            @Override
+            public void stop() {
+                journal.close();
+            }
+        });
+        GaugeWithCallback.builder().name("audit_database_up").help("1 while the last audit write reached the database")
+                .callback(cb -> cb.call(sink.up() ? 1 : 0)).register(metrics.registry());
+        GaugeWithCallback.builder().name("audit_records_written")
+                .help("Session records this node has written to the audit store since it started")
+                .callback(cb -> cb.call(sink.written())).register(metrics.registry());
+        return new Audit(dao, sink, journal);
+    }
+
+    /** Registers the backlog metric and health check once the reaper that holds the backlog exists. */
+    public void watchBacklog(Environment env, GuardMetrics metrics, IntSupplier pendingRecords) {
+        IntSupplier backlog = () -> pendingRecords.getAsInt() + journal.backlog();
+        GaugeWithCallback.builder().name("audit_backlog")
+                .help("Final session records (in this node's share of the grid) and journal entries not yet written")
+                .callback(cb -> cb.call(backlog.getAsInt())).register(metrics.registry());
+        env.healthChecks().register("audit", new AuditHealthCheck(dao, sink, backlog));
+    }
+
+    public AuditDao dao() {
+        return dao;
+    }
+
+    public JdbiAuditSink sink() {
+        return sink;
+    }
+
+    public AuditJournal journal() {
+        return journal;
+    }
+
+    /** Records breaker changes made on this node. */
+    public CostObserver breakerJournal() {
+        return new CostObserver() {
+            @Override
+            public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
+            }
+
+            @Override
+            public void limitReached(String limit) {
+            }
+
+            @Override
+            public void sessionEnded(SessionRecord record) {
+            }
+
+            @Override
+            public void spend(SpendLedger.Snapshot snapshot) {
+            }
+
+            @Override
+            public void breakerChanged(SpendLedger.Snapshot snapshot, String cause) {
+                journal.breakerChange(snapshot, cause);
+            }
+        };
+    }
+}

@@ -1,0 +1,94 @@
+package ducke.cli;
+
+import ducke.DuckeConfiguration;
+import ducke.core.cost.Money;
+import ducke.db.AuditDao;
+import ducke.db.AuditQuery;
+import io.dropwizard.core.cli.ConfiguredCommand;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.util.Duration;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
+import org.jdbi.v3.core.Jdbi;
+
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code java -jar duck-e.jar audit config.yml --since 24h --group-by model [--format csv]}:
+ * a summary of finished sessions from the same audit store the nodes write.
+ */
+public final class AuditCommand extends ConfiguredCommand<DuckeConfiguration> {
+
+    private final Clock clock;
+    private final PrintStream out;
+
+    public AuditCommand(Clock clock, PrintStream out) {
+        super("audit", "Summarises finished sessions from the audit store");
+        this.clock = clock;
+        this.out = out;
+    }
+
+    @Override
+    public void configure(Subparser subparser) {
+        super.configure(subparser);
+        subparser.addArgument("--since").setDefault("24h").help("how far back, e.g. 30m, 24h, 7d (default 24h)");
+        subparser.addArgument("--group-by").dest("groupBy").setDefault("model")
+                .choices("hour", "day", "model", "client", "end_reason").help("grouping (default model)");
+        subparser.addArgument("--format").setDefault("table").choices("table", "csv").help("output format");
+    }
+
+    @Override
+    protected void run(Bootstrap<DuckeConfiguration> bootstrap, Namespace ns, DuckeConfiguration config) {
+        Duration since = Duration.parse(ns.getString("since").replace("d", " days"));
+        long now = clock.millis();
+        AuditDao.GroupBy group = AuditDao.GroupBy.valueOf(ns.getString("groupBy").toUpperCase(Locale.ROOT));
+        var ds = config.getAudit().dataSource();
+        AuditDao dao = new AuditDao(Jdbi.create(ds.getUrl(), ds.getUser(), ds.getPassword()));
+        List<AuditDao.SummaryRow> rows = dao.summary(
+                new AuditQuery(now - since.toMilliseconds(), null, null, null, null, null), group);
+        List<String[]> table = new ArrayList<>();
+        table.add(new String[]{ns.getString("groupBy"), "sessions", "cost_usd", "input_tokens", "output_tokens", "avg_duration_s"});
+        long sessions = 0;
+        BigDecimal total = BigDecimal.ZERO;
+        for (AuditDao.SummaryRow r : rows) {
+            String key = group.byTime() ? Instant.ofEpochMilli(Long.parseLong(r.key())).toString() : r.key();
+            table.add(new String[]{key, Long.toString(r.sessions()), usd(r.costUsd()),
+                    Long.toString(r.tokens().input()), Long.toString(r.tokens().output()),
+                    r.averageDurationSeconds().toPlainString()});
+            sessions += r.sessions();
+            total = total.add(r.costUsd());
+        }
+        if ("csv".equals(ns.getString("format"))) {
+            table.forEach(row -> out.println(String.join(",", row)));
+            return;
+        }
+        table.add(new String[]{"TOTAL", Long.toString(sessions), usd(total), "", "", ""});
+        print(table);
+    }
+
+    private static String usd(BigDecimal v) {
+        return Money.usd(Money.nanoUsd(v)).toPlainString();
+    }
+
+    private void print(List<String[]> table) {
+        int[] width = new int[table.get(0).length];
+        for (String[] row : table) {
+            for (int i = 0; i < row.length; i++) {
+                width[i] = Math.max(width[i], row[i].length());
+            }
+        }
+        for (String[] row : table) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.length; i++) {
+                line.append(i == 0 ? String.format("%-" + width[i] + "s", row[i]) : String.format("  %" + width[i] + "s", row[i]));
+            }
+            out.println(line.toString().stripTrailing());
+        }
+    }
+}

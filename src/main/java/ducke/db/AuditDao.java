@@ -1,0 +1,223 @@
+package ducke.db;
+
+import ducke.core.cost.EndReason;
+import ducke.core.cost.Money;
+import ducke.core.cost.SessionRecord;
+import ducke.core.cost.TokenCounts;
+import ducke.core.cost.TokenKind;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.PreparedBatch;
+import org.jdbi.v3.core.statement.Query;
+
+import java.math.BigDecimal;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The audit tables through JDBI. Every value is bound; the only SQL assembled at run time is
+ * chosen from fixed fragments. The same statements run on H2 and PostgreSQL.
+ */
+public final class AuditDao {
+
+    /** What an audit summary groups by, and the SQL expression of each (fixed, never from input). */
+    public enum GroupBy {
+        HOUR("(ended_at_ms / 3600000) * 3600000"),
+        DAY("(ended_at_ms / 86400000) * 86400000"),
+        MODEL("model"),
+        CLIENT("client_id"),
+        END_REASON("end_reason");
+
+        private final String sql;
+
+        GroupBy(String sql) {
+            this.sql = sql;
+        }
+
+        public boolean byTime() {
+            return this == HOUR || this == DAY;
+        }
+    }
+
+    /** One group of a summary: money exact, durations summed so the average can be exact too. */
+    public record SummaryRow(String key, long sessions, BigDecimal costUsd, TokenCounts tokens, long durationMillisSum) {
+        public BigDecimal averageDurationSeconds() {
+            return sessions == 0 ? BigDecimal.ZERO
+                    : BigDecimal.valueOf(durationMillisSum).divide(BigDecimal.valueOf(sessions * 1000L), 3, java.math.RoundingMode.HALF_UP);
+        }
+    }
+
+    /** A page of sessions, newest end first, and the cursor of the next page (null at the end). */
+    public record Page(List<SessionRecord> records, String nextCursor) {
+    }
+
+    private static final String INSERT = """
+            INSERT INTO audit_sessions (session_id, client_id, node, model, started_at_ms, ended_at_ms, duration_ms,
+                end_reason, text_input_tokens, audio_input_tokens, cached_input_tokens, text_output_tokens,
+                audio_output_tokens, charged_responses, cost_usd, price_version, recorded_at_ms)
+            SELECT :id, :client, :node, :model, :started, :ended, :duration, :reason, :textIn, :audioIn, :cachedIn,
+                :textOut, :audioOut, :responses, :cost, :version, :recorded
+            WHERE NOT EXISTS (SELECT 1 FROM audit_sessions WHERE session_id = :id)""";
+
+    private static final String COLUMNS = "session_id, client_id, node, model, started_at_ms, ended_at_ms, end_reason, "
+            + "text_input_tokens, audio_input_tokens, cached_input_tokens, text_output_tokens, audio_output_tokens, "
+            + "charged_responses, cost_usd, price_version";
+
+    private final Jdbi jdbi;
+
+    public AuditDao(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    /** Stores records not stored yet, in one transaction; returns how many were new. */
+    public int insert(List<SessionRecord> records, long recordedAtMillis) {
+        if (records.isEmpty()) {
+            return 0;
+        }
+        return jdbi.inTransaction(h -> {
+            PreparedBatch batch = h.prepareBatch(INSERT);
+            for (SessionRecord r : records) {
+                batch.bind("id", r.sessionId()).bind("client", r.clientId()).bind("node", r.nodeName())
+                        .bind("model", r.model()).bind("started", r.startedAtMillis()).bind("ended", r.endedAtMillis())
+                        .bind("duration", r.durationMillis()).bind("reason", r.endReason().label())
+                        .bind("textIn", r.tokens().get(TokenKind.TEXT_INPUT)).bind("audioIn", r.tokens().get(TokenKind.AUDIO_INPUT))
+                        .bind("cachedIn", r.tokens().get(TokenKind.CACHED_INPUT))
+                        .bind("textOut", r.tokens().get(TokenKind.TEXT_OUTPUT))
+                        .bind("audioOut", r.tokens().get(TokenKind.AUDIO_OUTPUT))
+                        .bind("responses", r.chargedResponses()).bind("cost", Money.usd(r.costNanoUsd()))
+                        .bind("version", r.priceVersion()).bind("recorded", recordedAtMillis)
+                        .add();
+            }
+            int inserted = 0;
+            for (int n : batch.execute()) {
+                inserted += Math.max(0, n);
+            }
+            return inserted;
+        });
+    }
+
+    /** Sessions matching {@code q}, newest end first, keyset-paged so pages stay stable while rows are added. */
+    public Page sessions(AuditQuery q, int limit, String cursor) {
+        Cursor after = cursor == null ? null : Cursor.decode(cursor);
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM audit_sessions WHERE 1 = 1");
+        where(sql, q);
+        if (after != null) {
+            sql.append(" AND (ended_at_ms < :cEnded OR (ended_at_ms = :cEnded AND session_id < :cId))");
+        }
+        sql.append(" ORDER BY ended_at_ms DESC, session_id DESC LIMIT :limit");
+        List<SessionRecord> rows = jdbi.withHandle(h -> {
+            Query query = bind(h.createQuery(sql.toString()), q).bind("limit", limit + 1);
+            if (after != null) {
+                query.bind("cEnded", after.endedAtMillis()).bind("cId", after.sessionId());
+            }
+            return query.map((rs, ctx) -> record(rs)).list();
+        });
+        if (rows.size() <= limit) {
+            return new Page(rows, null);
+        }
+        List<SessionRecord> page = rows.subList(0, limit);
+        SessionRecord last = page.get(limit - 1);
+        return new Page(List.copyOf(page), new Cursor(last.endedAtMillis(), last.sessionId()).encode());
+    }
+
+    public List<SummaryRow> summary(AuditQuery q, GroupBy groupBy) {
+        StringBuilder sql = new StringBuilder("SELECT ").append(groupBy.sql).append(" AS grp, COUNT(*) AS sessions, ")
+                .append("SUM(cost_usd) AS cost, SUM(text_input_tokens) AS ti, SUM(audio_input_tokens) AS ai, ")
+                .append("SUM(cached_input_tokens) AS ci, SUM(text_output_tokens) AS tout, SUM(audio_output_tokens) AS aout, ")
+                .append("SUM(duration_ms) AS dur FROM audit_sessions WHERE 1 = 1");
+        where(sql, q);
+        sql.append(" GROUP BY ").append(groupBy.sql).append(" ORDER BY grp");
+        return jdbi.withHandle(h -> bind(h.createQuery(sql.toString()), q).map((rs, ctx) -> new SummaryRow(
+                rs.getString("grp"), rs.getLong("sessions"), rs.getBigDecimal("cost").setScale(9),
+                TokenCounts.of(rs.getLong("ti"), rs.getLong("ai"), rs.getLong("ci"), rs.getLong("tout"), rs.getLong("aout")),
+                rs.getLong("dur"))).list());
+    }
+
+    public void adminAction(String task, String parameters, String node, long atMillis, String result) {
+        jdbi.useHandle(h -> h.createUpdate("INSERT INTO audit_admin_actions (task, parameters, node, at_ms, result) "
+                        + "VALUES (:task, :params, :node, :at, :result)")
+                .bind("task", task).bind("params", cut(parameters)).bind("node", node).bind("at", atMillis)
+                .bind("result", cut(result)).execute());
+    }
+
+    public void breakerChange(long atMillis, String state, BigDecimal spendUsd, String cause, String node) {
+        jdbi.useHandle(h -> h.createUpdate("INSERT INTO audit_breaker_changes (at_ms, state, spend_usd, cause, node) "
+                        + "VALUES (:at, :state, :spend, :cause, :node)")
+                .bind("at", atMillis).bind("state", state).bind("spend", spendUsd).bind("cause", cut(cause)).bind("node", node)
+                .execute());
+    }
+
+    public List<Map<String, Object>> adminActions(int limit) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT task, parameters, node, at_ms, result FROM audit_admin_actions "
+                + "ORDER BY id DESC LIMIT :limit").bind("limit", limit).mapToMap().list());
+    }
+
+    public List<Map<String, Object>> breakerChanges(int limit) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT at_ms, state, spend_usd, cause, node FROM audit_breaker_changes "
+                + "ORDER BY id DESC LIMIT :limit").bind("limit", limit).mapToMap().list());
+    }
+
+    /** Whether the database answers. */
+    public void ping() {
+        jdbi.useHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+    }
+
+    private static void where(StringBuilder sql, AuditQuery q) {
+        if (q.fromMillis() != null) {
+            sql.append(" AND ended_at_ms >= :from");
+        }
+        if (q.toMillis() != null) {
+            sql.append(" AND ended_at_ms < :to");
+        }
+        if (q.client() != null) {
+            sql.append(" AND client_id = :client");
+        }
+        if (q.model() != null) {
+            sql.append(" AND model = :model");
+        }
+        if (q.endReason() != null) {
+            sql.append(" AND end_reason = :reason");
+        }
+        if (q.minCostUsd() != null) {
+            sql.append(" AND cost_usd >= :minCost");
+        }
+    }
+
+    private static Query bind(Query query, AuditQuery q) {
+        if (q.fromMillis() != null) {
+            query.bind("from", q.fromMillis());
+        }
+        if (q.toMillis() != null) {
+            query.bind("to", q.toMillis());
+        }
+        if (q.client() != null) {
+            query.bind("client", q.client());
+        }
+        if (q.model() != null) {
+            query.bind("model", q.model());
+        }
+        if (q.endReason() != null) {
+            query.bind("reason", q.endReason());
+        }
+        if (q.minCostUsd() != null) {
+            query.bind("minCost", q.minCostUsd());
+        }
+        return query;
+    }
+
+    private static SessionRecord record(ResultSet rs) throws SQLException {
+        return new SessionRecord(rs.getString("session_id"), rs.getString("client_id"), rs.getString("node"),
+                rs.getString("model"), rs.getLong("started_at_ms"), rs.getLong("ended_at_ms"),
+                EndReason.fromLabel(rs.getString("end_reason")),
+                TokenCounts.of(rs.getLong("text_input_tokens"), rs.getLong("audio_input_tokens"),
+                        rs.getLong("cached_input_tokens"), rs.getLong("text_output_tokens"), rs.getLong("audio_output_tokens")),
+                rs.getInt("charged_responses"), Money.nanoUsd(rs.getBigDecimal("cost_usd")), rs.getString("price_version"));
+    }
+
+    private static String cut(String s) {
+        return s == null ? "" : s.length() > 1000 ? s.substring(0, 1000) : s;
+    }
+}

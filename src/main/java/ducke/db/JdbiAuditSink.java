@@ -1,0 +1,77 @@
+package ducke.db;
+
+import ducke.core.cost.AuditSink;
+import ducke.core.cost.SessionRecord;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The durable audit sink: writes final records in batches, idempotently on the session id. While
+ * the database fails, attempts back off exponentially (up to {@code maxRetryMillis}); the records
+ * meanwhile stay in the grid where the reaper keeps them, so nothing is lost and nothing is
+ * written twice. Never called on a request path.
+ */
+public final class JdbiAuditSink implements AuditSink {
+
+    /** Thrown instead of touching the database while backing off. */
+    static final class BackingOff extends Exception {
+        BackingOff(long untilMillis) {
+            super("audit database unavailable; next attempt at " + java.time.Instant.ofEpochMilli(untilMillis));
+        }
+    }
+
+    private final AuditDao dao;
+    private final Clock clock;
+    private final int batchSize;
+    private final long maxRetryMillis;
+    private final AtomicLong written = new AtomicLong();
+    private volatile long nextAttemptMillis;
+    private volatile long retryMillis;
+    private volatile boolean up = true;
+    private volatile String lastError = "";
+
+    public JdbiAuditSink(AuditDao dao, Clock clock, int batchSize, long maxRetryMillis) {
+        this.dao = dao;
+        this.clock = clock;
+        this.batchSize = batchSize;
+        this.maxRetryMillis = maxRetryMillis;
+    }
+
+    @Override
+    public void write(List<SessionRecord> records) throws Exception {
+        long now = clock.millis();
+        if (now < nextAttemptMillis) {
+            throw new BackingOff(nextAttemptMillis);
+        }
+        try {
+            for (int from = 0; from < records.size(); from += batchSize) {
+                written.addAndGet(dao.insert(records.subList(from, Math.min(records.size(), from + batchSize)), now));
+            }
+            up = true;
+            retryMillis = 0;
+            nextAttemptMillis = 0;
+        } catch (RuntimeException e) {
+            up = false;
+            lastError = String.valueOf(e.getMessage());
+            retryMillis = retryMillis == 0 ? 500 : Math.min(maxRetryMillis, retryMillis * 2);
+            nextAttemptMillis = now + retryMillis;
+            throw e;
+        }
+    }
+
+    /** Whether the last attempt reached the database. */
+    public boolean up() {
+        return up;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    /** New rows this node has written since it started. */
+    public long written() {
+        return written.get();
+    }
+}

@@ -1,0 +1,38 @@
+package ducke.tasks;
+
+import ducke.db.AuditJournal;
+import io.dropwizard.servlets.tasks.Task;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** An admin task whose every run (parameters, outcome) is recorded in the audit trail. */
+public abstract class JournaledTask extends Task {
+
+    private final AuditJournal journal;
+
+    protected JournaledTask(String name, AuditJournal journal) {
+        super(name);
+        this.journal = journal;
+    }
+
+    /** The task itself; throw {@link BadTaskInput#reject} for bad parameters. */
+    protected abstract void run(Map<String, List<String>> parameters, PrintWriter output) throws Exception;
+
+    @Override
+    public final void execute(Map<String, List<String>> parameters, PrintWriter output) throws Exception {
+        StringWriter text = new StringWriter();
+        String params = new TreeMap<>(parameters).toString();
+        try (PrintWriter both = new PrintWriter(text)) {
+            run(parameters, both);
+        } catch (Exception e) {
+            journal.adminAction(getName(), params, "refused: " + e.getMessage());
+            throw e;
+        }
+        output.print(text);
+        journal.adminAction(getName(), params, text.toString().strip());
+    }
+}
