@@ -61,6 +61,7 @@ import java.util.Objects;
 public class DuckeApplication extends Application<DuckeConfiguration> {
 
     private static final Logger LOG = LoggerFactory.getLogger(DuckeApplication.class);
+    private static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
 
     private final Clock clock;
 
@@ -74,6 +75,12 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     }
 
     public static void main(String[] args) throws Exception {
+        // Hazelcast completes asynchronous grid calls on the common pool only when it has at least two
+        // threads; otherwise it starts a thread per call (measured: 6.5x slower rate-limit checks on 2 cores)
+        if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+            System.setProperty(COMMON_POOL_PARALLELISM,
+                    Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+        }
         new DuckeApplication().run(args);
     }
 

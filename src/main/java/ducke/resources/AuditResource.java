@@ -95,6 +95,24 @@ public final class AuditResource {
         return body;
     }
 
+    /** The latest admin actions, newest first. */
+    @GET
+    @Path("/admin-actions")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> adminActions(@QueryParam("limit") String limit) {
+        return Map.of("admin_actions", dao.adminActions(limit == null ? 100 : parseLimit(limit)).stream()
+                .map(AuditSummaries::withInstant).toList());
+    }
+
+    /** The latest circuit-breaker changes, newest first. */
+    @GET
+    @Path("/breaker-changes")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> breakerChanges(@QueryParam("limit") String limit) {
+        return Map.of("breaker_changes", dao.breakerChanges(limit == null ? 100 : parseLimit(limit)).stream()
+                .map(AuditSummaries::withInstant).toList());
+    }
+
     private AuditDao.Page page(String from, String to, String client, String model, String endReason, String minCost,
                                String limit, String cursor) {
         int n = limit == null ? 100 : parseLimit(limit);

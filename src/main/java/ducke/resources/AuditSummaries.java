@@ -14,6 +14,21 @@ final class AuditSummaries {
     private AuditSummaries() {
     }
 
+    /** A journal row with its {@code at_ms} shown as an ISO instant {@code at}, money exact. */
+    static Map<String, Object> withInstant(Map<String, Object> row) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        row.forEach((k, v) -> {
+            if (k.equalsIgnoreCase("at_ms")) {
+                m.put("at", Instant.ofEpochMilli(((Number) v).longValue()).toString());
+            } else if (v instanceof java.math.BigDecimal d) {
+                m.put(k.toLowerCase(java.util.Locale.ROOT), Money.usd(Money.nanoUsd(d)));
+            } else {
+                m.put(k.toLowerCase(java.util.Locale.ROOT), v);
+            }
+        });
+        return m;
+    }
+
     static Map<String, Object> row(AuditDao.SummaryRow r, AuditDao.GroupBy group) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("key", group.byTime() ? Instant.ofEpochMilli(Long.parseLong(r.key())).toString() : r.key());
