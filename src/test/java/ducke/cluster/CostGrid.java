@@ -41,12 +41,17 @@ final class CostGrid {
     final RecordingSink sink = new RecordingSink();
 
     CostGrid(List<ClusterNode> nodes, CostLimits limits, Clock clock) {
+        this(nodes, limits, clock, null);
+    }
+
+    /** With {@code auditSink} null, every member hands its records to {@link #sink}. */
+    CostGrid(List<ClusterNode> nodes, CostLimits limits, Clock clock, AuditSink auditSink) {
         this.nodes = nodes;
         for (ClusterNode node : nodes) {
             CostGuard guard = new CostGuard(PriceTable.defaults(), limits, node.sessionStore(), node.spendStore(),
                     new SpendView(), node.breakerBroadcast(), CostObserver.NONE, node.nodeName(), SessionIds::next);
             guards.add(guard);
-            reapers.add(node.sessionReaper(guard, sink, clock, 3_600_000, 1_000));
+            reapers.add(node.sessionReaper(guard, auditSink == null ? sink : auditSink, clock, 3_600_000, 1_000));
         }
     }
 
