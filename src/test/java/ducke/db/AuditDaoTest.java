@@ -16,7 +16,6 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.io.File;
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -30,7 +29,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Function;
@@ -369,10 +367,11 @@ class AuditDaoTest {
                 List<AuditDao.Page> pages = allPages(AuditQuery.all(), limit);
                 assertThat(pages).as("pages of %d", limit).hasSize(Math.max(1, (23 + limit - 1) / limit));
                 for (int p = 0; p < pages.size(); p++) {
+                    boolean last = p == pages.size() - 1;
                     assertThat(pages.get(p).records()).as("page %d of %d", p, limit)
                             .hasSize(Math.min(limit, 23 - p * limit));
                     assertThat(pages.get(p).nextCursor()).as("cursor of page %d of %d", p, limit)
-                            .matches(c -> (c == null) == (p == pages.size() - 1));
+                            .matches(c -> (c == null) == last);
                 }
                 assertThat(flatten(pages)).as("limit %d", limit).containsExactlyElementsOf(expected);
             }
@@ -415,7 +414,7 @@ class AuditDaoTest {
             dao.insert(original, RECORDED_AT);
 
             AuditDao.Page first = dao.sessions(AuditQuery.all(), 5, null);
-            assertThat(ids(first.records())).containsExactly("p19", "p18", "p17", "p16", "p15");
+            assertThat(idsOf(first.records())).containsExactly("p19", "p18", "p17", "p16", "p15");
             List<SessionRecord> seen = new ArrayList<>(first.records());
 
             // after the first page: newer rows, a row tied with the cursor on either side of its id, older rows
@@ -442,8 +441,8 @@ class AuditDaoTest {
                 assertThat(round).as("pagination ends").isLessThan(50);
             }
 
-            assertThat(new HashSet<>(ids(seen))).as("no duplicates").hasSize(seen.size());
-            assertThat(ids(seen)).doesNotContain("new-newer", "p15z").noneMatch(id -> id.startsWith("newest-"));
+            assertThat(new HashSet<>(idsOf(seen))).as("no duplicates").hasSize(seen.size());
+            assertThat(idsOf(seen)).doesNotContain("new-newer", "p15z").noneMatch(id -> id.startsWith("newest-"));
             List<SessionRecord> expected = new ArrayList<>(original);
             expected.addAll(List.of(tieAfter, between, oldest));
             // every "older" row inserted before the last fetch is older than its cursor, so it must show up
@@ -461,7 +460,7 @@ class AuditDaoTest {
             AuditDao.Page again = dao.sessions(AuditQuery.all(), 2, first.nextCursor());
             AuditDao.Page andAgain = dao.sessions(AuditQuery.all(), 2, first.nextCursor());
             assertThat(again).isEqualTo(andAgain);
-            assertThat(ids(again.records())).containsExactly("s3", "s2");
+            assertThat(idsOf(again.records())).containsExactly("s3", "s2");
         }
 
         @Test
@@ -626,7 +625,7 @@ class AuditDaoTest {
                     "at_ms", T0 + 1, "result", "ended on node-c"));
             assertThat(normalise(all.get(2))).isEqualTo(Map.of("task", "reset-circuit-breaker", "parameters", "",
                     "node", "node-a", "at_ms", T0, "result", "ok"));
-            assertThat(dao.adminActions(1)).hasSize(1).first().extracting(m -> m.get("task")).isEqualTo("reset-rate-limits");
+            assertThat(normalise(only(dao.adminActions(1))).get("task")).isEqualTo("reset-rate-limits");
         }
 
         @Test
@@ -634,7 +633,7 @@ class AuditDaoTest {
             String params = "client=" + "p".repeat(1_500);
             String result = "r".repeat(1_001);
             dao.adminAction("reset-rate-limits", params, "node-a", T0, result);
-            Map<String, Object> row = only(dao.adminActions(5));
+            Map<String, Object> row = normalise(only(dao.adminActions(5)));
             assertThat((String) row.get("parameters")).isEqualTo(params.substring(0, 1_000));
             assertThat((String) row.get("result")).isEqualTo(result.substring(0, 1_000));
         }
@@ -665,7 +664,7 @@ class AuditDaoTest {
         void aLongBreakerCauseIsStoredCutToTheColumn() {
             String cause = "spend over limit; " + "x".repeat(300);
             dao.breakerChange(T0, "open", new BigDecimal("1"), cause, "node-a");
-            Map<String, Object> row = only(dao.breakerChanges(5));
+            Map<String, Object> row = normalise(only(dao.breakerChanges(5)));
             assertThat((String) row.get("cause")).isNotEmpty().hasSizeLessThanOrEqualTo(256);
             assertThat(cause).startsWith((String) row.get("cause"));
         }
@@ -705,8 +704,8 @@ class AuditDaoTest {
             dao.breakerChange(T0, "open", BigDecimal.ONE, hostile, "node-a");
             assertThat(countAll()).isEqualTo(8);
             assertThat(ids(q().client(hostile).model(hostile).build())).containsExactly(hostile);
-            assertThat(only(dao.adminActions(5)).get("result")).isEqualTo(hostile);
-            assertThat(only(dao.breakerChanges(5)).get("cause")).isEqualTo(hostile);
+            assertThat(normalise(only(dao.adminActions(5))).get("result")).isEqualTo(hostile);
+            assertThat(normalise(only(dao.breakerChanges(5))).get("cause")).isEqualTo(hostile);
         }
 
         // ------------------------------------------------------------------ helpers
@@ -741,7 +740,7 @@ class AuditDaoTest {
             List<SessionRecord> viaPages = flatten(allPages(query, 2));
             List<SessionRecord> inOne = dao.sessions(query, 1_000, null).records();
             assertThat(viaPages).as("paged and unpaged agree").isEqualTo(inOne);
-            return ids(inOne);
+            return idsOf(inOne);
         }
     }
 
@@ -770,7 +769,7 @@ class AuditDaoTest {
         return pages.stream().flatMap(p -> p.records().stream()).toList();
     }
 
-    static List<String> ids(List<SessionRecord> rows) {
+    static List<String> idsOf(List<SessionRecord> rows) {
         return rows.stream().map(SessionRecord::sessionId).toList();
     }
 
@@ -865,8 +864,4 @@ class AuditDaoTest {
         }
     }
 
-    static {
-        // keep the unused-import checker quiet about helpers some JDKs inline
-        Set.of(RoundingMode.UNNECESSARY);
-    }
 }
