@@ -1,0 +1,462 @@
+package ducke.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import ducke.testing.Http;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * Issue 6, end to end with real processes: three fat jars ({@code java -jar target/duck-e.jar server
+ * config.yml}, configured only through the environment) form one cluster and share one PostgreSQL
+ * audit store. Node c relays two realtime sessions and is stopped with SIGTERM. Its clients get
+ * {@code service_unavailable} / {@code node_shutdown} and a 1013 close, the sessions' ledgers and
+ * audit rows say {@code node_shutdown}, and a tool quota and an API session ledger that live in the
+ * grid are unchanged on the two remaining nodes.
+ */
+class ThreeNodeShutdownIT {
+
+    private static final Duration START_DEADLINE = Duration.ofSeconds(90);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration AUDIT_DEADLINE = Duration.ofSeconds(20);
+    private static final Duration POLL_PAUSE = Duration.ofMillis(200);
+    private static final int LOG_TAIL_LINES = 80;
+
+    private static final String SERVICE_TOKEN = "it-service-token-0123456789";
+    private static final String OPERATOR_TOKEN = "it-operator-token-0123456789";
+    private static final String SERVICE = "Bearer " + SERVICE_TOKEN;
+    private static final String OPERATOR = "Bearer " + OPERATOR_TOKEN;
+    private static final String PG_URL = "jdbc:postgresql://127.0.0.1:5432/test";
+    private static final String PG_USER = "postgres";
+
+    private static final String QUOTA_CLIENT = "198.51.100.77";
+    private static final String API_CLIENT = "198.51.100.80";
+    private static final String WS_CLIENT_1 = "198.51.100.71";
+    private static final String WS_CLIENT_2 = "198.51.100.72";
+
+    /** Pollers act as a fresh client on every request so that polling never spends a real client's limit. */
+    private static final AtomicInteger POLL_CLIENTS = new AtomicInteger();
+
+    private static FakeUpstream upstream;
+    private static String schema;
+    private static final List<Node> NODES = new ArrayList<>();
+    private static Node a;
+    private static Node b;
+    private static Node c;
+
+    /** One running jar: its process, ports, log file and an HTTP client for it. */
+    private record Node(String name, Process process, int httpPort, int adminPort, int hazelcastPort, Path log, Http http) {
+        String describe() {
+            return name + " (pid " + process.pid() + ", http " + httpPort + ", admin " + adminPort
+                    + ", hazelcast " + hazelcastPort + ", log " + log + ")";
+        }
+    }
+
+    @BeforeAll
+    static void startThreeNodes() throws Exception {
+        long started = System.nanoTime();
+        Path jar = Path.of(System.getProperty("ducke.jar", "target/duck-e.jar")).toAbsolutePath().normalize();
+        assertThat(jar).as("shaded jar (system property ducke.jar)").isRegularFile();
+        Path baseDir = Optional.ofNullable(System.getProperty("basedir")).map(Path::of)
+                .orElse(jar.getParent().getParent()).toAbsolutePath().normalize();
+        assertThat(baseDir.resolve("config.yml")).as("config.yml in the project base dir").isRegularFile();
+        Path logDir = Files.createDirectories(baseDir.resolve("target/it-logs"));
+
+        upstream = new FakeUpstream();
+        // Flyway creates the schema named by currentSchema when the first node starts
+        schema = "it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        try (Connection db = DriverManager.getConnection(PG_URL, PG_USER, "")) {
+            assertThat(db.isValid(5)).as("PostgreSQL at %s", PG_URL).isTrue();
+        }
+
+        int[] ports = freePorts(9);
+        String clusterName = "ducke-it-shutdown-" + UUID.randomUUID().toString().substring(0, 8);
+        String members = "127.0.0.1:" + ports[2] + ",127.0.0.1:" + ports[5] + ",127.0.0.1:" + ports[8];
+        String dbUrl = PG_URL + "?currentSchema=" + schema;
+
+        // all three processes first, then wait: the members find each other while they boot
+        a = launch(jar, baseDir, logDir, "node-a", ports[0], ports[1], ports[2], clusterName, members, dbUrl);
+        b = launch(jar, baseDir, logDir, "node-b", ports[3], ports[4], ports[5], clusterName, members, dbUrl);
+        c = launch(jar, baseDir, logDir, "node-c", ports[6], ports[7], ports[8], clusterName, members, dbUrl);
+        log("cluster '%s', audit schema %s, upstream %s:%n  %s%n  %s%n  %s", clusterName, schema, upstream.url(),
+                a.describe(), b.describe(), c.describe());
+
+        for (Node n : List.of(a, b, c)) {
+            awaitStatus(n, START_DEADLINE, "report cluster_members 3", s -> s.path("cluster_members").asInt() == 3);
+        }
+        log("three nodes serving, cluster of 3, after %d ms", millisSince(started));
+    }
+
+    @AfterAll
+    static void stopEverything() throws Exception {
+        List<String> problems = new ArrayList<>();
+        for (Node n : NODES) {
+            n.process().destroy();
+        }
+        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+        for (Node n : NODES) {
+            if (!n.process().waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                n.process().destroyForcibly();
+                n.process().waitFor(10, TimeUnit.SECONDS);
+                problems.add(n.name() + " did not exit within " + STOP_TIMEOUT + " of SIGTERM and was killed\n" + logTail(n));
+            }
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+        if (schema != null) {
+            try (Connection db = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = db.createStatement()) {
+                s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+            } catch (SQLException e) {
+                problems.add("could not drop schema " + schema + ": " + e);
+            }
+        }
+        if (!problems.isEmpty()) {
+            fail(String.join("\n\n", problems));
+        }
+    }
+
+    @Test
+    void sigtermOnOneOfThreeNodesEndsItsSessionsWithNodeShutdownAndTheClusterKeepsItsState() throws Exception {
+        long testStarted = System.nanoTime();
+        // warm the grid path of each node with clients of its own, so that no first-call latency
+        // makes a limit check time out (and fail open) during the counted sequences
+        int warmClient = 20;
+        for (Node n : List.of(a, b, c)) {
+            HttpResponse<String> warm = toolCall(n, "203.0.113." + warmClient++);
+            assertThat(warm.statusCode()).as("warm-up on %s: %s", n.name(), warm.body()).isEqualTo(200);
+        }
+
+        // ---- 1. state held by the cluster: a spent tool quota (via a) and an API session's ledger (via b)
+        for (int i = 1; i <= 5; i++) {
+            HttpResponse<String> r = toolCall(a, QUOTA_CLIENT);
+            assertThat(r.statusCode()).as("web_search call %d of 5 on node-a: %s", i, r.body()).isEqualTo(200);
+            assertThat(Http.json(r).path("remaining").asInt()).as("remaining after call %d", i).isEqualTo(5 - i);
+        }
+        HttpResponse<String> sixth = toolCall(a, QUOTA_CLIENT);
+        assertThat(sixth.statusCode()).as("6th web_search call on node-a: %s", sixth.body()).isEqualTo(429);
+        assertThat(Http.json(sixth).path("error").asText()).isEqualTo("rate_limit_exceeded");
+
+        HttpResponse<String> opened = b.http().post("/v1/sessions", "{\"client_id\":\"" + API_CLIENT + "\"}",
+                "Authorization", SERVICE);
+        assertThat(opened.statusCode()).as("POST /v1/sessions on node-b: %s", opened.body()).isEqualTo(201);
+        String apiSession = Http.json(opened).path("session_id").asText();
+        assertThat(apiSession).isNotBlank();
+        JsonNode firstUsage = usage(b, apiSession);
+        assertThat(firstUsage.path("call_cost").decimalValue()).isEqualByComparingTo("0.30");
+        assertThat(firstUsage.path("session_cost").decimalValue()).isEqualByComparingTo("0.30");
+        assertThat(firstUsage.path("session_ended").asBoolean()).isFalse();
+
+        // ---- 2. two realtime sessions relayed by node c, one of them already charged
+        WsClient first = WsClient.connect(c.httpPort(), "", "X-Forwarded-For", WS_CLIENT_1);
+        WsClient second = WsClient.connect(c.httpPort(), "", "X-Forwarded-For", WS_CLIENT_2);
+        Map<WsClient, String> ids = new LinkedHashMap<>();
+        for (WsClient ws : List.of(first, second)) {
+            JsonNode started = ws.nextEvent();
+            assertThat(started.path("type").asText()).as("first frame").isEqualTo("session_started");
+            ids.put(ws, started.path("session_id").asText());
+            assertThat(ws.until("session.created").path("type").asText()).isEqualTo("session.created");
+        }
+        String id1 = ids.get(first);
+        String id2 = ids.get(second);
+        assertThat(id1).isNotBlank().isNotEqualTo(id2);
+        first.send(script(responseDone(1000, 0, 1000, 0)));
+        JsonNode charged = first.until("usage_update");
+        assertThat(charged.path("session_cost").decimalValue()).as("relayed usage charged").isEqualByComparingTo("0.30");
+        String echo = "{\"type\":\"echo\",\"payload\":\"still here\"}";
+        second.send(echo);
+        assertThat(second.next().text()).as("second session relays frames").isEqualTo(echo);
+        for (String id : List.of(id1, id2)) {
+            JsonNode live = Http.json(a.http().get("/v1/sessions/" + id, "Authorization", SERVICE));
+            assertThat(live.path("status").asText()).as("session %s before the stop: %s", id, live).isEqualTo("active");
+            assertThat(live.path("node").asText()).isEqualTo("node-c");
+        }
+        assertThat(upstream.openConnections()).as("upstream connections of the two sessions").isEqualTo(2);
+
+        // ---- 3. SIGTERM to node c
+        long stopStarted = System.nanoTime();
+        c.process().destroy();
+        boolean exited = c.process().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(exited).as("node-c exits within %s of SIGTERM\n%s", STOP_TIMEOUT, exited ? "" : logTail(c)).isTrue();
+        log("node-c exited with code %d, %d ms after SIGTERM", c.process().exitValue(), millisSince(stopStarted));
+
+        // ---- 4. its clients were told, and closed with 1013
+        for (WsClient ws : List.of(first, second)) {
+            JsonNode event = ws.until("service_unavailable");
+            assertThat(event.path("reason").asText()).as("service_unavailable of %s: %s", ids.get(ws), event)
+                    .isEqualTo("node_shutdown");
+            assertThat(ws.awaitClose()).as("close code of %s", ids.get(ws)).isEqualTo(1013);
+        }
+        awaitTrue(Duration.ofSeconds(10), "upstream connections of node-c's sessions closed",
+                () -> upstream.openConnections() == 0);
+
+        // ---- 5a. the ledgers and the shared audit store say node_shutdown
+        for (String id : List.of(id1, id2)) {
+            HttpResponse<String> r = a.http().get("/v1/sessions/" + id, "Authorization", SERVICE);
+            assertThat(r.statusCode()).as("GET /v1/sessions/%s on node-a: %s", id, r.body()).isEqualTo(200);
+            JsonNode s = Http.json(r);
+            assertThat(s.path("status").asText()).as("status of %s: %s", id, s).isEqualTo("ended");
+            assertThat(s.path("end_reason").asText()).as("end_reason of %s: %s", id, s).isEqualTo("node_shutdown");
+            assertThat(s.path("node").asText()).isEqualTo("node-c");
+        }
+        JsonNode audit = awaitAudit(a, Set.of(id1, id2));
+        Map<String, JsonNode> rows = new HashMap<>();
+        for (JsonNode row : audit.path("sessions")) {
+            assertThat(rows.put(row.path("session_id").asText(), row)).as("one audit row per session: %s", audit).isNull();
+        }
+        assertThat(rows.keySet()).as("audit rows with end_reason node_shutdown: %s", audit).containsExactlyInAnyOrder(id1, id2);
+        for (JsonNode row : rows.values()) {
+            assertThat(row.path("end_reason").asText()).isEqualTo("node_shutdown");
+            assertThat(row.path("node").asText()).isEqualTo("node-c");
+        }
+        assertThat(rows.get(id1).path("client_id").asText()).isEqualTo(WS_CLIENT_1);
+        assertThat(rows.get(id2).path("client_id").asText()).isEqualTo(WS_CLIENT_2);
+        assertThat(rows.get(id1).path("cost_usd").decimalValue()).as("audited cost of the charged session")
+                .isEqualByComparingTo("0.30");
+        assertThat(rows.get(id2).path("cost_usd").decimalValue()).isEqualByComparingTo("0");
+
+        // ---- 5b. the remaining nodes see a cluster of two
+        for (Node n : List.of(a, b)) {
+            awaitStatus(n, Duration.ofSeconds(30), "report cluster_members 2", s -> s.path("cluster_members").asInt() == 2);
+        }
+
+        // ---- 5c. the tool quota is still spent: asked on node-b, which has no local denial cached
+        HttpResponse<String> afterStop = toolCall(b, QUOTA_CLIENT);
+        assertThat(afterStop.statusCode()).as("web_search for %s on node-b after the stop: %s", QUOTA_CLIENT,
+                afterStop.body()).isEqualTo(429);
+        assertThat(Http.json(afterStop).path("error").asText()).isEqualTo("rate_limit_exceeded");
+        assertThat(Long.parseLong(afterStop.headers().firstValue("Retry-After").orElse("0")))
+                .as("Retry-After of the spent quota (5/hour: about 12 minutes to the next call)").isGreaterThan(600);
+        HttpResponse<String> otherClient = toolCall(b, "198.51.100.78");
+        assertThat(otherClient.statusCode()).as("a different client on node-b: %s", otherClient.body()).isEqualTo(200);
+
+        // ---- 5d. the API session's ledger is intact on node-b, and usage reported on node-a adds to it
+        JsonNode ledger = Http.json(b.http().get("/v1/sessions/" + apiSession, "Authorization", SERVICE));
+        assertThat(ledger.path("status").asText()).as("API session after the stop: %s", ledger).isEqualTo("active");
+        assertThat(ledger.path("cost_usd").decimalValue()).as("API session cost after the stop: %s", ledger)
+                .isEqualByComparingTo("0.30");
+        assertThat(ledger.path("charged_responses").asInt()).isEqualTo(1);
+        assertThat(ledger.path("node").asText()).isEqualTo("node-b");
+        JsonNode secondUsage = usage(a, apiSession);
+        assertThat(secondUsage.path("call_cost").decimalValue()).isEqualByComparingTo("0.30");
+        assertThat(secondUsage.path("session_cost").decimalValue()).as("charged on top: %s", secondUsage)
+                .isEqualByComparingTo("0.60");
+        assertThat(secondUsage.path("session_ended").asBoolean()).isFalse();
+        log("test body done in %d ms", millisSince(testStarted));
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    /** A {@code response.done} in the real shape, with realtime token details (as in RelayAppTest). */
+    private static String responseDone(long textIn, long audioIn, long textOut, long audioOut) {
+        return """
+                {"type":"response.done","event_id":"event_9","response":{"object":"realtime.response","id":"resp_1",
+                 "status":"completed","output":[],"usage":{"total_tokens":%d,"input_tokens":%d,"output_tokens":%d,
+                 "input_token_details":{"text_tokens":%d,"audio_tokens":%d,"cached_tokens":0},
+                 "output_token_details":{"text_tokens":%d,"audio_tokens":%d}}}}"""
+                .formatted(textIn + audioIn + textOut + audioOut, textIn + audioIn, textOut + audioOut, textIn, audioIn,
+                        textOut, audioOut);
+    }
+
+    /** Asks the fake upstream to play back {@code events}. */
+    private static String script(String... events) {
+        return "{\"type\":\"response.create\",\"test_script\":[" + String.join(",", events) + "]}";
+    }
+
+    private static HttpResponse<String> toolCall(Node n, String client) {
+        return n.http().post("/v1/tools/web_search/calls", "{\"client_id\":\"" + client + "\"}", "Authorization", SERVICE);
+    }
+
+    private static JsonNode usage(Node n, String session) {
+        HttpResponse<String> r = n.http().post("/v1/sessions/" + session + "/usage",
+                "{\"input_tokens\":1000,\"output_tokens\":1000}", "Authorization", SERVICE);
+        assertThat(r.statusCode()).as("usage on %s for %s: %s", n.name(), session, r.body()).isEqualTo(200);
+        return Http.json(r);
+    }
+
+    /** Polls the audit store through {@code node} until every id has a node_shutdown row. */
+    private static JsonNode awaitAudit(Node n, Set<String> ids) throws Exception {
+        long deadline = System.nanoTime() + AUDIT_DEADLINE.toNanos();
+        String last = "no answer yet";
+        while (true) {
+            HttpResponse<String> r = n.http().get("/v1/audit/sessions?end_reason=node_shutdown", "Authorization", OPERATOR,
+                    "X-Forwarded-For", pollClient());
+            last = r.statusCode() + " " + r.body();
+            if (r.statusCode() == 200) {
+                JsonNode body = Http.json(r);
+                Set<String> found = new HashSet<>();
+                body.path("sessions").forEach(row -> found.add(row.path("session_id").asText()));
+                if (found.containsAll(ids)) {
+                    return body;
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                fail("the audit store did not list " + ids + " with end_reason node_shutdown within " + AUDIT_DEADLINE
+                        + "; last: " + last + "\n" + logTail(a) + "\n" + logTail(b) + "\n" + logTail(c));
+            }
+            Thread.sleep(POLL_PAUSE.toMillis());
+        }
+    }
+
+    // ---------------------------------------------------------------- processes
+
+    private static Node launch(Path jar, Path baseDir, Path logDir, String name, int httpPort, int adminPort,
+                               int hazelcastPort, String clusterName, String members, String dbUrl) throws IOException {
+        Path log = logDir.resolve("ThreeNodeShutdownIT-" + name + ".log");
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-jar", jar.toString(), "server", "config.yml")
+                .directory(baseDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+        Map<String, String> env = pb.environment();
+        // nothing from the surrounding shell may configure the node or add JVM flags behind our back
+        env.keySet().removeIf(k -> k.startsWith("DUCKE_") || k.startsWith("HAZELCAST_") || k.startsWith("RATE_LIMIT_")
+                || k.startsWith("DATABASE_") || k.startsWith("COST_PROTECTION_") || k.startsWith("UPSTREAM_")
+                || k.startsWith("RELAY_") || k.equals("OPENAI_API_KEY") || k.equals("ALLOWED_ORIGINS")
+                || k.equals("TRUSTED_PROXIES") || k.equals("METRICS_ALLOW_FROM") || k.equals("JAVA_TOOL_OPTIONS")
+                || k.equals("JDK_JAVA_OPTIONS") || k.equals("_JAVA_OPTIONS"));
+        env.put("DUCKE_NODE_NAME", name);
+        env.put("DUCKE_PORT", Integer.toString(httpPort));
+        env.put("DUCKE_ADMIN_PORT", Integer.toString(adminPort));
+        env.put("HAZELCAST_PORT", Integer.toString(hazelcastPort));
+        env.put("HAZELCAST_MEMBERS", members);
+        env.put("HAZELCAST_INTERFACES", "127.0.0.1");
+        env.put("HAZELCAST_CLUSTER_NAME", clusterName);
+        env.put("UPSTREAM_URL", upstream.url());
+        env.put("OPENAI_API_KEY", "it-key");
+        env.put("DUCKE_SERVICE_TOKEN", SERVICE_TOKEN);
+        env.put("DUCKE_OPERATOR_TOKEN", OPERATOR_TOKEN);
+        env.put("COST_PROTECTION_SWEEP_INTERVAL", "100ms");
+        env.put("DATABASE_URL", dbUrl);
+        env.put("DATABASE_USER", PG_USER);
+        // three nodes share a working directory: never let them share a data directory
+        env.put("DUCKE_DATA_DIR", baseDir.resolve("target/it-data/shutdown-" + name).toString());
+        Node node = new Node(name, pb.start(), httpPort, adminPort, hazelcastPort, log, Http.local(httpPort));
+        NODES.add(node);
+        return node;
+    }
+
+    // ---------------------------------------------------------------- polling
+
+    /**
+     * Polls {@code GET /status} until a 200 satisfies {@code condition}; fails at once when the
+     * process dies and at the deadline, with the tail of the node's log either way.
+     */
+    private static JsonNode awaitStatus(Node n, Duration within, String what, Predicate<JsonNode> condition)
+            throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        String last = "no answer yet";
+        while (true) {
+            if (!n.process().isAlive()) {
+                fail(n.name() + " exited with code " + n.process().exitValue() + " before it would " + what
+                        + "; last: " + last + "\n" + logTail(n));
+            }
+            try {
+                HttpResponse<String> r = n.http().get("/status", "X-Forwarded-For", pollClient());
+                last = r.statusCode() + " " + r.body();
+                if (r.statusCode() == 200) {
+                    JsonNode json = Http.json(r);
+                    if (condition.test(json)) {
+                        return json;
+                    }
+                }
+            } catch (UncheckedIOException e) {
+                last = e.getCause().toString();
+            }
+            if (System.nanoTime() - deadline > 0) {
+                fail(n.describe() + " did not " + what + " within " + within + "; last: " + last + "\n" + logTail(n));
+            }
+            Thread.sleep(POLL_PAUSE.toMillis());
+        }
+    }
+
+    private interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static void awaitTrue(Duration within, String what, Check check) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!check.ok()) {
+            if (System.nanoTime() - deadline > 0) {
+                fail("not within " + within + ": " + what);
+            }
+            Thread.sleep(POLL_PAUSE.toMillis());
+        }
+    }
+
+    /** A client address used once: 10.a.b.c counting up. */
+    private static String pollClient() {
+        int n = POLL_CLIENTS.incrementAndGet();
+        return "10." + ((n >> 16) & 0xff) + "." + ((n >> 8) & 0xff) + "." + (n & 0xff);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Free TCP ports, all distinct (held open together) and clear of 5701-5710 used by other tests. */
+    private static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            int found = 0;
+            while (found < count) {
+                ServerSocket s = new ServerSocket(0);
+                held.add(s);
+                int p = s.getLocalPort();
+                if (p < 5701 || p > 5710) {
+                    ports[found++] = p;
+                }
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    private static String logTail(Node n) {
+        try {
+            List<String> lines = new String(Files.readAllBytes(n.log()), StandardCharsets.UTF_8).lines().toList();
+            List<String> tail = lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size());
+            return "---- last " + tail.size() + " lines of " + n.log() + " ----\n" + String.join("\n", tail);
+        } catch (IOException e) {
+            return "(log " + n.log() + " unreadable: " + e + ")";
+        }
+    }
+
+    private static void log(String format, Object... args) {
+        System.out.printf("[ThreeNodeShutdownIT] " + format + "%n", args);
+    }
+
+    private static long millisSince(long nanoStart) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoStart);
+    }
+}
