@@ -2,6 +2,7 @@ package ducke.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import ducke.testing.JarNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -10,8 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -21,12 +20,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -46,30 +45,15 @@ class FatJarClusterIT {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration POLL_PAUSE = Duration.ofMillis(250);
     private static final int STATUS_LIMIT = 10;
-    private static final int LOG_TAIL_LINES = 80;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2))
             .build();
-    /** Pollers act as a fresh client on every request so that polling never spends a real client's limit. */
-    private static final AtomicInteger POLL_CLIENTS = new AtomicInteger();
 
-    private static Node nodeA;
-    private static Node nodeB;
-
-    /** One running jar: its process, ports and log file. */
-    private record Node(String name, Process process, int httpPort, int adminPort, int hazelcastPort, Path log) {
-        URI uri(String path) {
-            return URI.create("http://127.0.0.1:" + httpPort + path);
-        }
-
-        String describe() {
-            return name + " (pid " + process.pid() + ", http " + httpPort + ", admin " + adminPort
-                    + ", hazelcast " + hazelcastPort + ", log " + log + ")";
-        }
-    }
+    private static JarNode nodeA;
+    private static JarNode nodeB;
 
     @BeforeAll
     static void startTwoNodes() throws Exception {
@@ -80,7 +64,7 @@ class FatJarClusterIT {
         assertThat(baseDir.resolve("config.yml")).as("config.yml in the project base dir").isRegularFile();
         Path logDir = Files.createDirectories(baseDir.resolve("target/it-logs"));
 
-        int[] ports = freePorts(6);
+        int[] ports = JarNode.freePorts(6);
         String clusterName = "ducke-it-" + UUID.randomUUID().toString().substring(0, 8);
         String members = "127.0.0.1:" + ports[2] + ",127.0.0.1:" + ports[5];
 
@@ -92,7 +76,7 @@ class FatJarClusterIT {
         long started = System.nanoTime();
         awaitStatus(nodeA, START_DEADLINE, "serve GET /status", status -> true);
         awaitStatus(nodeB, START_DEADLINE, "serve GET /status", status -> true);
-        System.out.printf("[FatJarClusterIT] both nodes serving after %d ms%n", millisSince(started));
+        System.out.printf("[FatJarClusterIT] both nodes serving after %d ms%n", JarNode.millisSince(started));
     }
 
     @AfterAll
@@ -109,7 +93,7 @@ class FatJarClusterIT {
         long started = System.nanoTime();
         JsonNode a = awaitClusterOfTwo(nodeA);
         JsonNode b = awaitClusterOfTwo(nodeB);
-        System.out.printf("[FatJarClusterIT] both nodes see 2 members after %d ms more%n", millisSince(started));
+        System.out.printf("[FatJarClusterIT] both nodes see 2 members after %d ms more%n", JarNode.millisSince(started));
 
         assertThat(a.path("node").asText()).isEqualTo("node-a");
         assertThat(b.path("node").asText()).isEqualTo("node-b");
@@ -126,7 +110,7 @@ class FatJarClusterIT {
 
         // warm the grid path on both nodes with a client of its own, so that no first-call latency
         // makes a check time out (and fail open) during the counted sequence
-        for (Node node : List.of(nodeA, nodeB)) {
+        for (JarNode node : List.of(nodeA, nodeB)) {
             HttpResponse<String> warm = status(node, "203.0.113.250");
             assertThat(warm.statusCode()).as("warm-up on %s: %s", node.name(), warm.body()).isEqualTo(200);
             assertThat(warm.headers().firstValue("RateLimit")).as("RateLimit header on warm-up").isPresent();
@@ -139,7 +123,7 @@ class FatJarClusterIT {
         List<String> trace = new ArrayList<>();
         Map<String, Integer> deniedPerNode = new HashMap<>();
         for (int i = 0; i < attempts; i++) {
-            Node node = i % 2 == 0 ? nodeA : nodeB;
+            JarNode node = i % 2 == 0 ? nodeA : nodeB;
             HttpResponse<String> r = status(node, client);
             String rateLimit = r.headers().firstValue("RateLimit").orElse(null);
             codes.add(r.statusCode());
@@ -175,7 +159,7 @@ class FatJarClusterIT {
         assertThat(deniedPerNode).as("429 answered by both nodes").containsKeys("node-a", "node-b");
 
         // another client has its own bucket, on both nodes
-        for (Node node : List.of(nodeA, nodeB)) {
+        for (JarNode node : List.of(nodeA, nodeB)) {
             HttpResponse<String> other = status(node, "203.0.113.8");
             assertThat(other.statusCode()).as("a different client on %s: %s", node.name(), other.body()).isEqualTo(200);
         }
@@ -194,21 +178,9 @@ class FatJarClusterIT {
 
     // ---------------------------------------------------------------- processes
 
-    private static Node launch(Path jar, Path baseDir, Path logDir, String name, int httpPort, int adminPort,
-                               int hazelcastPort, String clusterName, String members) throws IOException {
-        Path log = logDir.resolve(name + ".log");
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-jar", jar.toString(), "server", "config.yml")
-                .directory(baseDir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
-        Map<String, String> env = pb.environment();
-        // nothing from the surrounding shell may configure the node or add JVM flags behind our back
-        env.keySet().removeIf(k -> k.startsWith("DUCKE_") || k.startsWith("HAZELCAST_") || k.startsWith("RATE_LIMIT_")
-                || k.startsWith("DATABASE_") || k.startsWith("COST_PROTECTION_") || k.equals("TRUSTED_PROXIES")
-                || k.equals("METRICS_ALLOW_FROM") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS")
-                || k.equals("_JAVA_OPTIONS"));
-        env.put("DUCKE_NODE_NAME", name);
+    private static JarNode launch(Path jar, Path baseDir, Path logDir, String name, int httpPort, int adminPort,
+                                  int hazelcastPort, String clusterName, String members) throws IOException {
+        Map<String, String> env = new LinkedHashMap<>();
         env.put("DUCKE_PORT", Integer.toString(httpPort));
         env.put("DUCKE_ADMIN_PORT", Integer.toString(adminPort));
         env.put("HAZELCAST_PORT", Integer.toString(hazelcastPort));
@@ -218,77 +190,33 @@ class FatJarClusterIT {
         env.put("RATE_LIMIT_STATUS", STATUS_LIMIT + "/minute");
         // two nodes share a working directory: never let them share a data directory
         env.put("DUCKE_DATA_DIR", baseDir.resolve("target/it-data/" + name).toString());
-        return new Node(name, pb.start(), httpPort, adminPort, hazelcastPort, log);
+        return JarNode.launch(jar, baseDir, logDir, "", name, env);
     }
 
     /** SIGTERM to every live node at once, then wait; stragglers are killed and reported. */
     private static synchronized List<String> stopAll() throws InterruptedException {
-        List<Node> nodes = new ArrayList<>();
-        for (Node n : new Node[] {nodeA, nodeB}) {
+        List<JarNode> nodes = new ArrayList<>();
+        for (JarNode n : new JarNode[] {nodeA, nodeB}) {
             if (n != null) {
                 nodes.add(n);
             }
         }
-        nodes.forEach(n -> n.process().destroy());
-        List<String> problems = new ArrayList<>();
-        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
-        for (Node n : nodes) {
-            long left = Math.max(0, deadline - System.nanoTime());
-            if (!n.process().waitFor(left, TimeUnit.NANOSECONDS)) {
-                n.process().destroyForcibly();
-                n.process().waitFor(10, TimeUnit.SECONDS);
-                problems.add(n.name() + " did not exit within " + STOP_TIMEOUT + " of SIGTERM and was killed\n"
-                        + logTail(n));
-            }
-        }
-        return problems;
+        return JarNode.stopAll(nodes, STOP_TIMEOUT);
     }
 
     // ---------------------------------------------------------------- polling
 
-    private interface StatusCondition {
-        boolean test(JsonNode status);
-    }
-
-    private static JsonNode awaitClusterOfTwo(Node node) throws Exception {
+    private static JsonNode awaitClusterOfTwo(JarNode node) throws Exception {
         return awaitStatus(node, JOIN_DEADLINE, "report cluster_members 2",
                 status -> status.path("cluster_members").asInt() == 2);
     }
 
-    /**
-     * Polls {@code GET /status} until a 200 satisfies {@code condition}; fails at once when the
-     * process dies and at the deadline, with the tail of the node's log either way.
-     */
-    private static JsonNode awaitStatus(Node node, Duration within, String what, StatusCondition condition)
+    private static JsonNode awaitStatus(JarNode node, Duration within, String what, Predicate<JsonNode> condition)
             throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        String last = "no answer yet";
-        while (true) {
-            if (!node.process().isAlive()) {
-                fail(node.name() + " exited with code " + node.process().exitValue() + " before it would " + what
-                        + "; last: " + last + "\n" + logTail(node));
-            }
-            try {
-                HttpResponse<String> r = status(node, pollClient());
-                last = r.statusCode() + " " + r.body();
-                if (r.statusCode() == 200) {
-                    JsonNode json = JSON.readTree(r.body());
-                    if (condition.test(json)) {
-                        return json;
-                    }
-                }
-            } catch (IOException e) {
-                last = e.toString();
-            }
-            if (System.nanoTime() - deadline > 0) {
-                fail(node.describe() + " did not " + what + " within " + within + "; last: " + last + "\n"
-                        + logTail(node));
-            }
-            Thread.sleep(POLL_PAUSE.toMillis());
-        }
+        return node.awaitStatus(within, POLL_PAUSE, what, condition, forwardedFor -> status(node, forwardedFor));
     }
 
-    private static HttpResponse<String> status(Node node, String forwardedFor) throws IOException, InterruptedException {
+    private static HttpResponse<String> status(JarNode node, String forwardedFor) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(node.uri("/status"))
                 .timeout(Duration.ofSeconds(5))
                 .header("X-Forwarded-For", forwardedFor)
@@ -297,55 +225,11 @@ class FatJarClusterIT {
         return HTTP.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 
-    /** A client address used once: 10.a.b.c counting up. */
-    private static String pollClient() {
-        int n = POLL_CLIENTS.incrementAndGet();
-        return "10." + ((n >> 16) & 0xff) + "." + ((n >> 8) & 0xff) + "." + (n & 0xff);
-    }
-
     private static final Pattern REMAINING = Pattern.compile("remaining=(\\d+)");
 
     private static long remainingOf(String rateLimitHeader) {
         Matcher m = REMAINING.matcher(rateLimitHeader);
         assertThat(m.find()).as("remaining= in RateLimit: %s", rateLimitHeader).isTrue();
         return Long.parseLong(m.group(1));
-    }
-
-    // ---------------------------------------------------------------- helpers
-
-    /** Free TCP ports, all distinct (held open together) and clear of 5701-5710 used by other tests. */
-    private static int[] freePorts(int count) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            int found = 0;
-            while (found < count) {
-                ServerSocket s = new ServerSocket(0);
-                held.add(s);
-                int p = s.getLocalPort();
-                if (p < 5701 || p > 5710) {
-                    ports[found++] = p;
-                }
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
-    }
-
-    private static String logTail(Node node) {
-        try {
-            List<String> lines = new String(Files.readAllBytes(node.log()), StandardCharsets.UTF_8).lines().toList();
-            List<String> tail = lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size());
-            return "---- last " + tail.size() + " lines of " + node.log() + " ----\n" + String.join("\n", tail);
-        } catch (IOException e) {
-            return "(log " + node.log() + " unreadable: " + e + ")";
-        }
-    }
-
-    private static long millisSince(long nanoStart) {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoStart);
     }
 }

@@ -2,15 +2,13 @@ package ducke.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import ducke.testing.Http;
+import ducke.testing.JarNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -28,7 +26,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,7 +45,6 @@ class ThreeNodeShutdownIT {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration AUDIT_DEADLINE = Duration.ofSeconds(20);
     private static final Duration POLL_PAUSE = Duration.ofMillis(200);
-    private static final int LOG_TAIL_LINES = 80;
 
     private static final String SERVICE_TOKEN = "it-service-token-0123456789";
     private static final String OPERATOR_TOKEN = "it-operator-token-0123456789";
@@ -62,23 +58,12 @@ class ThreeNodeShutdownIT {
     private static final String WS_CLIENT_1 = "198.51.100.71";
     private static final String WS_CLIENT_2 = "198.51.100.72";
 
-    /** Pollers act as a fresh client on every request so that polling never spends a real client's limit. */
-    private static final AtomicInteger POLL_CLIENTS = new AtomicInteger();
-
     private static FakeUpstream upstream;
     private static String schema;
-    private static final List<Node> NODES = new ArrayList<>();
-    private static Node a;
-    private static Node b;
-    private static Node c;
-
-    /** One running jar: its process, ports, log file and an HTTP client for it. */
-    private record Node(String name, Process process, int httpPort, int adminPort, int hazelcastPort, Path log, Http http) {
-        String describe() {
-            return name + " (pid " + process.pid() + ", http " + httpPort + ", admin " + adminPort
-                    + ", hazelcast " + hazelcastPort + ", log " + log + ")";
-        }
-    }
+    private static final List<JarNode> NODES = new ArrayList<>();
+    private static JarNode a;
+    private static JarNode b;
+    private static JarNode c;
 
     @BeforeAll
     static void startThreeNodes() throws Exception {
@@ -97,7 +82,7 @@ class ThreeNodeShutdownIT {
             assertThat(db.isValid(5)).as("PostgreSQL at %s", PG_URL).isTrue();
         }
 
-        int[] ports = freePorts(9);
+        int[] ports = JarNode.freePorts(9);
         String clusterName = "ducke-it-shutdown-" + UUID.randomUUID().toString().substring(0, 8);
         String members = "127.0.0.1:" + ports[2] + ",127.0.0.1:" + ports[5] + ",127.0.0.1:" + ports[8];
         String dbUrl = PG_URL + "?currentSchema=" + schema;
@@ -109,26 +94,15 @@ class ThreeNodeShutdownIT {
         log("cluster '%s', audit schema %s, upstream %s:%n  %s%n  %s%n  %s", clusterName, schema, upstream.url(),
                 a.describe(), b.describe(), c.describe());
 
-        for (Node n : List.of(a, b, c)) {
+        for (JarNode n : List.of(a, b, c)) {
             awaitStatus(n, START_DEADLINE, "report cluster_members 3", s -> s.path("cluster_members").asInt() == 3);
         }
-        log("three nodes serving, cluster of 3, after %d ms", millisSince(started));
+        log("three nodes serving, cluster of 3, after %d ms", JarNode.millisSince(started));
     }
 
     @AfterAll
     static void stopEverything() throws Exception {
-        List<String> problems = new ArrayList<>();
-        for (Node n : NODES) {
-            n.process().destroy();
-        }
-        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
-        for (Node n : NODES) {
-            if (!n.process().waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                n.process().destroyForcibly();
-                n.process().waitFor(10, TimeUnit.SECONDS);
-                problems.add(n.name() + " did not exit within " + STOP_TIMEOUT + " of SIGTERM and was killed\n" + logTail(n));
-            }
-        }
+        List<String> problems = new ArrayList<>(JarNode.stopAll(NODES, STOP_TIMEOUT));
         if (upstream != null) {
             upstream.close();
         }
@@ -150,7 +124,7 @@ class ThreeNodeShutdownIT {
         // warm the grid path of each node with clients of its own, so that no first-call latency
         // makes a limit check time out (and fail open) during the counted sequences
         int warmClient = 20;
-        for (Node n : List.of(a, b, c)) {
+        for (JarNode n : List.of(a, b, c)) {
             HttpResponse<String> warm = toolCall(n, "203.0.113." + warmClient++);
             assertThat(warm.statusCode()).as("warm-up on %s: %s", n.name(), warm.body()).isEqualTo(200);
         }
@@ -189,7 +163,7 @@ class ThreeNodeShutdownIT {
         String id1 = ids.get(first);
         String id2 = ids.get(second);
         assertThat(id1).isNotBlank().isNotEqualTo(id2);
-        first.send(script(responseDone(1000, 0, 1000, 0)));
+        first.send(RelayAppTest.script(RelayAppTest.responseDone(1000, 0, 1000, 0)));
         JsonNode charged = first.until("usage_update");
         assertThat(charged.path("session_cost").decimalValue()).as("relayed usage charged").isEqualByComparingTo("0.30");
         String echo = "{\"type\":\"echo\",\"payload\":\"still here\"}";
@@ -206,8 +180,8 @@ class ThreeNodeShutdownIT {
         long stopStarted = System.nanoTime();
         c.process().destroy();
         boolean exited = c.process().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        assertThat(exited).as("node-c exits within %s of SIGTERM\n%s", STOP_TIMEOUT, exited ? "" : logTail(c)).isTrue();
-        log("node-c exited with code %d, %d ms after SIGTERM", c.process().exitValue(), millisSince(stopStarted));
+        assertThat(exited).as("node-c exits within %s of SIGTERM\n%s", STOP_TIMEOUT, exited ? "" : c.logTail()).isTrue();
+        log("node-c exited with code %d, %d ms after SIGTERM", c.process().exitValue(), JarNode.millisSince(stopStarted));
 
         // ---- 4. its clients were told, and closed with 1013
         for (WsClient ws : List.of(first, second)) {
@@ -245,7 +219,7 @@ class ThreeNodeShutdownIT {
         assertThat(rows.get(id2).path("cost_usd").decimalValue()).isEqualByComparingTo("0");
 
         // ---- 5b. the remaining nodes see a cluster of two
-        for (Node n : List.of(a, b)) {
+        for (JarNode n : List.of(a, b)) {
             awaitStatus(n, Duration.ofSeconds(30), "report cluster_members 2", s -> s.path("cluster_members").asInt() == 2);
         }
 
@@ -274,32 +248,16 @@ class ThreeNodeShutdownIT {
         assertThat(secondUsage.path("session_cost").decimalValue()).as("charged on top: %s", secondUsage)
                 .isEqualByComparingTo("0.60");
         assertThat(secondUsage.path("session_ended").asBoolean()).isFalse();
-        log("test body done in %d ms", millisSince(testStarted));
+        log("test body done in %d ms", JarNode.millisSince(testStarted));
     }
 
     // ---------------------------------------------------------------- requests
 
-    /** A {@code response.done} in the real shape, with realtime token details (as in RelayAppTest). */
-    private static String responseDone(long textIn, long audioIn, long textOut, long audioOut) {
-        return """
-                {"type":"response.done","event_id":"event_9","response":{"object":"realtime.response","id":"resp_1",
-                 "status":"completed","output":[],"usage":{"total_tokens":%d,"input_tokens":%d,"output_tokens":%d,
-                 "input_token_details":{"text_tokens":%d,"audio_tokens":%d,"cached_tokens":0},
-                 "output_token_details":{"text_tokens":%d,"audio_tokens":%d}}}}"""
-                .formatted(textIn + audioIn + textOut + audioOut, textIn + audioIn, textOut + audioOut, textIn, audioIn,
-                        textOut, audioOut);
-    }
-
-    /** Asks the fake upstream to play back {@code events}. */
-    private static String script(String... events) {
-        return "{\"type\":\"response.create\",\"test_script\":[" + String.join(",", events) + "]}";
-    }
-
-    private static HttpResponse<String> toolCall(Node n, String client) {
+    private static HttpResponse<String> toolCall(JarNode n, String client) {
         return n.http().post("/v1/tools/web_search/calls", "{\"client_id\":\"" + client + "\"}", "Authorization", SERVICE);
     }
 
-    private static JsonNode usage(Node n, String session) {
+    private static JsonNode usage(JarNode n, String session) {
         HttpResponse<String> r = n.http().post("/v1/sessions/" + session + "/usage",
                 "{\"input_tokens\":1000,\"output_tokens\":1000}", "Authorization", SERVICE);
         assertThat(r.statusCode()).as("usage on %s for %s: %s", n.name(), session, r.body()).isEqualTo(200);
@@ -307,12 +265,12 @@ class ThreeNodeShutdownIT {
     }
 
     /** Polls the audit store through {@code node} until every id has a node_shutdown row. */
-    private static JsonNode awaitAudit(Node n, Set<String> ids) throws Exception {
+    private static JsonNode awaitAudit(JarNode n, Set<String> ids) throws Exception {
         long deadline = System.nanoTime() + AUDIT_DEADLINE.toNanos();
         String last = "no answer yet";
         while (true) {
             HttpResponse<String> r = n.http().get("/v1/audit/sessions?end_reason=node_shutdown", "Authorization", OPERATOR,
-                    "X-Forwarded-For", pollClient());
+                    "X-Forwarded-For", JarNode.pollClient());
             last = r.statusCode() + " " + r.body();
             if (r.statusCode() == 200) {
                 JsonNode body = Http.json(r);
@@ -324,7 +282,7 @@ class ThreeNodeShutdownIT {
             }
             if (System.nanoTime() - deadline > 0) {
                 fail("the audit store did not list " + ids + " with end_reason node_shutdown within " + AUDIT_DEADLINE
-                        + "; last: " + last + "\n" + logTail(a) + "\n" + logTail(b) + "\n" + logTail(c));
+                        + "; last: " + last + "\n" + a.logTail() + "\n" + b.logTail() + "\n" + c.logTail());
             }
             Thread.sleep(POLL_PAUSE.toMillis());
         }
@@ -332,22 +290,9 @@ class ThreeNodeShutdownIT {
 
     // ---------------------------------------------------------------- processes
 
-    private static Node launch(Path jar, Path baseDir, Path logDir, String name, int httpPort, int adminPort,
-                               int hazelcastPort, String clusterName, String members, String dbUrl) throws IOException {
-        Path log = logDir.resolve("ThreeNodeShutdownIT-" + name + ".log");
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-jar", jar.toString(), "server", "config.yml")
-                .directory(baseDir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
-        Map<String, String> env = pb.environment();
-        // nothing from the surrounding shell may configure the node or add JVM flags behind our back
-        env.keySet().removeIf(k -> k.startsWith("DUCKE_") || k.startsWith("HAZELCAST_") || k.startsWith("RATE_LIMIT_")
-                || k.startsWith("DATABASE_") || k.startsWith("COST_PROTECTION_") || k.startsWith("UPSTREAM_")
-                || k.startsWith("RELAY_") || k.equals("OPENAI_API_KEY") || k.equals("ALLOWED_ORIGINS")
-                || k.equals("TRUSTED_PROXIES") || k.equals("METRICS_ALLOW_FROM") || k.equals("JAVA_TOOL_OPTIONS")
-                || k.equals("JDK_JAVA_OPTIONS") || k.equals("_JAVA_OPTIONS"));
-        env.put("DUCKE_NODE_NAME", name);
+    private static JarNode launch(Path jar, Path baseDir, Path logDir, String name, int httpPort, int adminPort,
+                                  int hazelcastPort, String clusterName, String members, String dbUrl) throws IOException {
+        Map<String, String> env = new LinkedHashMap<>();
         env.put("DUCKE_PORT", Integer.toString(httpPort));
         env.put("DUCKE_ADMIN_PORT", Integer.toString(adminPort));
         env.put("HAZELCAST_PORT", Integer.toString(hazelcastPort));
@@ -363,43 +308,16 @@ class ThreeNodeShutdownIT {
         env.put("DATABASE_USER", PG_USER);
         // three nodes share a working directory: never let them share a data directory
         env.put("DUCKE_DATA_DIR", baseDir.resolve("target/it-data/shutdown-" + name).toString());
-        Node node = new Node(name, pb.start(), httpPort, adminPort, hazelcastPort, log, Http.local(httpPort));
+        JarNode node = JarNode.launch(jar, baseDir, logDir, "ThreeNodeShutdownIT-", name, env);
         NODES.add(node);
         return node;
     }
 
     // ---------------------------------------------------------------- polling
 
-    /**
-     * Polls {@code GET /status} until a 200 satisfies {@code condition}; fails at once when the
-     * process dies and at the deadline, with the tail of the node's log either way.
-     */
-    private static JsonNode awaitStatus(Node n, Duration within, String what, Predicate<JsonNode> condition)
+    private static JsonNode awaitStatus(JarNode n, Duration within, String what, Predicate<JsonNode> condition)
             throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        String last = "no answer yet";
-        while (true) {
-            if (!n.process().isAlive()) {
-                fail(n.name() + " exited with code " + n.process().exitValue() + " before it would " + what
-                        + "; last: " + last + "\n" + logTail(n));
-            }
-            try {
-                HttpResponse<String> r = n.http().get("/status", "X-Forwarded-For", pollClient());
-                last = r.statusCode() + " " + r.body();
-                if (r.statusCode() == 200) {
-                    JsonNode json = Http.json(r);
-                    if (condition.test(json)) {
-                        return json;
-                    }
-                }
-            } catch (UncheckedIOException e) {
-                last = e.getCause().toString();
-            }
-            if (System.nanoTime() - deadline > 0) {
-                fail(n.describe() + " did not " + what + " within " + within + "; last: " + last + "\n" + logTail(n));
-            }
-            Thread.sleep(POLL_PAUSE.toMillis());
-        }
+        return n.awaitStatus(within, POLL_PAUSE, what, condition);
     }
 
     private interface Check {
@@ -416,51 +334,9 @@ class ThreeNodeShutdownIT {
         }
     }
 
-    /** A client address used once: 10.a.b.c counting up. */
-    private static String pollClient() {
-        int n = POLL_CLIENTS.incrementAndGet();
-        return "10." + ((n >> 16) & 0xff) + "." + ((n >> 8) & 0xff) + "." + (n & 0xff);
-    }
-
     // ---------------------------------------------------------------- helpers
-
-    /** Free TCP ports, all distinct (held open together) and clear of 5701-5710 used by other tests. */
-    private static int[] freePorts(int count) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            int found = 0;
-            while (found < count) {
-                ServerSocket s = new ServerSocket(0);
-                held.add(s);
-                int p = s.getLocalPort();
-                if (p < 5701 || p > 5710) {
-                    ports[found++] = p;
-                }
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
-    }
-
-    private static String logTail(Node n) {
-        try {
-            List<String> lines = new String(Files.readAllBytes(n.log()), StandardCharsets.UTF_8).lines().toList();
-            List<String> tail = lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size());
-            return "---- last " + tail.size() + " lines of " + n.log() + " ----\n" + String.join("\n", tail);
-        } catch (IOException e) {
-            return "(log " + n.log() + " unreadable: " + e + ")";
-        }
-    }
 
     private static void log(String format, Object... args) {
         System.out.printf("[ThreeNodeShutdownIT] " + format + "%n", args);
-    }
-
-    private static long millisSince(long nanoStart) {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoStart);
     }
 }

@@ -1,0 +1,243 @@
+package ducke.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * One shaded jar started as an operator would ({@code java -jar duck-e.jar server config.yml}), configured
+ * only through environment variables: its process, ports, log file and an HTTP client for it. For the
+ * integration tests that run several nodes as real processes.
+ */
+public final class JarNode {
+
+    private static final int LOG_TAIL_LINES = 80;
+    /** Pollers act as a fresh client on every request so that polling never spends a real client's limit. */
+    private static final AtomicInteger POLL_CLIENTS = new AtomicInteger();
+
+    private final String name;
+    private final Process process;
+    private final int httpPort;
+    private final int adminPort;
+    private final int hazelcastPort;
+    private final Path log;
+    private final Http http;
+
+    private JarNode(String name, Process process, int httpPort, int adminPort, int hazelcastPort, Path log) {
+        this.name = name;
+        this.process = process;
+        this.httpPort = httpPort;
+        this.adminPort = adminPort;
+        this.hazelcastPort = hazelcastPort;
+        this.log = log;
+        this.http = Http.local(httpPort);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    public int adminPort() {
+        return adminPort;
+    }
+
+    public int hazelcastPort() {
+        return hazelcastPort;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    /** A client for the node's HTTP port. */
+    public Http http() {
+        return http;
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+
+    public String describe() {
+        return name + " (pid " + process.pid() + ", http " + httpPort + ", admin " + adminPort
+                + ", hazelcast " + hazelcastPort + ", log " + log + ")";
+    }
+
+    // ---------------------------------------------------------------- processes
+
+    /**
+     * Starts {@code java -jar jar server config.yml} in {@code workDir}, stdout and stderr to
+     * {@code logDir/<logPrefix><name>.log}. The environment is the surrounding one cleaned of everything
+     * that could configure the node or add JVM flags, then {@code DUCKE_NODE_NAME=name} and {@code env}.
+     * {@code env} must set {@code DUCKE_PORT}, {@code DUCKE_ADMIN_PORT} and {@code HAZELCAST_PORT}.
+     */
+    public static JarNode launch(Path jar, Path workDir, Path logDir, String logPrefix, String name,
+                                 Map<String, String> env) throws IOException {
+        int httpPort = requiredPort(env, "DUCKE_PORT");
+        int adminPort = requiredPort(env, "DUCKE_ADMIN_PORT");
+        int hazelcastPort = requiredPort(env, "HAZELCAST_PORT");
+        Path log = logDir.resolve(logPrefix + name + ".log");
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-jar", jar.toString(), "server", "config.yml")
+                .directory(workDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+        Map<String, String> environment = pb.environment();
+        // nothing from the surrounding shell may configure the node or add JVM flags behind our back
+        environment.keySet().removeIf(k -> k.startsWith("DUCKE_") || k.startsWith("HAZELCAST_")
+                || k.startsWith("RATE_LIMIT_") || k.startsWith("DATABASE_") || k.startsWith("COST_PROTECTION_")
+                || k.startsWith("UPSTREAM_") || k.startsWith("RELAY_") || k.equals("OPENAI_API_KEY")
+                || k.equals("ALLOWED_ORIGINS") || k.equals("TRUSTED_PROXIES") || k.equals("METRICS_ALLOW_FROM")
+                || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS") || k.equals("_JAVA_OPTIONS"));
+        environment.put("DUCKE_NODE_NAME", name);
+        environment.putAll(env);
+        return new JarNode(name, pb.start(), httpPort, adminPort, hazelcastPort, log);
+    }
+
+    private static int requiredPort(Map<String, String> env, String key) {
+        String value = env.get(key);
+        if (value == null) {
+            throw new IllegalArgumentException(key + " missing from the node environment " + env);
+        }
+        return Integer.parseInt(value);
+    }
+
+    /**
+     * SIGTERM to every live node at once, then wait up to {@code timeout} in all; stragglers are killed
+     * and reported, one problem (with the tail of its log) per node that had to be killed.
+     */
+    public static List<String> stopAll(List<JarNode> nodes, Duration timeout) throws InterruptedException {
+        nodes.forEach(n -> n.process().destroy());
+        List<String> problems = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (JarNode n : nodes) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            if (!n.process().waitFor(left, TimeUnit.NANOSECONDS)) {
+                n.process().destroyForcibly();
+                n.process().waitFor(10, TimeUnit.SECONDS);
+                problems.add(n.name() + " did not exit within " + timeout + " of SIGTERM and was killed\n"
+                        + n.logTail());
+            }
+        }
+        return problems;
+    }
+
+    // ---------------------------------------------------------------- polling
+
+    /** One {@code GET /status} sent as the client {@code forwardedFor}. */
+    @FunctionalInterface
+    public interface StatusRequest {
+        HttpResponse<String> send(String forwardedFor) throws IOException, InterruptedException;
+    }
+
+    /** {@link #awaitStatus(Duration, Duration, String, Predicate, StatusRequest)} through {@link #http()}. */
+    public JsonNode awaitStatus(Duration within, Duration pollPause, String what, Predicate<JsonNode> condition)
+            throws Exception {
+        return awaitStatus(within, pollPause, what, condition,
+                forwardedFor -> http.get("/status", "X-Forwarded-For", forwardedFor));
+    }
+
+    /**
+     * Polls {@code GET /status} (each time as a fresh {@link #pollClient()}) until a 200 satisfies
+     * {@code condition}; fails at once when the process dies and at the deadline, with the tail of the
+     * node's log either way.
+     */
+    public JsonNode awaitStatus(Duration within, Duration pollPause, String what, Predicate<JsonNode> condition,
+                                StatusRequest request) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        String last = "no answer yet";
+        while (true) {
+            if (!process.isAlive()) {
+                fail(name + " exited with code " + process.exitValue() + " before it would " + what
+                        + "; last: " + last + "\n" + logTail());
+            }
+            try {
+                HttpResponse<String> r = request.send(pollClient());
+                last = r.statusCode() + " " + r.body();
+                if (r.statusCode() == 200) {
+                    JsonNode json = Http.json(r);
+                    if (condition.test(json)) {
+                        return json;
+                    }
+                }
+            } catch (IOException e) {
+                last = e.toString();
+            } catch (UncheckedIOException e) {
+                last = e.getCause().toString();
+            }
+            if (System.nanoTime() - deadline > 0) {
+                fail(describe() + " did not " + what + " within " + within + "; last: " + last + "\n" + logTail());
+            }
+            Thread.sleep(pollPause.toMillis());
+        }
+    }
+
+    /** A client address used once: 10.a.b.c counting up. */
+    public static String pollClient() {
+        int n = POLL_CLIENTS.incrementAndGet();
+        return "10." + ((n >> 16) & 0xff) + "." + ((n >> 8) & 0xff) + "." + (n & 0xff);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Free TCP ports, all distinct (held open together) and clear of 5701-5710 used by other tests. */
+    public static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            int found = 0;
+            while (found < count) {
+                ServerSocket s = new ServerSocket(0);
+                held.add(s);
+                int p = s.getLocalPort();
+                if (p < 5701 || p > 5710) {
+                    ports[found++] = p;
+                }
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /** The last lines of the node's log, with a header naming the file. */
+    public String logTail() {
+        try {
+            List<String> lines = new String(Files.readAllBytes(log), StandardCharsets.UTF_8).lines().toList();
+            List<String> tail = lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size());
+            return "---- last " + tail.size() + " lines of " + log + " ----\n" + String.join("\n", tail);
+        } catch (IOException e) {
+            return "(log " + log + " unreadable: " + e + ")";
+        }
+    }
+
+    public static long millisSince(long nanoStart) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoStart);
+    }
+}
