@@ -29,15 +29,20 @@ final class LoadSession implements WebSocket.Listener {
     static final String ECHO_PREFIX = "{\"type\":\"echo\",\"seq\":";
     private static final int MAX_PROBLEMS_KEPT = 10;
 
-    /** One measured (or warm-up) pass: every session sends {@code frames} echoes. */
+    /**
+     * One measured (or warm-up) pass: every session sends {@code frames} echoes, at most one every
+     * {@code paceNanos} (0: the next as soon as the echo is back).
+     */
     static final class Round {
         final int frames;
+        final long paceNanos;
         final CountDownLatch done;
         final AtomicLong received = new AtomicLong();
         final AtomicInteger failedSessions = new AtomicInteger();
 
-        Round(int frames, int sessions) {
+        Round(int frames, int sessions, long paceNanos) {
             this.frames = frames;
+            this.paceNanos = paceNanos;
             this.done = new CountDownLatch(sessions);
         }
     }
@@ -45,7 +50,6 @@ final class LoadSession implements WebSocket.Listener {
     final int id;
     final boolean viaRelay;
     private final String payload;
-    private final long paceNanos;
     private final ScheduledExecutorService pacer;
 
     private volatile WebSocket ws;
@@ -71,11 +75,10 @@ final class LoadSession implements WebSocket.Listener {
     private final AtomicInteger problemCount = new AtomicInteger();
     private final List<String> problems = new ArrayList<>();
 
-    LoadSession(int id, boolean viaRelay, String payload, long paceNanos, ScheduledExecutorService pacer) {
+    LoadSession(int id, boolean viaRelay, String payload, ScheduledExecutorService pacer) {
         this.id = id;
         this.viaRelay = viaRelay;
         this.payload = payload;
-        this.paceNanos = paceNanos;
         this.pacer = pacer;
     }
 
@@ -107,9 +110,9 @@ final class LoadSession implements WebSocket.Listener {
             fail("not open at the start of a round");
             return;
         }
-        if (paceNanos > 0) {
+        if (r.paceNanos > 0) {
             // spread the first frames over one pacing interval so the sessions do not send in lockstep
-            pacer.schedule(this::sendNext, ThreadLocalRandom.current().nextLong(paceNanos), TimeUnit.NANOSECONDS);
+            pacer.schedule(this::sendNext, ThreadLocalRandom.current().nextLong(r.paceNanos), TimeUnit.NANOSECONDS);
         } else {
             sendNext();
         }
@@ -162,10 +165,10 @@ final class LoadSession implements WebSocket.Listener {
             Round r = round;
             round = null;
             r.done.countDown();
-        } else if (paceNanos == 0) {
+        } else if (round.paceNanos == 0) {
             sendNext();
         } else {
-            long wait = sentAt + paceNanos - now;
+            long wait = sentAt + round.paceNanos - now;
             if (wait <= 0) {
                 sendNext();
             } else {

@@ -26,7 +26,8 @@ import java.util.concurrent.TimeoutException;
  * java -jar target/relay-load.jar [sessions=50] [framesPerSession=200] [payloadBytes=4096] [options]
  *   --pace-ms=P        at most one frame per session every P ms (default 0: send the next frame as soon as
  *                      the echo of the last one is back; one frame outstanding per session either way)
- *   --warmup=W         unmeasured frames per session before each measured round (default max(20, 20000/N))
+ *   --warmup=W         unmeasured frames per session before each measured round, never paced
+ *                      (default max(20, 20000/N))
  *   --clients=C        JDK HttpClients the sessions are spread over (default min(N, 4))
  *   --jar=PATH         the service's shaded jar   (default: target/duck-e.jar of the repository holding this jar)
  *   --config=PATH      the service's config.yml   (default: config.yml next to that target/; the service runs there)
@@ -50,7 +51,7 @@ public final class RelayLoad {
     private record Phase(String name, long[] rtts, long[] setups, long wallNanos, long driverCpuNanos, long serviceCpuNanos,
                          int failedSessions, int problems, List<String> problemLines, boolean stalled) {
         double roundTripsPerSecond() {
-            return rtts.length / (wallNanos / 1e9);
+            return wallNanos <= 0 ? 0 : rtts.length / (wallNanos / 1e9);
         }
     }
 
@@ -129,7 +130,7 @@ public final class RelayLoad {
 
         String payload = payload(payloadBytes);
         int frameChars = (LoadSession.ECHO_PREFIX + "1234,\"audio\":\"" + payload + "\"}").length();
-        System.out.printf(Locale.ROOT, "relay-load: %d sessions x %d frames, payload %d B (frame ~%d B), warm-up %d frames/session, %s, %d HttpClients%n",
+        System.out.printf(Locale.ROOT, "relay-load: %d sessions x %d frames, payload %d B (frame ~%d B), warm-up %d frames/session (never paced), %s, %d HttpClients%n",
                 sessions, frames, payloadBytes, frameChars, warm,
                 paceMs == 0 ? "closed loop (next frame when the echo is back)" : "paced: <= 1 frame / " + paceMs + " ms / session",
                 clientCount);
@@ -204,7 +205,7 @@ public final class RelayLoad {
             throws Exception {
         List<LoadSession> all = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            all.add(new LoadSession(i, viaRelay, payload, TimeUnit.MILLISECONDS.toNanos(paceMs), pacer));
+            all.add(new LoadSession(i, viaRelay, payload, pacer));
         }
         long c0 = System.nanoTime();
         for (LoadSession s : all) {
@@ -229,11 +230,12 @@ public final class RelayLoad {
         setupFailures.stream().limit(10).forEach(l -> System.out.println("  setup failure: " + l));
         long[] setups = live.stream().mapToLong(LoadSession::setupNanos).sorted().toArray();
 
-        boolean stalled = !run(name + " warm-up", live, warm, stallSeconds).completed;
+        // the warm-up is never paced: it is there for the JIT of all three JVMs, and the sooner the better
+        boolean stalled = !run(name + " warm-up", live, warm, 0, stallSeconds).completed;
         var meter = ManagementFactory.getOperatingSystemMXBean();
         long driverCpu0 = ((com.sun.management.OperatingSystemMXBean) meter).getProcessCpuTime();
         long serviceCpu0 = service.cpuNanos();
-        RoundResult measured = stalled ? new RoundResult(false, 0, 0) : run(name, live, frames, stallSeconds);
+        RoundResult measured = stalled ? new RoundResult(false, 0, 0) : run(name, live, frames, TimeUnit.MILLISECONDS.toNanos(paceMs), stallSeconds);
         long driverCpu = ((com.sun.management.OperatingSystemMXBean) meter).getProcessCpuTime() - driverCpu0;
         long serviceCpu = service.cpuNanos() - serviceCpu0;
         stalled |= !measured.completed;
@@ -267,8 +269,9 @@ public final class RelayLoad {
     }
 
     /** Runs one round on every session; gives up when no echo arrived for {@code stallSeconds}. */
-    private static RoundResult run(String name, List<LoadSession> sessions, int frames, int stallSeconds) throws InterruptedException {
-        LoadSession.Round round = new LoadSession.Round(frames, sessions.size());
+    private static RoundResult run(String name, List<LoadSession> sessions, int frames, long paceNanos, int stallSeconds)
+            throws InterruptedException {
+        LoadSession.Round round = new LoadSession.Round(frames, sessions.size(), paceNanos);
         long start = System.nanoTime();
         for (LoadSession s : sessions) {
             s.start(round);
@@ -324,13 +327,18 @@ public final class RelayLoad {
         }
         System.out.println();
         System.out.println("markdown: | N | M | payload B | pacing | direct p50 / p99 / max ms | relay p50 / p99 / max ms | added p50 / p99 ms | relay round trips/s | problems |");
-        System.out.printf(Locale.ROOT, "markdown: | %d | %d | %d | %s | %.3f / %.3f / %.3f | %.3f / %.3f / %.3f | %.3f / %.3f | %,.0f | %s |%n",
-                n, m, payloadBytes, paceMs == 0 ? "closed loop" : paceMs + " ms",
-                pct(direct.rtts, 0.5) / MS, pct(direct.rtts, 0.99) / MS, max(direct.rtts) / MS,
-                pct(relay.rtts, 0.5) / MS, pct(relay.rtts, 0.99) / MS, max(relay.rtts) / MS,
-                (pct(relay.rtts, 0.5) - pct(direct.rtts, 0.5)) / MS, (pct(relay.rtts, 0.99) - pct(direct.rtts, 0.99)) / MS,
+        boolean both = direct.rtts.length > 0 && relay.rtts.length > 0;
+        System.out.printf(Locale.ROOT, "markdown: | %d | %d | %d | %s | %s | %s | %s | %,.0f | %s |%n",
+                n, m, payloadBytes, paceMs == 0 ? "closed loop" : paceMs + " ms", triple(direct.rtts), triple(relay.rtts),
+                both ? String.format(Locale.ROOT, "%.3f / %.3f", (pct(relay.rtts, 0.5) - pct(direct.rtts, 0.5)) / MS,
+                        (pct(relay.rtts, 0.99) - pct(direct.rtts, 0.99)) / MS) : "n/a",
                 relay.roundTripsPerSecond(), direct.problems + relay.problems == 0 && !relay.stalled && !direct.stalled ? "none"
                         : (direct.problems + relay.problems) + (relay.stalled || direct.stalled ? ", stalled" : ""));
+    }
+
+    private static String triple(long[] sorted) {
+        return sorted.length == 0 ? "n/a" : String.format(Locale.ROOT, "%.3f / %.3f / %.3f",
+                pct(sorted, 0.5) / MS, pct(sorted, 0.99) / MS, max(sorted) / MS);
     }
 
     private static void line(String label, long[] sorted, double[] q) {
