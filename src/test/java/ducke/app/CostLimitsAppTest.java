@@ -33,6 +33,8 @@ class CostLimitsAppTest {
     private static final MutableClock CLOCK = MutableClock.at("2026-11-27T16:00:00Z");
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
             "costProtection.sweepInterval", "50ms",
+            // these tests poll the API from one address; its route limit is not under test here
+            "rateLimits.defaultLimit", "100000/minute",
             "costProtection.circuitBreakerThresholdUsd", "100.00",
             "costProtection.maxTotalCostPerHourUsd", "50.00"));
     private static final String SERVICE = "Bearer " + TestApps.SERVICE_TOKEN;

@@ -30,6 +30,8 @@ class AuditAppTest {
     private static final MutableClock CLOCK = new MutableClock(Instant.now());
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
             "costProtection.sweepInterval", "50ms",
+            // these tests poll the API from one address; its route limit is not under test here
+            "rateLimits.defaultLimit", "100000/minute",
             "costProtection.maxTotalCostPerHourUsd", "100000",
             "costProtection.circuitBreakerThresholdUsd", "100000"));
     private static final String SERVICE = "Bearer " + TestApps.SERVICE_TOKEN;

@@ -32,7 +32,9 @@ class RelayAppTest {
             "relay.allowedOrigins", "https://duck-e.example",
             "costProtection.sweepInterval", "50ms",
             "costProtection.maxTotalCostPerHourUsd", "100000",
-            "costProtection.circuitBreakerThresholdUsd", "100000"));
+            "costProtection.circuitBreakerThresholdUsd", "100000",
+            // the API calls of these tests all come from one address; its route limit is not under test here
+            "rateLimits.defaultLimit", "100000/minute"));
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 
     @AfterAll
