@@ -1,10 +1,8 @@
 package ducke.cluster;
 
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import ducke.core.ratelimit.BucketState;
 import ducke.core.ratelimit.Decision;
 import ducke.core.ratelimit.LimitPolicy;
@@ -20,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * time-to-live is set to when the bucket would be full again; after that, a missing entry and a
  * stored one mean the same thing, so idle buckets simply disappear.
  */
-final class ConsumeProcessor implements EntryProcessor<String, BucketState, Decision>, IdentifiedDataSerializable {
+final class ConsumeProcessor extends GridProcessor<String, BucketState, Decision> {
 
     /** Extra life for an entry beyond its refill time, so clock skew between nodes never loses state early. */
     static final long TTL_SLACK_MILLIS = 5_000;
@@ -49,10 +47,6 @@ final class ConsumeProcessor implements EntryProcessor<String, BucketState, Deci
         return d;
     }
 
-    @Override
-    public int getFactoryId() {
-        return GridSerializers.FACTORY_ID;
-    }
 
     @Override
     public int getClassId() {

@@ -1,15 +1,13 @@
 package ducke.cluster;
 
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import ducke.core.ratelimit.BucketState;
 
 import java.util.Map;
 
 /** Removes a bucket; answers whether there was one. */
-final class DeleteProcessor implements EntryProcessor<String, BucketState, Boolean>, IdentifiedDataSerializable {
+final class DeleteProcessor extends GridProcessor<String, BucketState, Boolean> {
 
     @Override
     public Boolean process(Map.Entry<String, BucketState> entry) {
@@ -20,10 +18,6 @@ final class DeleteProcessor implements EntryProcessor<String, BucketState, Boole
         return existed;
     }
 
-    @Override
-    public int getFactoryId() {
-        return GridSerializers.FACTORY_ID;
-    }
 
     @Override
     public int getClassId() {

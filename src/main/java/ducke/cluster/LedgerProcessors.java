@@ -1,6 +1,5 @@
 package ducke.cluster;
 
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
@@ -38,14 +37,7 @@ final class LedgerProcessors {
         };
     }
 
-    abstract static class Base<R> implements EntryProcessor<String, SessionLedger, R>, IdentifiedDataSerializable {
-        @Override
-        public int getFactoryId() {
-            return GridSerializers.FACTORY_ID;
-        }
-    }
-
-    static final class Charge extends Base<SessionRules.Charge> {
+    static final class Charge extends GridProcessor<String, SessionLedger, SessionRules.Charge> {
         private long costNanoUsd;
         private TokenCounts tokens;
         private long nowMillis;
@@ -92,7 +84,7 @@ final class LedgerProcessors {
         }
     }
 
-    static final class End extends Base<SessionStore.Ended> {
+    static final class End extends GridProcessor<String, SessionLedger, SessionStore.Ended> {
         private EndReason reason;
         private long nowMillis;
 
@@ -137,7 +129,7 @@ final class LedgerProcessors {
     }
 
     /** Marks an ended ledger as handed to the audit sink, and lets it expire after the retention. */
-    static final class Audited extends Base<Boolean> {
+    static final class Audited extends GridProcessor<String, SessionLedger, Boolean> {
         private long retentionMillis;
 
         Audited() {

@@ -1,6 +1,5 @@
 package ducke.cluster;
 
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
@@ -39,7 +38,7 @@ final class SlotProcessors {
         }
     }
 
-    static final class Acquire implements EntryProcessor<String, SessionSlots, Boolean>, IdentifiedDataSerializable {
+    static final class Acquire extends GridProcessor<String, SessionSlots, Boolean> {
         private String sessionId;
         private long expiresAtMillis;
         private int max;
@@ -66,10 +65,6 @@ final class SlotProcessors {
             return true;
         }
 
-        @Override
-        public int getFactoryId() {
-            return GridSerializers.FACTORY_ID;
-        }
 
         @Override
         public int getClassId() {
@@ -93,7 +88,7 @@ final class SlotProcessors {
         }
     }
 
-    static final class Release implements EntryProcessor<String, SessionSlots, Boolean>, IdentifiedDataSerializable {
+    static final class Release extends GridProcessor<String, SessionSlots, Boolean> {
         private String sessionId;
         private long nowMillis;
 
@@ -118,10 +113,6 @@ final class SlotProcessors {
             return true;
         }
 
-        @Override
-        public int getFactoryId() {
-            return GridSerializers.FACTORY_ID;
-        }
 
         @Override
         public int getClassId() {

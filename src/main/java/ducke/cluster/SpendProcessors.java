@@ -1,6 +1,5 @@
 package ducke.cluster;
 
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
@@ -30,7 +29,7 @@ final class SpendProcessors {
     }
 
     /** Common fields: the caller's time, the limits, and an argument (cost in nano-USD, or none). */
-    abstract static class Base<R> implements EntryProcessor<String, SpendLedger, R>, IdentifiedDataSerializable {
+    abstract static class Base<R> extends GridProcessor<String, SpendLedger, R> {
         long nowMillis;
         CostLimits limits;
         long amount;
@@ -46,10 +45,6 @@ final class SpendProcessors {
             }
         }
 
-        @Override
-        public int getFactoryId() {
-            return GridSerializers.FACTORY_ID;
-        }
 
         @Override
         public void writeData(ObjectDataOutput out) throws IOException {
