@@ -456,7 +456,7 @@ public final class RelaySession implements Session.Listener {
                 u = ctx.guard().chargeToolFee(sessionId(), tool, now);
             } else {
                 TokenUsage usage = source.get();
-                u = usage == null ? null : ctx.guard().report(sessionId(), model, usage, now);
+                u = usage == null ? null : ctx.guard().report(sessionId(), model, null, usage, now);
             }
         } catch (IllegalArgumentException e) {
             ctx.metrics().parseFailure();

@@ -110,10 +110,17 @@ public final class CostGuard {
         if (current.isEmpty()) {
             return new Usage(null, false, 0, false, false, null, view.get(), List.of(), null);
         }
-        // a report may name another model; it never pays less than the session's own model would
-        PriceTable.Priced priced = prices.price(current.get().model(), usage);
-        if (model != null && !model.isBlank()) {
-            PriceTable.Priced named = prices.price(model, usage);
+        return report(sessionId, current.get().model(), model, usage, nowMillis);
+    }
+
+    /**
+     * The same, for callers that already know the session's model (the relay): no grid read first.
+     * A report may name another model; it never pays less than the session's own model would.
+     */
+    public Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, long nowMillis) {
+        PriceTable.Priced priced = prices.price(sessionModel, usage);
+        if (reportedModel != null && !reportedModel.isBlank()) {
+            PriceTable.Priced named = prices.price(reportedModel, usage);
             priced = named.costNanoUsd() >= priced.costNanoUsd() ? named : priced;
         }
         return charge(sessionId, priced.costNanoUsd(), priced.tokens(), priced, nowMillis);
