@@ -42,7 +42,7 @@ for i in 0 1 2; do
         HAZELCAST_PORT="${HZ[$i]}" HAZELCAST_MEMBERS="$MEMBERS" HAZELCAST_INTERFACES=127.0.0.1 \
         HAZELCAST_CLUSTER_NAME="prom-check-$$" DUCKE_DATA_DIR="$WORK/node$i" OPENAI_API_KEY=check \
         DUCKE_SERVICE_TOKEN="$SERVICE" DUCKE_OPERATOR_TOKEN=check-operator-token-0123456789 \
-        RATE_LIMIT_STATUS=10/minute \
+        RATE_LIMIT_STATUS=10/minute UPSTREAM_ALLOWED_MODELS=gpt-realtime,gpt-5,gpt-5-mini \
         java -jar target/duck-e.jar server config.yml >"$WORK/node$i.log" 2>&1 &
     PIDS+=($!)
 done

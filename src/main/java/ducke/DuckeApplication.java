@@ -1,21 +1,34 @@
 package ducke;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import ducke.audit.Audit;
 import ducke.cli.AuditCommand;
+import ducke.cli.PortCheck;
+import ducke.cli.ServeCommand;
+import ducke.cli.ValidateCommand;
+import ducke.core.cost.ChargeJournal;
 import ducke.core.cost.CostObserver;
 import ducke.resources.AuditResource;
+import ducke.resources.ClientIds;
 import ducke.auth.AuthSetup;
 import ducke.cluster.SessionReaper;
+import ducke.config.ClusterSettings;
 import ducke.config.CostProtectionFactory;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.CostLimits;
+import ducke.core.cost.ModelPrice;
+import ducke.core.cost.PriceTable;
 import ducke.core.cost.SessionIds;
 import ducke.core.cost.SpendView;
 import ducke.http.CircuitBreakerGate;
 import ducke.metrics.CostMetrics;
 import ducke.resources.SessionsResource;
+import ducke.resources.ClientSecretsResource;
+import ducke.core.auth.ClientSecrets;
+import ducke.core.auth.TokenRegistry;
 import ducke.tasks.EndSessionTask;
+import ducke.tasks.OperatorTokenFilter;
 import ducke.tasks.ResetCircuitBreakerTask;
 import ducke.tasks.TripCircuitBreakerTask;
 import org.slf4j.Logger;
@@ -26,6 +39,7 @@ import ducke.core.ratelimit.LocalDenials;
 import ducke.core.ratelimit.RateLimiter;
 import ducke.errors.ApiExceptionMapper;
 import ducke.errors.CatchAllExceptionMapper;
+import ducke.errors.ClusterUnavailableExceptionMapper;
 import ducke.errors.ConstraintViolationExceptionMapper;
 import ducke.errors.JsonProcessingExceptionMapper;
 import ducke.errors.WebApplicationExceptionMapper;
@@ -34,6 +48,7 @@ import ducke.health.UpstreamHealthCheck;
 import ducke.relay.Relay;
 import ducke.http.ErrorResponses;
 import ducke.http.JsonErrorHandler;
+import ducke.http.LeaseReturns;
 import ducke.http.MetricsAccessFilter;
 import ducke.http.RateLimitFilter;
 import ducke.http.RateLimitGate;
@@ -42,8 +57,8 @@ import ducke.metrics.GuardMetrics;
 import ducke.resources.HomeResource;
 import ducke.resources.StatusResource;
 import ducke.resources.ToolQuotaResource;
-import ducke.tasks.BadTaskInput;
 import ducke.tasks.ResetRateLimitsTask;
+import ducke.tasks.TaskAnswerFilter;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
@@ -54,8 +69,11 @@ import ducke.metrics.MetricsServlet;
 import jakarta.servlet.DispatcherType;
 
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /** DUCK-E Guard: {@link #run} wires the subsystems together and holds no logic of its own. */
 public class DuckeApplication extends Application<DuckeConfiguration> {
@@ -96,12 +114,25 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         bootstrap.addCommand(new AuditCommand(clock, System.out));
         // money leaves as plain decimals: 0.000000001, never 1E-9
         bootstrap.getObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
+        // and decimals arrive exact: a fraction read into a tree (a duration's seconds, in a report or
+        // an upstream event) keeps its digits instead of passing through a double
+        bootstrap.getObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+    }
+
+    /** {@code server} and {@code check}, reporting configuration errors without a stack trace. */
+    @Override
+    protected void addDefaultCommands(Bootstrap<DuckeConfiguration> bootstrap) {
+        bootstrap.addCommand(new ServeCommand<>(this));
+        bootstrap.addCommand(new ValidateCommand<>(this));
     }
 
     @Override
     public void run(DuckeConfiguration config, Environment env) {
+        config.getTls().addConnectorTo(config.getServerFactory());
+        PortCheck.requireFree(config.getServerFactory());
         LocalDenials denials = config.getRateLimits().buildLocalDenials();
-        ClusterNode cluster = ClusterNode.start(config.getHazelcast(), config.resolvedNodeName(), denials);
+        ClusterNode cluster = ClusterNode.start(config.getHazelcast(), config.resolvedNodeName(), denials,
+                ClusterSettings.of(config.getCostProtection(), config.getRateLimits(), config.getPrices()));
         env.lifecycle().manage(cluster);
         try {
             wire(config, env, cluster, denials);
@@ -114,8 +145,11 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     private void wire(DuckeConfiguration config, Environment env, ClusterNode cluster, LocalDenials denials) {
         RateLimiter limiter = config.getRateLimits().build(
                 cluster.rateLimitStore(config.getRateLimits().getGridTimeout().toMilliseconds()), denials);
-        GuardMetrics metrics = new GuardMetrics(env.metrics(), cluster, denials);
+        GuardMetrics metrics = new GuardMetrics(env.metrics(), cluster, denials, limiter.endpoints());
         RateLimitGate gate = new RateLimitGate(limiter, metrics, clock);
+        if (limiter.enabled()) {
+            env.lifecycle().manage(new LeaseReturns(limiter, clock));
+        }
         ErrorResponses errors = new ErrorResponses(env.getObjectMapper());
         ClientIdentityResolver identity = config.getClientIdentity().build();
 
@@ -132,23 +166,32 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         Audit audit = Audit.install(env, config.getAudit(), clock, cluster.nodeName(), metrics);
         CostGuard guard = costProtection(config, env, cluster, metrics, audit);
 
-        AuthSetup.register(env.jersey(), config.getAuth().build());
+        TokenRegistry tokens = config.getAuth().build();
+        AuthSetup.register(env.jersey(), tokens);
         env.jersey().register(new CircuitBreakerGate(guard.view(), clock));
         StatusResource status = new StatusResource(cluster, limiter, guard, clock, clock.instant(), version());
         env.jersey().register(status);
         env.jersey().register(new HomeResource(status));
-        env.jersey().register(new ToolQuotaResource(gate));
-        env.jersey().register(new SessionsResource(guard, gate, clock, config.getUpstream().getModel()));
+        ClientIds clientIds = new ClientIds(identity);
+        env.jersey().register(new ToolQuotaResource(gate, clientIds));
+        // backends of the session API talk to the model themselves: any model with a configured price, or the relay's
+        Set<String> apiModels = new java.util.TreeSet<>(config.getUpstream().getAllowedModels());
+        apiModels.addAll(guard.prices().models().keySet());
+        env.jersey().register(new SessionsResource(guard, gate, clock, config.getUpstream().getModel(), apiModels, clientIds));
+        ClientSecrets secrets = new ClientSecrets(cluster.clientSecretStore());
+        env.jersey().register(new ClientSecretsResource(secrets, clock, config.getUpstream().getModel(),
+                Set.copyOf(config.getUpstream().getAllowedModels()), guard.limits().maxSessionCostNanoUsd(), clientIds));
         Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
-                env.getObjectMapper());
+                env.getObjectMapper(), secrets);
 
-        env.jersey().register(new AuditResource(audit.dao(), clock));
+        env.jersey().register(new AuditResource(audit.dao(), clock, clientIds));
 
-        env.admin().addTask(new ResetRateLimitsTask(limiter, audit.journal()));
+        OperatorTokenFilter.protect(env.admin(), config.getServerFactory(), tokens, errors);
+        env.admin().addTask(new ResetRateLimitsTask(limiter, identity, audit.journal()));
         env.admin().addTask(new TripCircuitBreakerTask(guard, clock, audit.journal()));
         env.admin().addTask(new ResetCircuitBreakerTask(guard, clock, audit.journal()));
         env.admin().addTask(new EndSessionTask(guard, clock, audit.journal()));
-        env.admin().addFilter("bad-task-input", new BadTaskInput.StatusFilter())
+        env.admin().addFilter("task-answers", new TaskAnswerFilter(errors))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/tasks/*");
         env.healthChecks().register("cluster", new ClusterHealthCheck(cluster));
         env.healthChecks().register("upstream", new UpstreamHealthCheck(config.getUpstream()));
@@ -159,12 +202,16 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                                      Audit audit) {
         CostProtectionFactory cp = config.getCostProtection();
         CostLimits limits = cp.limits();
-        CostMetrics costMetrics = new CostMetrics(metrics, limits);
-        CostGuard guard = new CostGuard(config.getPrices().build(), limits, cluster.sessionStore(), cluster.spendStore(),
+        PriceTable prices = config.getPrices().build();
+        CostMetrics costMetrics = new CostMetrics(metrics, limits, modelLabels(prices));
+        CostGuard guard = new CostGuard(prices, limits, cluster.sessionStore(), cluster.spendStore(),
                 new SpendView(), cluster.breakerBroadcast(), CostObserver.both(costMetrics, audit.breakerJournal()),
-                cluster.nodeName(), SessionIds::next);
+                cluster.nodeName(), SessionIds::next, cluster.health(), new ChargeJournal(cp.getJournalCapacity()),
+                CostGuard.newWriter(cluster.nodeName()));
+        costMetrics.degradedMode(metrics, cluster.health(), guard.journal());
         SessionReaper reaper = cluster.sessionReaper(guard, audit.sink(), clock,
-                cp.getEndedSessionRetention().toMilliseconds(), cp.getSweepInterval().toMilliseconds());
+                cp.getEndedSessionRetention().toMilliseconds(), cp.getSweepInterval().toMilliseconds(),
+                config.getAudit().getCheckpointInterval().toMilliseconds());
         costMetrics.activeSessions(metrics, reaper::localActive);
         audit.watchBacklog(env, metrics, reaper::localPending);
         guard.announceEndingsTo(cluster.sessionEndings());
@@ -182,11 +229,19 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         return guard;
     }
 
+    /** The model labels a charge can carry: the configured models, and the fallback for unknown ones. */
+    private static List<String> modelLabels(PriceTable prices) {
+        List<String> labels = new ArrayList<>(prices.models().values().stream().map(ModelPrice::model).sorted().toList());
+        labels.add(PriceTable.UNKNOWN);
+        return labels;
+    }
+
     private static void registerErrorHandling(DuckeConfiguration config, Environment env, ErrorResponses errors) {
         if (config.getServerFactory() instanceof AbstractServerFactory server) {
             server.setRegisterDefaultExceptionMappers(false);
         }
         env.jersey().register(new ApiExceptionMapper());
+        env.jersey().register(new ClusterUnavailableExceptionMapper());
         env.jersey().register(new WebApplicationExceptionMapper());
         env.jersey().register(new JsonProcessingExceptionMapper());
         env.jersey().register(new ConstraintViolationExceptionMapper());

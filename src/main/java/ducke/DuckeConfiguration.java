@@ -1,5 +1,6 @@
 package ducke;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.dropwizard.metrics.common.MetricsFactory;
@@ -13,10 +14,12 @@ import ducke.config.RelayFactory;
 import ducke.config.UpstreamFactory;
 import ducke.config.MetricsAccessFactory;
 import ducke.config.RateLimitFactory;
+import ducke.config.TlsFactory;
 import io.dropwizard.core.Configuration;
 import io.dropwizard.util.DataSize;
 import io.dropwizard.util.DataSizeUnit;
 import io.dropwizard.validation.MaxDataSize;
+import io.dropwizard.validation.ValidationMethod;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -73,6 +76,10 @@ public class DuckeConfiguration extends Configuration {
     @NotNull
     private AuditFactory audit = new AuditFactory();
 
+    @Valid
+    @NotNull
+    private TlsFactory tls = new TlsFactory();
+
     public DuckeConfiguration() {
         setMetricsFactory(new MetricsAccessFactory());
     }
@@ -99,6 +106,8 @@ public class DuckeConfiguration extends Configuration {
     @JsonProperty public void setRelay(RelayFactory v) { this.relay = v; }
     @JsonProperty public AuthFactory getAuth() { return auth; }
     @JsonProperty public void setAuth(AuthFactory auth) { this.auth = auth; }
+    @JsonProperty public TlsFactory getTls() { return tls; }
+    @JsonProperty public void setTls(TlsFactory tls) { this.tls = tls; }
 
     /** Dropwizard's {@code metrics} block, extended with {@code allowFrom}. */
     @Override
@@ -110,6 +119,21 @@ public class DuckeConfiguration extends Configuration {
 
     public MetricsAccessFactory getMetricsAccess() {
         return (MetricsAccessFactory) getMetricsFactory();
+    }
+
+    /** A cluster shares one set of tokens: tokens generated per node would be refused by the others. */
+    @ValidationMethod(message = "a cluster (hazelcast.members / HAZELCAST_MEMBERS set) needs a configured service token: "
+            + "set DUCKE_SERVICE_TOKEN (auth.serviceTokens) to the same value on every node")
+    @JsonIgnore
+    public boolean isServiceTokenConfiguredForCluster() {
+        return hazelcast.getMembers().isEmpty() || !auth.getServiceTokens().isEmpty();
+    }
+
+    @ValidationMethod(message = "a cluster (hazelcast.members / HAZELCAST_MEMBERS set) needs a configured operator token: "
+            + "set DUCKE_OPERATOR_TOKEN (auth.operatorTokens) to the same value on every node")
+    @JsonIgnore
+    public boolean isOperatorTokenConfiguredForCluster() {
+        return hazelcast.getMembers().isEmpty() || !auth.getOperatorTokens().isEmpty();
     }
 
     /** The configured node name, or host name and grid port when none is set. */

@@ -34,7 +34,7 @@ class ConfigurationTest {
     @Test
     void projectConfigGivesTheDocumentedDefaults() throws Exception {
         DuckeConfiguration c = factory.build(new SubstitutingSourceProvider(new FileConfigurationSourceProvider(),
-                new EnvironmentVariableSubstitutor(false)), TestApps.configPath());
+                new EnvironmentVariableSubstitutor(false, true)), TestApps.configPath());
         var policies = c.getRateLimits().policies();
         assertThat(policies.get(Endpoints.STATUS).describe()).isEqualTo("60 per 1 minute");
         assertThat(policies.get(Endpoints.MAIN_PAGE).describe()).isEqualTo("30 per 1 minute");
@@ -49,6 +49,42 @@ class ConfigurationTest {
         assertThat(c.getClientIdentity().getTrustedProxies()).containsExactly("127.0.0.0/8", "::1/128");
         assertThat(c.getMetricsAccess().getAllowFrom()).contains("127.0.0.0/8", "10.0.0.0/8");
         assertThat(c.getAuth().getServiceTokens()).isEmpty();
+        assertThat(c.getClientIdentity().getIpv4Prefix()).isEqualTo(32);
+        assertThat(c.getClientIdentity().getIpv6Prefix()).isEqualTo(64);
+        assertThat(c.getCostProtection().limits().maxClientHourlyCostNanoUsd()).isEqualTo(10_000_000_000L);
+        var prices = c.getPrices().build();
+        assertThat(prices.perMinute()).containsEntry("whisper-1", 6_000_000L).containsEntry("gpt-4o-transcribe", 6_000_000L)
+                .containsEntry("gpt-4o-mini-transcribe", 3_000_000L);
+        assertThat(prices.version()).as("config.yml prices are the built-in defaults")
+                .isEqualTo(ducke.core.cost.PriceTable.defaults().version());
+    }
+
+    @Test
+    void clientNetworksBudgetsAndPerMinutePricesAreConfigurable() throws Exception {
+        DuckeConfiguration c = parse("""
+                clientIdentity:
+                  ipv4Prefix: 24
+                  ipv6Prefix: 56
+                costProtection:
+                  maxClientCostPerHourUsd: "2.50"
+                prices:
+                  perMinute:
+                    whisper-1: "0.01"
+                """);
+        assertThat(c.getClientIdentity().build().resolve("2001:db8:1:2::5", java.util.List.of())).isEqualTo("2001:db8:1::/56");
+        assertThat(c.getClientIdentity().build().resolve("203.0.113.7", java.util.List.of())).isEqualTo("203.0.113.0/24");
+        assertThat(c.getCostProtection().limits().maxClientHourlyCostNanoUsd()).isEqualTo(2_500_000_000L);
+        assertThat(c.getPrices().build().perMinute()).containsOnlyKeys("whisper-1");
+    }
+
+    @Test
+    void badClientPrefixesBudgetsAndPerMinutePricesNameTheKey() {
+        assertThatThrownBy(() -> parse("clientIdentity:\n  ipv6Prefix: 129\n")).hasMessageContaining("clientIdentity.ipv6Prefix");
+        assertThatThrownBy(() -> parse("clientIdentity:\n  ipv4Prefix: 4\n")).hasMessageContaining("clientIdentity.ipv4Prefix");
+        assertThatThrownBy(() -> parse("costProtection:\n  maxClientCostPerHourUsd: \"0\"\n"))
+                .hasMessageContaining("costProtection.maxClientCostPerHourUsd");
+        assertThatThrownBy(() -> parse("prices:\n  perMinute:\n    whisper-1: \"-0.006\"\n"))
+                .hasMessageContaining("prices.perMinute");
     }
 
     @Test
@@ -58,6 +94,9 @@ class ConfigurationTest {
                   status: "5/minute; 100 per day"
                 hazelcast:
                   members: "10.0.0.1:5701, 10.0.0.2:5701"
+                auth:
+                  serviceTokens: "service-token-0123456789"
+                  operatorTokens: "operator-token-0123456789"
                 clientIdentity:
                   trustedProxies: [10.0.0.0/8, "fd00::/8"]
                 """);
@@ -94,5 +133,35 @@ class ConfigurationTest {
                 .hasMessageContaining("auth");
         assertThatThrownBy(() -> parse("metrics:\n  allowFrom: \"not-a-network\"\n"))
                 .hasMessageContaining("metrics.allowFrom");
+    }
+
+    @Test
+    void anH2FilePathThatH2WouldRefuseAsImplicitlyRelativeIsAConfigurationError() throws Exception {
+        assertThatThrownBy(() -> parse("audit:\n  url: \"jdbc:h2:file:data/node-1/ducke-audit\"\n"))
+                .hasMessageContaining("audit.url").hasMessageContaining("starts with ./, / or ~");
+        assertThat(parse("audit:\n  url: \"jdbc:h2:file:./data/node-1/ducke-audit;AUTO_SERVER=TRUE\"\n").getAudit().getUrl())
+                .startsWith("jdbc:h2:file:./data");
+        assertThat(parse("audit:\n  url: \"jdbc:h2:mem:x\"\n").getAudit().getUrl()).isEqualTo("jdbc:h2:mem:x");
+    }
+
+    @Test
+    void aClusterWithoutConfiguredTokensIsRefusedNamingTheVariables() throws Exception {
+        assertThatThrownBy(() -> parse("hazelcast:\n  members: \"10.0.0.1:5701,10.0.0.2:5701\"\n"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("DUCKE_SERVICE_TOKEN")
+                .hasMessageContaining("DUCKE_OPERATOR_TOKEN");
+        assertThatThrownBy(() -> parse("hazelcast:\n  members: \"10.0.0.1:5701\"\nauth:\n  serviceTokens: \"service-token-0123456789\"\n"))
+                .hasMessageContaining("DUCKE_OPERATOR_TOKEN")
+                .hasMessageNotContaining("DUCKE_SERVICE_TOKEN");
+        // alone, a node may still generate its own
+        assertThat(parse("hazelcast:\n  members: \"\"\n").getAuth().getServiceTokens()).isEmpty();
+    }
+
+    @Test
+    void gridCallTimeoutDefaultsToTwoSeconds() throws Exception {
+        DuckeConfiguration c = factory.build(new SubstitutingSourceProvider(new FileConfigurationSourceProvider(),
+                new EnvironmentVariableSubstitutor(false, true)), TestApps.configPath());
+        assertThat(c.getHazelcast().getCallTimeout().toMilliseconds()).isEqualTo(2000);
+        assertThatThrownBy(() -> parse("hazelcast:\n  callTimeout: \"0ms\"\n")).hasMessageContaining("hazelcast.callTimeout");
     }
 }

@@ -12,6 +12,7 @@ public record StatusResponse(
         @JsonProperty("cluster") String cluster,
         @JsonProperty("cluster_members") int clusterMembers,
         @JsonProperty("cluster_healthy") boolean clusterHealthy,
+        @JsonProperty("cluster_quorum") boolean clusterQuorum,
         @JsonProperty("circuit_breaker") String circuitBreaker,
         @JsonProperty("circuit_breaker_resets_at") String circuitBreakerResetsAt,
         @JsonProperty("hourly_cost_usd") java.math.BigDecimal hourlyCostUsd,

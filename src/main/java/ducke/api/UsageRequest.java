@@ -4,13 +4,16 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * {@code POST /v1/sessions/{id}/usage}, in the shape of a realtime {@code response.usage}. Token
- * fields are kept as JSON so that fractions, strings and overflows are refused rather than coerced.
+ * {@code POST /v1/sessions/{id}/usage}, in the shape of a realtime {@code response.usage}, or of a
+ * duration-billed transcription's usage ({@code "type": "duration", "seconds": n}). Numeric fields
+ * are kept as JSON so that fractions, strings and overflows are refused rather than coerced.
  */
 public record UsageRequest(
         @JsonProperty("model") String model,
+        @JsonProperty("type") String type,
         @JsonProperty("input_tokens") JsonNode inputTokens,
         @JsonProperty("output_tokens") JsonNode outputTokens,
         @JsonProperty("input_token_details") JsonNode inputTokenDetails,
-        @JsonProperty("output_token_details") JsonNode outputTokenDetails) {
+        @JsonProperty("output_token_details") JsonNode outputTokenDetails,
+        @JsonProperty("seconds") JsonNode seconds) {
 }

@@ -1,11 +1,15 @@
 package ducke.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.math.BigDecimal;
 import java.util.List;
 
-/** The answer to a usage report, with the original service's field names. */
+/**
+ * The answer to a usage report, with the original service's field names. The token counts are
+ * the tokens charged; {@code seconds} is present for a duration report only.
+ */
 public record UsageResponse(
         @JsonProperty("session_id") String sessionId,
         @JsonProperty("model") String model,
@@ -23,5 +27,6 @@ public record UsageResponse(
         @JsonProperty("budget_warning") boolean budgetWarning,
         @JsonProperty("session_ended") boolean sessionEnded,
         @JsonProperty("end_reason") String endReason,
-        @JsonProperty("price_version") String priceVersion) {
+        @JsonProperty("price_version") String priceVersion,
+        @JsonProperty("seconds") @JsonInclude(JsonInclude.Include.NON_NULL) BigDecimal seconds) {
 }

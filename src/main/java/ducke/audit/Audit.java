@@ -8,6 +8,7 @@ import ducke.core.cost.TokenCounts;
 import ducke.db.AuditDao;
 import ducke.db.AuditJournal;
 import ducke.db.JdbiAuditSink;
+import ducke.db.H2ShutdownHook;
 import ducke.db.Migrations;
 import ducke.metrics.GuardMetrics;
 import io.dropwizard.core.setup.Environment;
@@ -39,6 +40,10 @@ public final class Audit {
     public static Audit install(Environment env, AuditFactory config, Clock clock, String node, GuardMetrics metrics) {
         int applied = Migrations.apply(config);
         LOG.info("Audit store ready ({} migration(s) applied now)", applied);
+        if (config.getUrl().startsWith("jdbc:h2:")) {
+            // opened by the migrations: from now on the pool, not H2's own shutdown hook, closes it
+            H2ShutdownHook.withdraw();
+        }
         Jdbi jdbi = new JdbiFactory().build(env, config.dataSource(), "database");
         AuditDao dao = new AuditDao(jdbi);
         JdbiAuditSink sink = new JdbiAuditSink(dao, clock, config.getBatchSize(), config.getMaxRetryInterval().toMilliseconds());

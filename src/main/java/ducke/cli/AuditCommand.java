@@ -4,16 +4,18 @@ import ducke.DuckeConfiguration;
 import ducke.core.cost.Money;
 import ducke.db.AuditDao;
 import ducke.db.AuditQuery;
+import io.dropwizard.core.cli.Cli;
 import io.dropwizard.core.cli.ConfiguredCommand;
 import io.dropwizard.core.setup.Bootstrap;
-import io.dropwizard.util.Duration;
 import net.sourceforge.argparse4j.inf.Namespace;
 import net.sourceforge.argparse4j.inf.Subparser;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
 
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +23,8 @@ import java.util.Locale;
 
 /**
  * {@code java -jar duck-e.jar audit config.yml --since 24h --group-by model [--format csv]}:
- * a summary of finished sessions from the same audit store the nodes write.
+ * a summary of finished sessions from the same audit store the nodes write. It only reads: a
+ * store that does not exist is reported, never created.
  */
 public final class AuditCommand extends ConfiguredCommand<DuckeConfiguration> {
 
@@ -29,7 +32,7 @@ public final class AuditCommand extends ConfiguredCommand<DuckeConfiguration> {
     private final PrintStream out;
 
     public AuditCommand(Clock clock, PrintStream out) {
-        super("audit", "Summarises finished sessions from the audit store");
+        super("audit", "Summarises finished sessions from the audit store the nodes write");
         this.clock = clock;
         this.out = out;
     }
@@ -37,23 +40,43 @@ public final class AuditCommand extends ConfiguredCommand<DuckeConfiguration> {
     @Override
     public void configure(Subparser subparser) {
         super.configure(subparser);
-        subparser.addArgument("--since").setDefault("24h").help("how far back, e.g. 30m, 24h, 7d (default 24h)");
+        subparser.addArgument("--since").type(new SinceArgument()).setDefault(SinceArgument.DEFAULT)
+                .help("how far back, e.g. 30m, 24h, 7d, 2w");
         subparser.addArgument("--group-by").dest("groupBy").setDefault("model")
-                .choices("hour", "day", "model", "client", "end_reason").help("grouping (default model)");
+                .choices("hour", "day", "model", "client", "end_reason").help("grouping");
         subparser.addArgument("--format").setDefault("table").choices("table", "csv").help("output format");
     }
 
     @Override
     protected void run(Bootstrap<DuckeConfiguration> bootstrap, Namespace ns, DuckeConfiguration config) {
-        Duration since = Duration.parse(ns.getString("since").replace("d", " days"));
-        long now = clock.millis();
+        Duration since = ns.<SinceArgument.Since>get("since").duration();
         AuditDao.GroupBy group = AuditDao.GroupBy.valueOf(ns.getString("groupBy").toUpperCase(Locale.ROOT));
-        var ds = config.getAudit().dataSource();
-        AuditDao dao = new AuditDao(Jdbi.create(ds.getUrl(), ds.getUser(), ds.getPassword()));
-        List<AuditDao.SummaryRow> rows = dao.summary(
-                new AuditQuery(now - since.toMilliseconds(), null, null, null, null, null), group);
+        AuditStore store = AuditStore.of(config.getAudit(), ConfigVariables.of(ns.getString("file")));
+        List<AuditDao.SummaryRow> rows;
+        try {
+            Jdbi jdbi = Jdbi.create(store.readOnlyUrl(), store.user(), store.password());
+            rows = new AuditDao(jdbi).summary(
+                    new AuditQuery(clock.millis() - since.toMillis(), null, null, null, null, null), group);
+        } catch (JdbiException e) {
+            throw store.unreadable(e);
+        }
+        List<String[]> table = table(ns.getString("groupBy"), group, rows);
+        if ("csv".equals(ns.getString("format"))) {
+            table.subList(0, table.size() - 1).forEach(row -> out.println(String.join(",", row)));
+        } else {
+            print(table);
+        }
+    }
+
+    @Override
+    public void onError(Cli cli, Namespace namespace, Throwable e) {
+        StartupErrors.print(cli, namespace, e);
+    }
+
+    /** Header, one row per group, and a total row last. */
+    private static List<String[]> table(String groupName, AuditDao.GroupBy group, List<AuditDao.SummaryRow> rows) {
         List<String[]> table = new ArrayList<>();
-        table.add(new String[]{ns.getString("groupBy"), "sessions", "cost_usd", "input_tokens", "output_tokens", "avg_duration_s"});
+        table.add(new String[]{groupName, "sessions", "cost_usd", "input_tokens", "output_tokens", "avg_duration_s"});
         long sessions = 0;
         BigDecimal total = BigDecimal.ZERO;
         for (AuditDao.SummaryRow r : rows) {
@@ -64,12 +87,8 @@ public final class AuditCommand extends ConfiguredCommand<DuckeConfiguration> {
             sessions += r.sessions();
             total = total.add(r.costUsd());
         }
-        if ("csv".equals(ns.getString("format"))) {
-            table.forEach(row -> out.println(String.join(",", row)));
-            return;
-        }
         table.add(new String[]{"TOTAL", Long.toString(sessions), usd(total), "", "", ""});
-        print(table);
+        return table;
     }
 
     private static String usd(BigDecimal v) {

@@ -1,10 +1,15 @@
 package ducke.cluster;
 
 import com.hazelcast.cluster.ClusterState;
+import com.hazelcast.config.Config;
+import com.hazelcast.core.MemberLeftException;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.topic.ITopic;
+import ducke.core.cluster.ClusterHealth;
 import ducke.core.cluster.ClusterView;
+import ducke.core.cluster.GridSettings;
+import ducke.core.cluster.GridSettingsMismatchException;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.BreakerBroadcast;
 import ducke.core.cost.CostGuard;
@@ -21,6 +26,9 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -34,32 +42,69 @@ public final class ClusterNode implements Managed, ClusterView {
     private final HazelcastInstance hz;
     private final String nodeName;
     private final String clusterName;
+    private final GridCalls calls;
+    private final ClusterHealth health;
 
-    private ClusterNode(HazelcastInstance hz, String nodeName, String clusterName) {
+    private ClusterNode(HazelcastInstance hz, String nodeName, String clusterName, GridCalls calls, ClusterHealth health) {
         this.hz = hz;
         this.nodeName = nodeName;
         this.clusterName = clusterName;
+        this.calls = calls;
+        this.health = health;
     }
 
-    /** Starts a member and joins (or forms) the cluster; {@code denials} receive cluster-wide resets. */
+    /** Starts a member and joins (or forms) the cluster, announcing no settings; for tests of the grid alone. */
     public static ClusterNode start(HazelcastFactory factory, String nodeName, LocalDenials denials) {
+        return start(factory, nodeName, denials, GridSettings.NONE);
+    }
+
+    /**
+     * Starts a member and joins (or forms) the cluster; {@code denials} receive cluster-wide resets.
+     *
+     * @param settings this node's limits and prices; every member must announce the same
+     * @throws GridSettingsMismatchException when another member's settings differ (this member has left again)
+     */
+    public static ClusterNode start(HazelcastFactory factory, String nodeName, LocalDenials denials, GridSettings settings) {
         LOG.info("Node {} starting its grid member on port {} (cluster '{}', members {})", nodeName, factory.getPort(),
                 factory.getClusterName(), factory.getMembers().isEmpty() ? "none: alone" : factory.getMembers());
-        HazelcastInstance hz = Hazelcast.newHazelcastInstance(
-                factory.toConfig(nodeName, Map.of(ForgetDenialsTask.LOCAL_DENIALS, denials)));
-        LOG.info("Node {} joined cluster '{}' with {} member(s)", nodeName, factory.getClusterName(),
-                hz.getCluster().getMembers().size());
-        return new ClusterNode(hz, nodeName, factory.getClusterName());
+        ClusterHealth health = new ClusterHealth(factory.effectiveMinClusterSize(), factory.getMembers().size(), 1,
+                factory.getMergeNextRunDelay().toMilliseconds());
+        Config config = factory.toConfig(nodeName, Map.of(ForgetDenialsTask.LOCAL_DENIALS, denials,
+                DepartureTask.CLUSTER_HEALTH, health));
+        QuorumWatch.prepare(config, health);
+        JoinCheck.prepare(config, settings);
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
+        try {
+            JoinCheck.admit(hz, settings);
+        } catch (RuntimeException e) {
+            if (e instanceof GridSettingsMismatchException) {
+                LOG.error(e.getMessage());
+            }
+            // still a lite member holding no data: a graceful leave is quick and tells the others at once
+            hz.getLifecycleService().shutdown();
+            throw e;
+        }
+        LOG.info("Node {} joined cluster '{}' with {} member(s) at {}; cost state needs {} member(s)", nodeName,
+                factory.getClusterName(), hz.getCluster().getMembers().size(), hz.getCluster().getLocalMember().getAddress(),
+                factory.effectiveMinClusterSize());
+        QuorumWatch.start(hz, health, nodeName);
+        return new ClusterNode(hz, nodeName, factory.getClusterName(),
+                new GridCalls(factory.getCallTimeout().toMilliseconds(), health.retryAfterMillis()), health);
     }
 
-    /** Session ledgers and concurrent-session slots shared by the whole cluster. */
+    /** Whether this node's part of the cluster holds the quorum cost state needs. */
+    public ClusterHealth health() {
+        return health;
+    }
+
+    /** Session ledgers and concurrent-session slots shared by the whole cluster; calls have the grid-call deadline. */
     public SessionStore sessionStore() {
-        return new GridSessionStore(hz);
+        return new GridSessionStore(hz, calls);
     }
 
-    /** The cluster's spend ledger and circuit breaker. */
+    /** The cluster's spend ledger and circuit breaker; calls have the grid-call deadline. */
     public SpendStore spendStore() {
-        return new GridSpendStore(hz);
+        return new GridSpendStore(hz, calls);
     }
 
     /** Announces breaker changes to every node, this one included. */
@@ -83,17 +128,28 @@ public final class ClusterNode implements Managed, ClusterView {
     /** Runs {@code onEnded} for every announced ending of a session this member holds. */
     public void onSessionEnded(Consumer<SessionLedger> onEnded) {
         ITopic<SessionLedger> topic = hz.getTopic(HazelcastFactory.SESSION_ENDINGS_TOPIC);
-        String me = memberId();
+        // read per message: a member that merges after a partition gets a new id
         topic.addMessageListener(m -> {
-            if (me.equals(m.getMessageObject().holder())) {
+            if (memberId().equals(m.getMessageObject().holder())) {
                 onEnded.accept(m.getMessageObject());
             }
         });
     }
 
-    /** The reaper of this node's share of the session ledgers; manage it to run it. */
+    /** The reaper of this node's share of the session ledgers, without checkpoints; manage it to run it. */
     public SessionReaper sessionReaper(CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis) {
-        return new SessionReaper(hz, guard, sink, clock, retentionMillis, intervalMillis);
+        return sessionReaper(guard, sink, clock, retentionMillis, intervalMillis, 0);
+    }
+
+    /** The same, checkpointing live sessions to {@code sink} every {@code checkpointIntervalMillis} (0: never). */
+    public SessionReaper sessionReaper(CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis,
+                                       long checkpointIntervalMillis) {
+        return new SessionReaper(hz, guard, sink, clock, retentionMillis, intervalMillis, checkpointIntervalMillis);
+    }
+
+    /** Client-secret digests, shared by every member. */
+    public ducke.core.auth.ClientSecrets.Store clientSecretStore() {
+        return new GridClientSecrets(hz, calls);
     }
 
     /** This member's id in the cluster: the holder of the sessions whose connections it serves. */
@@ -128,6 +184,24 @@ public final class ClusterNode implements Managed, ClusterView {
     }
 
     @Override
+    public boolean quorum() {
+        // the grid's own protection follows membership events a moment after this node's view
+        return health.quorum() && gridQuorum();
+    }
+
+    /** Whether the grid's split-brain protection of cost state is met on this member right now. */
+    boolean gridQuorum() {
+        if (hz.getConfig().getSplitBrainProtectionConfigs().get(HazelcastFactory.COST_QUORUM) == null) {
+            return true; // a node alone (minimum size 1) has no protection to wait for
+        }
+        try {
+            return hz.getSplitBrainProtectionService().getSplitBrainProtection(HazelcastFactory.COST_QUORUM).hasMinimumSize();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
     public void start() {
         // the member is already running: it had to be, before resources were built on it
     }
@@ -142,12 +216,38 @@ public final class ClusterNode implements Managed, ClusterView {
         hz.getLifecycleService().terminate();
     }
 
-    /** Leaves the cluster gracefully: owned partitions migrate to the remaining members first. */
+    /**
+     * Leaves the cluster gracefully: tells every member first (so the cluster expects one member
+     * less and keeps its quorum), then owned partitions migrate to the remaining members.
+     */
     @Override
     public void stop() {
         if (hz.getLifecycleService().isRunning()) {
             LOG.info("Node {} leaving cluster '{}'", nodeName, clusterName);
+            announceDeparture();
             hz.getLifecycleService().shutdown();
+        }
+    }
+
+    /** Waits until every other member has heard (a member that left meanwhile need not). */
+    private void announceDeparture() {
+        if (hz.getCluster().getMembers().size() < 2) {
+            return;
+        }
+        var told = hz.getExecutorService(HazelcastFactory.ADMIN_EXECUTOR).submitToAllMembers(new DepartureTask());
+        for (var e : told.entrySet()) {
+            try {
+                e.getValue().get(5, TimeUnit.SECONDS);
+            } catch (ExecutionException ex) {
+                if (!(ex.getCause() instanceof MemberLeftException)) {
+                    LOG.warn("Member {} did not hear that node {} is leaving; it may lose its quorum", e.getKey(), nodeName, ex);
+                }
+            } catch (TimeoutException | RuntimeException ex) {
+                LOG.warn("Member {} did not hear that node {} is leaving; it may lose its quorum", e.getKey(), nodeName, ex);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 }

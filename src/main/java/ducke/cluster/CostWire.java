@@ -3,13 +3,16 @@ package ducke.cluster;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.StreamSerializer;
+import ducke.core.cost.ChargeId;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.SessionLedger;
 import ducke.core.cost.SessionRules;
 import ducke.core.cost.SessionSlots;
 import ducke.core.cost.SessionStore;
+import ducke.core.cost.Share;
 import ducke.core.cost.SpendLedger;
+import ducke.core.cost.SpendRow;
 import ducke.core.cost.TokenCounts;
 import ducke.core.cost.TokenKind;
 
@@ -34,11 +37,12 @@ final class CostWire {
         out.writeLong(l.breakerThresholdNanoUsd());
         out.writeLong(l.breakerWindowMillis());
         out.writeLong(l.breakerCooldownMillis());
+        out.writeLong(l.maxClientHourlyCostNanoUsd());
     }
 
     static CostLimits readLimits(ObjectDataInput in) throws IOException {
         return new CostLimits(in.readBoolean(), in.readLong(), in.readLong(), in.readInt(), in.readInt(), in.readLong(),
-                in.readLong(), in.readLong(), in.readLong(), in.readLong());
+                in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
     }
 
     static void writeTokens(ObjectDataOutput out, TokenCounts t) throws IOException {
@@ -49,6 +53,15 @@ final class CostWire {
 
     static TokenCounts readTokens(ObjectDataInput in) throws IOException {
         return TokenCounts.of(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
+    }
+
+    static void writeChargeId(ObjectDataOutput out, ChargeId id) throws IOException {
+        out.writeString(id.writer());
+        out.writeLong(id.seq());
+    }
+
+    static ChargeId readChargeId(ObjectDataInput in) throws IOException {
+        return new ChargeId(in.readString(), in.readLong());
     }
 
     static void writeLedger(ObjectDataOutput out, SessionLedger l) throws IOException {
@@ -64,9 +77,14 @@ final class CostWire {
         out.writeLong(l.startedAtMillis());
         out.writeLong(l.expiresAtMillis());
         out.writeLong(l.maxCostNanoUsd());
-        out.writeLong(l.costNanoUsd());
-        writeTokens(out, l.tokens());
-        out.writeInt(l.chargedResponses());
+        out.writeInt(l.shares().size());
+        for (Map.Entry<String, Share> e : l.shares().entrySet()) {
+            out.writeString(e.getKey());
+            out.writeLong(e.getValue().costNanoUsd());
+            writeTokens(out, e.getValue().tokens());
+            out.writeInt(e.getValue().charges());
+            out.writeLong(e.getValue().lastSeq());
+        }
         out.writeBoolean(l.warned());
         out.writeString(l.holder());
         out.writeString(l.endReason() == null ? null : l.endReason().label());
@@ -86,16 +104,18 @@ final class CostWire {
         long started = in.readLong();
         long expires = in.readLong();
         long max = in.readLong();
-        long cost = in.readLong();
-        TokenCounts tokens = readTokens(in);
-        int responses = in.readInt();
+        int n = in.readInt();
+        Map<String, Share> shares = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            shares.put(in.readString(), new Share(in.readLong(), readTokens(in), in.readInt(), in.readLong()));
+        }
         boolean warned = in.readBoolean();
         String holder = in.readString();
         String reason = in.readString();
         long ended = in.readLong();
         boolean audited = in.readBoolean();
-        return new SessionLedger(id, client, node, model, version, started, expires, max, cost, tokens, responses, warned,
-                holder, reason == null ? null : EndReason.fromLabel(reason), ended, audited);
+        return new SessionLedger(id, client, node, model, version, started, expires, max, shares, warned, holder,
+                reason == null ? null : EndReason.fromLabel(reason), ended, audited);
     }
 
     static void writeSnapshot(ObjectDataOutput out, SpendLedger.Snapshot s) throws IOException {
@@ -114,8 +134,8 @@ final class CostWire {
                 in.readString(), in.readLong(), in.readLong());
     }
 
-    /** A base for the stream serializers below: one type id each, in this service's range. */
-    private abstract static class Base<T> implements StreamSerializer<T> {
+    /** A base for the stream serializers of cost values: one type id each, in this service's range. */
+    abstract static class Base<T> implements StreamSerializer<T> {
         private final int typeId;
 
         Base(int typeId) {
@@ -151,10 +171,17 @@ final class CostWire {
 
         @Override
         public void write(ObjectDataOutput out, SpendLedger s) throws IOException {
-            out.writeInt(s.bucketCount());
-            for (int i = 0; i < s.bucketCount(); i++) {
-                out.writeLong(s.minute(i));
-                out.writeLong(s.amount(i));
+            out.writeInt(s.rows().size());
+            for (Map.Entry<String, SpendRow> e : s.rows().entrySet()) {
+                SpendRow r = e.getValue();
+                out.writeString(e.getKey());
+                out.writeLong(r.charges());
+                out.writeLong(r.lastSeq());
+                out.writeInt(r.bucketCount());
+                for (int i = 0; i < r.bucketCount(); i++) {
+                    out.writeLong(r.minute(i));
+                    out.writeLong(r.amount(i));
+                }
             }
             SpendLedger.Breaker b = s.breaker();
             out.writeBoolean(b.open());
@@ -168,14 +195,22 @@ final class CostWire {
 
         @Override
         public SpendLedger read(ObjectDataInput in) throws IOException {
-            int n = in.readInt();
-            long[] minutes = new long[n];
-            long[] amounts = new long[n];
-            for (int i = 0; i < n; i++) {
-                minutes[i] = in.readLong();
-                amounts[i] = in.readLong();
+            int rows = in.readInt();
+            Map<String, SpendRow> byWriter = new HashMap<>();
+            for (int w = 0; w < rows; w++) {
+                String writer = in.readString();
+                long charges = in.readLong();
+                long lastSeq = in.readLong();
+                int n = in.readInt();
+                long[] minutes = new long[n];
+                long[] amounts = new long[n];
+                for (int i = 0; i < n; i++) {
+                    minutes[i] = in.readLong();
+                    amounts[i] = in.readLong();
+                }
+                byWriter.put(writer, new SpendRow(charges, lastSeq, minutes, amounts));
             }
-            return new SpendLedger(minutes, amounts, new SpendLedger.Breaker(in.readBoolean(), in.readLong(), in.readLong(),
+            return new SpendLedger(byWriter, new SpendLedger.Breaker(in.readBoolean(), in.readLong(), in.readLong(),
                     in.readString(), in.readLong(), in.readLong(), in.readLong()));
         }
     }
@@ -187,21 +222,30 @@ final class CostWire {
 
         @Override
         public void write(ObjectDataOutput out, SessionSlots s) throws IOException {
-            out.writeInt(s.size());
-            for (Map.Entry<String, Long> e : s.lapsesAtMillis().entrySet()) {
+            writeTimes(out, s.lapsesAtMillis());
+            writeTimes(out, s.releasedUntilMillis());
+        }
+
+        @Override
+        public SessionSlots read(ObjectDataInput in) throws IOException {
+            return new SessionSlots(readTimes(in), readTimes(in));
+        }
+
+        private static void writeTimes(ObjectDataOutput out, Map<String, Long> times) throws IOException {
+            out.writeInt(times.size());
+            for (Map.Entry<String, Long> e : times.entrySet()) {
                 out.writeString(e.getKey());
                 out.writeLong(e.getValue());
             }
         }
 
-        @Override
-        public SessionSlots read(ObjectDataInput in) throws IOException {
+        private static Map<String, Long> readTimes(ObjectDataInput in) throws IOException {
             int n = in.readInt();
             Map<String, Long> m = new HashMap<>();
             for (int i = 0; i < n; i++) {
                 m.put(in.readString(), in.readLong());
             }
-            return new SessionSlots(m);
+            return m;
         }
     }
 
@@ -217,6 +261,7 @@ final class CostWire {
             out.writeLong(c.callCostNanoUsd());
             out.writeBoolean(c.warningNow());
             out.writeString(c.endedNow() == null ? null : c.endedNow().label());
+            out.writeBoolean(c.repeated());
         }
 
         @Override
@@ -226,7 +271,8 @@ final class CostWire {
             long cost = in.readLong();
             boolean warning = in.readBoolean();
             String ended = in.readString();
-            return new SessionRules.Charge(l, applied, cost, warning, ended == null ? null : EndReason.fromLabel(ended));
+            return new SessionRules.Charge(l, applied, cost, warning, ended == null ? null : EndReason.fromLabel(ended),
+                    in.readBoolean());
         }
     }
 

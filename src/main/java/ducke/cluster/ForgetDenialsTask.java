@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** Runs on every member: forgets the locally cached denials of some bucket keys. */
+/** Runs on every member: forgets the locally cached denials, and drops the leases, of some bucket keys. */
 final class ForgetDenialsTask implements Callable<Integer>, HazelcastInstanceAware, IdentifiedDataSerializable {
 
     static final String LOCAL_DENIALS = "ducke.localDenials";

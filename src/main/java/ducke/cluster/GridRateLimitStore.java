@@ -5,6 +5,8 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import ducke.core.ratelimit.BucketState;
 import ducke.core.ratelimit.Decision;
+import ducke.core.ratelimit.LeaseAsk;
+import ducke.core.ratelimit.LeaseReturn;
 import ducke.core.ratelimit.LimitPolicy;
 import ducke.core.ratelimit.RateLimitStore;
 import ducke.core.ratelimit.StoreUnavailableException;
@@ -18,7 +20,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Token buckets in a grid map, one entry per client and endpoint, updated by entry processor. */
+/**
+ * Token buckets in a grid map, one entry per client and endpoint, updated by entry processor.
+ * A reset deletes the buckets, then every member drops its cached denials and leases of them.
+ */
 final class GridRateLimitStore implements RateLimitStore {
 
     /** How long a reset waits for every member to drop its cached denials. */
@@ -36,8 +41,13 @@ final class GridRateLimitStore implements RateLimitStore {
 
     @Override
     public Decision tryConsume(String key, LimitPolicy policy, long nowMillis) {
+        return take(key, policy, nowMillis, LeaseAsk.ONE);
+    }
+
+    @Override
+    public Decision take(String key, LimitPolicy policy, long nowMillis, LeaseAsk ask) {
         try {
-            return buckets.submitToKey(key, new ConsumeProcessor(policy, nowMillis))
+            return buckets.submitToKey(key, new ConsumeProcessor(policy, nowMillis, ask))
                     .toCompletableFuture()
                     .get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -45,6 +55,15 @@ final class GridRateLimitStore implements RateLimitStore {
             throw new StoreUnavailableException("interrupted while asking the grid", e);
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             throw new StoreUnavailableException("grid did not answer a rate-limit check: " + e, e);
+        }
+    }
+
+    @Override
+    public void giveBack(String key, LimitPolicy policy, long nowMillis, LeaseReturn giveBack) {
+        try {
+            buckets.submitToKey(key, new GiveBackProcessor(policy, nowMillis, giveBack));
+        } catch (RuntimeException e) {
+            throw new StoreUnavailableException("grid did not take back a lease: " + e, e);
         }
     }
 

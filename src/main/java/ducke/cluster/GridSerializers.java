@@ -8,6 +8,7 @@ import com.hazelcast.nio.serialization.StreamSerializer;
 import ducke.core.ratelimit.Bandwidth;
 import ducke.core.ratelimit.BucketState;
 import ducke.core.ratelimit.Decision;
+import ducke.core.ratelimit.LeaseReturn;
 import ducke.core.ratelimit.LimitPolicy;
 
 import java.io.IOException;
@@ -21,6 +22,8 @@ final class GridSerializers implements DataSerializableFactory {
     static final int CONSUME = 1;
     static final int DELETE = 2;
     static final int FORGET_DENIALS = 3;
+    static final int DEPARTURE = 4;
+    static final int GIVE_BACK = 5;
 
     @Override
     public IdentifiedDataSerializable create(int typeId) {
@@ -28,9 +31,15 @@ final class GridSerializers implements DataSerializableFactory {
             case CONSUME -> new ConsumeProcessor();
             case DELETE -> new DeleteProcessor();
             case FORGET_DENIALS -> new ForgetDenialsTask();
-            case LedgerProcessors.CHARGE, LedgerProcessors.END, LedgerProcessors.AUDITED -> LedgerProcessors.create(typeId);
+            case DEPARTURE -> new DepartureTask();
+            case GIVE_BACK -> new GiveBackProcessor();
+            case LedgerProcessors.CHARGE, LedgerProcessors.END, LedgerProcessors.AUDITED, LedgerProcessors.CREATE ->
+                    LedgerProcessors.create(typeId);
             case SpendProcessors.CHARGE, SpendProcessors.TRIP, SpendProcessors.RESET -> SpendProcessors.create(typeId);
             case SlotProcessors.ACQUIRE, SlotProcessors.RELEASE -> SlotProcessors.create(typeId);
+            case ClientSpendGrid.CHARGE -> ClientSpendGrid.create(typeId);
+            case CostMergePolicy.LEDGERS, CostMergePolicy.SPEND, CostMergePolicy.SLOTS, CostMergePolicy.CLIENT_SPEND ->
+                    CostMergePolicy.create(typeId);
             default -> null;
         };
     }
@@ -60,6 +69,16 @@ final class GridSerializers implements DataSerializableFactory {
         return new Bandwidth(in.readLong(), in.readLong());
     }
 
+    static void writeLeaseReturn(ObjectDataOutput out, LeaseReturn r) throws IOException {
+        out.writeLong(r.generation());
+        out.writeLong(r.leased());
+        out.writeLong(r.unused());
+    }
+
+    static LeaseReturn readLeaseReturn(ObjectDataInput in) throws IOException {
+        return new LeaseReturn(in.readLong(), in.readLong(), in.readLong());
+    }
+
     static final class BucketStateSerializer implements StreamSerializer<BucketState> {
         @Override
         public int getTypeId() {
@@ -73,6 +92,9 @@ final class GridSerializers implements DataSerializableFactory {
             for (int i = 0; i < s.size(); i++) {
                 out.writeLong(s.units(i));
             }
+            out.writeLong(s.leasedTokens());
+            out.writeLong(s.leaseUntilMillis());
+            out.writeLong(s.leaseGeneration());
         }
 
         @Override
@@ -82,7 +104,7 @@ final class GridSerializers implements DataSerializableFactory {
             for (int i = 0; i < units.length; i++) {
                 units[i] = in.readLong();
             }
-            return new BucketState(units, last);
+            return new BucketState(units, last, in.readLong(), in.readLong(), in.readLong());
         }
     }
 
@@ -103,12 +125,14 @@ final class GridSerializers implements DataSerializableFactory {
             out.writeLong(d.retryAfterMillis());
             writeBandwidth(out, d.limiting());
             out.writeLong(d.entryTtlMillis());
+            out.writeLong(d.granted());
+            out.writeLong(d.leaseGeneration());
         }
 
         @Override
         public Decision read(ObjectDataInput in) throws IOException {
             return new Decision(in.readBoolean(), null, in.readLong(), in.readLong(), in.readLong(),
-                    in.readLong(), in.readLong(), readBandwidth(in), in.readLong());
+                    in.readLong(), in.readLong(), readBandwidth(in), in.readLong(), in.readLong(), in.readLong());
         }
     }
 }

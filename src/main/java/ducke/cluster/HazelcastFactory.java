@@ -6,13 +6,16 @@ import com.hazelcast.config.EvictionConfig;
 import com.hazelcast.config.EvictionPolicy;
 import com.hazelcast.config.ExecutorConfig;
 import com.hazelcast.config.InMemoryFormat;
-import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MaxSizePolicy;
-import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.SerializerConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
+import ducke.core.cluster.ClusterHealth;
 import ducke.config.CommaSeparatedListDeserializer;
 import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MinDuration;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -21,6 +24,7 @@ import jakarta.validation.constraints.NotNull;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** The {@code hazelcast} block: how this node's embedded member is built and joins the cluster. */
 public class HazelcastFactory {
@@ -30,8 +34,11 @@ public class HazelcastFactory {
     static final String SESSIONS_MAP = "ducke-sessions";
     static final String SLOTS_MAP = "ducke-session-slots";
     static final String SPEND_MAP = "ducke-spend";
+    static final String CLIENT_SPEND_MAP = "ducke-client-spend";
     static final String BREAKER_TOPIC = "ducke-breaker";
     static final String SESSION_ENDINGS_TOPIC = "ducke-session-endings";
+    /** The split-brain protection every cost map refers to. */
+    static final String COST_QUORUM = "ducke-cost-quorum";
 
     @NotBlank
     private String clusterName = "ducke";
@@ -47,7 +54,10 @@ public class HazelcastFactory {
     @JsonDeserialize(using = CommaSeparatedListDeserializer.class)
     private List<String> members = new ArrayList<>();
 
-    /** Interfaces (addresses or wildcards like {@code 10.0.*.*}) the member may bind to; empty = any. */
+    /**
+     * Interfaces (addresses or wildcards like {@code 10.0.*.*}) the member may bind to; empty = loopback
+     * when no other member is listed, else the local address that matches a listed member.
+     */
     @NotNull
     @JsonDeserialize(using = CommaSeparatedListDeserializer.class)
     private List<String> interfaces = new ArrayList<>();
@@ -66,9 +76,45 @@ public class HazelcastFactory {
     @NotNull
     private Duration connectTimeout = Duration.seconds(5);
 
+    /**
+     * Deadline of every grid call a request waits for (session start, usage, end, reads): past it
+     * the request is answered 503 {@code cluster_degraded} instead of waiting for a frozen member.
+     */
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.MILLISECONDS)
+    private Duration callTimeout = Duration.seconds(2);
+
     /** Upper bound of rate buckets per node; idle buckets expire long before this is reached. */
     @Min(1000)
     private int maxBucketsPerNode = 1_000_000;
+
+    /**
+     * Members a part of the cluster needs to change cost state; 0 = a majority of {@code members}
+     * (which should list every member, this one included), or 1 when none are listed.
+     */
+    @Min(0)
+    @Max(1000)
+    private int minClusterSize = 0;
+
+    /** How often members tell each other they are alive. */
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    private Duration heartbeatInterval = Duration.seconds(2);
+
+    /** Silence after which a member is taken for lost (Hazelcast's default: 60 s). */
+    @NotNull
+    @MinDuration(value = 2, unit = TimeUnit.SECONDS)
+    private Duration maxNoHeartbeat = Duration.seconds(12);
+
+    /** When, after start, a member first looks for another half of a split cluster (default: 300 s). */
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    private Duration mergeFirstRunDelay = Duration.seconds(10);
+
+    /** How often it looks again (default: 120 s); a healed partition merges within about this. */
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    private Duration mergeNextRunDelay = Duration.seconds(10);
 
     public String getClusterName() { return clusterName; }
     public void setClusterName(String clusterName) { this.clusterName = clusterName; }
@@ -88,13 +134,30 @@ public class HazelcastFactory {
     public void setWaitBeforeJoin(Duration waitBeforeJoin) { this.waitBeforeJoin = waitBeforeJoin; }
     public Duration getConnectTimeout() { return connectTimeout; }
     public void setConnectTimeout(Duration connectTimeout) { this.connectTimeout = connectTimeout; }
+    public Duration getCallTimeout() { return callTimeout; }
+    public void setCallTimeout(Duration callTimeout) { this.callTimeout = callTimeout; }
     public int getMaxBucketsPerNode() { return maxBucketsPerNode; }
     public void setMaxBucketsPerNode(int maxBucketsPerNode) { this.maxBucketsPerNode = maxBucketsPerNode; }
+    public int getMinClusterSize() { return minClusterSize; }
+    public void setMinClusterSize(int minClusterSize) { this.minClusterSize = minClusterSize; }
+    public Duration getHeartbeatInterval() { return heartbeatInterval; }
+    public void setHeartbeatInterval(Duration v) { this.heartbeatInterval = v; }
+    public Duration getMaxNoHeartbeat() { return maxNoHeartbeat; }
+    public void setMaxNoHeartbeat(Duration v) { this.maxNoHeartbeat = v; }
+    public Duration getMergeFirstRunDelay() { return mergeFirstRunDelay; }
+    public void setMergeFirstRunDelay(Duration v) { this.mergeFirstRunDelay = v; }
+    public Duration getMergeNextRunDelay() { return mergeNextRunDelay; }
+    public void setMergeNextRunDelay(Duration v) { this.mergeNextRunDelay = v; }
+
+    /** The quorum in members: {@code minClusterSize}, or a majority of the listed members. */
+    public int effectiveMinClusterSize() {
+        return minClusterSize > 0 ? minClusterSize : ClusterHealth.majorityOf(members.size());
+    }
 
     /**
-     * The member configuration: TCP-IP join only (multicast and auto-detection off), no shutdown
-     * hook (the application stops the member), our serializers, and {@code userContext} handed to
-     * tasks that run on this member.
+     * The member configuration: the network of {@link GridNetwork} (member protocol only, bound to
+     * named interfaces, TCP-IP join), no shutdown hook (the application stops the member), our
+     * serializers, and {@code userContext} handed to tasks that run on this member.
      */
     public Config toConfig(String nodeName, Map<String, Object> userContext) {
         Config c = new Config();
@@ -104,22 +167,9 @@ public class HazelcastFactory {
         c.setProperty("hazelcast.phone.home.enabled", "false");
         c.setProperty("hazelcast.logging.type", "slf4j");
         c.setProperty("hazelcast.wait.seconds.before.join", Long.toString(waitBeforeJoin.toSeconds()));
-        c.getMemberAttributeConfig().setAttribute("ducke.node", nodeName);
+        c.getMemberAttributeConfig().setAttribute(JoinCheck.NODE_ATTRIBUTE, nodeName);
 
-        NetworkConfig net = c.getNetworkConfig();
-        net.setPort(port).setPortAutoIncrement(portAutoIncrement);
-        if (!publicAddress.isBlank()) {
-            net.setPublicAddress(publicAddress);
-        }
-        if (!interfaces.isEmpty()) {
-            net.getInterfaces().setEnabled(true).setInterfaces(interfaces);
-        }
-        JoinConfig join = net.getJoin();
-        join.getMulticastConfig().setEnabled(false);
-        join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(true)
-                .setMembers(new ArrayList<>(members))
-                .setConnectionTimeoutSeconds((int) Math.max(1, connectTimeout.toSeconds()));
+        GridNetwork.apply(c, this);
 
         c.addMapConfig(new MapConfig(RATE_BUCKETS_MAP)
                 .setBackupCount(backupCount)
@@ -130,11 +180,12 @@ public class HazelcastFactory {
                         .setEvictionPolicy(EvictionPolicy.LRU)
                         .setMaxSizePolicy(MaxSizePolicy.PER_NODE)
                         .setSize(maxBucketsPerNode)));
-        for (String map : new String[]{SESSIONS_MAP, SLOTS_MAP, SPEND_MAP}) {
+        for (String map : new String[]{SESSIONS_MAP, SLOTS_MAP, SPEND_MAP, CLIENT_SPEND_MAP}) {
             c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
                     .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
         }
         c.addExecutorConfig(new ExecutorConfig(ADMIN_EXECUTOR).setPoolSize(2));
+        partitionSettings(c);
 
         c.getSerializationConfig().addDataSerializableFactory(GridSerializers.FACTORY_ID, new GridSerializers());
         c.getSerializationConfig().addSerializerConfig(new SerializerConfig()
@@ -150,8 +201,41 @@ public class HazelcastFactory {
         serializer(c, ducke.core.cost.SessionStore.Ended.class, new CostWire.EndedSerializer());
         serializer(c, ducke.core.cost.SpendLedger.Charged.class, new CostWire.ChargedSerializer());
         serializer(c, ducke.core.cost.SpendLedger.Snapshot.class, new CostWire.SnapshotSerializer());
+        serializer(c, ducke.core.cost.ClientSpend.class, new ClientSpendGrid.ClientSpendSerializer());
+        serializer(c, ducke.core.cost.ClientSpend.Snapshot.class, new ClientSpendGrid.ClientSnapshotSerializer());
         c.setUserContext(new java.util.concurrent.ConcurrentHashMap<>(userContext));
         return c;
+    }
+
+    /**
+     * What a network partition does to cost state (see docs/cluster.md): the cost maps need a
+     * quorum of {@link #effectiveMinClusterSize()} members for reads and writes, merge with the
+     * core's merge functions when the halves heal, and a lost member is noticed, and a healed
+     * split merged, within seconds rather than Hazelcast's minutes. Rate buckets need no quorum.
+     */
+    private void partitionSettings(Config c) {
+        c.setProperty("hazelcast.heartbeat.interval.seconds", Long.toString(heartbeatInterval.toSeconds()));
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", Long.toString(maxNoHeartbeat.toSeconds()));
+        c.setProperty("hazelcast.merge.first.run.delay.seconds", Long.toString(mergeFirstRunDelay.toSeconds()));
+        c.setProperty("hazelcast.merge.next.run.delay.seconds", Long.toString(mergeNextRunDelay.toSeconds()));
+        // a quorum of one is always there: no protection, which would refuse calls until its first check
+        boolean protect = effectiveMinClusterSize() > 1;
+        if (protect) {
+            c.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(COST_QUORUM, true, effectiveMinClusterSize())
+                    .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
+        }
+        costMap(c, SESSIONS_MAP, CostMergePolicy.Ledgers.class, protect);
+        costMap(c, SLOTS_MAP, CostMergePolicy.Slots.class, protect);
+        costMap(c, SPEND_MAP, CostMergePolicy.Spend.class, protect);
+        costMap(c, CLIENT_SPEND_MAP, CostMergePolicy.ClientSpends.class, protect);
+    }
+
+    private static void costMap(Config c, String name, Class<? extends CostMergePolicy<?>> policy, boolean protect) {
+        MapConfig map = c.getMapConfig(name)
+                .setMergePolicyConfig(new MergePolicyConfig(policy.getName(), MergePolicyConfig.DEFAULT_BATCH_SIZE));
+        if (protect) {
+            map.setSplitBrainProtectionName(COST_QUORUM);
+        }
     }
 
     private static void serializer(Config c, Class<?> type, com.hazelcast.nio.serialization.Serializer s) {

@@ -4,6 +4,7 @@ import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+import ducke.core.cost.ChargeId;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.SessionLedger;
@@ -12,6 +13,7 @@ import ducke.core.cost.SessionStore;
 import ducke.core.cost.TokenCounts;
 
 import java.io.IOException;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -24,6 +26,7 @@ final class LedgerProcessors {
     static final int CHARGE = 10;
     static final int END = 11;
     static final int AUDITED = 12;
+    static final int CREATE = 13;
 
     private LedgerProcessors() {
     }
@@ -33,11 +36,13 @@ final class LedgerProcessors {
             case CHARGE -> new Charge();
             case END -> new End();
             case AUDITED -> new Audited();
+            case CREATE -> new Create();
             default -> null;
         };
     }
 
     static final class Charge extends GridProcessor<String, SessionLedger, SessionRules.Charge> {
+        private ChargeId id;
         private long costNanoUsd;
         private TokenCounts tokens;
         private long nowMillis;
@@ -46,17 +51,24 @@ final class LedgerProcessors {
         Charge() {
         }
 
-        Charge(long costNanoUsd, TokenCounts tokens, long nowMillis, CostLimits limits) {
+        Charge(ChargeId id, long costNanoUsd, TokenCounts tokens, long nowMillis, CostLimits limits) {
+            this.id = id;
             this.costNanoUsd = costNanoUsd;
             this.tokens = tokens;
             this.nowMillis = nowMillis;
             this.limits = limits;
         }
 
+        /**
+         * A charge after the end takes the ledger out of its retention countdown (the ledger stays
+         * until its new record is audited, which starts the countdown again).
+         */
         @Override
         public SessionRules.Charge process(Map.Entry<String, SessionLedger> entry) {
-            SessionRules.Charge c = SessionRules.charge(entry.getValue(), costNanoUsd, tokens, nowMillis, limits);
-            if (c.applied()) {
+            SessionRules.Charge c = SessionRules.charge(entry.getValue(), id, costNanoUsd, tokens, nowMillis, limits);
+            if (c.afterEnd() && entry instanceof ExtendedMapEntry<String, SessionLedger> e) {
+                e.setValue(c.ledger(), Long.MAX_VALUE, TimeUnit.MILLISECONDS);
+            } else if (c.applied()) {
                 entry.setValue(c.ledger());
             }
             return c;
@@ -69,6 +81,7 @@ final class LedgerProcessors {
 
         @Override
         public void writeData(ObjectDataOutput out) throws IOException {
+            CostWire.writeChargeId(out, id);
             out.writeLong(costNanoUsd);
             CostWire.writeTokens(out, tokens);
             out.writeLong(nowMillis);
@@ -77,6 +90,7 @@ final class LedgerProcessors {
 
         @Override
         public void readData(ObjectDataInput in) throws IOException {
+            id = CostWire.readChargeId(in);
             costNanoUsd = in.readLong();
             tokens = CostWire.readTokens(in);
             nowMillis = in.readLong();
@@ -128,21 +142,29 @@ final class LedgerProcessors {
         }
     }
 
-    /** Marks an ended ledger as handed to the audit sink, and lets it expire after the retention. */
+    /**
+     * Marks ended ledgers as handed to the audit sink, and lets them expire after the retention.
+     * Only a ledger still at the version that was handed over is marked: one charged meanwhile
+     * (more charges) stays unaudited, so its newer record is handed over on the next pass.
+     */
     static final class Audited extends GridProcessor<String, SessionLedger, Boolean> {
         private long retentionMillis;
+        private Map<String, Integer> handedCharges;
 
         Audited() {
         }
 
-        Audited(long retentionMillis) {
+        /** @param handedCharges per session id, the {@code chargedResponses} of the record the sink took */
+        Audited(long retentionMillis, Map<String, Integer> handedCharges) {
             this.retentionMillis = retentionMillis;
+            this.handedCharges = Map.copyOf(handedCharges);
         }
 
         @Override
         public Boolean process(Map.Entry<String, SessionLedger> entry) {
             SessionLedger l = entry.getValue();
-            if (l == null || l.active() || l.audited()) {
+            Integer handed = handedCharges.get(entry.getKey());
+            if (l == null || l.active() || l.audited() || handed == null || handed != l.chargedResponses()) {
                 return false;
             }
             if (entry instanceof ExtendedMapEntry<String, SessionLedger> e) {
@@ -161,11 +183,58 @@ final class LedgerProcessors {
         @Override
         public void writeData(ObjectDataOutput out) throws IOException {
             out.writeLong(retentionMillis);
+            out.writeInt(handedCharges.size());
+            for (Map.Entry<String, Integer> e : handedCharges.entrySet()) {
+                out.writeString(e.getKey());
+                out.writeInt(e.getValue());
+            }
         }
 
         @Override
         public void readData(ObjectDataInput in) throws IOException {
             retentionMillis = in.readLong();
+            int n = in.readInt();
+            Map<String, Integer> m = new HashMap<>();
+            for (int i = 0; i < n; i++) {
+                m.put(in.readString(), in.readInt());
+            }
+            handedCharges = Map.copyOf(m);
+        }
+    }
+
+    /** Stores a new ledger unless its id is taken; true when stored. */
+    static final class Create extends GridProcessor<String, SessionLedger, Boolean> {
+        private SessionLedger ledger;
+
+        Create() {
+        }
+
+        Create(SessionLedger ledger) {
+            this.ledger = ledger;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, SessionLedger> entry) {
+            if (entry.getValue() != null) {
+                return false;
+            }
+            entry.setValue(ledger);
+            return true;
+        }
+
+        @Override
+        public int getClassId() {
+            return CREATE;
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            CostWire.writeLedger(out, ledger);
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            ledger = CostWire.readLedger(in);
         }
     }
 }

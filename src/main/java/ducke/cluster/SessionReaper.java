@@ -3,6 +3,7 @@ package ducke.cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import ducke.core.cluster.QuorumLostException;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.EndReason;
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,15 +31,23 @@ import java.util.concurrent.TimeUnit;
  * nodes cover every session exactly once: ends sessions past their duration cap, ends all live
  * sessions while the breaker is open, ends sessions whose holding member left the cluster
  * ({@code node_lost}), and hands final records to the audit sink until it accepts them. The
- * records stay in the (backed-up) ledger map until then, so a crash loses none of them.
+ * records stay in the (backed-up) ledger map until then, so a crash loses none of them. Live
+ * sessions are checkpointed to the audit sink ({@link AuditCheckpoints}).
+ *
+ * <p>Without a quorum a pass does nothing; with it, the guard's journal of charges made without
+ * one is applied first. The last member to stop ends every live session ({@code node_shutdown})
+ * and writes every final record before it leaves.
  */
 public final class SessionReaper implements Managed {
 
     private static final Logger LOG = LoggerFactory.getLogger(SessionReaper.class);
 
-    /** What one pass did. */
-    public record Pass(int active, int endedNow, int audited, boolean sinkFailed) {
+    /** What one pass did; {@code skipped} without a quorum. */
+    public record Pass(int active, int endedNow, int audited, boolean sinkFailed, int replayed, boolean skipped) {
     }
+
+    /** Attempts at writing the last member's final records before giving up on them. */
+    private static final int FINAL_ATTEMPTS = 5;
 
     private final HazelcastInstance hz;
     private final IMap<String, SessionLedger> ledgers;
@@ -46,6 +56,7 @@ public final class SessionReaper implements Managed {
     private final Clock clock;
     private final long retentionMillis;
     private final long intervalMillis;
+    private final AuditCheckpoints checkpoints;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ducke-session-reaper");
         t.setDaemon(true);
@@ -55,8 +66,10 @@ public final class SessionReaper implements Managed {
     private volatile int localPending;
     private volatile long lastSinkWarningMillis;
 
-    SessionReaper(HazelcastInstance hz, CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis) {
+    SessionReaper(HazelcastInstance hz, CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis,
+                  long checkpointIntervalMillis) {
         this.hz = hz;
+        this.checkpoints = new AuditCheckpoints(hz.getMap(HazelcastFactory.SESSIONS_MAP), sink, checkpointIntervalMillis);
         this.ledgers = hz.getMap(HazelcastFactory.SESSIONS_MAP);
         this.guard = guard;
         this.sink = sink;
@@ -80,10 +93,14 @@ public final class SessionReaper implements Managed {
         scheduler.scheduleWithFixedDelay(this::passSafely, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
+    /** Stops the passes; on the last member, ends and records every live session first. */
     @Override
     public void stop() throws InterruptedException {
         scheduler.shutdown();
         scheduler.awaitTermination(10, TimeUnit.SECONDS);
+        if (hz.getLifecycleService().isRunning() && hz.getCluster().getMembers().size() == 1) {
+            drainAsLastMember();
+        }
     }
 
     /** Asks for a pass as soon as possible (e.g. the breaker just opened). */
@@ -96,6 +113,8 @@ public final class SessionReaper implements Managed {
     private void passSafely() {
         try {
             pass();
+        } catch (QuorumLostException e) {
+            // the quorum went while passing: the next pass waits for it
         } catch (RuntimeException e) {
             if (hz.getLifecycleService().isRunning()) {
                 LOG.warn("Session reaper pass failed; retrying next interval", e);
@@ -105,6 +124,10 @@ public final class SessionReaper implements Managed {
 
     /** One pass over the local ledgers. Runs on the reaper thread; public for tests. */
     public synchronized Pass pass() {
+        if (!guard.health().quorum()) {
+            return new Pass(localActive, 0, 0, false, 0, true);
+        }
+        int replayed = guard.replayJournal();
         long now = clock.millis();
         boolean breakerOpen = guard.limits().enforced() && guard.refreshSpend(now).breakerOpenAt(now);
         Set<String> members = new HashSet<>();
@@ -112,14 +135,14 @@ public final class SessionReaper implements Managed {
             members.add(m.getUuid().toString());
         }
         Collection<SessionLedger> local = ledgers.getAll(ledgers.localKeySet()).values();
-        int active = 0;
+        List<SessionLedger> live = new ArrayList<>();
         int endedNow = 0;
         List<SessionRecord> pending = new ArrayList<>();
         for (SessionLedger l : local) {
             if (l.active()) {
                 EndReason reason = endReason(l, now, breakerOpen, members);
                 if (reason == null) {
-                    active++;
+                    live.add(l);
                 } else if (guard.end(l.sessionId(), reason, now).map(e -> e.endedNow()).orElse(false)) {
                     endedNow++;
                 }
@@ -127,9 +150,64 @@ public final class SessionReaper implements Managed {
                 pending.add(l.record());
             }
         }
-        localActive = active;
+        localActive = live.size();
         localPending = pending.size();
-        return new Pass(active, endedNow, pending.isEmpty() ? 0 : handOver(pending, now), false);
+        checkpoints.afterPass(live, now);
+        return new Pass(live.size(), endedNow, pending.isEmpty() ? 0 : handOver(pending, now), false, replayed, false);
+    }
+
+    /**
+     * The last member is stopping, and the grid with it: every live session ends
+     * ({@code node_shutdown}) and every final record is written, or, failing that, logged.
+     */
+    private synchronized void drainAsLastMember() throws InterruptedException {
+        if (!guard.health().quorum()) {
+            LOG.error("Last member stopping without a quorum: live sessions cannot be ended here; their audit rows "
+                    + "stay open at their last checkpoint and are closed as node_lost when the cluster next starts");
+            return;
+        }
+        guard.replayJournal();
+        long now = clock.millis();
+        int ended = 0;
+        for (SessionLedger l : ledgers.values()) {
+            if (l.active() && guard.end(l.sessionId(), EndReason.NODE_SHUTDOWN, now).map(e -> e.endedNow()).orElse(false)) {
+                ended++;
+            }
+        }
+        List<SessionRecord> pending = unaudited();
+        for (int attempt = 1; !pending.isEmpty() && attempt <= FINAL_ATTEMPTS; attempt++) {
+            try {
+                sink.writeFinal(pending);
+                markAudited(pending);
+                pending = List.of();
+            } catch (Exception e) {
+                LOG.warn("Last member: audit store refused {} final record(s) (attempt {} of {})", pending.size(), attempt,
+                        FINAL_ATTEMPTS, e);
+                Thread.sleep(1000);
+            }
+        }
+        for (SessionRecord r : pending) {
+            LOG.error("Last member: final record not written: session {} client {} cost {} USD, {} response(s), {}",
+                    r.sessionId(), r.clientId(), ducke.core.cost.Money.usd(r.costNanoUsd()).toPlainString(),
+                    r.chargedResponses(), r.endReason().label());
+        }
+        LOG.info("Last member stopping: ended {} live session(s), {} final record(s) left unwritten", ended, pending.size());
+    }
+
+    private List<SessionRecord> unaudited() {
+        List<SessionRecord> pending = new ArrayList<>();
+        for (SessionLedger l : ledgers.values()) {
+            if (!l.active() && !l.audited()) {
+                pending.add(l.record());
+            }
+        }
+        return pending;
+    }
+
+    private void markAudited(List<SessionRecord> records) {
+        Map<String, Integer> handed = new HashMap<>();
+        records.forEach(r -> handed.put(r.sessionId(), r.chargedResponses()));
+        ledgers.executeOnKeys(handed.keySet(), new LedgerProcessors.Audited(retentionMillis, handed));
     }
 
     private EndReason endReason(SessionLedger l, long now, boolean breakerOpen, Set<String> members) {
@@ -156,9 +234,10 @@ public final class SessionReaper implements Managed {
             return 0;
         }
         localPending = 0;
-        Set<String> ids = new HashSet<>();
-        records.forEach(r -> ids.add(r.sessionId()));
-        Map<String, Boolean> marked = ledgers.executeOnKeys(ids, new LedgerProcessors.Audited(retentionMillis));
+        Map<String, Integer> handed = new HashMap<>();
+        records.forEach(r -> handed.put(r.sessionId(), r.chargedResponses()));
+        Map<String, Boolean> marked = ledgers.executeOnKeys(handed.keySet(),
+                new LedgerProcessors.Audited(retentionMillis, handed));
         return (int) marked.values().stream().filter(Boolean.TRUE::equals).count();
     }
 }

@@ -27,9 +27,12 @@ final class SlotProcessors {
         };
     }
 
-    /** Stores slots so that the entry expires when its last slot lapses; an empty one is removed. */
+    /**
+     * Stores slots so that the entry expires when its last slot (or remembered release) lapses;
+     * an empty one is removed.
+     */
     static void store(Map.Entry<String, SessionSlots> e, SessionSlots slots, long nowMillis) {
-        if (slots.size() == 0) {
+        if (slots.isEmpty()) {
             e.setValue(null);
         } else if (e instanceof ExtendedMapEntry<String, SessionSlots> x) {
             x.setValue(slots, Math.max(1, slots.lastLapseMillis() - nowMillis), TimeUnit.MILLISECONDS);

@@ -3,6 +3,7 @@ package ducke.cluster;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+import ducke.core.cost.ChargeId;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.SpendLedger;
 
@@ -34,6 +35,7 @@ final class SpendProcessors {
         CostLimits limits;
         long amount;
         String cause = "";
+        ChargeId id = ChargeId.live("");
 
         static SpendLedger current(Map.Entry<String, SpendLedger> e) {
             return e.getValue() == null ? SpendLedger.EMPTY : e.getValue();
@@ -52,6 +54,7 @@ final class SpendProcessors {
             CostWire.writeLimits(out, limits);
             out.writeLong(amount);
             out.writeString(cause);
+            CostWire.writeChargeId(out, id);
         }
 
         @Override
@@ -60,6 +63,7 @@ final class SpendProcessors {
             limits = CostWire.readLimits(in);
             amount = in.readLong();
             cause = in.readString();
+            id = CostWire.readChargeId(in);
         }
 
         <T extends Base<R>> T with(long nowMillis, CostLimits limits, long amount, String cause) {
@@ -70,13 +74,20 @@ final class SpendProcessors {
             @SuppressWarnings("unchecked") T self = (T) this;
             return self;
         }
+
+        /** The writer (and replay sequence) a charge is made as. */
+        <T extends Base<R>> T as(ChargeId chargeId) {
+            this.id = chargeId;
+            @SuppressWarnings("unchecked") T self = (T) this;
+            return self;
+        }
     }
 
     static final class Charge extends Base<SpendLedger.Charged> {
         @Override
         public SpendLedger.Charged process(Map.Entry<String, SpendLedger> e) {
             SpendLedger before = current(e);
-            SpendLedger.Charged c = before.charge(amount, nowMillis, limits);
+            SpendLedger.Charged c = before.charge(id, amount, nowMillis, limits);
             store(e, before, c.ledger());
             return c;
         }

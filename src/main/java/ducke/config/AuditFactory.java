@@ -18,8 +18,11 @@ import java.util.concurrent.TimeUnit;
  */
 public class AuditFactory {
 
+    /** H2 refuses file paths that are implicitly relative ({@code data/x}): they must start with ./, / or ~. */
     @NotBlank
-    @Pattern(regexp = "jdbc:(h2|postgresql):.+", message = "must be a jdbc:h2: or jdbc:postgresql: URL")
+    @Pattern(regexp = "jdbc:postgresql:.+|jdbc:h2:(mem:|tcp:|ssl:|file:[./~]|[./~]).+",
+            message = "must be a jdbc:postgresql: URL or a jdbc:h2: URL whose file path starts with ./, / or ~ "
+                    + "(e.g. DUCKE_DATA_DIR=./data, not data)")
     private String url = "jdbc:h2:file:./data/ducke-audit;AUTO_SERVER=TRUE";
 
     @NotNull
@@ -41,6 +44,10 @@ public class AuditFactory {
     @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS)
     private Duration maxRetryInterval = Duration.seconds(30);
 
+    /** How often live sessions are written as open rows with their running cost; 0 = never. */
+    @NotNull
+    private Duration checkpointInterval = Duration.seconds(5);
+
     public String getUrl() { return url; }
     public void setUrl(String url) { this.url = url; }
     public String getUser() { return user; }
@@ -53,6 +60,8 @@ public class AuditFactory {
     public void setBatchSize(int batchSize) { this.batchSize = batchSize; }
     public Duration getMaxRetryInterval() { return maxRetryInterval; }
     public void setMaxRetryInterval(Duration v) { this.maxRetryInterval = v; }
+    public Duration getCheckpointInterval() { return checkpointInterval; }
+    public void setCheckpointInterval(Duration v) { this.checkpointInterval = v; }
 
     /** A pool for this store; the driver follows from the URL. */
     public DataSourceFactory dataSource() {

@@ -22,10 +22,12 @@ public class AuthFactory {
     private static final int MIN_TOKEN_LENGTH = 16;
 
     @NotNull
+    @TokenLength(min = MIN_TOKEN_LENGTH)
     @JsonDeserialize(using = CommaSeparatedListDeserializer.class)
     private List<String> serviceTokens = new ArrayList<>();
 
     @NotNull
+    @TokenLength(min = MIN_TOKEN_LENGTH)
     @JsonDeserialize(using = CommaSeparatedListDeserializer.class)
     private List<String> operatorTokens = new ArrayList<>();
 
@@ -33,12 +35,6 @@ public class AuthFactory {
     public void setServiceTokens(List<String> serviceTokens) { this.serviceTokens = serviceTokens; }
     public List<String> getOperatorTokens() { return operatorTokens; }
     public void setOperatorTokens(List<String> operatorTokens) { this.operatorTokens = operatorTokens; }
-
-    @jakarta.validation.constraints.AssertTrue(message = "tokens must be at least " + MIN_TOKEN_LENGTH + " characters")
-    public boolean isTokensLongEnough() {
-        return serviceTokens.stream().allMatch(t -> t.length() >= MIN_TOKEN_LENGTH)
-                && operatorTokens.stream().allMatch(t -> t.length() >= MIN_TOKEN_LENGTH);
-    }
 
     public TokenRegistry build() {
         Map<Role, List<String>> byRole = new EnumMap<>(Role.class);

@@ -40,6 +40,12 @@ public class CostProtectionFactory {
     @Digits(integer = 9, fraction = 9)
     private BigDecimal maxTotalCostPerHourUsd = new BigDecimal("50.00");
 
+    /** One client's spend over the rolling hour at which its new sessions are refused. */
+    @NotNull
+    @DecimalMin(value = "0.000000001", message = "must be a positive amount")
+    @Digits(integer = 9, fraction = 9)
+    private BigDecimal maxClientCostPerHourUsd = new BigDecimal("10.00");
+
     @NotNull
     @DecimalMin(value = "0.000000001", message = "must be a positive amount")
     @Digits(integer = 9, fraction = 9)
@@ -63,6 +69,11 @@ public class CostProtectionFactory {
     @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS)
     private Duration sweepInterval = Duration.seconds(1);
 
+    /** Charges a node without quorum keeps until the partition heals; beyond it, reports are refused. */
+    @Min(1)
+    @Max(10_000_000)
+    private int journalCapacity = 10_000;
+
     public boolean isEnabled() { return enabled; }
     public void setEnabled(boolean enabled) { this.enabled = enabled; }
     public BigDecimal getMaxSessionCostUsd() { return maxSessionCostUsd; }
@@ -75,6 +86,8 @@ public class CostProtectionFactory {
     public void setMaxConcurrentSessionsPerClient(int v) { this.maxConcurrentSessionsPerClient = v; }
     public BigDecimal getMaxTotalCostPerHourUsd() { return maxTotalCostPerHourUsd; }
     public void setMaxTotalCostPerHourUsd(BigDecimal v) { this.maxTotalCostPerHourUsd = v; }
+    public BigDecimal getMaxClientCostPerHourUsd() { return maxClientCostPerHourUsd; }
+    public void setMaxClientCostPerHourUsd(BigDecimal v) { this.maxClientCostPerHourUsd = v; }
     public BigDecimal getCircuitBreakerThresholdUsd() { return circuitBreakerThresholdUsd; }
     public void setCircuitBreakerThresholdUsd(BigDecimal v) { this.circuitBreakerThresholdUsd = v; }
     public Duration getCircuitBreakerWindow() { return circuitBreakerWindow; }
@@ -85,11 +98,13 @@ public class CostProtectionFactory {
     public void setEndedSessionRetention(Duration v) { this.endedSessionRetention = v; }
     public Duration getSweepInterval() { return sweepInterval; }
     public void setSweepInterval(Duration v) { this.sweepInterval = v; }
+    public int getJournalCapacity() { return journalCapacity; }
+    public void setJournalCapacity(int v) { this.journalCapacity = v; }
 
     public CostLimits limits() {
         return new CostLimits(enabled, Money.nanoUsd(maxSessionCostUsd), maxSessionDurationMinutes * 60_000L,
                 budgetWarningPercent * 100, maxConcurrentSessionsPerClient, Money.nanoUsd(maxTotalCostPerHourUsd),
                 3_600_000L, Money.nanoUsd(circuitBreakerThresholdUsd), circuitBreakerWindow.toMilliseconds(),
-                circuitBreakerCooldown.toMilliseconds());
+                circuitBreakerCooldown.toMilliseconds(), Money.nanoUsd(maxClientCostPerHourUsd));
     }
 }

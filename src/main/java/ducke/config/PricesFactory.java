@@ -18,7 +18,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The {@code prices} block: USD per one million tokens by model, and fixed fees per tool call. */
+/**
+ * The {@code prices} block: USD per one million tokens by model, USD per minute of audio for
+ * duration-billed transcription, and fixed fees per tool call.
+ */
 public class PricesFactory {
 
     /** One model's prices; the realtime split parts are optional. */
@@ -74,14 +77,25 @@ public class PricesFactory {
     @NotNull
     private Map<String, @NotNull @DecimalMin("0") @Digits(integer = 6, fraction = 9) BigDecimal> toolFees = new LinkedHashMap<>();
 
+    @NotNull
+    private Map<String, @NotNull @DecimalMin("0") @DecimalMax("100000") @Digits(integer = 6, fraction = 9) BigDecimal> perMinute =
+            new LinkedHashMap<>(Map.of("whisper-1", new BigDecimal("0.006"), "gpt-4o-transcribe", new BigDecimal("0.006"),
+                    "gpt-4o-mini-transcribe", new BigDecimal("0.003")));
+
     public Map<String, Model> getModels() { return models; }
     public void setModels(Map<String, Model> models) { this.models = models; }
     public Map<String, BigDecimal> getToolFees() { return toolFees; }
     public void setToolFees(Map<String, BigDecimal> toolFees) { this.toolFees = toolFees; }
+    public Map<String, BigDecimal> getPerMinute() { return perMinute; }
+    public void setPerMinute(Map<String, BigDecimal> perMinute) { this.perMinute = perMinute; }
 
     @AssertTrue(message = "model names must be unique ignoring case and surrounding spaces")
     public boolean isModelNamesUnique() {
-        return models.keySet().stream().map(k -> k.strip().toLowerCase(java.util.Locale.ROOT)).distinct().count() == models.size();
+        return unique(models.keySet()) && unique(perMinute.keySet());
+    }
+
+    private static boolean unique(java.util.Set<String> names) {
+        return names.stream().map(k -> k.strip().toLowerCase(java.util.Locale.ROOT)).distinct().count() == names.size();
     }
 
     public PriceTable build() {
@@ -89,6 +103,8 @@ public class PricesFactory {
         models.forEach((name, m) -> prices.add(m.build(name)));
         Map<String, Long> fees = new LinkedHashMap<>();
         toolFees.forEach((tool, usd) -> fees.put(tool, Money.nanoUsd(usd)));
-        return new PriceTable(prices, fees);
+        Map<String, Long> minutes = new LinkedHashMap<>();
+        perMinute.forEach((model, usd) -> minutes.put(model, Money.nanoUsd(usd)));
+        return new PriceTable(prices, fees, minutes);
     }
 }

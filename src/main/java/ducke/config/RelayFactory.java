@@ -42,7 +42,7 @@ public class RelayFactory {
     private Duration idleTimeout = Duration.minutes(5);
 
     /**
-     * How often the upstream is pinged; a connection that has not answered anything for two
+     * How often the upstream is pinged; a connection that leaves a ping unanswered for three
      * intervals is treated as dropped (a lost connection does not always announce itself).
      */
     @NotNull
@@ -56,6 +56,35 @@ public class RelayFactory {
             "get_weather_forecast", "weather",
             "web_search", "web_search"));
 
+    /** Responses one session may have in progress at once (the client's and the gateway's). */
+    @jakarta.validation.constraints.Min(1)
+    @jakarta.validation.constraints.Max(16)
+    private int maxResponsesInFlight = 1;
+
+    /** How long an ending session waits for the usage of the response it cancelled. */
+    @NotNull
+    @io.dropwizard.validation.MaxDuration(value = 60, unit = TimeUnit.SECONDS)
+    private Duration finalUsageWait = Duration.seconds(5);
+
+    /** Input tokens reserved for a session's first response (instructions and tools are input too). */
+    @jakarta.validation.constraints.Min(0)
+    @jakarta.validation.constraints.Max(1_000_000)
+    private long minInputReserveTokens = 2_000;
+
+    /** How realtime clients identify: none (by address), optional or required (a client secret). */
+    @NotNull
+    @jakarta.validation.constraints.Pattern(regexp = "(?i)none|optional|required",
+            message = "must be none, optional or required (RELAY_CLIENT_AUTH)")
+    private String clientAuth = "none";
+
+    public String getClientAuth() { return clientAuth; }
+    public void setClientAuth(String v) { this.clientAuth = v; }
+    public int getMaxResponsesInFlight() { return maxResponsesInFlight; }
+    public void setMaxResponsesInFlight(int v) { this.maxResponsesInFlight = v; }
+    public Duration getFinalUsageWait() { return finalUsageWait; }
+    public void setFinalUsageWait(Duration v) { this.finalUsageWait = v; }
+    public long getMinInputReserveTokens() { return minInputReserveTokens; }
+    public void setMinInputReserveTokens(long v) { this.minInputReserveTokens = v; }
     public List<String> getAllowedOrigins() { return allowedOrigins; }
     public void setAllowedOrigins(List<String> v) { this.allowedOrigins = v; }
     public DataSize getMaxFrameSize() { return maxFrameSize; }

@@ -7,13 +7,13 @@ import ducke.core.cost.TokenCounts;
 import ducke.core.cost.TokenKind;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.statement.PreparedBatch;
 import org.jdbi.v3.core.statement.Query;
 
 import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
@@ -54,83 +54,68 @@ public final class AuditDao {
     public record Page(List<SessionRecord> records, String nextCursor) {
     }
 
-    private static final String INSERT = """
-            INSERT INTO audit_sessions (session_id, client_id, node, model, started_at_ms, ended_at_ms, duration_ms,
-                end_reason, text_input_tokens, audio_input_tokens, cached_input_tokens, text_output_tokens,
-                audio_output_tokens, charged_responses, cost_usd, price_version, recorded_at_ms)
-            SELECT :id, :client, :node, :model, :started, :ended, :duration, :reason, :textIn, :audioIn, :cachedIn,
-                :textOut, :audioOut, :responses, :cost, :version, :recorded
-            WHERE NOT EXISTS (SELECT 1 FROM audit_sessions WHERE session_id = :id)""";
-
-    /** PostgreSQL: safe also when two nodes insert the same session at the same moment. */
-    private static final String INSERT_POSTGRES = """
-            INSERT INTO audit_sessions (session_id, client_id, node, model, started_at_ms, ended_at_ms, duration_ms,
-                end_reason, text_input_tokens, audio_input_tokens, cached_input_tokens, text_output_tokens,
-                audio_output_tokens, charged_responses, cost_usd, price_version, recorded_at_ms)
-            VALUES (:id, :client, :node, :model, :started, :ended, :duration, :reason, :textIn, :audioIn, :cachedIn,
-                :textOut, :audioOut, :responses, :cost, :version, :recorded)
-            ON CONFLICT (session_id) DO NOTHING""";
-
     private static final String COLUMNS = "session_id, client_id, node, model, started_at_ms, ended_at_ms, end_reason, "
             + "text_input_tokens, audio_input_tokens, cached_input_tokens, text_output_tokens, audio_output_tokens, "
             + "charged_responses, cost_usd, price_version";
 
     private final Jdbi jdbi;
-    private volatile String insertSql;
+    private volatile Boolean postgres;
 
     public AuditDao(Jdbi jdbi) {
         this.jdbi = jdbi;
     }
 
-    private String insertSql(Handle h) {
-        String sql = insertSql;
-        if (sql == null) {
-            String product;
+    private boolean postgres(Handle h) {
+        Boolean pg = postgres;
+        if (pg == null) {
             try {
-                product = h.getConnection().getMetaData().getDatabaseProductName();
+                pg = h.getConnection().getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT)
+                        .contains("postgres");
             } catch (SQLException e) {
                 throw new IllegalStateException("cannot tell which database the audit store is", e);
             }
-            sql = product.toLowerCase(java.util.Locale.ROOT).contains("postgres") ? INSERT_POSTGRES : INSERT;
-            insertSql = sql;
+            postgres = pg;
         }
-        return sql;
+        return pg;
     }
 
-    /** Stores records not stored yet, in one transaction; returns how many were new. */
+    /**
+     * Stores final records in one transaction: a record replaces the session's open row (its
+     * checkpoint), or an older final record with fewer charged responses; a record stored already
+     * changes nothing. Returns how many rows were added or replaced.
+     */
     public int insert(List<SessionRecord> records, long recordedAtMillis) {
         if (records.isEmpty()) {
             return 0;
         }
-        // one row per session id even within a batch: the first copy wins
-        Map<String, SessionRecord> unique = new java.util.LinkedHashMap<>();
-        records.forEach(r -> unique.putIfAbsent(r.sessionId(), r));
-        return jdbi.inTransaction(h -> {
-            PreparedBatch batch = h.prepareBatch(insertSql(h));
-            for (SessionRecord r : unique.values()) {
-                batch.bind("id", r.sessionId()).bind("client", r.clientId()).bind("node", r.nodeName())
-                        .bind("model", r.model()).bind("started", r.startedAtMillis()).bind("ended", r.endedAtMillis())
-                        .bind("duration", r.durationMillis()).bind("reason", r.endReason().label())
-                        .bind("textIn", r.tokens().get(TokenKind.TEXT_INPUT)).bind("audioIn", r.tokens().get(TokenKind.AUDIO_INPUT))
-                        .bind("cachedIn", r.tokens().get(TokenKind.CACHED_INPUT))
-                        .bind("textOut", r.tokens().get(TokenKind.TEXT_OUTPUT))
-                        .bind("audioOut", r.tokens().get(TokenKind.AUDIO_OUTPUT))
-                        .bind("responses", r.chargedResponses()).bind("cost", Money.usd(r.costNanoUsd()))
-                        .bind("version", r.priceVersion()).bind("recorded", recordedAtMillis)
-                        .add();
-            }
-            int inserted = 0;
-            for (int n : batch.execute()) {
-                inserted += Math.max(0, n);
-            }
-            return inserted;
-        });
+        return jdbi.inTransaction(h -> SessionRows.finish(h, postgres(h), records, recordedAtMillis));
+    }
+
+    /**
+     * Stores checkpoints of live sessions as open rows, in one transaction; an open row is
+     * replaced, a finished one never. Returns how many rows were added or replaced.
+     */
+    public int checkpoint(List<SessionRecord> live, long recordedAtMillis) {
+        if (live.isEmpty()) {
+            return 0;
+        }
+        return jdbi.inTransaction(h -> SessionRows.checkpoint(h, postgres(h), live, recordedAtMillis));
+    }
+
+    /** Up to {@code limit} sessions with an open row, oldest checkpoint first. */
+    public List<String> openSessions(int limit) {
+        return jdbi.withHandle(h -> SessionRows.open(h, limit));
+    }
+
+    /** Closes the open rows of these sessions as their last checkpoint left them; returns how many. */
+    public int closeOpen(Collection<String> sessionIds) {
+        return jdbi.inTransaction(h -> SessionRows.close(h, sessionIds));
     }
 
     /** Sessions matching {@code q}, newest end first, keyset-paged so pages stay stable while rows are added. */
     public Page sessions(AuditQuery q, int limit, String cursor) {
         Cursor after = cursor == null ? null : Cursor.decode(cursor);
-        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM audit_sessions WHERE 1 = 1");
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM audit_sessions WHERE is_open = FALSE");
         where(sql, q);
         if (after != null) {
             sql.append(" AND (ended_at_ms < :cEnded OR (ended_at_ms = :cEnded AND session_id < :cId))");
@@ -155,7 +140,7 @@ public final class AuditDao {
         StringBuilder sql = new StringBuilder("SELECT ").append(groupBy.sql).append(" AS grp, COUNT(*) AS sessions, ")
                 .append("SUM(cost_usd) AS cost, SUM(text_input_tokens) AS ti, SUM(audio_input_tokens) AS ai, ")
                 .append("SUM(cached_input_tokens) AS ci, SUM(text_output_tokens) AS tout, SUM(audio_output_tokens) AS aout, ")
-                .append("SUM(duration_ms) AS dur FROM audit_sessions WHERE 1 = 1");
+                .append("SUM(duration_ms) AS dur FROM audit_sessions WHERE is_open = FALSE");
         where(sql, q);
         sql.append(" GROUP BY ").append(groupBy.sql).append(" ORDER BY grp");
         return jdbi.withHandle(h -> bind(h.createQuery(sql.toString()), q).map((rs, ctx) -> new SummaryRow(

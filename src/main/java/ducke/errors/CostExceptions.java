@@ -42,10 +42,37 @@ public final class CostExceptions {
                         "Hourly cost limit reached; new sessions resume as spend ages out of the last hour",
                         details, Map.of("Retry-After", Long.toString(retry)));
             }
-            case CONCURRENT_LIMIT -> new ApiException(429, ErrorWords.CONCURRENT_SESSION_LIMIT,
-                    "This client already has " + limits.maxConcurrentSessionsPerClient() + " sessions open; end one first",
-                    Map.of("max_concurrent_sessions", limits.maxConcurrentSessionsPerClient()), Map.of());
+            case CLUSTER_DEGRADED -> degraded(start.retryAfterMillis());
+            case CLIENT_BUDGET -> {
+                long retry = retrySeconds(start.retryAfterMillis());
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("client_hourly_cost_usd", Money.usd(start.clientSpend().hourlyNanoUsd()));
+                details.put("max_client_hourly_cost_usd", Money.usd(limits.maxClientHourlyCostNanoUsd()));
+                details.put("retry_after_seconds", retry);
+                yield new ApiException(429, ErrorWords.CLIENT_BUDGET_EXCEEDED,
+                        "This client has reached its hourly cost limit; new sessions resume as its spend ages out of the last hour",
+                        details, Map.of("Retry-After", Long.toString(retry)));
+            }
+            case CONCURRENT_LIMIT -> {
+                // a slot frees when one of the client's sessions ends; at the latest at its duration cap
+                long retry = retrySeconds(start.retryAfterMillis());
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("max_concurrent_sessions", limits.maxConcurrentSessionsPerClient());
+                details.put("retry_after_seconds", retry);
+                yield new ApiException(429, ErrorWords.CONCURRENT_SESSION_LIMIT,
+                        "This client already has " + limits.maxConcurrentSessionsPerClient()
+                                + " sessions open; end one first (the first reaches its duration cap in " + retry + " s)",
+                        details, Map.of("Retry-After", Long.toString(retry)));
+            }
         };
+    }
+
+    /** 503 while this node's part of the cluster has no quorum: cost state cannot change here. */
+    public static ApiException degraded(long retryAfterMillis) {
+        long retry = retrySeconds(retryAfterMillis);
+        return new ApiException(503, ErrorWords.CLUSTER_DEGRADED,
+                "This node cannot reach a quorum of the cluster; sessions resume here when the partition heals",
+                Map.of("retry_after_seconds", retry), Map.of("Retry-After", Long.toString(retry)));
     }
 
     public static ApiException notFound(String sessionId) {

@@ -8,10 +8,19 @@ import jakarta.ws.rs.ext.ExceptionMapper;
 
 import java.util.Map;
 
-/** Unparseable or wrongly typed JSON bodies: 400 without echoing parser internals. */
+/**
+ * Unparseable or wrongly typed JSON bodies: 400 without echoing parser internals. When reading the
+ * body itself failed (too large, malformed framing), Jackson may have wrapped that
+ * {@link ApiException}; it is answered as itself.
+ */
 public final class JsonProcessingExceptionMapper implements ExceptionMapper<JsonProcessingException> {
     @Override
     public Response toResponse(JsonProcessingException e) {
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof ApiException api) {
+                return new ApiExceptionMapper().toResponse(api);
+            }
+        }
         return Response.status(400).type(MediaType.APPLICATION_JSON_TYPE)
                 .entity(new ErrorBody(400, ErrorWords.INVALID_REQUEST, "Request body is not valid JSON of the expected shape", Map.of()))
                 .build();

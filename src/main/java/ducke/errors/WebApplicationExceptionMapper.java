@@ -14,10 +14,11 @@ public final class WebApplicationExceptionMapper implements ExceptionMapper<WebA
     public Response toResponse(WebApplicationException e) {
         Response original = e.getResponse();
         int status = original.getStatus();
-        String message = status >= 500 ? "Internal server error" : Response.Status.fromStatusCode(status) == null
+        String word = ErrorWords.forStatus(status);
+        String message = word.equals(ErrorWords.INTERNAL_ERROR) ? "Internal server error" : Response.Status.fromStatusCode(status) == null
                 ? "Request failed" : Response.Status.fromStatusCode(status).getReasonPhrase();
         Response.ResponseBuilder r = Response.status(status).type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(new ErrorBody(status, ErrorWords.forStatus(status), message, Map.of()));
+                .entity(new ErrorBody(status, word, message, Map.of()));
         original.getStringHeaders().forEach((name, values) -> {
             if (!name.equalsIgnoreCase("Content-Type") && !name.equalsIgnoreCase("Content-Length")) {
                 values.forEach(v -> r.header(name, v));

@@ -10,9 +10,9 @@ import jakarta.ws.rs.container.ContainerRequestFilter;
 import java.time.Clock;
 
 /**
- * While the breaker is open every API call under {@code /v1/} (but the operators' audit queries)
- * is answered 503 with the wait;
- * {@code /status}, {@code /metrics} and the admin port keep working. Runs after authentication,
+ * While the breaker is open every API call under {@code /v1/} (but the operators' audit queries
+ * and usage reports) is answered 503 with the wait; {@code /status}, {@code /metrics} and the
+ * admin port keep working. Usage reports go through: money that was spent is always recorded. Runs after authentication,
  * so an anonymous caller learns nothing about the breaker. Reads only this node's view of the
  * breaker, which the cluster keeps current: no grid round trip per request.
  */
@@ -31,12 +31,17 @@ public final class CircuitBreakerGate implements ContainerRequestFilter {
     public void filter(ContainerRequestContext request) {
         String path = request.getUriInfo().getPath();
         // operators need the audit trail most while the breaker is open
-        if (!path.startsWith("v1/") || path.startsWith("v1/audit")) {
+        if (!path.startsWith("v1/") || path.startsWith("v1/audit") || isUsageReport(request, path)) {
             return;
         }
         long now = clock.millis();
         if (view.breakerOpen(now)) {
             throw CostExceptions.breakerOpen(view.get(), now);
         }
+    }
+
+    private static boolean isUsageReport(ContainerRequestContext request, String path) {
+        return "POST".equals(request.getMethod()) && path.startsWith("v1/sessions/") && path.endsWith("/usage")
+                && path.indexOf('/', "v1/sessions/".length()) == path.length() - "/usage".length();
     }
 }

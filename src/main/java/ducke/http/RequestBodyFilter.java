@@ -4,7 +4,6 @@ import ducke.api.ErrorBody;
 import ducke.errors.ErrorWords;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
-import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletRequest;
@@ -14,11 +13,21 @@ import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 
 import java.io.IOException;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * Bounds request bodies: a declared length over the limit is refused with 413 before anything
- * reads it, and a body without a declared length is cut at the limit (it then fails to parse).
+ * Bounds and vets request bodies before anything reads them:
+ * <ul>
+ *   <li>a transfer coding other than {@code chunked} gets 501, a content coding other than
+ *       {@code gzip} (which Jetty inflates) or {@code identity} gets 415;</li>
+ *   <li>a declared length over the limit gets 413 at once; a body without a declared length gets
+ *       413 as soon as it grows past the limit ({@link BoundedBody});</li>
+ *   <li>a body that cannot be read (broken chunking, content that is not the gzip it claims to
+ *       be) gets 400, never 500.</li>
+ * </ul>
  * Whatever the application left unread is drained afterwards, so that a request answered early
  * (401, 429, 404) does not cost the client its keep-alive connection.
  */
@@ -35,11 +44,11 @@ public final class RequestBodyFilter implements Filter {
     @Override
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) req;
-        if (request.getContentLengthLong() > maxBytes) {
-            HttpServletResponse response = (HttpServletResponse) res;
-            response.setHeader("Connection", "close");
-            errors.write(response, new ErrorBody(413, ErrorWords.INVALID_REQUEST,
-                    "Request body is larger than " + maxBytes + " bytes", Map.of("max_body_bytes", maxBytes)), Map.of());
+        HttpServletResponse response = (HttpServletResponse) res;
+        ErrorBody refusal = refusal(request);
+        if (refusal != null) {
+            // the body stays unread: the connection cannot be reused
+            errors.write(response, refusal, Map.of("Connection", "close"));
             return;
         }
         Bounded bounded = new Bounded(request, maxBytes);
@@ -50,7 +59,42 @@ public final class RequestBodyFilter implements Filter {
         }
     }
 
-    /** The request with its body stream cut at the limit. */
+    /** Why the request is refused before its body is read, or null. */
+    private ErrorBody refusal(HttpServletRequest request) {
+        for (String coding : tokens(request, "Transfer-Encoding")) {
+            if (!coding.equals("chunked")) {
+                return new ErrorBody(501, ErrorWords.INVALID_REQUEST, "Transfer-Encoding '" + printable(coding)
+                        + "' is not supported; send the body plain or chunked", Map.of());
+            }
+        }
+        for (String coding : tokens(request, "Content-Encoding")) {
+            if (!coding.equals("gzip") && !coding.equals("identity")) {
+                return new ErrorBody(415, ErrorWords.INVALID_REQUEST, "Content-Encoding '" + printable(coding)
+                        + "' is not supported; send the body plain or gzip", Map.of());
+            }
+        }
+        if (request.getContentLengthLong() > maxBytes) {
+            return new ErrorBody(413, ErrorWords.INVALID_REQUEST, "Request body is larger than " + maxBytes + " bytes",
+                    Map.of("max_body_bytes", maxBytes));
+        }
+        return null;
+    }
+
+    private static Iterable<String> tokens(HttpServletRequest request, String header) {
+        var values = request.getHeaders(header);
+        if (values == null) {
+            return Collections.emptyList();
+        }
+        return Collections.list(values).stream().flatMap(v -> Arrays.stream(v.split(",")))
+                .map(t -> t.strip().toLowerCase(Locale.ROOT)).filter(t -> !t.isEmpty()).toList();
+    }
+
+    private static String printable(String s) {
+        String safe = s.replaceAll("[^A-Za-z0-9._-]", "?");
+        return safe.length() > 32 ? safe.substring(0, 32) + "…" : safe;
+    }
+
+    /** The request with its body stream bounded. */
     private static final class Bounded extends HttpServletRequestWrapper {
         private final long maxBytes;
         private ServletInputStream stream;
@@ -63,7 +107,7 @@ public final class RequestBodyFilter implements Filter {
         @Override
         public ServletInputStream getInputStream() throws IOException {
             if (stream == null) {
-                stream = new Limited(super.getInputStream(), maxBytes);
+                stream = new BoundedBody(super.getInputStream(), maxBytes);
             }
             return stream;
         }
@@ -78,58 +122,10 @@ public final class RequestBodyFilter implements Filter {
                 while (!in.isFinished() && in.read(buf) >= 0) {
                     // discard
                 }
-            } catch (IOException | IllegalStateException e) {
-                // the connection is closing or the body was read as a reader: nothing to drain
+            } catch (IOException | RuntimeException e) {
+                // the connection is closing, the body is malformed or too large, or it was read as a
+                // reader: nothing (more) to drain, and the answer has been given already
             }
-        }
-    }
-
-    private static final class Limited extends ServletInputStream {
-        private final ServletInputStream in;
-        private long left;
-
-        Limited(ServletInputStream in, long maxBytes) {
-            this.in = in;
-            this.left = maxBytes;
-        }
-
-        @Override
-        public int read() throws IOException {
-            if (left <= 0) {
-                return -1;
-            }
-            int b = in.read();
-            if (b >= 0) {
-                left--;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (left <= 0) {
-                return -1;
-            }
-            int n = in.read(b, off, (int) Math.min(len, left));
-            if (n > 0) {
-                left -= n;
-            }
-            return n;
-        }
-
-        @Override
-        public boolean isFinished() {
-            return left <= 0 || in.isFinished();
-        }
-
-        @Override
-        public boolean isReady() {
-            return in.isReady();
-        }
-
-        @Override
-        public void setReadListener(ReadListener listener) {
-            in.setReadListener(listener);
         }
     }
 }

@@ -1,7 +1,10 @@
 package ducke.metrics;
 
+import ducke.core.cluster.ClusterHealth;
+import ducke.core.cost.ChargeJournal;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.CostObserver;
+import ducke.core.cost.EndReason;
 import ducke.core.cost.Money;
 import ducke.core.cost.SessionRecord;
 import ducke.core.cost.SpendLedger;
@@ -13,6 +16,8 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,9 +45,21 @@ public final class CostMetrics implements CostObserver {
     private final Counter limitsReached;
     private final Counter unknownModelCharges;
     private final Histogram sessionDuration;
+    private final Counter journal;
     private final AtomicReference<SpendLedger.Snapshot> spend = new AtomicReference<>();
 
-    public CostMetrics(GuardMetrics metrics, CostLimits limits) {
+    /** Every value of {@code budget_exceeded_total}'s {@code limit} label ({@link CostObserver#limitReached}). */
+    public static final List<String> LIMITS =
+            List.of("session_cost", "session_duration", "hourly", "client_hourly", "circuit_breaker", "concurrent_sessions");
+
+    /** Label of the money charged as tool fees in {@code api_cost_total_usd}. */
+    static final String TOOL_FEE = "tool_fee";
+
+    /**
+     * @param models the model labels charges can carry (configured models and {@code unknown}):
+     *               every labelled series exists, at zero, from the first scrape
+     */
+    public CostMetrics(GuardMetrics metrics, CostLimits limits, Collection<String> models) {
         PrometheusRegistry registry = metrics.registry();
         GaugeWithCallback.builder().name(MetricNames.API_COST)
                 .help("Money charged to sessions in USD, by model (monotonic; exact to the nano-dollar)")
@@ -52,13 +69,18 @@ public final class CostMetrics implements CostObserver {
         tokens = Counter.builder().name(MetricNames.TOKEN_USAGE).help("Tokens charged, by model and kind")
                 .labelNames("model", "type").register(registry);
         limitsReached = Counter.builder().name(MetricNames.BUDGET_EXCEEDED)
-                .help("Cost limits reached: session_cost, session_duration, hourly, circuit_breaker, concurrent_sessions")
+                .help("Cost limits reached: session_cost, session_duration, hourly, client_hourly, circuit_breaker, concurrent_sessions")
                 .labelNames("limit").register(registry);
         unknownModelCharges = Counter.builder().name(MetricNames.UNKNOWN_MODEL_CHARGES)
                 .help("Charges for models not in the price table, priced at the most expensive rates").register(registry);
         sessionDuration = Histogram.builder().name(MetricNames.SESSION_DURATION)
                 .help("Duration of ended sessions in seconds, by end reason").labelNames("status")
                 .classicOnly().classicUpperBounds(durationBuckets(limits.maxSessionDurationMillis())).register(registry);
+        journal = Counter.builder().name(MetricNames.COST_JOURNAL)
+                .help("Charges and session ends kept while this node had no quorum: journaled, refused (journal full), "
+                        + "applied or discarded (session unknown) once the quorum was back")
+                .labelNames("outcome").register(registry);
+        initialise(models);
         GaugeWithCallback.builder().name(MetricNames.BREAKER_OPEN).help("1 while the circuit breaker is open")
                 .callback(cb -> cb.call(snapshot().breakerOpen() ? 1 : 0)).register(registry);
         GaugeWithCallback.builder().name(MetricNames.BREAKER_SPEND).help("Cluster spend counted by the breaker, USD")
@@ -71,11 +93,36 @@ public final class CostMetrics implements CostObserver {
                 .callback(cb -> cb.call(usd(limits.maxHourlyCostNanoUsd()))).register(registry);
     }
 
+    private void initialise(Collection<String> models) {
+        for (String model : models) {
+            costNanoByModel.put(model, new AtomicLong());
+            Arrays.stream(TokenKind.values()).forEach(k -> tokens.initLabelValues(model, k.label()));
+        }
+        costNanoByModel.put(TOOL_FEE, new AtomicLong());
+        LIMITS.forEach(limitsReached::initLabelValues);
+        Arrays.stream(EndReason.values()).forEach(r -> sessionDuration.initLabelValues(r.label()));
+    }
+
     /** Registers {@code active_sessions_total}, read from {@code activeSessions} at each scrape. */
     public void activeSessions(GuardMetrics metrics, IntSupplier activeSessions) {
         metrics.legacyGauge(MetricNames.ACTIVE_SESSIONS,
                 "Active sessions in this node's share of the grid; the sum over nodes is the cluster's",
                 activeSessions::getAsInt);
+    }
+
+    /** Registers the quorum and journal gauges. */
+    public void degradedMode(GuardMetrics metrics, ClusterHealth health, ChargeJournal charges) {
+        GaugeWithCallback.builder().name(MetricNames.CLUSTER_QUORUM)
+                .help("1 while this node sees the quorum cost state needs; 0 in a minority")
+                .callback(cb -> cb.call(health.quorum() ? 1 : 0)).register(metrics.registry());
+        GaugeWithCallback.builder().name(MetricNames.COST_JOURNAL_ENTRIES)
+                .help("Charges and session ends waiting for the quorum to be applied")
+                .callback(cb -> cb.call(charges.size())).register(metrics.registry());
+    }
+
+    @Override
+    public void journal(String outcome) {
+        journal.labelValues(outcome).inc();
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
+import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.DoubleSupplier;
@@ -23,6 +24,9 @@ public final class GuardMetrics {
     static final double[] CHECK_BUCKETS = {
         0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1};
 
+    private static final String FAIL_OPEN = "fail_open";
+    private static final String FAIL_CLOSED = "fail_closed";
+
     /** A gauge exposed under a name the client library would refuse; see {@link MetricsServlet}. */
     public record LegacyGauge(String help, DoubleSupplier value) {
     }
@@ -34,7 +38,12 @@ public final class GuardMetrics {
     private final Counter rateLimitGridErrors;
     private final Counter rateLimitLocalRejections;
 
-    public GuardMetrics(MetricRegistry dropwizardMetrics, ClusterView cluster, LocalDenials denials) {
+    /**
+     * @param endpoints every endpoint and tool name: each labelled series exists, at zero, from the
+     *                  first scrape, so that {@code rate()} and dashboards see the first event too
+     */
+    public GuardMetrics(MetricRegistry dropwizardMetrics, ClusterView cluster, LocalDenials denials,
+                        Collection<String> endpoints) {
         DropwizardExports.builder().dropwizardRegistry(dropwizardMetrics).register(registry);
         rateLimitExceeded = Counter.builder().name(MetricNames.RATE_LIMIT_EXCEEDED)
                 .help("Requests rejected by a rate limit").labelNames("endpoint").register(registry);
@@ -47,6 +56,13 @@ public final class GuardMetrics {
         rateLimitLocalRejections = Counter.builder().name(MetricNames.RATE_LIMIT_LOCAL_REJECTIONS)
                 .help("Rejections answered from this node's denial cache without a grid round trip")
                 .labelNames("endpoint").register(registry);
+        for (String endpoint : endpoints) {
+            rateLimitExceeded.initLabelValues(endpoint);
+            rateLimitCheckDuration.initLabelValues(endpoint);
+            rateLimitLocalRejections.initLabelValues(endpoint);
+            rateLimitGridErrors.initLabelValues(endpoint, FAIL_OPEN);
+            rateLimitGridErrors.initLabelValues(endpoint, FAIL_CLOSED);
+        }
         GaugeWithCallback.builder().name(MetricNames.RATE_LIMIT_LOCAL_DENIALS)
                 .help("Denials currently cached on this node")
                 .callback(cb -> cb.call(denials.size())).register(registry);
@@ -79,6 +95,6 @@ public final class GuardMetrics {
     }
 
     public void rateLimitGridError(String endpoint, boolean failedOpen) {
-        rateLimitGridErrors.labelValues(endpoint, failedOpen ? "fail_open" : "fail_closed").inc();
+        rateLimitGridErrors.labelValues(endpoint, failedOpen ? FAIL_OPEN : FAIL_CLOSED).inc();
     }
 }

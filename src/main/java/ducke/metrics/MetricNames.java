@@ -19,6 +19,9 @@ public final class MetricNames {
     public static final String BREAKER_THRESHOLD = "circuit_breaker_threshold_usd";
     public static final String HOURLY_SPEND = "hourly_spend_usd";
     public static final String HOURLY_CAP = "hourly_spend_cap_usd";
+    public static final String CLUSTER_QUORUM = "cluster_quorum";
+    public static final String COST_JOURNAL_ENTRIES = "cost_journal_entries";
+    public static final String COST_JOURNAL = "cost_journal_total";
 
     private MetricNames() {
     }

@@ -1,8 +1,15 @@
 package ducke.metrics;
 
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.EndReason;
+import ducke.core.ratelimit.Endpoints;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.function.IntSupplier;
 
 /** Metrics of the {@code /session} relay. Labels are fixed words only. */
@@ -10,6 +17,14 @@ public final class RelayMetrics {
 
     public static final String CLIENT_TO_UPSTREAM = "client_to_upstream";
     public static final String UPSTREAM_TO_CLIENT = "upstream_to_client";
+    /** The codes of refused client events: a fixed set, fit for a label. */
+    public static final List<String> REFUSAL_CODES = List.of("event_not_allowed",
+            "model_change_not_allowed", "transcription_model_not_allowed", "conversation_already_has_active_response");
+
+    /** Handshake outcomes other than the cost refusals (which are {@link CostGuard.Refusal} names, lower case). */
+    static final List<String> HANDSHAKE_OUTCOMES = List.of("accepted", "not_websocket", "bad_version", "bad_key",
+            "upstream_unavailable", "origin_forbidden", "model_forbidden", "unauthorized", "cluster_degraded",
+            "shutting_down", "upgrade_failed");
 
     private final Counter handshakes;
     private final Counter frames;
@@ -18,6 +33,11 @@ public final class RelayMetrics {
     private final Counter connectFailures;
     private final Counter toolCallsBlocked;
     private final Counter closed;
+    private final Counter refused;
+    private final Counter finalUsageMissed;
+    /** The frame counters by direction, looked up once: they are counted for every relayed frame. */
+    private final CounterDataPoint[] framesByDirection;
+    private final CounterDataPoint[] bytesByDirection;
 
     public RelayMetrics(GuardMetrics metrics) {
         var r = metrics.registry();
@@ -34,6 +54,26 @@ public final class RelayMetrics {
                 .labelNames("tool").register(r);
         closed = Counter.builder().name("relay_sessions_closed_total")
                 .help("Relayed sessions closed, by end reason").labelNames("reason").register(r);
+        refused = Counter.builder().name("relay_client_events_refused_total")
+                .help("Client events the relay did not forward, by error code").labelNames("code").register(r);
+        finalUsageMissed = Counter.builder().name("relay_final_usage_missed_total")
+                .help("Sessions that ended before the upstream reported the usage of their last response").register(r);
+        initialise();
+        framesByDirection = new CounterDataPoint[]{frames.labelValues(CLIENT_TO_UPSTREAM), frames.labelValues(UPSTREAM_TO_CLIENT)};
+        bytesByDirection = new CounterDataPoint[]{bytes.labelValues(CLIENT_TO_UPSTREAM), bytes.labelValues(UPSTREAM_TO_CLIENT)};
+    }
+
+    /** Every labelled series at zero from the first scrape, so that dashboards and rate() see the first event. */
+    private void initialise() {
+        HANDSHAKE_OUTCOMES.forEach(handshakes::initLabelValues);
+        Arrays.stream(CostGuard.Refusal.values()).forEach(refusal -> handshakes.initLabelValues(refusal.name().toLowerCase(Locale.ROOT)));
+        for (String direction : List.of(CLIENT_TO_UPSTREAM, UPSTREAM_TO_CLIENT)) {
+            frames.initLabelValues(direction);
+            bytes.initLabelValues(direction);
+        }
+        Endpoints.TOOLS.forEach(toolCallsBlocked::initLabelValues);
+        Arrays.stream(EndReason.values()).forEach(reason -> closed.initLabelValues(reason.label()));
+        REFUSAL_CODES.forEach(refused::initLabelValues);
     }
 
     public void liveSessions(GuardMetrics metrics, IntSupplier live) {
@@ -46,8 +86,9 @@ public final class RelayMetrics {
     }
 
     public void frame(String direction, long size) {
-        frames.labelValues(direction).inc();
-        bytes.labelValues(direction).inc(size);
+        int d = CLIENT_TO_UPSTREAM.equals(direction) ? 0 : 1;
+        framesByDirection[d].inc();
+        bytesByDirection[d].inc(size);
     }
 
     public void parseFailure() {
@@ -60,6 +101,14 @@ public final class RelayMetrics {
 
     public void toolCallBlocked(String tool) {
         toolCallsBlocked.labelValues(tool).inc();
+    }
+
+    public void clientEventRefused(String code) {
+        refused.labelValues(REFUSAL_CODES.contains(code) ? code : "event_not_allowed").inc();
+    }
+
+    public void finalUsageMissed() {
+        finalUsageMissed.inc();
     }
 
     public void sessionClosed(String reason) {

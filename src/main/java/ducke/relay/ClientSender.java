@@ -1,31 +1,30 @@
 package ducke.relay;
 
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Sends to one client in order, one frame at a time (a Jetty session refuses a send while another
- * is pending). Frames come from several threads: relayed upstream events, the gateway's own events,
- * and endings announced by the cluster. A close is queued behind the frames before it, so a client
- * always reads the event that says why before the close. Bytes waiting are counted.
+ * Sends to one client in order. Frames come from several threads: relayed upstream events, the
+ * gateway's own events, and endings announced by the cluster. Each is handed to Jetty's core
+ * session as one whole frame of bytes (a text frame's payload is its UTF-8, never a String), and
+ * Jetty's flusher writes them in the order they were handed over, gathering several into one
+ * write while the socket is busy. A close is handed over behind the frames before it, so a client
+ * always reads the event that says why before the close; later frames are dropped. Bytes handed
+ * over and not yet written are counted, so that the caller can bound them.
  */
 final class ClientSender {
 
-    private record Close(int code, String reason) {
-    }
-
-    private final Session session;
-    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+    private final CoreSession session;
     private final AtomicLong pendingBytes = new AtomicLong();
-    private boolean sending;
     private boolean closed;
 
-    ClientSender(Session session) {
+    ClientSender(CoreSession session) {
         this.session = session;
     }
 
@@ -33,72 +32,41 @@ final class ClientSender {
         return pendingBytes.get();
     }
 
-    /** Queues a text or binary frame; false when the client is already closing. */
-    boolean send(Object frame) {
-        pendingBytes.addAndGet(size(frame));
-        return enqueue(frame);
+    /** Queues a text frame whose payload is UTF-8; false when the client is already closing. */
+    boolean text(ByteBuffer utf8) {
+        return send(OpCode.TEXT, utf8);
+    }
+
+    /** Queues the gateway's own text event. */
+    boolean text(String event) {
+        return send(OpCode.TEXT, ByteBuffer.wrap(event.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    boolean binary(ByteBuffer payload) {
+        return send(OpCode.BINARY, payload);
     }
 
     /** Queues the close after everything already queued; later frames are dropped. */
     void close(int code, String reason) {
-        enqueue(new Close(code, reason));
-    }
-
-    private boolean enqueue(Object item) {
-        synchronized (queue) {
+        synchronized (this) {
             if (closed) {
-                pendingBytes.addAndGet(-size(item));
-                return false;
-            }
-            if (item instanceof Close) {
-                closed = true;
-            }
-            queue.add(item);
-            if (sending) {
-                return true;
-            }
-            sending = true;
-        }
-        pump();
-        return true;
-    }
-
-    /** Sends queued items until one completes asynchronously; its callback resumes the pump. */
-    private void pump() {
-        while (true) {
-            Object item;
-            synchronized (queue) {
-                item = queue.poll();
-                if (item == null) {
-                    sending = false;
-                    return;
-                }
-            }
-            if (item instanceof Close c) {
-                session.close(c.code(), c.reason(), Callback.NOOP);
-                continue;
-            }
-            // 0: in flight, 1: completed before send returned, 2: send returned first
-            AtomicInteger state = new AtomicInteger();
-            Runnable done = () -> {
-                pendingBytes.addAndGet(-size(item));
-                if (!state.compareAndSet(0, 1)) {
-                    pump();
-                }
-            };
-            Callback callback = Callback.from(done, error -> done.run());
-            if (item instanceof String text) {
-                session.sendText(text, callback);
-            } else {
-                session.sendBinary((ByteBuffer) item, callback);
-            }
-            if (state.compareAndSet(0, 2)) {
                 return;
             }
+            closed = true;
+            session.close(code, reason, Callback.NOOP);
         }
     }
 
-    private static long size(Object frame) {
-        return frame instanceof String s ? s.length() : frame instanceof ByteBuffer b ? b.remaining() : 0;
+    private boolean send(byte opCode, ByteBuffer payload) {
+        long size = payload.remaining();
+        Callback written = Callback.from(() -> pendingBytes.addAndGet(-size), error -> pendingBytes.addAndGet(-size));
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            pendingBytes.addAndGet(size);
+            session.sendFrame(new Frame(opCode, payload), written, false);
+        }
+        return true;
     }
 }

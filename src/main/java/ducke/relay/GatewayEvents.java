@@ -55,9 +55,24 @@ final class GatewayEvents {
                 reason.equals("circuit_breaker") ? "System-wide circuit breaker is active" : "This server is shutting down; reconnect");
     }
 
+    /**
+     * The realtime {@code error} event that follows every terminal gateway event, so that the
+     * official SDKs' error handlers fire; {@code code} is the gateway's word for the ending.
+     */
+    String terminalError(String type, String code, String message) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("type", type);
+        error.put("code", code);
+        error.put("message", message);
+        error.put("param", null);
+        error.put("event_id", null);
+        return json("error", "event_id", "event_gw_end", "error", error);
+    }
+
     String upstreamUnavailable(String message) {
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("type", "upstream_unavailable");
+        error.put("code", "upstream_unavailable");
         error.put("message", message);
         return json("error", "error", error);
     }
@@ -78,6 +93,13 @@ final class GatewayEvents {
         event.put("type", "conversation.item.create");
         event.put("item", item);
         return mapper.writeValueAsString(event);
+    }
+
+    /** Cancels the response in progress upstream (or the one named). */
+    String responseCancel(String responseId) {
+        return responseId == null || responseId.isEmpty()
+                ? "{\"type\":\"response.cancel\",\"event_id\":\"event_gw_cancel\"}"
+                : json("response.cancel", "event_id", "event_gw_cancel", "response_id", responseId);
     }
 
     String responseCreate() {

@@ -2,10 +2,10 @@ package ducke.relay;
 
 import ducke.api.ErrorBody;
 import ducke.cluster.ClusterNode;
+import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cost.CostGuard;
-import ducke.core.cost.EndReason;
-import ducke.core.cost.SessionLedger;
 import ducke.errors.ApiException;
+import ducke.errors.ClusterUnavailableExceptionMapper;
 import ducke.errors.CostExceptions;
 import ducke.errors.ErrorWords;
 import ducke.http.ErrorResponses;
@@ -18,6 +18,8 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.URI;
@@ -26,19 +28,21 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The gates of {@code /session}, answered as plain HTTP before any upgrade: not an upgrade → 426,
  * Origin not allowed → 403, model not allowed → 400, node shutting down → 503, then the cost gates
  * (breaker or hourly cap → 503, concurrent sessions → 429). The per-client handshake rate limit
  * (429) has already run in {@link RateLimitFilter}. A session that passes is opened here and
- * handed to the WebSocket creator; if the upgrade then fails, it is ended at once.
+ * handed to the WebSocket creator with its slot reserved; its ledger is stored only once the upgrade
+ * has completed ({@link Handshake}), and if the upgrade fails the slot is given back: a refused or
+ * aborted handshake leaves no ledger, audit row, slot or upstream connection.
  */
 public final class HandshakeFilter implements Filter {
 
-    static final String LEDGER_ATTRIBUTE = "ducke.relay.ledger";
-    static final String CLAIMED_ATTRIBUTE = "ducke.relay.claimed";
+    private static final Logger LOG = LoggerFactory.getLogger(HandshakeFilter.class);
+
+    static final String HANDSHAKE_ATTRIBUTE = "ducke.relay.handshake";
 
     private final CostGuard guard;
     private final ClusterNode cluster;
@@ -49,9 +53,14 @@ public final class HandshakeFilter implements Filter {
     private final Set<String> allowedOrigins;
     private final Set<String> allowedModels;
     private final String defaultModel;
+    private final boolean upstreamConfigured;
+    private final ClientAuth clientAuth;
 
     public HandshakeFilter(CostGuard guard, ClusterNode cluster, RelayRegistry registry, Clock clock, ErrorResponses errors,
-                           RelayMetrics metrics, List<String> allowedOrigins, List<String> allowedModels, String defaultModel) {
+                           RelayMetrics metrics, List<String> allowedOrigins, List<String> allowedModels, String defaultModel,
+                           boolean upstreamConfigured, ClientAuth clientAuth) {
+        this.upstreamConfigured = upstreamConfigured;
+        this.clientAuth = clientAuth;
         this.guard = guard;
         this.cluster = cluster;
         this.registry = registry;
@@ -76,21 +85,39 @@ public final class HandshakeFilter implements Filter {
                 ? defaultModel : request.getParameter("model").strip();
         String client = (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE);
         long now = clock.millis();
-        CostGuard.Start start = guard.start(client, model, cluster.memberId(), now);
+        long maxCost = guard.limits().maxSessionCostNanoUsd();
+        ClientAuth.Result auth = clientAuth.authenticate(request, now);
+        if (auth.refusal() != null) {
+            metrics.handshake("unauthorized");
+            errors.write(response, new ApiException(401, ErrorWords.UNAUTHORIZED, auth.refusal(), Map.of(),
+                    Map.of("WWW-Authenticate", "Bearer")));
+            return;
+        }
+        if (auth.secret() != null) {
+            client = auth.secret().clientId();
+            model = auth.secret().model();
+            maxCost = auth.secret().maxCostNanoUsd();
+        }
+        CostGuard.Start start;
+        try {
+            start = guard.reserve(client, model, cluster.memberId(), maxCost, now);
+        } catch (ClusterUnavailableException e) {
+            metrics.handshake(ErrorWords.CLUSTER_DEGRADED);
+            errors.write(response, ClusterUnavailableExceptionMapper.degraded(e));
+            return;
+        }
         if (!start.started()) {
             metrics.handshake(start.refusal().name().toLowerCase(Locale.ROOT));
             errors.write(response, CostExceptions.refused(start, guard.limits(), now));
             return;
         }
-        SessionLedger ledger = start.ledger();
-        AtomicBoolean claimed = new AtomicBoolean();
-        request.setAttribute(LEDGER_ATTRIBUTE, ledger);
-        request.setAttribute(CLAIMED_ATTRIBUTE, claimed);
+        Handshake handshake = new Handshake(start.ledger(), client);
+        request.setAttribute(HANDSHAKE_ATTRIBUTE, handshake);
         try {
             chain.doFilter(req, res);
         } finally {
-            if (!claimed.get()) {
-                guard.end(ledger.sessionId(), EndReason.CLIENT_CLOSED, clock.millis());
+            if (response.getStatus() != 101 && handshake.abandon()) {
+                releaseUnopened(handshake);
                 metrics.handshake("upgrade_failed");
             } else {
                 metrics.handshake("accepted");
@@ -98,12 +125,37 @@ public final class HandshakeFilter implements Filter {
         }
     }
 
+    /** A handshake whose upgrade failed gives its slot back; if the grid cannot take that now, the slot lapses at its expiry. */
+    private void releaseUnopened(Handshake handshake) {
+        try {
+            guard.release(handshake.ledger(), clock.millis());
+        } catch (ClusterUnavailableException e) {
+            LOG.warn("Could not give back the slot of {} after its upgrade failed: {}", handshake.ledger().sessionId(), e.getMessage());
+        }
+    }
+
     /** Writes the refusal and names its outcome, or returns null when the request may proceed. */
     private String refusal(HttpServletRequest request, HttpServletResponse response) throws IOException {
         if (!isUpgrade(request)) {
             errors.write(response, new ErrorBody(426, ErrorWords.INVALID_REQUEST,
-                    "/session is a WebSocket endpoint: send an upgrade request", Map.of()), Map.of("Upgrade", "websocket"));
+                    request.getRequestURI() + " is a WebSocket endpoint: send an upgrade request", Map.of()),
+                    Map.of("Upgrade", "websocket"));
             return "not_websocket";
+        }
+        if (!"13".equals(strip(request.getHeader("Sec-WebSocket-Version")))) {
+            errors.write(response, new ErrorBody(426, ErrorWords.INVALID_REQUEST,
+                    "Unsupported Sec-WebSocket-Version; this server speaks version 13", Map.of()),
+                    Map.of("Sec-WebSocket-Version", "13", "Upgrade", "websocket"));
+            return "bad_version";
+        }
+        if (!validKey(request.getHeader("Sec-WebSocket-Key"))) {
+            errors.write(response, ApiException.invalid(400, "Sec-WebSocket-Key must be 16 bytes in base64"));
+            return "bad_key";
+        }
+        if (!upstreamConfigured) {
+            errors.write(response, new ApiException(503, ErrorWords.UPSTREAM_UNAVAILABLE,
+                    "The upstream model is not configured on this server", Map.of(), Map.of("Retry-After", "60")));
+            return "upstream_unavailable";
         }
         String origin = request.getHeader("Origin");
         if (origin != null && !originAllowed(origin, request)) {
@@ -122,6 +174,22 @@ public final class HandshakeFilter implements Filter {
             return "shutting_down";
         }
         return null;
+    }
+
+    private static String strip(String s) {
+        return s == null ? null : s.strip();
+    }
+
+    /** RFC 6455: the key is 16 random bytes, base64-encoded (24 characters). */
+    static boolean validKey(String key) {
+        if (key == null || key.strip().length() != 24) {
+            return false;
+        }
+        try {
+            return java.util.Base64.getDecoder().decode(key.strip()).length == 16;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static boolean isUpgrade(HttpServletRequest request) {

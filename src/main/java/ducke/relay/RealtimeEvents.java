@@ -7,6 +7,8 @@ import ducke.core.cost.TokenUsage;
 final class RealtimeEvents {
 
     static final String RESPONSE_DONE = "response.done";
+    static final String RESPONSE_CREATED = "response.created";
+    static final String ERROR = "error";
     static final String TRANSCRIPTION_COMPLETED = "conversation.item.input_audio_transcription.completed";
     static final String OUTPUT_ITEM_ADDED = "response.output_item.added";
     static final String OUTPUT_ITEM_DONE = "response.output_item.done";
@@ -17,8 +19,23 @@ final class RealtimeEvents {
 
     /** Whether an event of this type must be parsed in full. */
     static boolean matters(String type) {
-        return type.equals(RESPONSE_DONE) || type.equals(TRANSCRIPTION_COMPLETED) || type.equals(OUTPUT_ITEM_ADDED)
+        return type.equals(RESPONSE_DONE) || type.equals(RESPONSE_CREATED) || type.equals(ERROR)
+                || type.equals(TRANSCRIPTION_COMPLETED) || type.equals(OUTPUT_ITEM_ADDED)
                 || type.equals(OUTPUT_ITEM_DONE) || type.startsWith(FUNCTION_ARGS_PREFIX);
+    }
+
+    /**
+     * The output limit a response was started with: its {@code max_output_tokens} (GA) or
+     * {@code max_response_output_tokens} (beta); "inf" or absent as unlimited.
+     */
+    static long maxOutputTokens(JsonNode response) {
+        for (String field : new String[]{"max_output_tokens", "max_response_output_tokens"}) {
+            JsonNode v = response.path(field);
+            if (v.isIntegralNumber() && v.canConvertToLong()) {
+                return v.asLong();
+            }
+        }
+        return Long.MAX_VALUE;
     }
 
     /** The usage of a {@code response.done}, or null when it carries none. */
@@ -26,13 +43,20 @@ final class RealtimeEvents {
         return usage(event.path("response").path("usage"));
     }
 
-    /** The token usage of a transcription; null when absent or billed by duration. */
+    /** The usage of a transcription, by tokens or by duration ({@code "type": "duration"}); null when absent. */
     static TokenUsage transcriptionUsage(JsonNode event) {
         JsonNode u = event.path("usage");
+        if ("duration".equals(u.path("type").asText())) {
+            JsonNode seconds = u.path("seconds");
+            if (!seconds.isNumber()) {
+                throw new IllegalArgumentException("a duration usage needs seconds");
+            }
+            return TokenUsage.durationSeconds(seconds.decimalValue());
+        }
         return u.has("input_tokens") || u.has("output_tokens") ? usage(u) : null;
     }
 
-    private static TokenUsage usage(JsonNode u) {
+    static TokenUsage usage(JsonNode u) {
         if (!u.isObject()) {
             return null;
         }

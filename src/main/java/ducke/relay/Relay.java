@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import ducke.cluster.ClusterNode;
 import ducke.config.RelayFactory;
 import ducke.config.UpstreamFactory;
+import ducke.core.auth.ClientSecrets;
 import ducke.core.cost.CostGuard;
 import ducke.http.ErrorResponses;
 import ducke.http.RateLimitGate;
@@ -13,7 +14,6 @@ import io.dropwizard.core.setup.Environment;
 import jakarta.servlet.DispatcherType;
 import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
 
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -24,12 +24,15 @@ import java.util.concurrent.ScheduledExecutorService;
 /** Wires the {@code /session} relay into the application. */
 public final class Relay {
 
+    /** Where the relay is served: its own path, and the realtime API's, so SDKs need only a base URL. */
+    static final String[] PATHS = {"/session", "/v1/realtime"};
+
     private Relay() {
     }
 
     public static RelayRegistry install(Environment env, UpstreamFactory upstream, RelayFactory relay, CostGuard guard,
                                         RateLimitGate gate, ClusterNode cluster, Clock clock, ErrorResponses errors,
-                                        GuardMetrics guardMetrics, ObjectMapper mapper) {
+                                        GuardMetrics guardMetrics, ObjectMapper mapper, ClientSecrets secrets) {
         RelayRegistry registry = new RelayRegistry();
         RelayMetrics metrics = new RelayMetrics(guardMetrics);
         metrics.liveSessions(guardMetrics, registry::size);
@@ -38,24 +41,30 @@ public final class Relay {
             t.setDaemon(true);
             return t;
         });
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(upstream.getConnectTimeout().toMilliseconds())).build();
-        RelayContext ctx = new RelayContext(guard, gate, clock, mapper, new GatewayEvents(mapper), metrics, registry, http,
+        UpstreamClient upstreamClient = new UpstreamClient(Duration.ofMillis(upstream.getConnectTimeout().toMilliseconds()),
+                relay.getMaxFrameSize().toBytes());
+        env.lifecycle().manage(upstreamClient);
+        RelayContext ctx = new RelayContext(guard, gate, clock, mapper, new GatewayEvents(mapper), metrics, registry, upstreamClient,
                 upstream.uri(), upstream.getApiKey(), Duration.ofMillis(upstream.getConnectTimeout().toMilliseconds()),
                 relay.getMaxFrameSize().toBytes(), relay.getMaxBufferedBytes().toBytes(),
                 Duration.ofMillis(relay.getIdleTimeout().toMilliseconds()),
-                Duration.ofMillis(relay.getUpstreamPingInterval().toMilliseconds()), Map.copyOf(relay.getToolFunctions()), timers);
+                Duration.ofMillis(relay.getUpstreamPingInterval().toMilliseconds()), Map.copyOf(relay.getToolFunctions()), timers,
+                relay.getMaxResponsesInFlight(), Duration.ofMillis(relay.getFinalUsageWait().toMilliseconds()),
+                relay.getMinInputReserveTokens());
 
         cluster.onSessionEnded(registry::ledgerEnded);
+        cluster.health().addListener(registry::quorumLost);
         JettyWebSocketServletContainerInitializer.configure(env.getApplicationContext(), null);
         env.servlets().addFilter("relay-handshake", new HandshakeFilter(guard, cluster, registry, clock, errors, metrics,
-                        relay.getAllowedOrigins(), upstream.getAllowedModels(), upstream.getModel()))
-                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/session");
-        env.servlets().addServlet("relay", new RelayServlet(ctx)).addMapping("/session");
+                        relay.getAllowedOrigins(), upstream.getAllowedModels(), upstream.getModel(),
+                        !upstream.getApiKey().isBlank(), new ClientAuth(ClientAuth.mode(relay.getClientAuth()), secrets)))
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, PATHS);
+        env.servlets().addServlet("relay", new RelayServlet(ctx)).addMapping(PATHS);
         // end live sessions (node_shutdown) as soon as the server starts stopping, before connectors close
         env.lifecycle().addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
             @Override
             public void lifeCycleStopping(org.eclipse.jetty.util.component.LifeCycle event) {
-                registry.shutdown();
+                registry.shutdown(Duration.ofMillis(relay.getFinalUsageWait().toMilliseconds() + 2000));
                 timers.shutdownNow();
             }
         });

@@ -6,7 +6,6 @@ import ducke.http.RateLimitGate;
 import ducke.metrics.RelayMetrics;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -14,7 +13,15 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /** Everything a relayed session needs from the node, built once. */
 record RelayContext(CostGuard guard, RateLimitGate gate, Clock clock, ObjectMapper mapper, GatewayEvents events,
-                    RelayMetrics metrics, RelayRegistry registry, HttpClient http, URI upstreamUrl, String apiKey,
+                    RelayMetrics metrics, RelayRegistry registry, UpstreamClient upstream, URI upstreamUrl, String apiKey,
                     Duration connectTimeout, long maxFrameBytes, long maxBufferedBytes, Duration idleTimeout, Duration pingInterval,
-                    Map<String, String> toolFunctions, ScheduledExecutorService timers) {
+                    Map<String, String> toolFunctions, ScheduledExecutorService timers, int maxResponsesInFlight,
+                    Duration finalUsageWait, long minInputReserveTokens) {
+
+    /**
+     * What one read or write on a relayed socket (client or upstream) takes at most: large enough
+     * for a whole audio event, so that one is not read in several system calls. Buffers are pooled
+     * and held only while data is being read or written.
+     */
+    static final int SOCKET_BUFFER_BYTES = 32 * 1024;
 }

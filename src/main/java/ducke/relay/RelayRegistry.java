@@ -3,7 +3,15 @@ package ducke.relay;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.SessionLedger;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -14,11 +22,18 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class RelayRegistry {
 
-    private final Map<String, RelaySession> live = new ConcurrentHashMap<>();
-    private volatile boolean accepting = true;
+    private static final Logger LOG = LoggerFactory.getLogger(RelayRegistry.class);
 
-    void add(RelaySession s) {
+    private final Map<String, RelaySession> live = new ConcurrentHashMap<>();
+    private boolean accepting = true;
+
+    /** Registers a live session; false when the node stopped accepting sessions (it must end at once). */
+    synchronized boolean add(RelaySession s) {
+        if (!accepting) {
+            return false;
+        }
         live.put(s.sessionId(), s);
+        return true;
     }
 
     void remove(RelaySession s) {
@@ -29,7 +44,7 @@ public final class RelayRegistry {
         return live.size();
     }
 
-    public boolean accepting() {
+    public synchronized boolean accepting() {
         return accepting;
     }
 
@@ -41,11 +56,38 @@ public final class RelayRegistry {
         }
     }
 
-    /** Stops accepting sessions and ends every live one with {@code node_shutdown}. */
-    public void shutdown() {
-        accepting = false;
+    /**
+     * This node lost the cluster's quorum: it must stop new spending, so every live session ends
+     * ({@code service_unavailable}, close 1013, reason {@code cluster_degraded}); the ends are
+     * journaled and reach the grid when the partition heals.
+     */
+    public void quorumLost() {
         for (RelaySession s : List.copyOf(live.values())) {
+            s.finish(EndReason.CLUSTER_DEGRADED, null, null);
+        }
+    }
+
+    /**
+     * Stops accepting sessions and ends every live one with {@code node_shutdown}, waiting (at most
+     * {@code wait}) until each has charged its last response and recorded its end.
+     */
+    public void shutdown(Duration wait) {
+        List<RelaySession> sessions;
+        synchronized (this) {
+            accepting = false;
+            sessions = List.copyOf(live.values());
+        }
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (RelaySession s : sessions) {
             s.finish(EndReason.NODE_SHUTDOWN, null, null);
+            done.add(s.finished());
+        }
+        try {
+            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("{} relayed session(s) had not finished ending when the node stopped", done.stream().filter(f -> !f.isDone()).count());
         }
     }
 }

@@ -1,309 +1,235 @@
 package ducke.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.EndReason;
+import ducke.core.cost.ResponseBudget;
 import ducke.core.cost.SessionLedger;
 import ducke.core.cost.TokenUsage;
-import ducke.http.RateLimitGate;
 import ducke.metrics.RelayMetrics;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One relayed session: the client's WebSocket (Jetty) and the upstream's (JDK client), with the
- * ledger in between. Frames pass unchanged both ways; only the few events that cost money or call
- * limited tools are parsed. Every way a session can end goes through {@link #finish}, which runs
- * once: it ends the ledger (a no-op if it already ended), tells the client why, and closes both
- * sockets. Bytes queued toward either side are bounded.
+ * One relayed session: the client's WebSocket ({@link ClientEndpoint}) and the upstream's
+ * ({@link UpstreamLink}), with the ledger in between. Messages pass as UTF-8 bytes and are never
+ * turned into Strings to be relayed. A client message passes the {@link ClientEventPolicy} before
+ * it goes upstream (audio appends are measured without parsing); an upstream message is scanned
+ * for its type ({@link EventScanner}) and only the few events that cost money or call limited
+ * tools are parsed ({@link Metering}, {@link ToolCalls}). Every way a session can end
+ * goes through {@link #finish}, which runs once: it stops taking client frames, lets the response
+ * in flight finish (cancelled, then charged, within {@code finalUsageWait}), ends the ledger (a
+ * no-op if it already ended), tells the client why, and closes both sockets.
  */
-public final class RelaySession implements Session.Listener {
+public final class RelaySession implements UpstreamLink.Events {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
 
-    private record Blocked(String callId, String tool, long retryAfterSeconds) {
-    }
-
     private final RelayContext ctx;
-    private final String client;
+    private final String sessionId;
     private final String model;
-    private volatile SessionLedger ledger;
-    private volatile Session clientSession;
+    private final boolean beta;
+    private final Metering metering;
+    private final ClientEventPolicy policy;
+    private final ToolCalls tools;
+    private final UpstreamLink upstream;
+    private final AtomicBoolean finishing = new AtomicBoolean();
+    private final CompletableFuture<Void> finished = new CompletableFuture<>();
     private volatile ClientSender toClient;
-    private volatile WebSocket upstream;
-    private final Object upstreamLock = new Object();
-    private CompletableFuture<?> upstreamTail = CompletableFuture.completedFuture(null);
-    private final List<Object> early = new ArrayList<>();
-    private final AtomicLong pendingToUpstream = new AtomicLong();
-    private final AtomicBoolean finished = new AtomicBoolean();
-    private final Map<String, Blocked> blocked = new ConcurrentHashMap<>();
-    private final StringBuilder partialText = new StringBuilder();
-    private final ByteArrayOutputStream partialBinary = new ByteArrayOutputStream();
     private volatile ScheduledFuture<?> timer;
     private final Object chargeLock = new Object();
-    private boolean charging;
+    private int charging;
     private SessionLedger endedWhileCharging;
-    private volatile ScheduledFuture<?> pinger;
-    /** Last sign of life from the upstream, by the monotonic clock (a liveness timeout, not domain time). */
-    private volatile long lastUpstreamNanos = System.nanoTime();
 
-    RelaySession(RelayContext ctx, SessionLedger ledger, String client) {
+    private final Handshake handshake;
+
+    RelaySession(RelayContext ctx, Handshake handshake, boolean beta) {
+        SessionLedger ledger = handshake.ledger();
+        String client = handshake.client();
+        this.handshake = handshake;
         this.ctx = ctx;
-        this.ledger = ledger;
-        this.client = client;
+        this.sessionId = ledger.sessionId();
         this.model = ledger.model();
+        this.beta = beta;
+        var price = ctx.guard().prices().match(model).price();
+        this.metering = new Metering(ctx.guard(), ledger, ctx.maxResponsesInFlight(),
+                ResponseBudget.forModel(price, ctx.minInputReserveTokens()));
+        this.policy = new ClientEventPolicy(ctx.mapper(), metering, ctx.guard().prices(), model, beta);
+        this.tools = new ToolCalls(ctx, client);
+        this.upstream = new UpstreamLink(ctx, this);
     }
 
     String sessionId() {
-        return ledger.sessionId();
+        return sessionId;
     }
 
-    // ---- client side (Jetty) ----
+    /** Where frames go to be handled when the thread that read them must not block ({@link SelectorReads}). */
+    java.util.concurrent.Executor executor() {
+        return ctx.upstream().executor();
+    }
 
-    @Override
-    public void onWebSocketOpen(Session session) {
-        clientSession = session;
-        toClient = new ClientSender(session);
-        ctx.registry().add(this);
-        sendToClient(ctx.events().sessionStarted(ledger, ctx.guard().limits()));
+    /** Completes when the session has ended and its last charge is recorded. */
+    CompletableFuture<Void> finished() {
+        return finished;
+    }
+
+    // ---- client side ----
+
+    /** The client's WebSocket is open; true when its messages should be read. */
+    boolean clientOpened(ClientSender sender) {
+        toClient = sender;
+        if (!handshake.open()) {
+            // the handshake was given up meanwhile: its slot is already back, there is no session
+            finishing.set(true);
+            finished.complete(null);
+            sender.close(1011, "handshake abandoned");
+            return false;
+        }
+        try {
+            ctx.guard().open(handshake.ledger());
+        } catch (RuntimeException e) {
+            LOG.warn("Could not open relayed session {}", sessionId, e);
+            ctx.guard().release(handshake.ledger(), ctx.clock().millis());
+            finishing.set(true);
+            finished.complete(null);
+            sendToClient(ctx.events().terminalError("server_error", "cluster_degraded", "The session could not be opened; retry"));
+            toClient.close(1013, "cluster_degraded");
+            return false;
+        }
+        if (!ctx.registry().add(this)) {
+            finish(EndReason.NODE_SHUTDOWN, null, null);
+            return false;
+        }
+        sendToClient(ctx.events().sessionStarted(metering.ledger(), ctx.guard().limits()));
         scheduleExpiry();
-        connectUpstream();
-        session.demand();
+        if (ctx.apiKey().isBlank()) {
+            ctx.metrics().connectFailure();
+            finish(EndReason.UPSTREAM_ERROR, null, "the upstream model is not configured");
+            return false;
+        }
+        // the clamp goes first, before anything of the client's: server VAD starts responses by itself
+        upstream.text(clampEvent(metering.sessionClampUpdate()));
+        upstream.connect(model, beta ? Map.of("OpenAI-Beta", "realtime=v1") : Map.of());
+        return true;
     }
 
-    @Override
-    public void onWebSocketText(String message) {
-        ctx.metrics().frame(RelayMetrics.CLIENT_TO_UPSTREAM, message.length());
-        toUpstream(message, message.length());
-        demandNext();
-    }
-
-    @Override
-    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
-        ByteBuffer copy = ByteBuffer.allocate(payload.remaining()).put(payload).flip();
-        callback.succeed();
-        ctx.metrics().frame(RelayMetrics.CLIENT_TO_UPSTREAM, copy.remaining());
-        toUpstream(copy, copy.remaining());
-        demandNext();
-    }
-
-    @Override
-    public void onWebSocketClose(int statusCode, String reason) {
-        finish(EndReason.CLIENT_CLOSED, null, null);
-    }
-
-    @Override
-    public void onWebSocketError(Throwable cause) {
-        LOG.debug("Client connection of {} failed", sessionId(), cause);
-        finish(EndReason.CLIENT_CLOSED, null, null);
-    }
-
-    private void demandNext() {
-        Session s = clientSession;
-        if (s != null && s.isOpen() && !finished.get()) {
-            s.demand();
+    /** A whole message from the client. Read on also while the session ends: they are then dropped. */
+    void clientMessage(MessageAssembler.Message message) {
+        ctx.metrics().frame(RelayMetrics.CLIENT_TO_UPSTREAM, message.payload().remaining());
+        if (!message.text()) {
+            refuse(new ClientEventPolicy.Refuse(ClientEventPolicy.EVENT_NOT_ALLOWED,
+                    "Binary frames are not realtime client events; send JSON text events", null));
+        } else if (!finishing.get()) {
+            fromClient(message.payload());
         }
     }
 
-    private void sendToClient(Object frame) {
+    /** The client sent a message over the size limit: closed as Jetty would (1009), the session ends. */
+    void clientTooLarge() {
         ClientSender sender = toClient;
-        if (sender == null) {
-            return;
+        if (sender != null) {
+            sender.close(1009, "message too large");
         }
-        sender.send(frame);
+        finishSoon(EndReason.CLIENT_CLOSED, null);
+    }
+
+    /** The client's connection closed or failed. */
+    void clientClosed() {
+        finish(EndReason.CLIENT_CLOSED, null, null);
+    }
+
+    private void fromClient(ByteBuffer message) {
+        // scanned before it is forwarded: a frame handed to a socket is the socket's
+        boolean audio = EventScanner.type(message).equals(AudioAppend.TYPE);
+        ClientEventPolicy.Outcome outcome = policy.inspect(message);
+        if (outcome instanceof ClientEventPolicy.Forward f) {
+            if (!audio) {
+                tools.clientSpoke();
+            }
+            toUpstream(f.frame());
+        } else if (outcome instanceof ClientEventPolicy.Refuse r) {
+            refuse(r);
+        } else {
+            finishSoon(EndReason.BUDGET_EXCEEDED, null);
+        }
+    }
+
+    private void refuse(ClientEventPolicy.Refuse r) {
+        ctx.metrics().clientEventRefused(r.code());
+        sendToClient(ClientEventPolicy.errorEvent(ctx.mapper(), r));
+    }
+
+    /** A relayed text message, as UTF-8. */
+    private void sendToClient(ByteBuffer utf8) {
+        ClientSender sender = toClient;
+        if (sender != null) {
+            sender.text(utf8);
+            checkClientBacklog(sender);
+        }
+    }
+
+    /** One of the gateway's own events. */
+    private void sendToClient(String event) {
+        sendToClient(ByteBuffer.wrap(event.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private void checkClientBacklog(ClientSender sender) {
         if (sender.pendingBytes() > ctx.maxBufferedBytes()) {
             stalled("client is not reading");
         }
     }
 
-    // ---- upstream side (JDK WebSocket client) ----
-
-    private void connectUpstream() {
-        if (ctx.apiKey().isBlank()) {
-            ctx.metrics().connectFailure();
-            finish(EndReason.UPSTREAM_ERROR, null, "the upstream model is not configured");
-            return;
-        }
-        URI uri = URI.create(ctx.upstreamUrl() + (ctx.upstreamUrl().getQuery() == null ? "?" : "&")
-                + "model=" + URLEncoder.encode(model, StandardCharsets.UTF_8));
-        ctx.http().newWebSocketBuilder()
-                .header("Authorization", "Bearer " + ctx.apiKey())
-                .connectTimeout(ctx.connectTimeout())
-                .buildAsync(uri, new UpstreamListener())
-                .whenComplete((ws, error) -> {
-                    if (error != null) {
-                        ctx.metrics().connectFailure();
-                        finish(EndReason.UPSTREAM_ERROR, null, "the upstream model cannot be reached");
-                    }
-                });
-    }
-
-    private void upstreamOpened(WebSocket ws) {
-        lastUpstreamNanos = System.nanoTime();
-        long every = ctx.pingInterval().toMillis();
-        pinger = ctx.timers().scheduleWithFixedDelay(this::pingUpstream, every, every, TimeUnit.MILLISECONDS);
-        synchronized (upstreamLock) {
-            upstream = ws;
-            for (Object frame : early) {
-                chainUpstreamSend(frame);
-            }
-            early.clear();
-        }
-        if (finished.get()) {
-            ws.abort();
-        }
-    }
-
-    /** Pings the upstream, or gives it up when it has not answered for two intervals. */
-    private void pingUpstream() {
-        if (finished.get()) {
-            return;
-        }
-        if (System.nanoTime() - lastUpstreamNanos > 2 * ctx.pingInterval().toNanos()) {
-            finish(EndReason.UPSTREAM_ERROR, null, "the upstream stopped answering");
-            return;
-        }
-        synchronized (upstreamLock) {
-            WebSocket ws = upstream;
-            upstreamTail = upstreamTail.thenCompose(v -> ws.sendPing(ByteBuffer.allocate(0)))
-                    .whenComplete((v, error) -> {
-                        if (error != null && !finished.get()) {
-                            finish(EndReason.UPSTREAM_ERROR, null, "the upstream connection failed");
-                        }
-                    });
-        }
-    }
-
-    private void toUpstream(Object frame, long size) {
-        if (finished.get()) {
-            return;
-        }
-        if (pendingToUpstream.addAndGet(size) > ctx.maxBufferedBytes()) {
+    private void toUpstream(ByteBuffer frame) {
+        if (upstream.pendingBytes() + frame.remaining() > ctx.maxBufferedBytes()) {
             stalled("upstream is not reading");
             return;
         }
-        synchronized (upstreamLock) {
-            if (upstream == null) {
-                early.add(frame);
-            } else {
-                chainUpstreamSend(frame);
-            }
+        upstream.text(frame);
+    }
+
+    private void toUpstream(String event) {
+        toUpstream(ByteBuffer.wrap(event.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private String clampEvent(long maxOutputTokens) {
+        String field = ClientEventPolicy.outputLimitField(beta);
+        return beta
+                ? "{\"type\":\"session.update\",\"event_id\":\"event_gw_clamp\",\"session\":{\"" + field + "\":" + maxOutputTokens + "}}"
+                : "{\"type\":\"session.update\",\"event_id\":\"event_gw_clamp\",\"session\":{\"type\":\"realtime\",\""
+                + field + "\":" + maxOutputTokens + "}}";
+    }
+
+    // ---- upstream side ----
+
+    @Override
+    public void opened() {
+        // frames queued before the connection opened are sent in order by the link
+    }
+
+    @Override
+    public void binary(ByteBuffer message) {
+        ClientSender sender = toClient;
+        if (sender != null) {
+            sender.binary(message);
+            checkClientBacklog(sender);
         }
     }
 
-    /** The JDK client allows one send at a time: each send waits for the one before. Caller holds the lock. */
-    private void chainUpstreamSend(Object frame) {
-        WebSocket ws = upstream;
-        long size = frame instanceof String t ? t.length() : ((ByteBuffer) frame).remaining();
-        upstreamTail = upstreamTail
-                .thenCompose(v -> frame instanceof String t ? ws.sendText(t, true) : ws.sendBinary((ByteBuffer) frame, true))
-                .whenComplete((v, error) -> {
-                    pendingToUpstream.addAndGet(-size);
-                    if (error != null && !finished.get()) {
-                        finish(EndReason.UPSTREAM_ERROR, null, "the upstream connection failed");
-                    }
-                });
+    @Override
+    public void failed(String why) {
+        finish(EndReason.UPSTREAM_ERROR, null, why);
     }
 
-    private final class UpstreamListener implements WebSocket.Listener {
-        @Override
-        public void onOpen(WebSocket ws) {
-            upstreamOpened(ws);
-            ws.request(1);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            // demand first: the JDK client may miss a dropped connection while no message is requested;
-            // what is queued toward the client stays bounded by maxBufferedBytes instead
-            ws.request(1);
-            lastUpstreamNanos = System.nanoTime();
-            partialText.append(data);
-            if (partialText.length() > ctx.maxFrameBytes()) {
-                partialText.setLength(0);
-                finish(EndReason.UPSTREAM_ERROR, null, "the upstream sent an oversized frame");
-                return null;
-            }
-            if (last) {
-                String message = partialText.toString();
-                partialText.setLength(0);
-                ctx.metrics().frame(RelayMetrics.UPSTREAM_TO_CLIENT, message.length());
-                fromUpstream(message);
-            }
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-            ws.request(1);
-            lastUpstreamNanos = System.nanoTime();
-            if (partialBinary.size() + data.remaining() > ctx.maxFrameBytes()) {
-                partialBinary.reset();
-                finish(EndReason.UPSTREAM_ERROR, null, "the upstream sent an oversized frame");
-                return null;
-            }
-            byte[] part = new byte[data.remaining()];
-            data.get(part);
-            partialBinary.writeBytes(part);
-            if (last) {
-                ByteBuffer frame = ByteBuffer.wrap(partialBinary.toByteArray());
-                partialBinary.reset();
-                ctx.metrics().frame(RelayMetrics.UPSTREAM_TO_CLIENT, frame.remaining());
-                sendToClient(frame);
-            }
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
-            ws.request(1);
-            lastUpstreamNanos = System.nanoTime();
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
-            ws.request(1);
-            lastUpstreamNanos = System.nanoTime();
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-            finish(EndReason.UPSTREAM_ERROR, null, "the upstream closed the connection");
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            finish(EndReason.UPSTREAM_ERROR, null, "the upstream connection failed");
-        }
-    }
-
-    // ---- metering and tool quotas ----
-
-    private void fromUpstream(String message) {
+    @Override
+    public void text(ByteBuffer message) {
         String type = EventScanner.type(message);
         if (!RealtimeEvents.matters(type)) {
             sendToClient(message);
@@ -311,25 +237,35 @@ public final class RelaySession implements Session.Listener {
         }
         JsonNode event;
         try {
-            event = ctx.mapper().readTree(message);
+            event = ctx.mapper().readTree(message.array(), message.arrayOffset() + message.position(), message.remaining());
         } catch (Exception e) {
             ctx.metrics().parseFailure();
             sendToClient(message);
             return;
         }
         switch (type) {
+            case RealtimeEvents.RESPONSE_CREATED -> {
+                sendToClient(message);
+                JsonNode r = event.path("response");
+                if (metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r)) && !finishing.get()) {
+                    // started before the upstream saw the latest clamp: it may cost more than the budget allows
+                    upstream.text(ctx.events().responseCancel(r.path("id").asText("")));
+                }
+            }
             case RealtimeEvents.RESPONSE_DONE -> responseDone(message, event);
+            case RealtimeEvents.ERROR -> {
+                sendToClient(message);
+                metering.createFailed(event.path("error").path("event_id").asText(""));
+            }
             case RealtimeEvents.TRANSCRIPTION_COMPLETED -> {
                 sendToClient(message);
-                charge(() -> RealtimeEvents.transcriptionUsage(event));
-            }
-            case RealtimeEvents.OUTPUT_ITEM_ADDED -> {
-                if (!blockedCall(event, type, true)) {
-                    sendToClient(message);
+                TokenUsage usage = usageOf(() -> RealtimeEvents.transcriptionUsage(event));
+                if (usage != null) {
+                    charging(() -> charged(metering.chargeTranscription(usage, ctx.clock().millis())));
                 }
             }
             default -> {
-                if (!blockedCall(event, type, false)) {
+                if (!tools.withhold(type, event, tool -> charging(() -> charged(metering.chargeToolFee(tool, ctx.clock().millis()))))) {
                     sendToClient(message);
                 }
             }
@@ -337,135 +273,75 @@ public final class RelaySession implements Session.Listener {
     }
 
     /**
-     * Whether this event belongs to a call of a limited tool that the gateway answers itself. The
-     * quota is checked when the call's item is added; every later event of that item is withheld.
+     * Charges a finished response before the client hears of it: a client that answers a
+     * {@code response.done} with its next {@code response.create} finds the charge already in the
+     * ledger (and the response no longer in flight).
      */
-    private boolean blockedCall(JsonNode event, String type, boolean added) {
-        RealtimeEvents.FunctionCall call = RealtimeEvents.functionCall(type, event);
-        if (call == null) {
-            return false;
-        }
-        if (!added) {
-            return blocked.containsKey(call.itemId());
-        }
-        String tool = ctx.toolFunctions().get(call.name());
-        if (tool == null) {
-            return false;
-        }
-        RateLimitGate.Checked quota = ctx.gate().check(tool, client);
-        if (quota.permitted()) {
-            charge(() -> null, tool);
-            return false;
-        }
-        blocked.put(call.itemId(), new Blocked(call.callId(), tool, quota.outcome().decision().retryAfterSeconds()));
-        ctx.metrics().toolCallBlocked(tool);
-        return true;
-    }
-
-    private void responseDone(String message, JsonNode event) {
-        if (blocked.isEmpty()) {
-            sendToClient(message);
-        } else {
-            sendToClient(withoutBlockedItems(event));
-        }
-        charge(() -> RealtimeEvents.responseUsage(event));
-        answerBlockedCalls();
-    }
-
-    private String withoutBlockedItems(JsonNode event) {
-        JsonNode output = event.path("response").path("output");
-        if (output instanceof ArrayNode items) {
-            for (int i = items.size() - 1; i >= 0; i--) {
-                if (blocked.containsKey(items.get(i).path("id").asText(""))) {
-                    items.remove(i);
-                }
-            }
-        }
-        return ((ObjectNode) event).toString();
-    }
-
-    private void answerBlockedCalls() {
-        if (blocked.isEmpty() || finished.get()) {
-            return;
-        }
-        List<Blocked> calls = List.copyOf(blocked.values());
-        blocked.clear();
+    private void responseDone(ByteBuffer message, JsonNode event) {
+        ByteBuffer forClient = tools.anyBlocked() ? ByteBuffer.wrap(tools.strip(event).getBytes(StandardCharsets.UTF_8)) : message;
+        // decided before the client hears of the charge: what it sends next belongs to the next streak
+        ToolCalls.Answers answers = tools.answers();
+        TokenUsage usage = usageOf(() -> RealtimeEvents.responseUsage(event));
         try {
-            for (Blocked b : calls) {
-                String output = ctx.events().rateLimitedToolOutput(b.callId(), b.tool(), b.retryAfterSeconds());
-                toUpstream(output, output.length());
-            }
-        } catch (Exception e) {
-            LOG.warn("Could not answer a rate-limited tool call of {}", sessionId(), e);
+            charging(() -> {
+                CostGuard.Usage u = metering.responseDone(event.path("response").path("id").asText(""), usage, ctx.clock().millis());
+                if (finishing.get()) {
+                    LOG.info("Session {}: last response charged {} USD", sessionId,
+                            u == null ? "0" : ducke.core.cost.Money.usd(u.callCostNanoUsd()).toPlainString());
+                }
+                sendToClient(forClient);
+                charged(u);
+            });
+        } finally {
+            metering.settled();
+        }
+        if (finishing.get()) {
             return;
         }
-        String create = ctx.events().responseCreate();
-        toUpstream(create, create.length());
+        answers.outputs().forEach(this::toUpstream);
+        if (!metering.canAffordNext()) {
+            finish(EndReason.BUDGET_EXCEEDED, null, null);
+            return;
+        }
+        Long clamp = metering.sessionClampUpdate();
+        if (clamp != null) {
+            upstream.text(clampEvent(clamp));
+        }
+        if (answers.askForResponse()) {
+            askForResponse();
+        }
+    }
+
+    /** The gateway's own request for a response after blocked tool calls: counted, clamped and charged. */
+    private void askForResponse() {
+        ClientEventPolicy.Outcome o = policy.inspect(ByteBuffer.wrap(ctx.events().responseCreate().getBytes(StandardCharsets.UTF_8)));
+        if (o instanceof ClientEventPolicy.Forward f) {
+            upstream.text(f.frame());
+        } else if (o instanceof ClientEventPolicy.EndForBudget) {
+            finish(EndReason.BUDGET_EXCEEDED, null, null);
+        }
     }
 
     private interface UsageSource {
         TokenUsage get();
     }
 
-    private void charge(UsageSource source) {
-        charge(source, null);
-    }
-
-    /**
-     * The cluster announced that this session's ledger ended. While a charge is under way the
-     * charge itself reports the end (after its usage update), so the announcement waits for it.
-     */
-    void ledgerEnded(SessionLedger ended) {
-        synchronized (chargeLock) {
-            if (charging) {
-                endedWhileCharging = ended;
-                return;
-            }
-        }
-        finish(ended.endReason(), ended, null);
-    }
-
-    /** Charges a usage report, or a tool's fee when {@code tool} is given, and tells the client. */
-    private void charge(UsageSource source, String tool) {
-        if (finished.get()) {
-            return;
-        }
-        synchronized (chargeLock) {
-            charging = true;
-        }
+    private TokenUsage usageOf(UsageSource source) {
         try {
-            chargeNow(source, tool);
-        } finally {
-            SessionLedger deferred;
-            synchronized (chargeLock) {
-                charging = false;
-                deferred = endedWhileCharging;
-                endedWhileCharging = null;
-            }
-            if (deferred != null) {
-                finish(deferred.endReason(), deferred, null);
-            }
-        }
-    }
-
-    private void chargeNow(UsageSource source, String tool) {
-        long now = ctx.clock().millis();
-        CostGuard.Usage u;
-        try {
-            if (tool != null) {
-                u = ctx.guard().chargeToolFee(sessionId(), tool, now);
-            } else {
-                TokenUsage usage = source.get();
-                u = usage == null ? null : ctx.guard().report(sessionId(), model, null, usage, now);
-            }
+            return source.get();
         } catch (IllegalArgumentException e) {
             ctx.metrics().parseFailure();
+            return null;
+        }
+    }
+
+    /** Tells the client about a charge and ends the session when it reached the cap. */
+    private void charged(CostGuard.Usage u) {
+        if (u == null) {
             return;
         }
-        if (u == null || u.ledger() == null || !u.applied()) {
-            return;
-        }
-        ledger = u.ledger();
+        SessionLedger ledger = u.ledger();
+        long now = ctx.clock().millis();
         sendToClient(ctx.events().usageUpdate(ledger, u.callCostNanoUsd(), now));
         if (u.warningNow()) {
             sendToClient(ctx.events().budgetWarning(ledger));
@@ -477,16 +353,57 @@ public final class RelaySession implements Session.Listener {
 
     // ---- ending ----
 
+    /**
+     * The cluster announced that this session's ledger ended (admin, breaker, another node, or a
+     * charge of this very session). While a charge is under way the charge reports the end itself,
+     * after its usage update, so the announcement waits for it.
+     */
+    void ledgerEnded(SessionLedger ended) {
+        synchronized (chargeLock) {
+            if (charging > 0) {
+                endedWhileCharging = ended;
+                return;
+            }
+        }
+        finish(ended.endReason(), ended, null);
+    }
+
+    /** Runs a charge and its messages to the client; endings announced meanwhile wait for it. */
+    private void charging(Runnable charge) {
+        synchronized (chargeLock) {
+            charging++;
+        }
+        try {
+            charge.run();
+        } catch (RuntimeException e) {
+            // the grid could not record it now: the reaper closes the session from its last checkpoint
+            LOG.error("Could not charge session {}: {}", sessionId, e.toString(), e);
+            ctx.metrics().parseFailure();
+        } finally {
+            SessionLedger deferred;
+            synchronized (chargeLock) {
+                charging--;
+                deferred = charging == 0 ? endedWhileCharging : null;
+                if (deferred != null) {
+                    endedWhileCharging = null;
+                }
+            }
+            if (deferred != null) {
+                finish(deferred.endReason(), deferred, null);
+            }
+        }
+    }
+
     private void scheduleExpiry() {
-        long delay = Math.max(0, ledger.expiresAtMillis() - ctx.clock().millis());
+        long delay = Math.max(0, metering.ledger().expiresAtMillis() - ctx.clock().millis());
         timer = ctx.timers().schedule(this::checkExpiry, delay, TimeUnit.MILLISECONDS);
     }
 
     private void checkExpiry() {
-        if (finished.get()) {
+        if (finishing.get()) {
             return;
         }
-        if (ctx.clock().millis() >= ledger.expiresAtMillis()) {
+        if (ctx.clock().millis() >= metering.ledger().expiresAtMillis()) {
             finish(EndReason.SESSION_TIMEOUT, null, null);
         } else {
             scheduleExpiry();
@@ -494,40 +411,82 @@ public final class RelaySession implements Session.Listener {
     }
 
     private void stalled(String why) {
-        LOG.info("Closing session {}: {}", sessionId(), why);
-        finish(EndReason.CLIENT_CLOSED, null, why);
+        LOG.info("Closing session {}: {}", sessionId, why);
+        finishSoon(EndReason.CLIENT_CLOSED, why);
     }
 
     /**
-     * Ends the session once, whatever the path: ends the ledger, sends the client the event that
-     * says why, closes the client with the matching code and drops the upstream.
+     * Ends the session from a thread that must not block (a relayed frame may be handled on the
+     * selector thread, see {@link SelectorReads}): client frames stop at once, the rest of
+     * {@link #finish} (the grid, the last response's usage) runs on a pool thread.
+     */
+    private void finishSoon(EndReason reason, String detail) {
+        if (finishing.compareAndSet(false, true)) {
+            executor().execute(() -> finishing(reason, null, detail));
+        }
+    }
+
+    /**
+     * Ends the session once, whatever the path. Client frames stop at once. A response still in
+     * flight is cancelled upstream and its {@code response.done} awaited (at most
+     * {@code finalUsageWait}) and charged, so what the provider bills is in the ledger; then the
+     * ledger ends, the client hears why, and both sockets close.
      *
      * @param ended  the ledger as ended elsewhere, when known
      * @param detail a sentence for upstream errors and stalls
      */
     void finish(EndReason reason, SessionLedger ended, String detail) {
-        if (!finished.compareAndSet(false, true)) {
+        if (finishing.compareAndSet(false, true)) {
+            finishing(reason, ended, detail);
+        }
+    }
+
+    /** {@link #finish} once {@code finishing} is set. */
+    private void finishing(EndReason reason, SessionLedger ended, String detail) {
+        ScheduledFuture<?> t = timer;
+        if (t != null) {
+            t.cancel(false);
+        }
+        if (reason == EndReason.UPSTREAM_ERROR || metering.inFlight() == 0 || !upstream.open()) {
+            complete(reason, ended, detail);
             return;
         }
-        ctx.registry().remove(this);
-        for (ScheduledFuture<?> t : new ScheduledFuture<?>[]{timer, pinger}) {
-            if (t != null) {
-                t.cancel(false);
+        LOG.info("Session {} ends ({}) with {} response(s) in flight: cancelling and waiting for their usage",
+                sessionId, reason.label(), metering.inFlight());
+        upstream.text(ctx.events().responseCancel(null));
+        CompletableFuture<Void> idle = metering.idle();
+        ScheduledFuture<?> giveUp = ctx.timers().schedule(() -> idle.complete(null),
+                ctx.finalUsageWait().toMillis(), TimeUnit.MILLISECONDS);
+        idle.whenComplete((v, e) -> {
+            giveUp.cancel(false);
+            if (metering.inFlight() > 0) {
+                LOG.warn("Session {} ended before the upstream reported its last response's usage", sessionId);
+                ctx.metrics().finalUsageMissed();
             }
-        }
-        SessionLedger last = ended;
+            complete(reason, ended, detail);
+        });
+    }
+
+    private void complete(EndReason reason, SessionLedger ended, String detail) {
         try {
-            last = ctx.guard().end(sessionId(), reason, ctx.clock().millis()).map(e -> e.ledger()).orElse(ended);
-        } catch (RuntimeException e) {
-            LOG.warn("Could not end the ledger of {}; the reaper will", sessionId(), e);
-        }
-        EndReason actual = last != null && last.endReason() != null ? last.endReason() : reason;
-        LOG.info("Relayed session {} ended: {}{}", sessionId(), actual.label(), detail == null ? "" : " (" + detail + ")");
-        ctx.metrics().sessionClosed(actual.label());
-        closeClient(actual, last == null ? ledger : last, detail);
-        WebSocket ws = upstream;
-        if (ws != null) {
-            ws.abort();
+            SessionLedger last = ended;
+            try {
+                last = ctx.guard().endOrJournal(sessionId, reason, ctx.clock().millis()).map(e -> e.ledger()).orElse(ended);
+            } catch (RuntimeException e) {
+                LOG.warn("Could not end the ledger of {}; the reaper will", sessionId, e);
+            }
+            EndReason actual = last != null && last.endReason() != null ? last.endReason() : reason;
+            LOG.info("Relayed session {} ended: {}{}", sessionId, actual.label(), detail == null ? "" : " (" + detail + ")");
+            ctx.metrics().sessionClosed(actual.label());
+            closeClient(actual, last == null ? metering.ledger() : last, detail);
+            if (reason == EndReason.UPSTREAM_ERROR) {
+                upstream.abort();
+            } else {
+                upstream.close();
+            }
+        } finally {
+            ctx.registry().remove(this);
+            finished.complete(null);
         }
     }
 
@@ -536,21 +495,13 @@ public final class RelaySession implements Session.Listener {
         if (sender == null) {
             return;
         }
-        String event;
-        int code;
-        switch (reason) {
-            case BUDGET_EXCEEDED -> { event = ctx.events().budgetExceeded(last); code = 1008; }
-            case SESSION_TIMEOUT -> { event = ctx.events().sessionTimeout(ctx.guard().limits()); code = 1008; }
-            case CIRCUIT_BREAKER -> { event = ctx.events().serviceUnavailable("circuit_breaker"); code = 1013; }
-            case NODE_SHUTDOWN -> { event = ctx.events().serviceUnavailable("node_shutdown"); code = 1013; }
-            case UPSTREAM_ERROR -> { event = ctx.events().upstreamUnavailable(detail == null ? "upstream failed" : detail); code = 1011; }
-            case ADMIN_ENDED, API_ENDED -> { event = ctx.events().sessionEnded(reason.label()); code = 1008; }
-            default -> { event = null; code = detail == null ? 1000 : 1008; }
+        ClientEnding ending = ClientEnding.of(reason, last, detail, ctx.events(), ctx.guard().limits());
+        if (ending.event() != null) {
+            sender.text(ending.event());
         }
-        String closeReason = detail != null && reason == EndReason.CLIENT_CLOSED ? detail : reason.label();
-        if (event != null) {
-            sender.send(event);
+        if (ending.error() != null) {
+            sender.text(ending.error());
         }
-        sender.close(code, closeReason);
+        sender.close(ending.code(), ending.closeReason());
     }
 }

@@ -6,9 +6,13 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+
 /**
  * {@code GET /}: a page that says what this service is and shows this node's live status; a small
- * script refreshes it from {@code /status} every 15 seconds (well inside both endpoints' limits).
+ * script refreshes every field from {@code /status} every 15 seconds (well inside both endpoints'
+ * limits).
  */
 @Path("/")
 @Produces(MediaType.TEXT_HTML)
@@ -42,20 +46,40 @@ public final class HomeResource {
                 <tr><td>Node</td><td id="node">%s</td></tr>
                 <tr><td>Cluster</td><td id="cluster">%s</td></tr>
                 <tr><td>Cluster members</td><td id="members">%d</td></tr>
+                <tr><td>Circuit breaker</td><td id="breaker" class="%s">%s</td></tr>
+                <tr><td>Spend, rolling hour</td><td id="spend">%s</td></tr>
+                <tr><td>Cost protection</td><td id="cp">%s</td></tr>
                 <tr><td>Rate limiting</td><td id="rl">%s</td></tr>
                 <tr><td>Up since</td><td id="since">%s</td></tr>
-                <tr><td>Version</td><td>%s</td></tr>
+                <tr><td>Version</td><td id="version">%s</td></tr>
                 </table>
                 <p>Machine-readable: <a href="/status">/status</a>.</p>
                 <script>
+                function breaker(s){return s.circuit_breaker==='open'?'open until '+s.circuit_breaker_resets_at:'closed';}
+                function spend(s){return '$'+s.hourly_cost_usd.toFixed(2)+' of $'+s.max_hourly_cost_usd.toFixed(2)+' cap';}
+                function onOff(b){return b?'on':'off';}
+                function set(id,text){document.getElementById(id).textContent=text;}
                 async function refresh(){try{const r=await fetch('/status');if(!r.ok)return;const s=await r.json();
-                document.getElementById('st').textContent=s.status;document.getElementById('members').textContent=s.cluster_members;
-                document.getElementById('rl').textContent=s.rate_limiting_enabled?'on':'off';}catch(e){}}
+                set('st',s.status);set('node',s.node);set('cluster',s.cluster);set('members',s.cluster_members);
+                set('breaker',breaker(s));document.getElementById('breaker').className=s.circuit_breaker==='open'?'bad':'ok';
+                set('spend',spend(s));set('cp',onOff(s.cost_protection_enabled));set('rl',onOff(s.rate_limiting_enabled));
+                set('since',s.started_at);set('version',s.version);}catch(e){}}
                 setInterval(refresh,15000);
                 </script>
                 </body></html>
-                """.formatted(Html.escape(s.status()), Html.escape(s.node()), Html.escape(s.cluster()),
-                s.clusterMembers(), s.rateLimitingEnabled() ? "on" : "off", Html.escape(s.startedAt()),
-                Html.escape(s.version()));
+                """.formatted(Html.escape(s.status()), Html.escape(s.node()), Html.escape(s.cluster()), s.clusterMembers(),
+                "open".equals(s.circuitBreaker()) ? "bad" : "ok", Html.escape(breaker(s)),
+                Html.escape("$" + cents(s.hourlyCostUsd()) + " of $" + cents(s.maxHourlyCostUsd()) + " cap"),
+                s.costProtectionEnabled() ? "on" : "off", s.rateLimitingEnabled() ? "on" : "off",
+                Html.escape(s.startedAt()), Html.escape(s.version()));
+    }
+
+    /** Display only, to the cent as the script shows it; /status carries the exact figure. */
+    private static String cents(BigDecimal usd) {
+        return usd.setScale(2, RoundingMode.HALF_UP).toPlainString();
+    }
+
+    private static String breaker(StatusResponse s) {
+        return "open".equals(s.circuitBreaker()) ? "open until " + s.circuitBreakerResetsAt() : "closed";
     }
 }

@@ -1,5 +1,6 @@
 package ducke.resources;
 
+import ducke.api.JournaledUsageResponse;
 import ducke.api.SessionView;
 import ducke.api.StartSessionRequest;
 import ducke.api.StartSessionResponse;
@@ -11,9 +12,11 @@ import ducke.core.cost.EndReason;
 import ducke.core.cost.Money;
 import ducke.core.cost.SessionIds;
 import ducke.core.cost.SessionLedger;
+import ducke.core.cost.TokenUsage;
 import ducke.core.ratelimit.Endpoints;
 import ducke.errors.ApiException;
 import ducke.errors.CostExceptions;
+import ducke.errors.ErrorWords;
 import ducke.errors.RateLimitExceptions;
 import ducke.http.RateLimitFilter;
 import ducke.http.RateLimitGate;
@@ -32,6 +35,11 @@ import jakarta.ws.rs.core.Response;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /** The session API for trusted backends that talk to the model themselves and report usage. */
@@ -47,20 +55,29 @@ public final class SessionsResource {
     private final RateLimitGate rateLimits;
     private final Clock clock;
     private final String defaultModel;
+    private final Set<String> allowedModels;
+    private final ClientIds clientIds;
 
-    public SessionsResource(CostGuard guard, RateLimitGate rateLimits, Clock clock, String defaultModel) {
+    /** @param allowedModels the models a session may ask for (priced or allowed for the relay); the default is always allowed */
+    public SessionsResource(CostGuard guard, RateLimitGate rateLimits, Clock clock, String defaultModel,
+                            Collection<String> allowedModels, ClientIds clientIds) {
         this.guard = guard;
         this.rateLimits = rateLimits;
         this.clock = clock;
         this.defaultModel = defaultModel;
+        this.allowedModels = new TreeSet<>(allowedModels);
+        this.allowedModels.add(defaultModel);
+        this.clientIds = clientIds;
     }
 
-    /** Opens a session through the same gates as a realtime handshake. */
+    /**
+     * Opens a session through the same gates as a realtime handshake. Every answer carries the
+     * headers of the session-start limit it was counted against (not those of the route).
+     */
     @POST
     public Response start(StartSessionRequest body, @Context HttpServletRequest request) {
-        String client = body == null || body.clientId() == null || body.clientId().isBlank()
-                ? (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE) : ClientIds.canonical(body.clientId());
-        String model = model(body == null ? null : body.model(), defaultModel);
+        String client = startingClient(body, request);
+        String model = allowedModel(body == null ? null : body.model());
         RateLimitGate.Checked limited = rateLimits.check(Endpoints.WEBSOCKET, client);
         if (!limited.permitted()) {
             throw RateLimitExceptions.of(limited.outcome(), limited.nowMillis());
@@ -68,35 +85,70 @@ public final class SessionsResource {
         long now = limited.nowMillis();
         CostGuard.Start start = guard.start(client, model, "", now);
         if (!start.started()) {
-            throw CostExceptions.refused(start, guard.limits(), now);
+            ApiException refused = CostExceptions.refused(start, guard.limits(), now);
+            limited.headers().forEach(refused.headers()::putIfAbsent);
+            throw refused;
         }
         SessionLedger l = start.ledger();
-        return Response.status(201).entity(new StartSessionResponse(l.sessionId(), l.clientId(), l.model(),
-                Money.usd(l.maxCostNanoUsd()), guard.limits().maxSessionDurationMillis() / 1000,
+        Response.ResponseBuilder r = Response.status(201).entity(new StartSessionResponse(l.sessionId(), l.clientId(),
+                l.model(), Money.usd(l.maxCostNanoUsd()), guard.limits().maxSessionDurationMillis() / 1000,
                 Instant.ofEpochMilli(l.startedAtMillis()).toString(), Instant.ofEpochMilli(l.expiresAtMillis()).toString(),
-                l.priceVersion())).build();
+                l.priceVersion()));
+        limited.headers().forEach(r::header);
+        return r.build();
     }
 
+    /** The client a new session is for: {@code client_id}, or the caller; 422 for unknown fields. */
+    private String startingClient(StartSessionRequest body, HttpServletRequest request) {
+        if (body != null && !body.unknownFields().isEmpty()) {
+            String names = String.join(", ", body.unknownFields().stream().map(SessionsResource::printable).sorted().toList());
+            throw new ApiException(422, ErrorWords.INVALID_REQUEST, "Unknown field(s) " + names
+                    + "; a session takes only client_id and model", Map.of("errors", List.of("unknown field(s): " + names)),
+                    Map.of());
+        }
+        return body == null || body.clientId() == null || body.clientId().isBlank()
+                ? (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE) : clientIds.canonical(body.clientId());
+    }
+
+    /** The requested model when it is allowed, the default when none is asked for; 422 otherwise. */
+    private String allowedModel(String requested) {
+        String model = model(requested, defaultModel);
+        if (!allowedModels.contains(model)) {
+            throw new ApiException(422, ErrorWords.INVALID_REQUEST, "Model '" + model + "' is not allowed; allowed: "
+                    + String.join(", ", allowedModels), Map.of("allowed_models", List.copyOf(allowedModels)), Map.of());
+        }
+        return model;
+    }
+
+    private static String printable(String s) {
+        String safe = s.replaceAll("[^A-Za-z0-9_.-]", "?");
+        return "'" + (safe.length() > 40 ? safe.substring(0, 40) + "…" : safe) + "'";
+    }
+
+    /**
+     * Charges a usage report, priced by the model it names (the session's model when it names none).
+     * A session that has ended (within retention) and a report while the breaker is open are
+     * charged all the same: the answer says so ({@code session_ended}, {@code circuit_breaker_active}).
+     * A node without the cluster's quorum answers 202: the report is journaled and charged, exactly
+     * once, when the partition heals.
+     */
     @POST
     @Path("/{id}/usage")
-    public UsageResponse usage(@PathParam("id") String id, UsageRequest body) {
+    public Response usage(@PathParam("id") String id, UsageRequest body) {
         requireWellFormed(id);
-        var usage = UsageParser.parse(body);
+        TokenUsage usage = UsageParser.parse(body);
         String model = body.model() == null ? null : model(body.model(), null);
         long now = clock.millis();
         CostGuard.Usage u = guard.report(id, model, usage, now);
+        if (u.journaled()) {
+            return Response.status(202).entity(new JournaledUsageResponse(id, true, guard.writer() + "#" + u.journalSeq(),
+                    model, usage.inputTokens(), usage.outputTokens(), "This node cannot reach a quorum of the cluster: "
+                    + "the report is kept here and charged once the partition heals")).build();
+        }
         if (u.ledger() == null) {
             throw CostExceptions.notFound(id);
         }
-        if (!u.applied()) {
-            throw CostExceptions.ended(id, u.ledger().endReason().label());
-        }
-        SessionLedger l = u.ledger();
-        return new UsageResponse(id, model == null ? l.model() : model, usage.inputTokens(), usage.outputTokens(),
-                Money.usd(u.callCostNanoUsd()), Money.usd(l.costNanoUsd()), u.budgetOk(),
-                Money.usd(l.remainingBudgetNanoUsd()), l.remainingDurationSeconds(now), u.spend().breakerOpenAt(now),
-                Money.usd(u.spend().hourlyNanoUsd()), Money.usd(guard.limits().maxHourlyCostNanoUsd()), u.warnings(),
-                u.warningNow(), !l.active(), l.active() ? null : l.endReason().label(), l.priceVersion());
+        return Response.ok(UsageAnswers.of(id, model, usage, u, guard.limits(), now)).build();
     }
 
     @GET
@@ -106,7 +158,7 @@ public final class SessionsResource {
         return SessionView.of(guard.get(id).orElseThrow(() -> CostExceptions.notFound(id)));
     }
 
-    /** Ends the session and returns its final record. */
+    /** Ends the session and returns its final record, exactly as {@code GET} shows it from then on. */
     @DELETE
     @Path("/{id}")
     public SessionView end(@PathParam("id") String id) {
@@ -115,7 +167,7 @@ public final class SessionsResource {
         if (!ended.endedNow()) {
             throw CostExceptions.ended(id, ended.ledger().endReason().label());
         }
-        return SessionView.of(ended.ledger().record());
+        return SessionView.of(ended.ledger());
     }
 
     private static void requireWellFormed(String id) {

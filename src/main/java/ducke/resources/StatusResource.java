@@ -42,7 +42,7 @@ public final class StatusResource {
         SpendLedger.Snapshot spend = guard.view().get();
         boolean open = spend.breakerOpenAt(now.toEpochMilli());
         return new StatusResponse("ok", "DUCK-E Server is running!", cluster.nodeName(), cluster.clusterName(),
-                cluster.memberCount(), cluster.healthy(), open ? "open" : "closed",
+                cluster.memberCount(), cluster.healthy(), cluster.quorum(), open ? "open" : "closed",
                 open ? Instant.ofEpochMilli(spend.breakerClosesAtMillis()).toString() : null,
                 Money.usd(spend.hourlyNanoUsd()), Money.usd(guard.limits().maxHourlyCostNanoUsd()),
                 guard.limits().enforced(), limiter.enabled(), version, startedAt.toString(),

@@ -28,9 +28,11 @@ import jakarta.ws.rs.core.Response;
 public final class ToolQuotaResource {
 
     private final RateLimitGate gate;
+    private final ClientIds clientIds;
 
-    public ToolQuotaResource(RateLimitGate gate) {
+    public ToolQuotaResource(RateLimitGate gate, ClientIds clientIds) {
         this.gate = gate;
+        this.clientIds = clientIds;
     }
 
     @POST
@@ -53,12 +55,12 @@ public final class ToolQuotaResource {
         return r.build();
     }
 
-    /** The quota key: a canonical IP address when the id is one, else the opaque id as given. */
-    static String clientKey(ToolCallRequest body) {
+    /** The quota key: the client's network when the id is an address, else the opaque id as given. */
+    private String clientKey(ToolCallRequest body) {
         if (body == null || body.clientId() == null || body.clientId().isBlank()) {
             throw ApiException.invalid(422, "client_id is required: the end-user client the tool call is made for");
         }
-        return ClientIds.canonical(body.clientId());
+        return clientIds.canonical(body.clientId());
     }
 
     private static String abbreviate(String s) {

@@ -5,8 +5,16 @@ import ducke.api.UsageRequest;
 import ducke.core.cost.TokenUsage;
 import ducke.errors.ApiException;
 
-/** Turns a usage report into {@link TokenUsage}, refusing anything but whole, sane token counts with 422. */
+import java.math.BigDecimal;
+
+/**
+ * Turns a usage report into {@link TokenUsage}, refusing with 422 anything but whole, sane token
+ * counts whose details stay within their totals, or a sane duration of a duration report.
+ */
 final class UsageParser {
+
+    private static final String DURATION = "duration";
+    private static final String TOKENS = "tokens";
 
     private UsageParser() {
     }
@@ -15,21 +23,51 @@ final class UsageParser {
         if (r == null) {
             throw ApiException.invalid(422, "A usage report is required: {\"input_tokens\": N, \"output_tokens\": N}");
         }
+        try {
+            if (r.type() == null || r.type().equals(TOKENS)) {
+                return tokens(r).requireDetailsWithinTotals();
+            }
+            if (r.type().equals(DURATION)) {
+                return duration(r);
+            }
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(422, e.getMessage());
+        }
+        throw ApiException.invalid(422, "type must be \"tokens\" or \"duration\"");
+    }
+
+    private static TokenUsage tokens(UsageRequest r) {
+        if (r.seconds() != null && !r.seconds().isNull()) {
+            throw ApiException.invalid(422, "seconds belongs to a duration report: send \"type\": \"duration\"");
+        }
         JsonNode in = r.inputTokenDetails();
         JsonNode out = r.outputTokenDetails();
         requireObject("input_token_details", in);
         requireObject("output_token_details", out);
         JsonNode cachedDetails = in == null ? null : in.get("cached_tokens_details");
         requireObject("input_token_details.cached_tokens_details", cachedDetails);
-        try {
-            return new TokenUsage(count("input_tokens", r.inputTokens(), true), count("output_tokens", r.outputTokens(), true),
-                    optional(in, "text_tokens", "input_token_details"), optional(in, "audio_tokens", "input_token_details"),
-                    optional(in, "cached_tokens", "input_token_details"),
-                    optional(cachedDetails, "audio_tokens", "input_token_details.cached_tokens_details"),
-                    optional(out, "text_tokens", "output_token_details"), optional(out, "audio_tokens", "output_token_details"));
-        } catch (IllegalArgumentException e) {
-            throw ApiException.invalid(422, e.getMessage());
+        return new TokenUsage(count("input_tokens", r.inputTokens(), true), count("output_tokens", r.outputTokens(), true),
+                optional(in, "text_tokens", "input_token_details"), optional(in, "audio_tokens", "input_token_details"),
+                optional(in, "cached_tokens", "input_token_details"),
+                optional(cachedDetails, "audio_tokens", "input_token_details.cached_tokens_details"),
+                optional(out, "text_tokens", "output_token_details"), optional(out, "audio_tokens", "output_token_details"));
+    }
+
+    /** The provider's shape: {@code {"type": "duration", "seconds": n}}, n a number of seconds, fractions allowed. */
+    private static TokenUsage duration(UsageRequest r) {
+        for (JsonNode tokens : new JsonNode[]{r.inputTokens(), r.outputTokens(), r.inputTokenDetails(), r.outputTokenDetails()}) {
+            if (tokens != null && !tokens.isNull()) {
+                throw ApiException.invalid(422, "a duration report carries seconds, not tokens");
+            }
         }
+        JsonNode v = r.seconds();
+        if (v == null || v.isNull()) {
+            throw ApiException.invalid(422, "seconds is required in a duration report");
+        }
+        if (!v.isNumber() || (v.isFloatingPointNumber() && !Double.isFinite(v.doubleValue()))) {
+            throw ApiException.invalid(422, "seconds must be a number, got " + abbreviate(v.toString()));
+        }
+        return TokenUsage.durationSeconds(v.decimalValue());
     }
 
     private static Long optional(JsonNode parent, String field, String path) {

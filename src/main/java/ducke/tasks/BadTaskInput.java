@@ -1,50 +1,35 @@
 package ducke.tasks;
 
-import jakarta.servlet.Filter;
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
-import jakarta.servlet.ServletRequest;
-import jakarta.servlet.ServletResponse;
-import jakarta.servlet.http.HttpServletResponse;
-import jakarta.servlet.http.HttpServletResponseWrapper;
-
-import java.io.IOException;
-
 /**
- * Lets admin tasks refuse bad parameters with 400 instead of Dropwizard's 500. A task throws
- * {@link #reject}; Dropwizard's task servlet still catches it and prints its message, and this
- * filter (on {@code /tasks/*} of the admin port) turns the status it sets into 400.
- * The flag lives in a thread-local for the duration of one request on the servlet thread.
+ * Thrown by a task for bad parameters. {@link JournaledTask} catches it, so that Dropwizard's task
+ * servlet neither logs a stack trace nor prints one into the answer, and notes the refusal for the
+ * running request; {@link TaskAnswerFilter} then answers 400 with the error body. The note lives in
+ * a thread-local for the duration of one request on the servlet thread.
  */
 public final class BadTaskInput extends IllegalArgumentException {
 
-    private static final ThreadLocal<Boolean> REJECTED = new ThreadLocal<>();
+    private static final ThreadLocal<String> REFUSED = new ThreadLocal<>();
 
     private BadTaskInput(String message) {
-        super(message);
+        super(message, null);
     }
 
-    /** Marks the running request as bad input; throw the result. */
+    /** The exception for bad input; throw the result. */
     public static BadTaskInput reject(String message) {
-        REJECTED.set(Boolean.TRUE);
         return new BadTaskInput(message);
     }
 
-    /** The admin-port filter that answers rejected task input with 400. */
-    public static final class StatusFilter implements Filter {
-        @Override
-        public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
-            REJECTED.remove();
-            try {
-                chain.doFilter(req, new HttpServletResponseWrapper((HttpServletResponse) res) {
-                    @Override
-                    public void setStatus(int sc) {
-                        super.setStatus(sc == 500 && Boolean.TRUE.equals(REJECTED.get()) ? 400 : sc);
-                    }
-                });
-            } finally {
-                REJECTED.remove();
-            }
-        }
+    /** Notes that the running request was refused, with the reason. */
+    static void refused(String message) {
+        REFUSED.set(message);
+    }
+
+    /** The reason the running request was refused, or null. */
+    static String refusal() {
+        return REFUSED.get();
+    }
+
+    static void clear() {
+        REFUSED.remove();
     }
 }

@@ -2,6 +2,8 @@ package ducke.tasks;
 
 import ducke.db.AuditJournal;
 import io.dropwizard.servlets.tasks.Task;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -9,8 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** An admin task whose every run (parameters, outcome) is recorded in the audit trail. */
+/**
+ * An admin task whose every run (parameters, outcome) is recorded in the audit trail. Bad input
+ * ({@link BadTaskInput}) is refused with one log line and a 400 answer, never a stack trace.
+ */
 public abstract class JournaledTask extends Task {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JournaledTask.class);
 
     private final AuditJournal journal;
 
@@ -28,8 +35,13 @@ public abstract class JournaledTask extends Task {
         String params = new TreeMap<>(parameters).toString();
         try (PrintWriter both = new PrintWriter(text)) {
             run(parameters, both);
-        } catch (Exception e) {
+        } catch (BadTaskInput e) {
+            LOG.warn("Task {} refused: {}", getName(), e.getMessage());
             journal.adminAction(getName(), params, "refused: " + e.getMessage());
+            BadTaskInput.refused(e.getMessage());
+            return;
+        } catch (Exception e) {
+            journal.adminAction(getName(), params, "failed: " + e.getMessage());
             throw e;
         }
         output.print(text);

@@ -8,7 +8,10 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 
-/** {@code POST /tasks/reset-circuit-breaker}: closes the breaker on every node now. */
+/**
+ * {@code POST /tasks/reset-circuit-breaker}: closes the breaker on every node now. Resetting a closed
+ * breaker changes nothing (no new breaker change is recorded).
+ */
 public final class ResetCircuitBreakerTask extends JournaledTask {
 
     private final CostGuard guard;
@@ -22,7 +25,12 @@ public final class ResetCircuitBreakerTask extends JournaledTask {
 
     @Override
     protected void run(Map<String, List<String>> parameters, PrintWriter output) {
-        guard.resetBreaker(clock.millis());
+        long now = clock.millis();
+        if (!guard.refreshSpend(now).breakerOpenAt(now)) {
+            output.println("circuit breaker is already closed; nothing changed");
+            return;
+        }
+        guard.resetBreaker(now);
         output.println("circuit breaker closed; spend before now no longer counts toward it");
     }
 }

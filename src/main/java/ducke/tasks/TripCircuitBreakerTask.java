@@ -10,7 +10,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** {@code POST /tasks/trip-circuit-breaker[?reason=…]}: opens the breaker on every node now. */
+/**
+ * {@code POST /tasks/trip-circuit-breaker[?reason=…]}: opens the breaker on every node now. Tripping
+ * an open breaker changes nothing (no new breaker change is recorded, its closing time stays).
+ */
 public final class TripCircuitBreakerTask extends JournaledTask {
 
     private final CostGuard guard;
@@ -29,7 +32,14 @@ public final class TripCircuitBreakerTask extends JournaledTask {
         if (cause.length() > 200) {
             throw BadTaskInput.reject("reason is too long (at most 190 characters)");
         }
-        SpendLedger.Snapshot s = guard.trip(cause, clock.millis());
+        long now = clock.millis();
+        SpendLedger.Snapshot current = guard.refreshSpend(now);
+        if (current.breakerOpenAt(now)) {
+            output.printf("circuit breaker is already open (cause: %s); nothing changed; it closes by itself at %s%n",
+                    current.breakerCause(), Instant.ofEpochMilli(current.breakerClosesAtMillis()));
+            return;
+        }
+        SpendLedger.Snapshot s = guard.trip(cause, now);
         output.printf("circuit breaker open (cause: %s); closes by itself at %s%n", s.breakerCause(),
                 Instant.ofEpochMilli(s.breakerClosesAtMillis()));
     }

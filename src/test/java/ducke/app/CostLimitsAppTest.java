@@ -33,6 +33,7 @@ class CostLimitsAppTest {
     private static final MutableClock CLOCK = MutableClock.at("2026-11-27T16:00:00Z");
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
             "costProtection.sweepInterval", "50ms",
+            "upstream.allowedModels", "gpt-realtime,gpt-5,gpt-5-mini",
             // these tests poll the API from one address; its route limit is not under test here
             "rateLimits.defaultLimit", "100000/minute",
             "costProtection.circuitBreakerThresholdUsd", "100.00",

@@ -108,11 +108,12 @@ class RateLimitAppTest {
     }
 
     @Test
-    void ipv6ClientsAreKeyedByTheirCanonicalAddress() {
+    void ipv6ClientsAreKeyedByTheirSlash64() {
         exhaustStatus("2001:db8::42");
         assertThat(status("2001:DB8:0:0:0:0:0:42").statusCode()).isEqualTo(429);
         assertThat(status("[2001:db8::42]:5555").statusCode()).isEqualTo(429);
-        assertThat(status("2001:db8::43").statusCode()).isEqualTo(200);
+        assertThat(status("2001:db8::43").statusCode()).as("the same /64").isEqualTo(429);
+        assertThat(status("2001:db8:0:1::42").statusCode()).as("the next /64").isEqualTo(200);
     }
 
     @Test

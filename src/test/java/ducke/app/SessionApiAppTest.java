@@ -28,6 +28,7 @@ class SessionApiAppTest {
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
             "costProtection.maxTotalCostPerHourUsd", "100000",
             "costProtection.circuitBreakerThresholdUsd", "100000",
+            "upstream.allowedModels", "gpt-realtime,gpt-5,gpt-5-mini",
             // this backend makes many calls from one address; its route limit is not under test here
             "rateLimits.defaultLimit", "100000/minute"));
     private static final String SERVICE = "Bearer " + TestApps.SERVICE_TOKEN;
@@ -98,9 +99,69 @@ class SessionApiAppTest {
         assertThat(second.get("session_ended").asBoolean()).isTrue();
         assertThat(second.get("end_reason").asText()).isEqualTo("budget_exceeded");
 
-        HttpResponse<String> after = usage(id, "{\"input_tokens\":1,\"output_tokens\":1}");
-        assertThat(after.statusCode()).isEqualTo(409);
-        assertThat(Http.json(after).get("error").asText()).isEqualTo("session_ended");
+        // money that was spent is recorded: usage for the ended session is charged and says so
+        HttpResponse<String> after = usage(id, "{\"input_tokens\":1000,\"output_tokens\":0}");
+        assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(Http.json(after).get("call_cost").toString()).isEqualTo("0.01");
+        assertThat(Http.json(after).get("session_cost").toString()).isEqualTo("5.01");
+        assertThat(Http.json(after).get("session_ended").asBoolean()).isTrue();
+        assertThat(Http.json(after).get("end_reason").asText()).isEqualTo("budget_exceeded");
+        assertThat(Http.json(after).get("budget_ok").asBoolean()).isFalse();
+    }
+
+    private String startWithoutModel() {
+        HttpResponse<String> r = http.post("/v1/sessions", "{\"client_id\":\"192.0.2." + CLIENTS.incrementAndGet() + "\"}",
+                "Authorization", SERVICE);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        return Http.json(r).get("session_id").asText();
+    }
+
+    /** The original track_usage(session_id, model, …): sessions started without a model, reports that name one. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt-5 100000 200000 7.00", "gpt-5-mini 1000000 500000 10.50",
+            "gpt-realtime 50000 100000 25.00", "gpt-5 40000 120000 4.00"})
+    void theOriginalFiguresComeOutExactlyOnSessionsStartedWithoutAModel(String figure) {
+        String[] f = figure.split(" ");
+        JsonNode r = Http.json(usage(startWithoutModel(),
+                "{\"model\":\"" + f[0] + "\",\"input_tokens\":" + f[1] + ",\"output_tokens\":" + f[2] + "}"));
+        assertThat(r.get("call_cost").toString()).isEqualTo(f[3]);
+        assertThat(r.get("session_cost").toString()).isEqualTo(f[3]);
+        assertThat(r.get("model").asText()).isEqualTo(f[0]);
+        assertThat(r.get("input_tokens").asLong()).isEqualTo(Long.parseLong(f[1]));
+        assertThat(r.get("output_tokens").asLong()).isEqualTo(Long.parseLong(f[2]));
+    }
+
+    @Test
+    void aReportIsPricedByTheModelItNamesEvenWhenCheaperThanTheSessions() {
+        String id = start("gpt-realtime");
+        JsonNode r = Http.json(usage(id, "{\"model\":\"gpt-5-mini\",\"input_tokens\":1000000,\"output_tokens\":500000}"));
+        assertThat(r.get("call_cost").toString()).isEqualTo("10.50");
+        assertThat(r.get("model").asText()).isEqualTo("gpt-5-mini");
+        JsonNode own = Http.json(usage(id, "{\"input_tokens\":1000,\"output_tokens\":0}"));
+        assertThat(own.get("call_cost").toString()).as("no model named: the session's").isEqualTo("0.10");
+        assertThat(own.get("model").asText()).isEqualTo("gpt-realtime");
+    }
+
+    @Test
+    void aDurationReportIsPricedPerMinuteAndEchoesItsSeconds() {
+        String id = startWithoutModel();
+        JsonNode r = Http.json(usage(id, "{\"model\":\"whisper-1\",\"type\":\"duration\",\"seconds\":60}"));
+        assertThat(r.get("call_cost").toString()).isEqualTo("0.006");
+        assertThat(r.get("seconds").toString()).isEqualTo("60");
+        assertThat(r.get("input_tokens").asLong()).isZero();
+        assertThat(r.get("output_tokens").asLong()).isZero();
+        JsonNode half = Http.json(usage(id, "{\"model\":\"gpt-4o-mini-transcribe\",\"type\":\"duration\",\"seconds\":30.5}"));
+        assertThat(half.get("call_cost").toString()).as("0.003 per minute × 30.5 s").isEqualTo("0.001525");
+        assertThat(half.get("seconds").toString()).isEqualTo("30.5");
+        JsonNode unknown = Http.json(usage(id, "{\"model\":\"mystery-transcriber\",\"type\":\"duration\",\"seconds\":10}"));
+        assertThat(unknown.get("call_cost").toString()).as("the dearest per-minute rate").isEqualTo("0.001");
+        assertThat(unknown.get("session_cost").toString()).isEqualTo("0.008525");
+        JsonNode tokens = Http.json(usage(id, "{\"type\":\"tokens\",\"input_tokens\":0,\"output_tokens\":0}"));
+        assertThat(tokens.has("seconds")).as("token reports carry no seconds").isFalse();
+        // digits beyond a double's are kept: a hair over 60 s is 60.001 s (rounded up), never 60
+        JsonNode hair = Http.json(usage(id, "{\"model\":\"whisper-1\",\"type\":\"duration\",\"seconds\":60.0000000000000000001}"));
+        assertThat(hair.get("seconds").toString()).as("the seconds billed").isEqualTo("60.001");
+        assertThat(hair.get("call_cost").toString()).as("0.006 per minute × 60.001 s").isEqualTo("0.0060001");
     }
 
     @Test
@@ -112,6 +173,8 @@ class SessionApiAppTest {
                  "output_token_details":{"text_tokens":200,"audio_tokens":800}}"""));
         // no split configured: 3000 in at $100/1M + 1000 out at $200/1M
         assertThat(money(r, "call_cost")).isEqualByComparingTo("0.50");
+        assertThat(r.get("input_tokens").asLong()).as("the tokens charged").isEqualTo(3000);
+        assertThat(r.get("output_tokens").asLong()).isEqualTo(1000);
         JsonNode view = Http.json(http.get("/v1/sessions/" + id, "Authorization", SERVICE));
         assertThat(view.get("tokens").get("cached_input").asLong()).isEqualTo(500);
         assertThat(view.get("tokens").get("text_input").asLong()).isEqualTo(500);
@@ -173,6 +236,19 @@ class SessionApiAppTest {
             "{\"input_tokens\":10,\"output_tokens\":10,\"input_token_details\":[1]}",
             "{\"input_tokens\":10,\"output_tokens\":10,\"input_token_details\":{\"audio_tokens\":-3}}",
             "{\"input_tokens\":10,\"output_tokens\":10,\"model\":\"gpt 5; drop table\"}",
+            "{\"input_tokens\":6000000,\"output_tokens\":5000000}",
+            "{\"input_tokens\":10,\"output_tokens\":10,\"output_token_details\":{\"text_tokens\":10000000,\"audio_tokens\":10000000}}",
+            "{\"input_tokens\":10,\"output_tokens\":10,\"input_token_details\":{\"text_tokens\":8,\"audio_tokens\":3}}",
+            "{\"input_tokens\":10,\"output_tokens\":10,\"output_token_details\":{\"audio_tokens\":11}}",
+            "{\"input_tokens\":10,\"output_tokens\":10,\"input_token_details\":{\"audio_tokens\":2,\"cached_tokens\":5,\"cached_tokens_details\":{\"audio_tokens\":3}}}",
+            "{\"type\":\"duration\",\"seconds\":-1}",
+            "{\"type\":\"duration\",\"seconds\":\"60\"}",
+            "{\"type\":\"duration\"}",
+            "{\"type\":\"duration\",\"seconds\":86401}",
+            "{\"type\":\"duration\",\"seconds\":1e400}",
+            "{\"type\":\"duration\",\"seconds\":5,\"input_tokens\":3}",
+            "{\"type\":\"minutes\",\"input_tokens\":1,\"output_tokens\":1}",
+            "{\"seconds\":5,\"input_tokens\":1,\"output_tokens\":1}",
             "{}"})
     void badUsageIs422AndChargesNothing(String json) {
         String id = start("gpt-5");
@@ -206,12 +282,16 @@ class SessionApiAppTest {
     }
 
     @Test
-    void hugeBodiesAreRefusedWith413BeforeTheyAreRead() {
-        HttpResponse<String> r = http.post("/v1/sessions", "{\"client_id\":\"" + "x".repeat(100_000) + "\"}",
-                "Authorization", SERVICE);
-        assertThat(r.statusCode()).isEqualTo(413);
-        assertThat(Http.json(r).get("error").asText()).isEqualTo("invalid_request");
-        assertThat(Http.json(r).get("max_body_bytes").asLong()).isEqualTo(65536);
+    void hugeBodiesAreRefusedWith413BeforeTheyAreRead() throws Exception {
+        // only the head is sent: the answer comes without a byte of the declared 100 kB body (a client
+        // still writing a body the server will not read may see its answer lost in a reset)
+        ducke.testing.RawHttp.Answer r = ducke.testing.RawHttp.send(APP.getLocalPort(),
+                "POST /v1/sessions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nAuthorization: " + SERVICE
+                        + "\r\nContent-Length: 100025", new byte[0]);
+        assertThat(r.status()).isEqualTo(413);
+        JsonNode body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+        assertThat(body.get("error").asText()).isEqualTo("invalid_request");
+        assertThat(body.get("max_body_bytes").asLong()).isEqualTo(65536);
     }
 
     @Test
@@ -225,8 +305,8 @@ class SessionApiAppTest {
 
     @Test
     void unknownModelsPayTheDearestRatesAndAreCounted() {
-        String id = start("mystery-model-9000");
-        JsonNode r = Http.json(usage(id, "{\"input_tokens\":10000,\"output_tokens\":10000}"));
+        String id = start("gpt-realtime");
+        JsonNode r = Http.json(usage(id, "{\"model\":\"mystery-model-9000\",\"input_tokens\":10000,\"output_tokens\":10000}"));
         // the dearest configured rates: 100 in, 200 out (gpt-realtime)
         assertThat(money(r, "call_cost")).isEqualByComparingTo("3.00");
         String metrics = http.get("/metrics").body();

@@ -93,6 +93,9 @@ class ToolQuotaAppTest {
             assertThat(call("web_search", "{\"client_id\":\"2001:db8::7\"}", SERVICE).statusCode()).isEqualTo(200);
         }
         assertThat(call("web_search", "{\"client_id\":\"2001:DB8:0:0:0:0:0:7\"}", SERVICE).statusCode()).isEqualTo(429);
+        HttpResponse<String> sameNetwork = call("web_search", "{\"client_id\":\"2001:db8::beef:8\"}", SERVICE);
+        assertThat(sameNetwork.statusCode()).as("another address of the same /64 is the same client").isEqualTo(429);
+        assertThat(call("web_search", "{\"client_id\":\"2001:db8:0:1::7\"}", SERVICE).statusCode()).isEqualTo(200);
     }
 
     @Test

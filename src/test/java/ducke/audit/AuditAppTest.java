@@ -30,6 +30,7 @@ class AuditAppTest {
     private static final MutableClock CLOCK = new MutableClock(Instant.now());
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
             "costProtection.sweepInterval", "50ms",
+            "upstream.allowedModels", "gpt-realtime,gpt-5,gpt-5-mini",
             // these tests poll the API from one address; its route limit is not under test here
             "rateLimits.defaultLimit", "100000/minute",
             "costProtection.maxTotalCostPerHourUsd", "100000",
@@ -125,6 +126,33 @@ class AuditAppTest {
         lines.subList(1, 4).forEach(l -> costs.put(l.split(",")[id], l.split(",")[cost]));
         assertThat(costs.get(IDS.get("mini"))).isEqualTo("10.50");
         assertThat(costs.get(IDS.get("seven"))).isEqualTo("7.00");
+    }
+
+    @Test
+    void theSummaryIsAlsoAvailableAsCsv() {
+        HttpResponse<String> r = Http.local(APP.getLocalPort()).get("/v1/audit/summary?group_by=model", "Authorization", OPERATOR,
+                "Accept", "text/csv");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/csv"));
+        List<String> lines = r.body().lines().toList();
+        assertThat(lines.get(0)).isEqualTo("model,sessions,total_cost_usd,text_input_tokens,audio_input_tokens,"
+                + "cached_input_tokens,text_output_tokens,audio_output_tokens,average_duration_seconds");
+        assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("gpt-5,2,11.00,140000,0,0,320000,0,"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("gpt-5-mini,1,10.50,"));
+    }
+
+    @Test
+    void unknownQueryParametersAreRefusedInsteadOfIgnored() {
+        Http http = Http.local(APP.getLocalPort());
+        for (String query : List.of("/v1/audit/sessions?clientid=alice", "/v1/audit/summary?group_by=model&groupby=day",
+                "/v1/audit/admin-actions?limt=5", "/v1/audit/breaker-changes?from=2026-11-27")) {
+            HttpResponse<String> r = http.get(query, "Authorization", OPERATOR);
+            assertThat(r.statusCode()).as(query).isEqualTo(400);
+            assertThat(Http.json(r).get("error").asText()).isEqualTo("invalid_request");
+            assertThat(Http.json(r).get("message").asText()).as(query).startsWith("Unknown query parameter(s) '");
+        }
+        HttpResponse<String> csv = http.get("/v1/audit/sessions?clientid=alice", "Authorization", OPERATOR, "Accept", "text/csv");
+        assertThat(csv.statusCode()).isEqualTo(400);
     }
 
     @Test

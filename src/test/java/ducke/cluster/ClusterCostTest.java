@@ -25,7 +25,7 @@ class ClusterCostTest {
 
     /** Session cap $5, breaker far away so it stays out of the way. */
     private static final CostLimits LIMITS = new CostLimits(true, Money.nanoUsd("5.00"), 30 * 60_000L, 8000, 1000,
-            Money.nanoUsd("100000"), 3_600_000L, Money.nanoUsd("100000"), 3_600_000L, 3_600_000L);
+            Money.nanoUsd("100000"), 3_600_000L, Money.nanoUsd("100000"), 3_600_000L, 3_600_000L, Money.nanoUsd("100000"));
     private static final MutableClock CLOCK = MutableClock.at("2026-11-27T10:00:00Z");
     /** gpt-5, 1000 input tokens: exactly one cent. */
     private static final TokenUsage ONE_CENT = TokenUsage.totals(1_000, 0);
@@ -61,6 +61,7 @@ class ClusterCostTest {
         }
     }
 
+    /** The 500th cent ends the session; the 100 that arrive after it are recorded, never dropped. */
     @Test
     void concurrentChargesOfOneSessionAreExactAndNeverSeeTheSameTotal() throws Exception {
         long now = CLOCK.millis();
@@ -69,25 +70,26 @@ class ClusterCostTest {
 
         List<CostGuard.Usage> results = chargeConcurrently(List.of(id), 600);
 
-        List<CostGuard.Usage> applied = results.stream().filter(CostGuard.Usage::applied).toList();
-        assertThat(applied).hasSize(500);
-        List<Long> totals = new ArrayList<>(applied.stream().map(u -> u.ledger().costNanoUsd()).toList());
+        assertThat(results).allMatch(CostGuard.Usage::applied);
+        List<Long> totals = new ArrayList<>(results.stream().map(u -> u.ledger().costNanoUsd()).toList());
         Collections.sort(totals);
-        for (int k = 1; k <= 500; k++) {
+        for (int k = 1; k <= 600; k++) {
             assertThat(totals.get(k - 1)).isEqualTo(k * 10_000_000L);
         }
-        for (CostGuard.Usage u : applied) {
+        for (CostGuard.Usage u : results) {
             boolean atOrPastCap = u.ledger().costNanoUsd() >= Money.nanoUsd("5.00");
             assertThat(u.budgetOk()).isEqualTo(!atOrPastCap);
+            assertThat(u.afterEnd()).isEqualTo(u.ledger().costNanoUsd() > Money.nanoUsd("5.00"));
         }
-        assertThat(applied.stream().filter(u -> u.endedNow() != null).map(CostGuard.Usage::endedNow))
+        assertThat(results.stream().filter(u -> u.endedNow() != null).map(CostGuard.Usage::endedNow))
                 .containsExactly(EndReason.BUDGET_EXCEEDED);
-        assertThat(applied.stream().filter(CostGuard.Usage::warningNow)).hasSize(1);
+        assertThat(results.stream().filter(CostGuard.Usage::afterEnd)).hasSize(100);
+        assertThat(results.stream().filter(CostGuard.Usage::warningNow)).hasSize(1);
         SessionLedger after = grid.guards.get(2).get(id).orElseThrow();
-        assertThat(after.costNanoUsd()).isEqualTo(Money.nanoUsd("5.00"));
-        assertThat(after.chargedResponses()).isEqualTo(500);
+        assertThat(after.costNanoUsd()).isEqualTo(Money.nanoUsd("6.00"));
+        assertThat(after.chargedResponses()).isEqualTo(600);
         assertThat(after.endReason()).isEqualTo(EndReason.BUDGET_EXCEEDED);
-        assertThat(grid.guards.get(0).refreshSpend(now).hourlyNanoUsd() - hourlyBefore).isEqualTo(Money.nanoUsd("5.00"));
+        assertThat(grid.guards.get(0).refreshSpend(now).hourlyNanoUsd() - hourlyBefore).isEqualTo(Money.nanoUsd("6.00"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package ducke.cluster;
 
 import ducke.core.cost.AuditSink;
+import ducke.core.cost.ChargeJournal;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.CostObserver;
@@ -49,7 +50,8 @@ final class CostGrid {
         this.nodes = nodes;
         for (ClusterNode node : nodes) {
             CostGuard guard = new CostGuard(PriceTable.defaults(), limits, node.sessionStore(), node.spendStore(),
-                    new SpendView(), node.breakerBroadcast(), CostObserver.NONE, node.nodeName(), SessionIds::next);
+                    new SpendView(), node.breakerBroadcast(), CostObserver.NONE, node.nodeName(), SessionIds::next,
+                    node.health(), new ChargeJournal(1000), CostGuard.newWriter(node.nodeName()));
             guards.add(guard);
             reapers.add(node.sessionReaper(guard, auditSink == null ? sink : auditSink, clock, 3_600_000, 1_000));
         }

@@ -1,7 +1,9 @@
 package ducke.cluster;
 
+import ducke.core.cluster.GridSettings;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.testing.FreePorts;
+import ducke.testing.Poll;
 import io.dropwizard.util.Duration;
 
 import java.util.ArrayList;
@@ -13,18 +15,61 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** Starts several real members on loopback, in a cluster of their own, and waits until they see each other. */
 final class Members {
 
     private static final Map<ClusterNode, LocalDenials> DENIALS = new IdentityHashMap<>();
+    private static final Map<ClusterNode, HazelcastFactory> FACTORIES = new IdentityHashMap<>();
+    private static final Map<ClusterNode, GridSettings> SETTINGS = new IdentityHashMap<>();
 
     private Members() {
     }
 
     static synchronized LocalDenials denials(ClusterNode node) {
         return DENIALS.get(node);
+    }
+
+    /** A new member with the settings of {@code like} (its cluster, its address list) on a port of its own. */
+    static ClusterNode another(ClusterNode like) {
+        HazelcastFactory f = factory(like);
+        HazelcastFactory g = new HazelcastFactory();
+        g.setClusterName(f.getClusterName());
+        g.setPort(FreePorts.next());
+        g.setMembers(f.getMembers());
+        g.setInterfaces(f.getInterfaces());
+        g.setWaitBeforeJoin(Duration.seconds(0));
+        g.setMinClusterSize(f.getMinClusterSize());
+        return start(g, "member-" + UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    /** The same member again, on the same port and with the same settings, after it was terminated or stopped. */
+    static ClusterNode restart(ClusterNode gone) {
+        GridSettings settings;
+        synchronized (Members.class) {
+            settings = SETTINGS.getOrDefault(gone, GridSettings.NONE);
+        }
+        return start(factory(gone), gone.nodeName(), settings);
+    }
+
+    static synchronized HazelcastFactory factory(ClusterNode node) {
+        return FACTORIES.get(node);
+    }
+
+    static ClusterNode start(HazelcastFactory f, String name) {
+        return start(f, name, GridSettings.NONE);
+    }
+
+    /** A member announcing {@code settings}: the limits and prices of the application it joins. */
+    static ClusterNode start(HazelcastFactory f, String name, GridSettings settings) {
+        LocalDenials denials = new LocalDenials(1000);
+        ClusterNode node = ClusterNode.start(f, name, denials, settings);
+        synchronized (Members.class) {
+            DENIALS.put(node, denials);
+            FACTORIES.put(node, f);
+            SETTINGS.put(node, settings);
+        }
+        return node;
     }
 
     static List<ClusterNode> start(int count) throws Exception {
@@ -44,25 +89,21 @@ final class Members {
                 f.setMembers(addresses);
                 f.setInterfaces(List.of("127.0.0.1"));
                 f.setWaitBeforeJoin(Duration.seconds(0));
-                LocalDenials denials = new LocalDenials(1000);
                 String name = "member-" + i;
-                started.add(starter.submit(() -> {
-                    ClusterNode node = ClusterNode.start(f, name, denials);
-                    synchronized (Members.class) {
-                        DENIALS.put(node, denials);
-                    }
-                    return node;
-                }));
+                started.add(starter.submit(() -> start(f, name)));
             }
             List<ClusterNode> nodes = new ArrayList<>();
             for (Future<ClusterNode> f : started) {
                 nodes.add(f.get());
             }
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (nodes.stream().anyMatch(n -> n.memberCount() < count)) {
-                assertThat(System.currentTimeMillis()).as("%d members joined in time", count).isLessThan(deadline);
-                Thread.onSpinWait();
-            }
+            Poll.until(count + " members joined, with quorum", java.time.Duration.ofSeconds(60), java.time.Duration.ofMillis(10),
+                    () -> nodes.stream().allMatch(n -> n.memberCount() >= count && n.quorum()));
+            // the partition table is laid out at the first keyed call, and calls made while partitions
+            // migrate are retried until they time out: lay it out now and wait until it is settled
+            nodes.get(0).hazelcast().getPartitionService().getPartition("members-start").getOwner();
+            Poll.until("partitions owned and settled on every member", java.time.Duration.ofSeconds(60),
+                    java.time.Duration.ofMillis(10),
+                    () -> nodes.stream().allMatch(n -> n.hazelcast().getPartitionService().isClusterSafe()));
             return nodes;
         } finally {
             starter.shutdown();

@@ -114,7 +114,7 @@ class AuditDaoTest {
             factory.setUser(db.user());
             factory.setPassword(db.password());
             factory.setMigrations(new File("migrations").getAbsolutePath());
-            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(1);
+            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(2);
             assertThat(Migrations.apply(factory)).as("migrations are applied once").isZero();
             jdbi = Jdbi.create(db.url(), db.user(), db.password());
             dao = new AuditDao(jdbi);
@@ -249,6 +249,40 @@ class AuditDaoTest {
             assertThat(dao.sessions(AuditQuery.all(), 10, null).records()).containsExactly(first);
         }
 
+        /** Usage charged after the end: the reaper hands over the record again, with more charges. */
+        @Test
+        void aLaterVersionOfARecordReplacesTheStoredOneOnce() {
+            SessionRecord atEnd = versioned("late", 2, 5_000_000_000L, TokenCounts.of(100, 0, 0, 200, 0));
+            SessionRecord charged = versioned("late", 3, 5_200_000_000L, TokenCounts.of(150, 0, 0, 260, 0));
+            assertThat(dao.insert(List.of(atEnd), RECORDED_AT)).isEqualTo(1);
+            assertThat(dao.insert(List.of(charged), RECORDED_AT + 1)).isEqualTo(1);
+            assertThat(dao.insert(List.of(charged), RECORDED_AT + 2)).as("the same version again").isZero();
+            assertThat(countOf("late")).isEqualTo(1);
+            assertThat(dao.sessions(AuditQuery.all(), 10, null).records()).containsExactly(charged);
+        }
+
+        @Test
+        void anEarlierVersionNeverReplacesALaterOne() {
+            SessionRecord v2 = versioned("order", 2, 1_000, TokenCounts.of(1, 0, 0, 1, 0));
+            SessionRecord v4 = versioned("order", 4, 3_000, TokenCounts.of(3, 0, 0, 3, 0));
+            assertThat(dao.insert(List.of(v4), RECORDED_AT)).isEqualTo(1);
+            assertThat(dao.insert(List.of(v2), RECORDED_AT + 1)).isZero();
+            assertThat(dao.sessions(AuditQuery.all(), 10, null).records()).containsExactly(v4);
+        }
+
+        @Test
+        void theLatestVersionInOneBatchWinsWhateverItsPlace() {
+            SessionRecord v1 = versioned("batch", 1, 1_000, TokenCounts.of(1, 0, 0, 1, 0));
+            SessionRecord v3 = versioned("batch", 3, 3_000, TokenCounts.of(3, 0, 0, 3, 0));
+            SessionRecord v2 = versioned("batch", 2, 2_000, TokenCounts.of(2, 0, 0, 2, 0));
+            assertThat(dao.insert(List.of(v1, v3, v2), RECORDED_AT)).isEqualTo(1);
+            assertThat(dao.sessions(AuditQuery.all(), 10, null).records()).containsExactly(v3);
+            SessionRecord other = rec("other", "c1", "m1", T0 + 1, EndReason.CLIENT_CLOSED, 2);
+            SessionRecord v5 = versioned("batch", 5, 5_000, TokenCounts.of(5, 0, 0, 5, 0));
+            assertThat(dao.insert(List.of(v3, other, v5), RECORDED_AT + 1)).as("one insert, one replacement").isEqualTo(2);
+            assertThat(dao.sessions(AuditQuery.all(), 10, null).records()).containsExactly(v5, other);
+        }
+
         @Test
         void theSameSessionInTwoBatchesIsStoredOnceAndTheSecondInsertCountsNothing() {
             SessionRecord a = rec("a", "c1", "m1", T0, EndReason.CLIENT_CLOSED, 1);
@@ -264,6 +298,74 @@ class AuditDaoTest {
             assertThat(countAll()).isEqualTo(3);
             assertThat(column("recorded_at_ms", "a", Long.class)).as("the first write stays").isEqualTo(RECORDED_AT);
             assertThat(column("recorded_at_ms", "c", Long.class)).isEqualTo(RECORDED_AT + 3);
+        }
+
+        // ------------------------------------------------------------------ open rows (checkpoints of live sessions)
+
+        SessionRecord checkpoint(String id, int responses, long costNano, long atMillis) {
+            return new SessionRecord(id, "c1", "node-1", "m1", T0, atMillis, EndReason.NODE_LOST,
+                    TokenCounts.of(responses, 0, 0, responses, 0), responses, costNano, "v1");
+        }
+
+        SessionRecord finished(String id, int responses, long costNano) {
+            return new SessionRecord(id, "c1", "node-1", "m1", T0, T0 + 60 * SECOND, EndReason.API_ENDED,
+                    TokenCounts.of(responses, 0, 0, responses, 0), responses, costNano, "v1");
+        }
+
+        @Test
+        void aCheckpointIsAnOpenRowThatQueriesDoNotCount() {
+            assertThat(dao.checkpoint(List.of(checkpoint("live", 1, 100, T0 + 5 * SECOND)), RECORDED_AT)).isEqualTo(1);
+            assertThat(column("is_open", "live", Boolean.class)).isTrue();
+            assertThat(dao.openSessions(10)).containsExactly("live");
+            assertThat(dao.sessions(AuditQuery.all(), 10, null).records()).isEmpty();
+            assertThat(dao.summary(AuditQuery.all(), AuditDao.GroupBy.MODEL)).isEmpty();
+        }
+
+        @Test
+        void aLaterCheckpointReplacesTheOpenRowAndAnOlderOneDoesNot() {
+            dao.checkpoint(List.of(checkpoint("live", 1, 100, T0 + 5 * SECOND)), RECORDED_AT);
+            assertThat(dao.checkpoint(List.of(checkpoint("live", 3, 300, T0 + 10 * SECOND)), RECORDED_AT + 1)).isEqualTo(1);
+            assertThat(dao.checkpoint(List.of(checkpoint("live", 2, 200, T0 + 15 * SECOND)), RECORDED_AT + 2)).isZero();
+            assertThat(column("cost_usd", "live", BigDecimal.class)).isEqualTo(new BigDecimal("0.000000300"));
+            assertThat(column("charged_responses", "live", Integer.class)).isEqualTo(3);
+            assertThat(column("ended_at_ms", "live", Long.class)).isEqualTo(T0 + 10 * SECOND);
+            assertThat(countAll()).isEqualTo(1);
+        }
+
+        @Test
+        void theFinalRecordReplacesTheOpenRowExactlyOnce() {
+            dao.checkpoint(List.of(checkpoint("s", 2, 200, T0 + 5 * SECOND)), RECORDED_AT);
+            SessionRecord last = finished("s", 4, 400);
+            assertThat(dao.insert(List.of(last), RECORDED_AT + 1)).isEqualTo(1);
+            assertThat(dao.insert(List.of(last), RECORDED_AT + 2)).isZero();
+            assertThat(dao.checkpoint(List.of(checkpoint("s", 5, 500, T0 + 90 * SECOND)), RECORDED_AT + 3))
+                    .as("a checkpoint never replaces a final record").isZero();
+            assertThat(dao.sessions(AuditQuery.all(), 10, null).records()).containsExactly(last);
+            assertThat(column("is_open", "s", Boolean.class)).isFalse();
+            assertThat(column("recorded_at_ms", "s", Long.class)).isEqualTo(RECORDED_AT + 1);
+            assertThat(dao.openSessions(10)).isEmpty();
+            assertThat(countAll()).isEqualTo(1);
+        }
+
+        @Test
+        void aFinalRecordWithMoreChargesCorrectsAnEarlierOneAndNeverTheReverse() {
+            dao.insert(List.of(finished("s", 2, 200)), RECORDED_AT);
+            assertThat(dao.insert(List.of(finished("s", 3, 350)), RECORDED_AT + 1)).isEqualTo(1);
+            assertThat(dao.insert(List.of(finished("s", 2, 200)), RECORDED_AT + 2)).isZero();
+            assertThat(dao.sessions(AuditQuery.all(), 10, null).records()).containsExactly(finished("s", 3, 350));
+        }
+
+        @Test
+        void closingOpenRowsKeepsTheirLastCheckpointAsNodeLost() {
+            SessionRecord lost = checkpoint("lost", 2, 250, T0 + 5 * SECOND);
+            dao.checkpoint(List.of(lost, checkpoint("live", 1, 100, T0 + 5 * SECOND)), RECORDED_AT);
+            dao.insert(List.of(finished("done", 1, 1)), RECORDED_AT);
+            assertThat(dao.closeOpen(List.of("lost", "done", "unknown"))).isEqualTo(1);
+            assertThat(dao.closeOpen(List.of("lost"))).isZero();
+            assertThat(dao.sessions(new AuditQuery(null, null, null, null, "node_lost", null), 10, null).records())
+                    .containsExactly(lost);
+            assertThat(dao.openSessions(10)).containsExactly("live");
+            assertThat(dao.closeOpen(List.of())).isZero();
         }
 
         // ------------------------------------------------------------------ filters
@@ -767,6 +869,12 @@ class AuditDaoTest {
     static SessionRecord rec(String id, String client, String model, long ended, EndReason reason, long costNano,
                              TokenCounts tokens) {
         return new SessionRecord(id, client, "node-1", model, ended - 30 * SECOND, ended, reason, tokens, 2, costNano, "v1");
+    }
+
+    /** The same session as its record grows: more charges, more cost and tokens, the same end. */
+    static SessionRecord versioned(String id, int charges, long costNano, TokenCounts tokens) {
+        return new SessionRecord(id, "c1", "node-1", "gpt-5", T0 + 2 * SECOND - 30 * SECOND, T0 + 2 * SECOND,
+                EndReason.BUDGET_EXCEEDED, tokens, charges, costNano, "v1");
     }
 
     static SessionRecord full(String id, String client, String model, long ended, long durationMillis, EndReason reason,

@@ -187,6 +187,9 @@ class FatJarClusterIT {
         env.put("HAZELCAST_MEMBERS", members);
         env.put("HAZELCAST_CLUSTER_NAME", clusterName);
         env.put("HAZELCAST_INTERFACES", "127.0.0.1");
+        // a cluster needs tokens shared by its nodes
+        env.put("DUCKE_SERVICE_TOKEN", "it-service-token-0123456789");
+        env.put("DUCKE_OPERATOR_TOKEN", "it-operator-token-0123456789");
         env.put("RATE_LIMIT_STATUS", STATUS_LIMIT + "/minute");
         // two nodes share a working directory: never let them share a data directory
         env.put("DUCKE_DATA_DIR", baseDir.resolve("target/it-data/" + name).toString());

@@ -19,10 +19,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A stand-in for the paid realtime model: a local WebSocket server that speaks its event shapes.
- * It sends {@code session.created} on connect, echoes {@code echo} events and binary frames, and
- * plays back the events a client puts into {@code test_script} of a {@code response.create}, so a
- * test writes the real upstream events ({@code response.done} with {@code usage}, function calls,
- * transcriptions) it wants to see. Everything received is recorded, with the request headers.
+ * It sends {@code session.created} on connect, answers {@code conversation.item.create} with
+ * {@code conversation.item.created}, and answers a {@code response.create} as the provider bills:
+ * {@code response.created}, then {@code response.done} whose input is the whole context and whose
+ * output is as long as the model wants ({@code test_want_output}, greedy by default) within the
+ * response's or the session's {@code max_output_tokens}. {@code test_hold} keeps the response in
+ * progress until a {@code response.cancel}, which bills half of it. A {@code test_script} plays
+ * back the events a test wrote instead ({@code response.done} with {@code usage}, function calls,
+ * transcriptions). Everything received is recorded, with the request headers and what was billed.
  */
 public final class FakeUpstream implements AutoCloseable {
 
@@ -32,7 +36,10 @@ public final class FakeUpstream implements AutoCloseable {
     public static final class Connection {
         public final String authorization;
         public final String model;
+        public volatile String beta;
         public final List<String> received = new CopyOnWriteArrayList<>();
+        /** The usage of every response.done this connection sent: what the provider billed. */
+        public final List<JsonNode> billed = new CopyOnWriteArrayList<>();
         volatile Session session;
 
         Connection(String authorization, String model) {
@@ -90,6 +97,7 @@ public final class FakeUpstream implements AutoCloseable {
             factory.setCreator((req, resp) -> {
                 Connection c = new Connection(req.getHeader("Authorization"),
                         req.getParameterMap().getOrDefault("model", List.of("")).get(0));
+                c.beta = req.getHeader("OpenAI-Beta");
                 connections.add(c);
                 return new Endpoint(c);
             });
@@ -97,7 +105,20 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     public static final class Endpoint implements Session.Listener.AutoDemanding {
+        /** Base64 characters of 24 kHz PCM16 per audio token, as the provider bills (10 tokens a second). */
+        static final long AUDIO_CHARS_PER_TOKEN = 6_400;
+        /** What a greedy model writes when nothing stops it. */
+        static final long GREEDY_OUTPUT = 100_000;
+
         private final Connection c;
+        private long responses;
+        private long contextTokens = 1_000;
+        private long sessionMaxOutput = Long.MAX_VALUE;
+        /** A response the test holds open until it is cancelled: its id and the usage it bills then. */
+        private volatile String heldId;
+        private volatile JsonNode heldUsage;
+        /** A script played for every later response.create too: a model that keeps doing the same. */
+        private volatile JsonNode loop;
 
         Endpoint(Connection c) {
             this.c = c;
@@ -115,29 +136,105 @@ public final class FakeUpstream implements AutoCloseable {
             c.received.add(message);
             try {
                 JsonNode event = JSON.readTree(message);
-                String type = event.path("type").asText();
-                if (type.equals("echo")) {
-                    c.session.sendText(message, Callback.NOOP);
-                } else if (type.equals("response.create") && event.has("test_flood")) {
-                    String chunk = "{\"type\":\"response.output_audio.delta\",\"delta\":\""
-                            + "A".repeat(event.get("test_flood").get("size").asInt()) + "\"}";
-                    for (int i = 0; i < event.get("test_flood").get("count").asInt() && c.session.isOpen(); i++) {
-                        c.session.sendText(chunk, Callback.NOOP);
+                switch (event.path("type").asText()) {
+                    case "conversation.item.create" -> {
+                        contextTokens += event.path("item").toString().length() / 4;
+                        send("{\"type\":\"conversation.item.created\",\"event_id\":\"event_ci\",\"previous_item_id\":null,\"item\":"
+                                + event.path("item") + "}");
                     }
-                } else if (type.equals("response.create") && event.has("test_script")) {
-                    for (JsonNode e : event.get("test_script")) {
-                        c.session.sendText(e.toString(), Callback.NOOP);
+                    case "input_audio_buffer.append" -> contextTokens += event.path("audio").asText().length() / AUDIO_CHARS_PER_TOKEN;
+                    case "session.update" -> {
+                        JsonNode m = event.path("session").path("max_output_tokens");
+                        JsonNode beta = event.path("session").path("max_response_output_tokens");
+                        JsonNode v = m.isMissingNode() ? beta : m;
+                        if (!v.isMissingNode()) {
+                            sessionMaxOutput = v.canConvertToLong() && v.isIntegralNumber() ? v.asLong() : Long.MAX_VALUE;
+                        }
                     }
+                    case "response.create" -> responseCreate(event);
+                    case "response.cancel" -> cancelHeld();
+                    default -> { }
                 }
             } catch (Exception e) {
-                c.session.sendText("{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\"}}", Callback.NOOP);
+                send("{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\"}}");
             }
+        }
+
+        private void responseCreate(JsonNode event) {
+            if (event.has("test_flood")) {
+                String chunk = "{\"type\":\"response.output_audio.delta\",\"delta\":\""
+                        + "A".repeat(event.get("test_flood").get("size").asInt()) + "\"}";
+                for (int i = 0; i < event.get("test_flood").get("count").asInt() && c.session.isOpen(); i++) {
+                    c.session.sendText(chunk, Callback.NOOP);
+                }
+                return;
+            }
+            if (event.path("test_loop").asBoolean()) {
+                loop = event.get("test_script");
+            }
+            JsonNode script = event.has("test_script") ? event.get("test_script") : loop;
+            if (script != null) {
+                for (JsonNode e : script) {
+                    if ("response.done".equals(e.path("type").asText())) {
+                        c.billed.add(e.path("response").path("usage"));
+                    }
+                    send(e.toString());
+                }
+                return;
+            }
+            // as the provider bills: input is the whole context, output as much as the model wants within the limit
+            String id = "resp_" + (++responses);
+            JsonNode r = event.path("response");
+            JsonNode limit = r.has("max_output_tokens") ? r.get("max_output_tokens") : r.path("max_response_output_tokens");
+            long max = limit.isIntegralNumber() ? limit.asLong() : limit.isMissingNode() ? sessionMaxOutput : Long.MAX_VALUE;
+            long want = event.path("test_want_output").asLong(GREEDY_OUTPUT);
+            long output = Math.min(want, max);
+            long input = contextTokens;
+            send("{\"type\":\"response.created\",\"event_id\":\"event_rc\",\"response\":{\"id\":\"" + id
+                    + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\",\"max_output_tokens\":"
+                    + (max == Long.MAX_VALUE ? "\"inf\"" : max) + ",\"output\":[]}}");
+            if (event.path("test_hold").asBoolean()) {
+                heldUsage = usage(input, output / 2);
+                heldId = id;
+                return;
+            }
+            contextTokens += output;
+            done(id, "completed", usage(input, output));
+        }
+
+        private void cancelHeld() {
+            String id = heldId;
+            if (id != null) {
+                heldId = null;
+                done(id, "cancelled", heldUsage);
+            }
+        }
+
+        private void done(String id, String status, JsonNode usage) {
+            c.billed.add(usage);
+            send("{\"type\":\"response.done\",\"event_id\":\"event_rd\",\"response\":{\"id\":\"" + id
+                    + "\",\"object\":\"realtime.response\",\"status\":\"" + status + "\",\"output\":[],\"usage\":" + usage + "}}");
+        }
+
+        private static JsonNode usage(long input, long output) {
+            var u = JSON.createObjectNode();
+            u.put("total_tokens", input + output);
+            u.put("input_tokens", input);
+            u.put("output_tokens", output);
+            u.putObject("input_token_details").put("text_tokens", input).put("audio_tokens", 0).put("cached_tokens", 0);
+            u.putObject("output_token_details").put("text_tokens", 0).put("audio_tokens", output);
+            return u;
+        }
+
+        private void send(String text) {
+            c.session.sendText(text, Callback.NOOP);
         }
 
         @Override
         public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
             ByteBuffer copy = ByteBuffer.allocate(payload.remaining()).put(payload).flip();
             callback.succeed();
+            c.received.add("<binary " + copy.remaining() + " bytes>");
             c.session.sendBinary(copy, Callback.NOOP);
         }
     }

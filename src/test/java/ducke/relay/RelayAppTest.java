@@ -68,49 +68,63 @@ class RelayAppTest {
     }
 
     @Test
-    void framesPassUnchangedBothWays() throws Exception {
+    void clientEventsAndUpstreamEventsPassUnchanged() throws Exception {
         WsClient c = open(newClient());
         JsonNode created = c.nextEvent();
         assertThat(created.get("type").asText()).isEqualTo("session.created");
-        String echo = "{\"type\":\"echo\",\"payload\":\"héllo \\u00e9 " + "x".repeat(5000) + "\"}";
-        c.send(echo);
-        assertThat(c.next().text()).isEqualTo(echo);
-        byte[] audio = new byte[32 * 1024];
-        for (int i = 0; i < audio.length; i++) {
-            audio[i] = (byte) (i * 31);
-        }
-        c.ws.sendBinary(ByteBuffer.wrap(audio), true).join();
-        ByteBuffer back = c.next().binary();
-        byte[] got = new byte[back.remaining()];
-        back.get(got);
-        assertThat(got).isEqualTo(audio);
+        String item = "{\"type\":\"conversation.item.create\",\"event_id\":\"evt_1\",\"item\":{\"type\":\"message\",\"role\":\"user\","
+                + "\"content\":[{\"type\":\"input_text\",\"text\":\"héllo \\u00e9 " + "x".repeat(5000) + "\"}]}}";
+        c.send(item);
+        String back = c.next().text();
+        assertThat(back).startsWith("{\"type\":\"conversation.item.created\"").contains("x".repeat(5000));
         FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
         assertThat(up.authorization).isEqualTo("Bearer " + TestApps.UPSTREAM_KEY);
         assertThat(up.model).isEqualTo("gpt-realtime");
-        assertThat(up.received).contains(echo);
+        assertThat(up.received).contains(item);
+        String audio = "{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + "QUJD".repeat(2000) + "\"}";
+        c.send(audio);
+        c.send("{\"type\":\"input_audio_buffer.commit\"}");
+        awaitReceived(up, "{\"type\":\"input_audio_buffer.commit\"}");
+        assertThat(up.received).contains(audio);
         c.ws.sendClose(1000, "bye").join();
         assertThat(c.awaitClose()).isEqualTo(1000);
+    }
+
+    static void awaitReceived(FakeUpstream.Connection up, String frame) {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!up.received.contains(frame)) {
+            assertThat(System.currentTimeMillis()).as("upstream received %s", frame).isLessThan(deadline);
+            Thread.onSpinWait();
+        }
     }
 
     @Test
     void usageIsChargedExactlyWithUpdatesWarningAndExceededInOrder() throws Exception {
         WsClient c = open(newClient());
         c.until("session.created");
-        // gpt-realtime at 100/200 per 1M: 10k text + 10k audio in, 5k + 5k out = 2.00 + 2.00 = 4.00
-        c.send(script(responseDone(10_000, 10_000, 5_000, 5_000)));
+        // gpt-realtime at 100/200 per 1M: 5k text + 5k audio in, 2.5k + 2.5k out = 1.00 + 1.00 = 2.00
+        c.send(script(responseDone(5_000, 5_000, 2_500, 2_500)));
         assertThat(c.nextEvent().get("type").asText()).isEqualTo("response.done");
         JsonNode update = c.nextEvent();
         assertThat(update.get("type").asText()).isEqualTo("usage_update");
-        assertThat(update.get("session_cost").decimalValue()).isEqualByComparingTo("4.00");
-        assertThat(update.get("remaining_budget_usd").decimalValue()).isEqualByComparingTo("1.00");
-        assertThat(c.nextEvent().get("type").asText()).isEqualTo("budget_warning");
+        assertThat(update.get("session_cost").decimalValue()).isEqualByComparingTo("2.00");
+        assertThat(update.get("remaining_budget_usd").decimalValue()).isEqualByComparingTo("3.00");
 
-        c.send(script(responseDone(2_500, 2_500, 1_250, 1_250)));
+        c.send(script(responseDone(5_000, 5_000, 2_500, 2_500)));
         assertThat(c.nextEvent().get("type").asText()).isEqualTo("response.done");
-        assertThat(c.nextEvent().get("session_cost").decimalValue()).isEqualByComparingTo("5.00");
+        assertThat(c.nextEvent().get("session_cost").decimalValue()).isEqualByComparingTo("4.00");
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("budget_warning");
+        // the next response's input alone (a context of 15k tokens, 1.50) is more than the 1.00 left
         JsonNode exceeded = c.nextEvent();
         assertThat(exceeded.get("type").asText()).isEqualTo("budget_exceeded");
+        assertThat(exceeded.get("session_cost").decimalValue()).isEqualByComparingTo("4.00");
+        JsonNode error = c.nextEvent();
+        assertThat(error.get("type").asText()).as("the realtime error event the SDKs listen for").isEqualTo("error");
+        assertThat(error.at("/error/code").asText()).isEqualTo("budget_exceeded");
         assertThat(c.next().closeCode()).isEqualTo(1008);
+        JsonNode session = Http.json(Http.local(APP.getLocalPort()).get("/v1/sessions/" + c.started.get("session_id").asText(),
+                "Authorization", "Bearer " + TestApps.SERVICE_TOKEN));
+        assertThat(session.get("end_reason").asText()).isEqualTo("budget_exceeded");
     }
 
     @Test
@@ -126,6 +140,22 @@ class RelayAppTest {
         assertThat(update.get("type").asText()).isEqualTo("usage_update");
         // 1000 audio in at 100 + 500 out at 200 per 1M
         assertThat(update.get("call_cost").decimalValue()).isEqualByComparingTo("0.20");
+        c.ws.abort();
+    }
+
+    @Test
+    void durationBilledTranscriptionIsChargedPerMinute() throws Exception {
+        WsClient c = open(newClient());
+        c.until("session.created");
+        c.send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":{\"model\":\"gpt-4o-mini-transcribe\"}}}}}");
+        c.send(script("""
+                {"type":"conversation.item.input_audio_transcription.completed","event_id":"e3","item_id":"item_2",
+                 "content_index":0,"transcript":"hello","usage":{"type":"duration","seconds":30}}"""));
+        c.until("conversation.item.input_audio_transcription.completed");
+        JsonNode update = c.nextEvent();
+        assertThat(update.get("type").asText()).isEqualTo("usage_update");
+        // priced by the session's transcription model: 0.003 a minute for 30 s
+        assertThat(update.get("call_cost").decimalValue()).isEqualByComparingTo("0.0015");
         c.ws.abort();
     }
 
@@ -238,8 +268,12 @@ class RelayAppTest {
         assertThat(done.get("type").asText()).isEqualTo("response.done");
         assertThat(done.get("response").get("output")).isEmpty();
         assertThat(c.nextEvent().get("type").asText()).isEqualTo("usage_update");
-        c.send("{\"type\":\"echo\",\"marker\":1}");
-        assertThat(c.nextEvent().get("marker").asInt()).isEqualTo(1);
+        c.send("{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\",\"role\":\"user\",\"marker\":1}}");
+        JsonNode created = c.until("conversation.item.created");
+        while (!created.get("item").has("marker")) {
+            created = c.until("conversation.item.created");
+        }
+        assertThat(created.get("item").get("marker").asInt()).isEqualTo(1);
 
         long deadline = System.currentTimeMillis() + 10_000;
         while (up.received.stream().noneMatch(m -> m.contains("\"response.create\"") && !m.contains("test_script"))) {

@@ -46,10 +46,26 @@ class RelayClusterTest {
         b.before();
         long deadline = System.currentTimeMillis() + 60_000;
         int poll = 0;
-        while (Http.json(Http.local(a.getLocalPort()).get("/status", "X-Forwarded-For", "10.1." + (poll / 250) + "." + (poll++ % 250)))
-                .path("cluster_members").asInt() < 2) {
+        // both members, and both with the quorum cost state needs (it follows the membership within moments)
+        while (!joinedWithQuorum(a, poll++) || !joinedWithQuorum(b, poll++)) {
             assertThat(System.currentTimeMillis()).as("two nodes joined").isLessThan(deadline);
         }
+    }
+
+    private static boolean joinedWithQuorum(DropwizardTestSupport<?> node, int poll) {
+        var status = Http.json(Http.local(node.getLocalPort()).get("/status", "X-Forwarded-For", "10.1." + (poll / 250) + "." + (poll % 250)));
+        if (status.path("cluster_members").asInt() < 2 || !status.path("cluster_quorum").asBoolean()) {
+            return false;
+        }
+        // the grid's own split-brain protection follows the membership a moment later: a session must open
+        var started = Http.local(node.getLocalPort()).post("/v1/sessions", "{\"client_id\":\"warm-" + poll + "\"}",
+                "Authorization", "Bearer " + TestApps.SERVICE_TOKEN, "X-Forwarded-For", "10.2." + (poll / 250) + "." + (poll % 250));
+        if (started.statusCode() != 201) {
+            return false;
+        }
+        Http.local(node.getLocalPort()).send("DELETE", "/v1/sessions/" + Http.json(started).path("session_id").asText(),
+                "Authorization", "Bearer " + TestApps.SERVICE_TOKEN);
+        return true;
     }
 
     @AfterAll

@@ -45,12 +45,14 @@ class RelayShutdownTest {
         Http onB = Http.local(b.getLocalPort());
         long deadline = System.currentTimeMillis() + 60_000;
         int poll = 0;
+        Http onA = Http.local(a.getLocalPort());
         while (Http.json(onB.get("/status", "X-Forwarded-For", "10.2." + (poll / 250) + "." + (poll++ % 250)))
-                .path("cluster_members").asInt() < 2) {
+                .path("cluster_members").asInt() < 2
+                || !Http.json(onB.get("/status", "X-Forwarded-For", "10.2." + (poll / 250) + "." + (poll++ % 250))).path("cluster_quorum").asBoolean()
+                || !Http.json(onA.get("/status", "X-Forwarded-For", "10.2." + (poll / 250) + "." + (poll++ % 250))).path("cluster_quorum").asBoolean()) {
             assertThat(System.currentTimeMillis()).as("two nodes joined").isLessThan(deadline);
         }
         String service = "Bearer " + TestApps.SERVICE_TOKEN;
-        Http onA = Http.local(a.getLocalPort());
         for (int i = 0; i < 5; i++) {
             onA.post("/v1/tools/web_search/calls", "{\"client_id\":\"198.51.100.77\"}", "Authorization", service);
         }

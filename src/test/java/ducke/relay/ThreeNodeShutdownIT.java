@@ -3,6 +3,7 @@ package ducke.relay;
 import com.fasterxml.jackson.databind.JsonNode;
 import ducke.testing.Http;
 import ducke.testing.JarNode;
+import ducke.testing.Poll;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -166,9 +167,8 @@ class ThreeNodeShutdownIT {
         first.send(RelayAppTest.script(RelayAppTest.responseDone(1000, 0, 1000, 0)));
         JsonNode charged = first.until("usage_update");
         assertThat(charged.path("session_cost").decimalValue()).as("relayed usage charged").isEqualByComparingTo("0.30");
-        String echo = "{\"type\":\"echo\",\"payload\":\"still here\"}";
-        second.send(echo);
-        assertThat(second.next().text()).as("second session relays frames").isEqualTo(echo);
+        second.send("{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\",\"payload\":\"still here\"}}");
+        assertThat(second.next().text()).as("second session relays frames").contains("conversation.item.created").contains("still here");
         for (String id : List.of(id1, id2)) {
             JsonNode live = Http.json(a.http().get("/v1/sessions/" + id, "Authorization", SERVICE));
             assertThat(live.path("status").asText()).as("session %s before the stop: %s", id, live).isEqualTo("active");
@@ -266,26 +266,22 @@ class ThreeNodeShutdownIT {
 
     /** Polls the audit store through {@code node} until every id has a node_shutdown row. */
     private static JsonNode awaitAudit(JarNode n, Set<String> ids) throws Exception {
-        long deadline = System.nanoTime() + AUDIT_DEADLINE.toNanos();
-        String last = "no answer yet";
-        while (true) {
-            HttpResponse<String> r = n.http().get("/v1/audit/sessions?end_reason=node_shutdown", "Authorization", OPERATOR,
-                    "X-Forwarded-For", JarNode.pollClient());
-            last = r.statusCode() + " " + r.body();
-            if (r.statusCode() == 200) {
-                JsonNode body = Http.json(r);
-                Set<String> found = new HashSet<>();
-                body.path("sessions").forEach(row -> found.add(row.path("session_id").asText()));
-                if (found.containsAll(ids)) {
-                    return body;
-                }
-            }
-            if (System.nanoTime() - deadline > 0) {
-                fail("the audit store did not list " + ids + " with end_reason node_shutdown within " + AUDIT_DEADLINE
-                        + "; last: " + last + "\n" + a.logTail() + "\n" + b.logTail() + "\n" + c.logTail());
-            }
-            Thread.sleep(POLL_PAUSE.toMillis());
-        }
+        String[] last = {"no answer yet"};
+        JsonNode[] listed = new JsonNode[1];
+        Poll.until("the audit store lists " + ids + " with end_reason node_shutdown", AUDIT_DEADLINE, POLL_PAUSE,
+                () -> "last: " + last[0] + "\n" + a.logTail() + "\n" + b.logTail() + "\n" + c.logTail(), () -> {
+                    HttpResponse<String> r = n.http().get("/v1/audit/sessions?end_reason=node_shutdown", "Authorization", OPERATOR,
+                            "X-Forwarded-For", JarNode.pollClient());
+                    last[0] = r.statusCode() + " " + r.body();
+                    if (r.statusCode() != 200) {
+                        return false;
+                    }
+                    listed[0] = Http.json(r);
+                    Set<String> found = new HashSet<>();
+                    listed[0].path("sessions").forEach(row -> found.add(row.path("session_id").asText()));
+                    return found.containsAll(ids);
+                });
+        return listed[0];
     }
 
     // ---------------------------------------------------------------- processes
@@ -320,18 +316,8 @@ class ThreeNodeShutdownIT {
         return n.awaitStatus(within, POLL_PAUSE, what, condition);
     }
 
-    private interface Check {
-        boolean ok() throws Exception;
-    }
-
-    private static void awaitTrue(Duration within, String what, Check check) throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!check.ok()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + within + ": " + what);
-            }
-            Thread.sleep(POLL_PAUSE.toMillis());
-        }
+    private static void awaitTrue(Duration within, String what, Poll.Check check) throws Exception {
+        Poll.until(what, within, POLL_PAUSE, check);
     }
 
     // ---------------------------------------------------------------- helpers

@@ -9,6 +9,7 @@ import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -20,6 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** A real WebSocket client (the JDK's) that records what the gateway sends and how it closes. */
 final class WsClient implements WebSocket.Listener {
+
+    private volatile String closeReason;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** One client for all connections, so that tests measure the server's threads, not the client's. */
@@ -43,11 +46,19 @@ final class WsClient implements WebSocket.Listener {
     }
 
     static WsClient connect(WsClient c, int port, String query, String... headers) {
+        return connectTo(c, port, "/session" + query, List.of(), headers);
+    }
+
+    /** Connects to any path of the relay, offering these subprotocols. */
+    static WsClient connectTo(WsClient c, int port, String pathAndQuery, List<String> subprotocols, String... headers) {
         var builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
         for (int i = 0; i + 1 < headers.length; i += 2) {
             builder.header(headers[i], headers[i + 1]);
         }
-        c.ws = builder.buildAsync(URI.create("ws://127.0.0.1:" + port + "/session" + query), c).join();
+        if (!subprotocols.isEmpty()) {
+            builder.subprotocols(subprotocols.get(0), subprotocols.subList(1, subprotocols.size()).toArray(String[]::new));
+        }
+        c.ws = builder.buildAsync(URI.create("ws://127.0.0.1:" + port + pathAndQuery), c).join();
         return c;
     }
 
@@ -96,6 +107,7 @@ final class WsClient implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closeReason = reason;
         received.add(new Received(null, null, statusCode));
         closed.complete(statusCode);
         return null;
@@ -108,6 +120,20 @@ final class WsClient implements WebSocket.Listener {
 
     void send(String text) {
         ws.sendText(text, true).join();
+    }
+
+    /**
+     * Sends unless the gateway has closed the connection meanwhile (a session that ended may close
+     * before the client hears of it and sends again); false when the frame could not be sent.
+     */
+    boolean sendIfOpen(String text) {
+        try {
+            ws.sendText(text, true).join();
+            return true;
+        } catch (java.util.concurrent.CompletionException e) {
+            assertThat(e.getCause()).as("a send refused because the connection closed").isInstanceOf(java.io.IOException.class);
+            return false;
+        }
     }
 
     Received next() throws InterruptedException {
@@ -135,5 +161,10 @@ final class WsClient implements WebSocket.Listener {
 
     int awaitClose() throws Exception {
         return closed.get(20, TimeUnit.SECONDS);
+    }
+
+    /** The reason of the close frame, once closed. */
+    String closeReason() {
+        return closeReason;
     }
 }

@@ -22,11 +22,17 @@ public final class Http {
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
             .build();
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client;
     private final String base;
 
     public Http(String base) {
+        this(base, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+    }
+
+    /** @param client e.g. one whose TLS context trusts a test certificate */
+    public Http(String base, HttpClient client) {
         this.base = base;
+        this.client = client;
     }
 
     public static Http local(int port) {

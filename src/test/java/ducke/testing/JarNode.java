@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -107,15 +106,50 @@ public final class JarNode {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
         Map<String, String> environment = pb.environment();
-        // nothing from the surrounding shell may configure the node or add JVM flags behind our back
+        clean(environment);
+        environment.put("DUCKE_NODE_NAME", name);
+        environment.putAll(env);
+        return new JarNode(name, pb.start(), httpPort, adminPort, hazelcastPort, log);
+    }
+
+    /** Nothing from the surrounding shell may configure a process or add JVM flags behind a test's back. */
+    private static void clean(Map<String, String> environment) {
         environment.keySet().removeIf(k -> k.startsWith("DUCKE_") || k.startsWith("HAZELCAST_")
                 || k.startsWith("RATE_LIMIT_") || k.startsWith("DATABASE_") || k.startsWith("COST_PROTECTION_")
                 || k.startsWith("UPSTREAM_") || k.startsWith("RELAY_") || k.equals("OPENAI_API_KEY")
                 || k.equals("ALLOWED_ORIGINS") || k.equals("TRUSTED_PROXIES") || k.equals("METRICS_ALLOW_FROM")
                 || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS") || k.equals("_JAVA_OPTIONS"));
-        environment.put("DUCKE_NODE_NAME", name);
-        environment.putAll(env);
-        return new JarNode(name, pb.start(), httpPort, adminPort, hazelcastPort, log);
+    }
+
+    /** The outcome of one command run to its end: exit code, stdout and stderr together, and how long it took. */
+    public record Finished(int exitCode, String output, long millis) {
+    }
+
+    /**
+     * Runs {@code java -jar jar args…} in {@code workDir} with a cleaned environment plus {@code env},
+     * to its end; killed (and failed) after {@code timeout}.
+     */
+    public static Finished run(Path jar, Path workDir, Map<String, String> env, Duration timeout, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString()));
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile("duck-e-command", ".log");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(out.toFile());
+            clean(pb.environment());
+            pb.environment().putAll(env);
+            long started = System.nanoTime();
+            Process p = pb.start();
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                fail(String.join(" ", args) + " did not finish within " + timeout + ":\n" + Files.readString(out));
+            }
+            return new Finished(p.exitValue(), Files.readString(out), millisSince(started));
+        } finally {
+            Files.deleteIfExists(out);
+        }
     }
 
     private static int requiredPort(Map<String, String> env, String key) {
@@ -168,32 +202,28 @@ public final class JarNode {
      */
     public JsonNode awaitStatus(Duration within, Duration pollPause, String what, Predicate<JsonNode> condition,
                                 StatusRequest request) throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        String last = "no answer yet";
-        while (true) {
+        String[] last = {"no answer yet"};
+        JsonNode[] answer = new JsonNode[1];
+        Poll.until(describe() + " would " + what, within, pollPause, () -> "last: " + last[0] + "\n" + logTail(), () -> {
             if (!process.isAlive()) {
                 fail(name + " exited with code " + process.exitValue() + " before it would " + what
-                        + "; last: " + last + "\n" + logTail());
+                        + "; last: " + last[0] + "\n" + logTail());
             }
             try {
                 HttpResponse<String> r = request.send(pollClient());
-                last = r.statusCode() + " " + r.body();
+                last[0] = r.statusCode() + " " + r.body();
                 if (r.statusCode() == 200) {
-                    JsonNode json = Http.json(r);
-                    if (condition.test(json)) {
-                        return json;
-                    }
+                    answer[0] = Http.json(r);
+                    return condition.test(answer[0]);
                 }
             } catch (IOException e) {
-                last = e.toString();
+                last[0] = e.toString();
             } catch (UncheckedIOException e) {
-                last = e.getCause().toString();
+                last[0] = e.getCause().toString();
             }
-            if (System.nanoTime() - deadline > 0) {
-                fail(describe() + " did not " + what + " within " + within + "; last: " + last + "\n" + logTail());
-            }
-            Thread.sleep(pollPause.toMillis());
-        }
+            return false;
+        });
+        return answer[0];
     }
 
     /** A client address used once: 10.a.b.c counting up. */
@@ -204,26 +234,9 @@ public final class JarNode {
 
     // ---------------------------------------------------------------- helpers
 
-    /** Free TCP ports, all distinct (held open together) and clear of 5701-5710 used by other tests. */
-    public static int[] freePorts(int count) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            int found = 0;
-            while (found < count) {
-                ServerSocket s = new ServerSocket(0);
-                held.add(s);
-                int p = s.getLocalPort();
-                if (p < 5701 || p > 5710) {
-                    ports[found++] = p;
-                }
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
+    /** Free TCP ports, all distinct, below the ephemeral range (see {@link FreePorts}). */
+    public static int[] freePorts(int count) {
+        return FreePorts.distinct(count);
     }
 
     /** The last lines of the node's log, with a header naming the file. */

@@ -51,7 +51,7 @@ public final class TestApps {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("nodeName", "");
         settings.put("upstream.url", "ws://127.0.0.1:9/v1/realtime");
-        settings.put("relay.upstreamPingInterval", "250ms");
+        settings.put("relay.upstreamPingInterval", "500ms");
         settings.put("audit.url", "jdbc:h2:mem:audit-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         settings.put("server.applicationConnectors[0].port", "0");
         settings.put("server.adminConnectors[0].port", "0");
@@ -59,6 +59,9 @@ public final class TestApps {
         settings.put("hazelcast.port", Integer.toString(FreePorts.next()));
         settings.put("hazelcast.interfaces", "127.0.0.1");
         settings.put("hazelcast.members", "");
+        // the grid-call deadline guards against frozen members, not against a test machine that is merely
+        // busy; the tests of the deadline set their own
+        settings.put("hazelcast.callTimeout", "10s");
         settings.put("auth.serviceTokens", SERVICE_TOKEN);
         settings.put("auth.operatorTokens", OPERATOR_TOKEN);
         settings.put("upstream.apiKey", UPSTREAM_KEY);

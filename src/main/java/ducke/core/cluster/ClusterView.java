@@ -17,4 +17,9 @@ public interface ClusterView {
 
     /** Whether the local member is running and part of an active cluster. */
     boolean healthy();
+
+    /** Whether this node's part of the cluster holds the quorum cost state needs ({@link ClusterHealth}). */
+    default boolean quorum() {
+        return true;
+    }
 }

@@ -1,14 +1,23 @@
 package ducke.core.cost;
 
-import java.util.ArrayList;
+import ducke.core.cluster.ClusterHealth;
+import ducke.core.cluster.QuorumLostException;
+
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
- * Cost protection as one service: opening sessions through the gates, charging usage, ending
- * sessions. Every end path goes through {@link #afterEnd}, which frees the client's slot and
- * reports the session once. Thread-safe; all state lives in the stores.
+ * Cost protection as one service: opening sessions through the gates ({@link Admission}), charging
+ * usage to the session, the cluster's spend and breaker, and the client's hourly spend
+ * ({@link Charges}), ending sessions. Every end path goes through {@link SessionEnds}, which frees
+ * the client's slot and reports the session once. Thread-safe; all state lives in the stores.
+ *
+ * <p>Without a quorum ({@link ClusterHealth}) new sessions are refused, and charges and relay
+ * ends are kept in a local {@link ChargeJournal} until {@link #replayJournal} can apply them:
+ * money that was spent is never dropped, and never counted twice ({@link ChargeId}).
  */
 public final class CostGuard {
 
@@ -18,19 +27,44 @@ public final class CostGuard {
     public static final String WARNING_HOURLY = "Hourly cost limit exceeded";
 
     /** Why a new session was refused. */
-    public enum Refusal { CIRCUIT_BREAKER_OPEN, HOURLY_LIMIT, CONCURRENT_LIMIT }
+    public enum Refusal { CIRCUIT_BREAKER_OPEN, HOURLY_LIMIT, CLIENT_BUDGET, CONCURRENT_LIMIT, CLUSTER_DEGRADED }
 
-    /** A session start: either the new ledger, or the refusal and how long to wait (0 = no sensible wait). */
-    public record Start(SessionLedger ledger, Refusal refusal, long retryAfterMillis, SpendLedger.Snapshot spend) {
+    /**
+     * A session start: either the new ledger, or the refusal and how long to wait (0 = no sensible
+     * wait), with the cluster's and the client's spend as the gates saw them. For the concurrent
+     * limit the wait is until the client's first session reaches its duration cap, the latest moment
+     * a slot frees by itself.
+     */
+    public record Start(SessionLedger ledger, Refusal refusal, long retryAfterMillis, SpendLedger.Snapshot spend,
+                        ClientSpend.Snapshot clientSpend) {
         public boolean started() {
             return ledger != null;
         }
     }
 
-    /** The answer to a usage report. {@code ledger} is null when the session is unknown. */
+    /**
+     * The answer to a usage report. {@code ledger} is null when the session is unknown, or when the
+     * report was journaled ({@code journalSeq > 0}) to be applied once the quorum is back; otherwise
+     * the charge was recorded ({@code applied}). {@code afterEnd}: the session had already ended,
+     * so the charge was only recorded (ledger, spend, breaker, metrics, audit row), nothing ended.
+     */
     public record Usage(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean budgetOk, boolean warningNow,
-                        EndReason endedNow, SpendLedger.Snapshot spend, List<String> warnings, PriceTable.Priced priced) {
+                        EndReason endedNow, SpendLedger.Snapshot spend, List<String> warnings, PriceTable.Priced priced,
+                        boolean afterEnd, long journalSeq) {
+
+        public Usage(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean budgetOk, boolean warningNow,
+                     EndReason endedNow, SpendLedger.Snapshot spend, List<String> warnings, PriceTable.Priced priced,
+                     boolean afterEnd) {
+            this(ledger, applied, callCostNanoUsd, budgetOk, warningNow, endedNow, spend, warnings, priced, afterEnd, 0);
+        }
+
+        public boolean journaled() {
+            return journalSeq > 0;
+        }
     }
+
+    /** Entries a journal holds by default. */
+    public static final int DEFAULT_JOURNAL_CAPACITY = 10_000;
 
     private final PriceTable prices;
     private final CostLimits limits;
@@ -39,12 +73,29 @@ public final class CostGuard {
     private final SpendView view;
     private final BreakerBroadcast broadcast;
     private final CostObserver observer;
-    private final String nodeName;
-    private final Supplier<String> ids;
-    private volatile SessionEndings endings = SessionEndings.NONE;
+    private final ClusterHealth health;
+    private final ChargeJournal journal;
+    private final String writer;
+    private final SessionEnds ends;
+    private final Admission admission;
+    private final Charges charges;
+    private final JournalReplay replay;
 
+    /** A guard that always has a quorum (a node on its own), with a journal of the default size. */
     public CostGuard(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
                      BreakerBroadcast broadcast, CostObserver observer, String nodeName, Supplier<String> ids) {
+        this(prices, limits, sessions, spend, view, broadcast, observer, nodeName, ids, ClusterHealth.alone(),
+                new ChargeJournal(DEFAULT_JOURNAL_CAPACITY), newWriter(nodeName));
+    }
+
+    /**
+     * @param health  whether this node's part of the cluster has a quorum
+     * @param journal where charges wait while it has none
+     * @param writer  this process's writer id ({@link ChargeId}); unique to this process
+     */
+    public CostGuard(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
+                     BreakerBroadcast broadcast, CostObserver observer, String nodeName, Supplier<String> ids,
+                     ClusterHealth health, ChargeJournal journal, String writer) {
         this.prices = prices;
         this.limits = limits;
         this.sessions = sessions;
@@ -52,13 +103,18 @@ public final class CostGuard {
         this.view = view;
         this.broadcast = broadcast;
         this.observer = observer;
-        this.nodeName = nodeName;
-        this.ids = ids;
+        this.health = health;
+        this.journal = journal;
+        this.writer = writer;
+        this.ends = new SessionEnds(sessions, observer);
+        this.admission = new Admission(prices, limits, sessions, spend, view, observer, nodeName, ids, health);
+        this.charges = new Charges(prices, limits, sessions, spend, view, broadcast, observer, health, journal, writer, ends);
+        this.replay = new JournalReplay(this, journal, observer);
     }
 
     /** Who hears of every session this node ends; set once while wiring. */
     public void announceEndingsTo(SessionEndings endings) {
-        this.endings = endings;
+        ends.announceTo(endings);
     }
 
     public CostLimits limits() {
@@ -73,115 +129,153 @@ public final class CostGuard {
         return view;
     }
 
+    public ClusterHealth health() {
+        return health;
+    }
+
+    public ChargeJournal journal() {
+        return journal;
+    }
+
+    /** This process's writer id ({@link ChargeId}). */
+    public String writer() {
+        return writer;
+    }
+
+    /** A writer id for one process of {@code nodeName}: the name and 64 random bits. */
+    public static String newWriter(String nodeName) {
+        return nodeName + "/" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
     /**
-     * Opens a session unless the breaker is open, the hourly spend is at its cap, or the client
-     * already holds its maximum of concurrent sessions.
+     * Opens a session unless the breaker is open, the hourly spend is at its cap, the client's own
+     * hourly spend is at its cap, or the client already holds its maximum of concurrent sessions.
      *
      * @param holder grid member that will hold the live connection, or "" for API sessions
      */
     public Start start(String clientId, String model, String holder, long nowMillis) {
-        SpendLedger.Snapshot s = refreshSpend(nowMillis);
-        if (limits.enforced()) {
-            if (s.breakerOpenAt(nowMillis)) {
-                observer.limitReached("circuit_breaker");
-                return new Start(null, Refusal.CIRCUIT_BREAKER_OPEN, s.breakerClosesAtMillis() - nowMillis, s);
-            }
-            if (s.hourlyNanoUsd() >= limits.maxHourlyCostNanoUsd()) {
-                observer.limitReached("hourly");
-                return new Start(null, Refusal.HOURLY_LIMIT, s.hourlyRetryAfterMillis(), s);
-            }
-        }
-        SessionLedger ledger = SessionLedger.open(ids.get(), clientId, nodeName, model, prices.version(), nowMillis, limits, holder);
-        int maxSlots = limits.enforced() ? limits.maxConcurrentSessionsPerClient() : Integer.MAX_VALUE;
-        if (!sessions.tryAcquireSlot(clientId, ledger.sessionId(), ledger.expiresAtMillis(), maxSlots, nowMillis)) {
-            observer.limitReached("concurrent_sessions");
-            return new Start(null, Refusal.CONCURRENT_LIMIT, 0, s);
-        }
-        if (!sessions.create(ledger)) {
-            sessions.releaseSlot(clientId, ledger.sessionId(), nowMillis);
-            throw new IllegalStateException("session id collision: " + ledger.sessionId());
-        }
-        return new Start(ledger, null, 0, s);
+        return start(clientId, model, holder, limits.maxSessionCostNanoUsd(), nowMillis);
     }
 
-    /** Prices and charges one usage report to the session and to the cluster's spend. */
-    public Usage report(String sessionId, String model, TokenUsage usage, long nowMillis) {
-        Optional<SessionLedger> current = sessions.get(sessionId);
-        if (current.isEmpty()) {
-            return new Usage(null, false, 0, false, false, null, view.get(), List.of(), null);
+    /** The same, with a budget of its own for the session (never above the configured cap). */
+    public Start start(String clientId, String model, String holder, long maxCostNanoUsd, long nowMillis) {
+        Start s = reserve(clientId, model, holder, maxCostNanoUsd, nowMillis);
+        if (s.started()) {
+            open(s.ledger());
         }
-        return report(sessionId, current.get().model(), model, usage, nowMillis);
+        return s;
+    }
+
+    /**
+     * Passes the gates and takes the client's slot for a session that does not exist yet: the
+     * returned ledger is only prospective until {@link #open} stores it, or {@link #release} gives
+     * the slot back (a WebSocket handshake whose upgrade did not complete leaves nothing behind).
+     */
+    public Start reserve(String clientId, String model, String holder, long maxCostNanoUsd, long nowMillis) {
+        return admission.reserve(clientId, model, holder, maxCostNanoUsd, nowMillis);
+    }
+
+    /** Stores a reserved session's ledger: from now on it is live, charged and audited. */
+    public void open(SessionLedger reserved) {
+        admission.open(reserved);
+    }
+
+    /** Gives back the slot of a reserved session that was never opened. */
+    public void release(SessionLedger reserved, long nowMillis) {
+        admission.release(reserved, nowMillis);
+    }
+
+    /**
+     * Prices one usage report by the model it names (the session's model when it names none) and
+     * charges it to the session, the cluster's spend and the client's spend. A session that has
+     * ended (and is still retained) is charged too, record-only: see {@link Usage#afterEnd()}.
+     * Without a quorum the report is journaled (priced when applied) unless the journal is full.
+     */
+    public Usage report(String sessionId, String model, TokenUsage usage, long nowMillis) {
+        return charges.report(sessionId, model, usage, nowMillis);
     }
 
     /**
      * The same, for callers that already know the session's model (the relay): no grid read first.
-     * A report may name another model; it never pays less than the session's own model would.
+     * Also for responses and transcriptions that complete after the session ended: they are
+     * recorded, never dropped.
+     *
+     * @param reportedModel the model the report names; null or blank: the session's model
      */
     public Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, long nowMillis) {
-        PriceTable.Priced priced = prices.price(sessionModel, usage);
-        if (reportedModel != null && !reportedModel.isBlank()) {
-            PriceTable.Priced named = prices.price(reportedModel, usage);
-            priced = named.costNanoUsd() >= priced.costNanoUsd() ? named : priced;
-        }
-        return charge(sessionId, priced.costNanoUsd(), priced.tokens(), priced, nowMillis);
+        return charges.report(sessionId, sessionModel, reportedModel, usage, nowMillis);
+    }
+
+    /** The price of a report: by the model it names, or by the session's model when it names none. */
+    PriceTable.Priced price(String sessionModel, String reportedModel, TokenUsage usage) {
+        return charges.price(sessionModel, reportedModel, usage);
     }
 
     /** Charges a fixed tool fee; nothing happens when the tool has no fee. */
     public Usage chargeToolFee(String sessionId, String tool, long nowMillis) {
-        long fee = prices.toolFeeNanoUsd(tool);
-        return fee == 0 ? null : charge(sessionId, fee, TokenCounts.ZERO, null, nowMillis);
+        return charges.chargeToolFee(sessionId, tool, nowMillis);
     }
 
-    private Usage charge(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced, long nowMillis) {
-        SessionRules.Charge c = sessions.charge(sessionId, costNanoUsd, tokens, nowMillis, limits);
-        if (c.ledger() == null) {
-            return new Usage(null, false, 0, false, false, null, view.get(), List.of(), priced);
-        }
-        if (!c.applied()) {
-            return new Usage(c.ledger(), false, 0, c.budgetOk(), false, null, view.get(), List.of(), priced);
-        }
-        SpendLedger.Charged spent;
-        try {
-            spent = spend.charge(costNanoUsd, nowMillis, limits);
-        } finally {
-            // the session's own end must be completed even if the cluster spend could not be updated
-            if (c.endedNow() != null) {
-                afterEnd(c.ledger());
-            }
-        }
-        view.offer(spent.snapshot());
-        observer.spend(spent.snapshot());
-        if (priced != null) {
-            observer.charged(priced.match().label(), priced.match().known(), costNanoUsd, tokens);
-        } else {
-            observer.charged("tool_fee", true, costNanoUsd, tokens);
-        }
-        if (spent.breakerOpenedNow()) {
-            observer.limitReached("circuit_breaker");
-            observer.breakerChanged(spent.snapshot(), "spend");
-            broadcast.publish(spent.snapshot());
-        }
-        return new Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(), spent.snapshot(),
-                warnings(c.ledger(), spent.snapshot(), nowMillis), priced);
+    /** See {@link Charges#charge}: for the journal's replay, as {@code id}. */
+    Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
+                 long nowMillis) {
+        return charges.charge(sessionId, id, costNanoUsd, tokens, priced, nowMillis);
     }
 
-    /** Ends a session; empty when it is unknown. Ending an ended session changes nothing. */
+    /** Adds journaled spend alone as {@code id}: the session part of its charge went through before. */
+    void spendOnly(ChargeId id, String clientId, long costNanoUsd, long nowMillis) {
+        charges.spendOnly(id, clientId, costNanoUsd, nowMillis);
+    }
+
+    /**
+     * Ends a session; empty when it is unknown. Ending an ended session changes nothing.
+     *
+     * @throws QuorumLostException without a quorum; nothing was ended
+     */
     public Optional<SessionStore.Ended> end(String sessionId, EndReason reason, long nowMillis) {
-        Optional<SessionStore.Ended> ended = sessions.end(sessionId, reason, nowMillis);
-        ended.filter(SessionStore.Ended::endedNow).ifPresent(e -> afterEnd(e.ledger()));
-        return ended;
+        return ends.end(sessionId, reason, nowMillis);
+    }
+
+    /**
+     * Ends a session whose connection this node has closed: without a quorum the end is journaled
+     * (empty is returned) and applied, after the charges journaled before it, once the quorum is back.
+     */
+    public Optional<SessionStore.Ended> endOrJournal(String sessionId, EndReason reason, long nowMillis) {
+        try {
+            if (health.quorum()) {
+                return end(sessionId, reason, nowMillis);
+            }
+        } catch (QuorumLostException e) {
+            // journaled below
+        }
+        observer.journal(journal.append(seq -> new ChargeJournal.End(seq, nowMillis, sessionId, reason)) == null
+                ? "refused" : "journaled");
+        return Optional.empty();
+    }
+
+    /**
+     * Applies journaled charges and ends, oldest first, while the quorum holds; each exactly once
+     * however often this runs. Call from one background thread.
+     *
+     * @return how many entries were applied (or discarded: their session is unknown)
+     */
+    public int replayJournal() {
+        return replay.run();
     }
 
     public Optional<SessionLedger> get(String sessionId) {
         return sessions.get(sessionId);
     }
 
-    /** Trips the breaker by hand and tells every node. */
+    /** Trips the breaker by hand and tells every node; an open breaker stays as it is. */
     public SpendLedger.Snapshot trip(String cause, long nowMillis) {
         SpendLedger.Snapshot s = spend.trip(nowMillis, limits, cause);
         view.force(s);
-        observer.breakerChanged(s, cause);
-        broadcast.publish(s);
+        // a breaker that was open already keeps its opening time: nothing changed, nothing to announce
+        if (s.breakerOpenedAtMillis() == nowMillis) {
+            observer.breakerChanged(s, cause);
+            broadcast.publish(s);
+        }
         return s;
     }
 
@@ -196,40 +290,6 @@ public final class CostGuard {
 
     /** Reads the cluster's spend and breaker afresh into this node's view. */
     public SpendLedger.Snapshot refreshSpend(long nowMillis) {
-        SpendLedger.Snapshot s = spend.snapshot(nowMillis, limits);
-        view.offer(s);
-        observer.spend(s);
-        return s;
-    }
-
-    /** The one place a freshly ended session is released and reported. */
-    private void afterEnd(SessionLedger ended) {
-        sessions.releaseSlot(ended.clientId(), ended.sessionId(), ended.endedAtMillis());
-        switch (ended.endReason()) {
-            case BUDGET_EXCEEDED -> observer.limitReached("session_cost");
-            case SESSION_TIMEOUT -> observer.limitReached("session_duration");
-            default -> { }
-        }
-        observer.sessionEnded(ended.record());
-        if (!ended.holder().isEmpty()) {
-            endings.ended(ended);
-        }
-    }
-
-    private List<String> warnings(SessionLedger l, SpendLedger.Snapshot s, long nowMillis) {
-        List<String> w = new ArrayList<>();
-        if (l.costNanoUsd() >= l.maxCostNanoUsd()) {
-            w.add(WARNING_BUDGET);
-        }
-        if (nowMillis >= l.expiresAtMillis()) {
-            w.add(WARNING_DURATION);
-        }
-        if (s.breakerOpenAt(nowMillis)) {
-            w.add(WARNING_BREAKER);
-        }
-        if (s.hourlyNanoUsd() >= limits.maxHourlyCostNanoUsd()) {
-            w.add(WARNING_HOURLY);
-        }
-        return w;
+        return admission.refreshSpend(nowMillis);
     }
 }

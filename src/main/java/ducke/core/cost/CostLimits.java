@@ -4,15 +4,19 @@ package ducke.core.cost;
  * The cost caps, in exact units. {@code enforced = false} keeps metering and auditing but lets
  * every session and charge through (COST_PROTECTION_ENABLED=false).
  *
- * @param warningBasisPoints share of the session cap at which one warning is given (8000 = 80%)
+ * @param warningBasisPoints          share of the session cap at which one warning is given (8000 = 80%)
+ * @param maxClientHourlyCostNanoUsd  one client's spend over the rolling {@code hourlyWindowMillis} at
+ *                                    which its new sessions are refused
  */
 public record CostLimits(boolean enforced, long maxSessionCostNanoUsd, long maxSessionDurationMillis,
                          int warningBasisPoints, int maxConcurrentSessionsPerClient,
                          long maxHourlyCostNanoUsd, long hourlyWindowMillis,
-                         long breakerThresholdNanoUsd, long breakerWindowMillis, long breakerCooldownMillis) {
+                         long breakerThresholdNanoUsd, long breakerWindowMillis, long breakerCooldownMillis,
+                         long maxClientHourlyCostNanoUsd) {
 
     public CostLimits {
-        if (maxSessionCostNanoUsd <= 0 || maxHourlyCostNanoUsd <= 0 || breakerThresholdNanoUsd <= 0) {
+        if (maxSessionCostNanoUsd <= 0 || maxHourlyCostNanoUsd <= 0 || breakerThresholdNanoUsd <= 0
+                || maxClientHourlyCostNanoUsd <= 0) {
             throw new IllegalArgumentException("cost caps must be positive");
         }
         if (maxSessionDurationMillis < 1000 || hourlyWindowMillis < 60_000 || breakerWindowMillis < 60_000
@@ -30,7 +34,15 @@ public record CostLimits(boolean enforced, long maxSessionCostNanoUsd, long maxS
     /** The defaults of the original service. */
     public static CostLimits defaults() {
         return new CostLimits(true, Money.nanoUsd("5.00"), 30 * 60_000L, 8000, 3,
-                Money.nanoUsd("50.00"), 3_600_000L, Money.nanoUsd("100.00"), 3_600_000L, 3_600_000L);
+                Money.nanoUsd("50.00"), 3_600_000L, Money.nanoUsd("100.00"), 3_600_000L, 3_600_000L,
+                Money.nanoUsd("10.00"));
+    }
+
+    /** The same limits with another per-client hourly cap. */
+    public CostLimits withMaxClientHourlyCost(long nanoUsd) {
+        return new CostLimits(enforced, maxSessionCostNanoUsd, maxSessionDurationMillis, warningBasisPoints,
+                maxConcurrentSessionsPerClient, maxHourlyCostNanoUsd, hourlyWindowMillis, breakerThresholdNanoUsd,
+                breakerWindowMillis, breakerCooldownMillis, nanoUsd);
     }
 
     /** Longest window any spend must be remembered for. */

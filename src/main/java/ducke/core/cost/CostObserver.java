@@ -5,7 +5,10 @@ public interface CostObserver {
 
     void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens);
 
-    /** A limit was hit: {@code session_cost}, {@code session_duration}, {@code hourly}, {@code circuit_breaker} or {@code concurrent_sessions}. */
+    /**
+     * A limit was hit: {@code session_cost}, {@code session_duration}, {@code hourly},
+     * {@code client_hourly}, {@code circuit_breaker} or {@code concurrent_sessions}.
+     */
     void limitReached(String limit);
 
     void sessionEnded(SessionRecord record);
@@ -14,6 +17,13 @@ public interface CostObserver {
 
     /** The breaker changed state on this node's doing: tripped by hand, reset, or opened by spend. */
     default void breakerChanged(SpendLedger.Snapshot snapshot, String cause) {
+    }
+
+    /**
+     * The journal of charges waiting for a quorum: {@code journaled}, {@code refused} (it was
+     * full), {@code applied} or {@code discarded} (its session was unknown when applied).
+     */
+    default void journal(String outcome) {
     }
 
     /** Tells {@code first}, then {@code second}. */
@@ -47,6 +57,12 @@ public interface CostObserver {
             public void breakerChanged(SpendLedger.Snapshot snapshot, String cause) {
                 first.breakerChanged(snapshot, cause);
                 second.breakerChanged(snapshot, cause);
+            }
+
+            @Override
+            public void journal(String outcome) {
+                first.journal(outcome);
+                second.journal(outcome);
             }
         };
     }

@@ -5,7 +5,9 @@ import java.util.Locale;
 /** Why a session ended; the audit trail and metrics use {@link #label()}. */
 public enum EndReason {
     CLIENT_CLOSED, BUDGET_EXCEEDED, SESSION_TIMEOUT, CIRCUIT_BREAKER, ADMIN_ENDED, UPSTREAM_ERROR,
-    NODE_SHUTDOWN, NODE_LOST, API_ENDED;
+    NODE_SHUTDOWN, NODE_LOST, API_ENDED,
+    /** Relayed by a node that lost the cluster's quorum: it stops new spending until the partition heals. */
+    CLUSTER_DEGRADED;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -53,6 +53,16 @@ public record ModelPrice(String model, long input, long output, Long cachedInput
                 split[TokenKind.AUDIO_OUTPUT.ordinal()]);
     }
 
+    /** The most one input token of this model can cost, per million (the dearest input kind). */
+    public long maxInputRate() {
+        return Math.max(Math.max(rate(TokenKind.TEXT_INPUT), rate(TokenKind.AUDIO_INPUT)), Math.max(input, rate(TokenKind.CACHED_INPUT)));
+    }
+
+    /** The most one output token of this model can cost, per million (the dearest output kind). */
+    public long maxOutputRate() {
+        return Math.max(output, Math.max(rate(TokenKind.TEXT_OUTPUT), rate(TokenKind.AUDIO_OUTPUT)));
+    }
+
     /** The most any single token of this model can cost, per million. */
     long maxRate() {
         long max = 0;

@@ -9,29 +9,57 @@ public final class SessionRules {
     private SessionRules() {
     }
 
-    /** The result of one charge. {@code ledger} is the value after it (null: no such session). */
+    /**
+     * The result of one charge. {@code ledger} is the value after it (null: no such session, and
+     * nothing was {@code applied}). {@code repeated}: a journal replay that was applied before, so
+     * nothing changed this time.
+     */
     public record Charge(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean warningNow,
-                         EndReason endedNow) {
+                         EndReason endedNow, boolean repeated) {
+
+        public Charge(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean warningNow, EndReason endedNow) {
+            this(ledger, applied, callCostNanoUsd, warningNow, endedNow, false);
+        }
+
         public boolean budgetOk() {
             return ledger != null && ledger.costNanoUsd() < ledger.maxCostNanoUsd();
         }
+
+        /** Whether the session had ended before this charge, which was recorded all the same. */
+        public boolean afterEnd() {
+            return applied && endedNow == null && !ledger.active();
+        }
+    }
+
+    /** {@link #charge(SessionLedger, ChargeId, long, TokenCounts, long, CostLimits)} by an anonymous live writer. */
+    public static Charge charge(SessionLedger l, long costNanoUsd, TokenCounts tokens, long nowMillis, CostLimits limits) {
+        return charge(l, ChargeId.live(""), costNanoUsd, tokens, nowMillis, limits);
     }
 
     /**
-     * Adds a priced report to an active ledger. At or over the cap ({@code cost < cap} is fine) the
-     * session ends with {@code budget_exceeded}; past its duration it ends with {@code session_timeout}.
-     * The first charge that reaches the warning share (and stays under the cap) sets {@code warningNow}.
-     * An ended ledger is returned unchanged with {@code applied = false}.
+     * Adds a priced report to a ledger, as {@code id}'s share. At or over the cap ({@code cost < cap}
+     * is fine) an active session ends with {@code budget_exceeded}; past its duration it ends with
+     * {@code session_timeout}. The first charge that reaches the warning share (and stays under the
+     * cap) sets {@code warningNow}. Money that was spent is always recorded: an ended ledger takes
+     * the charge too (its end stays as it was, and its record is audited again). A replay applied
+     * before changes nothing ({@code repeated}).
      */
-    public static Charge charge(SessionLedger l, long costNanoUsd, TokenCounts tokens, long nowMillis, CostLimits limits) {
-        if (l == null || !l.active()) {
-            return new Charge(l, false, 0, false, null);
+    public static Charge charge(SessionLedger l, ChargeId id, long costNanoUsd, TokenCounts tokens, long nowMillis,
+                                CostLimits limits) {
+        if (l == null) {
+            return new Charge(null, false, 0, false, null);
+        }
+        if (l.seen(id)) {
+            return new Charge(l, false, 0, false, null, true);
+        }
+        if (!l.active()) {
+            return new Charge(l.chargedAfterEnd(id, costNanoUsd, tokens), true, costNanoUsd, false, null);
         }
         long newCost = Math.addExact(l.costNanoUsd(), costNanoUsd);
         boolean overBudget = newCost >= l.maxCostNanoUsd();
         boolean reachesWarning = Money.basisPoints(newCost, l.maxCostNanoUsd()) >= limits.warningBasisPoints();
         boolean warningNow = !l.warned() && reachesWarning && !overBudget;
-        SessionLedger after = l.charged(costNanoUsd, tokens, l.warned() || reachesWarning);
+        SessionLedger after = l.charged(id, costNanoUsd, tokens, l.warned() || reachesWarning);
         EndReason end = null;
         if (limits.enforced() && overBudget) {
             end = EndReason.BUDGET_EXCEEDED;

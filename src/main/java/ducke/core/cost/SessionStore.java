@@ -2,7 +2,10 @@ package ducke.core.cost;
 
 import java.util.Optional;
 
-/** Where session ledgers and concurrent-session slots live; the cluster keeps them in the grid. */
+/**
+ * Where session ledgers and concurrent-session slots live; the cluster keeps them in the grid.
+ * Every method may throw {@link ducke.core.cluster.QuorumLostException}, having changed nothing.
+ */
 public interface SessionStore {
 
     /** The outcome of ending a session: the ledger after it, and whether this call ended it. */
@@ -17,11 +20,20 @@ public interface SessionStore {
 
     void releaseSlot(String clientId, String sessionId, long nowMillis);
 
+    /** The client's slots as stored now, for telling a refused client how long to wait; read only. */
+    default SessionSlots slots(String clientId) {
+        return SessionSlots.EMPTY;
+    }
+
     /** Stores a new ledger; false when the id is already taken. */
     boolean create(SessionLedger ledger);
 
-    /** Atomically applies {@link SessionRules#charge}; the ledger is null when the session is unknown. */
-    SessionRules.Charge charge(String sessionId, long costNanoUsd, TokenCounts tokens, long nowMillis, CostLimits limits);
+    /**
+     * Atomically applies {@link SessionRules#charge} as {@code id}'s share; the ledger is null when
+     * the session is unknown.
+     */
+    SessionRules.Charge charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, long nowMillis,
+                               CostLimits limits);
 
     /** Atomically ends the session; empty when it is unknown. */
     Optional<Ended> end(String sessionId, EndReason reason, long nowMillis);

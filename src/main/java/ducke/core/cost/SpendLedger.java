@@ -1,10 +1,16 @@
 package ducke.core.cost;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Cluster-wide spend in per-minute buckets, and the circuit breaker that watches it; immutable.
- * Held under one grid key so that every charge, trip and reset is one atomic step.
+ * Held under one grid key so that every charge, trip and reset is one atomic step. Each writer
+ * (see {@link ChargeId}) adds to its own row, so two copies diverged by a partition merge without
+ * losing or doubling a charge ({@link #merge}); the windows count the sum of all rows.
  *
  * <p>A bucket counts toward a window until its whole minute has left it, so spend ages out up to a
  * minute late, never early. After the breaker closes (by cooldown or by an operator) it counts only
@@ -32,21 +38,39 @@ public final class SpendLedger {
     public record Charged(SpendLedger ledger, Snapshot snapshot, boolean breakerOpenedNow) {
     }
 
-    public static final SpendLedger EMPTY = new SpendLedger(new long[0], new long[0], Breaker.CLOSED);
+    public static final SpendLedger EMPTY = new SpendLedger(Map.of(), Breaker.CLOSED);
 
+    private final SortedMap<String, SpendRow> rows;
+    /** The sum of every row, by minute: what the windows and the breaker count. */
     private final long[] minutes;
     private final long[] amounts;
     private final Breaker breaker;
 
+    /** One writer's worth of spend, for callers that do not tell writers apart. */
     public SpendLedger(long[] minutes, long[] amounts, Breaker breaker) {
-        if (minutes.length != amounts.length) {
-            throw new IllegalArgumentException("minutes and amounts differ in length");
-        }
-        this.minutes = minutes.clone();
-        this.amounts = amounts.clone();
-        this.breaker = breaker;
+        this(minutes.length == 0 && amounts.length == 0 ? Map.of()
+                : Map.of("", new SpendRow(minutes.length, 0, minutes, amounts)), breaker);
     }
 
+    public SpendLedger(Map<String, SpendRow> rows, Breaker breaker) {
+        this.rows = Collections.unmodifiableSortedMap(new TreeMap<>(rows));
+        this.breaker = breaker;
+        TreeMap<Long, Long> totals = new TreeMap<>();
+        for (SpendRow r : this.rows.values()) {
+            for (int i = 0; i < r.bucketCount(); i++) {
+                totals.merge(r.minute(i), r.amount(i), Math::addExact);
+            }
+        }
+        this.minutes = totals.keySet().stream().mapToLong(Long::longValue).toArray();
+        this.amounts = totals.values().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Writer → its spend; see {@link ChargeId}. */
+    public SortedMap<String, SpendRow> rows() {
+        return rows;
+    }
+
+    /** Minutes with spend, over all writers. */
     public int bucketCount() {
         return minutes.length;
     }
@@ -66,15 +90,19 @@ public final class SpendLedger {
     /** Drops spend older than any window and closes a breaker whose cooldown is over. */
     public SpendLedger normalise(long nowMillis, CostLimits limits) {
         long oldestKept = Math.floorDiv(nowMillis - limits.spendRetentionMillis(), MINUTE);
-        int from = 0;
-        while (from < minutes.length && minutes[from] < oldestKept) {
-            from++;
+        SpendLedger pruned = this;
+        if (minutes.length > 0 && minutes[0] < oldestKept) {
+            Map<String, SpendRow> kept = new TreeMap<>();
+            rows.forEach((writer, row) -> {
+                SpendRow r = row.from(oldestKept);
+                if (r.bucketCount() > 0) {
+                    kept.put(writer, r);
+                }
+            });
+            pruned = new SpendLedger(kept, breaker);
         }
-        Breaker b = breaker;
-        SpendLedger pruned = from == 0 ? this : new SpendLedger(
-                Arrays.copyOfRange(minutes, from, minutes.length), Arrays.copyOfRange(amounts, from, amounts.length), b);
-        if (b.open() && nowMillis >= b.closesAtMillis()) {
-            return pruned.closedAt(b.closesAtMillis());
+        if (breaker.open() && nowMillis >= breaker.closesAtMillis()) {
+            return pruned.closedAt(breaker.closesAtMillis());
         }
         return pruned;
     }
@@ -86,9 +114,24 @@ public final class SpendLedger {
                 n.hourlyRetryAfterMillis(nowMillis, limits), nowMillis);
     }
 
-    /** Adds spend at {@code nowMillis}; opens the breaker when its window reaches the threshold. */
+    /** {@link #charge(ChargeId, long, long, CostLimits)} by an anonymous live writer. */
     public Charged charge(long costNanoUsd, long nowMillis, CostLimits limits) {
-        SpendLedger n = normalise(nowMillis, limits).plus(Math.floorDiv(nowMillis, MINUTE), costNanoUsd);
+        return charge(ChargeId.live(""), costNanoUsd, nowMillis, limits);
+    }
+
+    /**
+     * Adds spend at {@code nowMillis} to {@code id}'s row; opens the breaker when its window reaches
+     * the threshold. A replay applied before changes nothing.
+     */
+    public Charged charge(ChargeId id, long costNanoUsd, long nowMillis, CostLimits limits) {
+        SpendLedger n = normalise(nowMillis, limits);
+        SpendRow row = n.rows.getOrDefault(id.writer(), SpendRow.EMPTY);
+        if (row.seen(id.seq())) {
+            return new Charged(n, n.snapshot(nowMillis, limits), false);
+        }
+        Map<String, SpendRow> next = new TreeMap<>(n.rows);
+        next.put(id.writer(), row.plus(Math.floorDiv(nowMillis, MINUTE), costNanoUsd, id.seq()));
+        n = new SpendLedger(next, n.breaker);
         boolean opens = limits.enforced() && !n.breaker.open()
                 && n.breakerSpend(nowMillis, limits) >= limits.breakerThresholdNanoUsd();
         if (opens) {
@@ -108,8 +151,34 @@ public final class SpendLedger {
         return normalise(nowMillis, limits).closedAt(nowMillis);
     }
 
+    /**
+     * Two copies of the spend ledger, diverged while the cluster was split, as one: every writer's
+     * later row, so each charge counts once; the breaker as last changed (opened or closed), an
+     * open one winning a tie. Commutative; null is no copy.
+     */
+    public static SpendLedger merge(SpendLedger a, SpendLedger b) {
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        Map<String, SpendRow> rows = new TreeMap<>(a.rows);
+        b.rows.forEach((writer, row) -> rows.merge(writer, row, SpendRow::later));
+        return new SpendLedger(rows, laterBreaker(a.breaker, b.breaker));
+    }
+
+    private static Breaker laterBreaker(Breaker a, Breaker b) {
+        long changedA = Math.max(a.openedAtMillis(), a.closedAtMillis());
+        long changedB = Math.max(b.openedAtMillis(), b.closedAtMillis());
+        if (changedA != changedB) {
+            return changedA > changedB ? a : b;
+        }
+        if (a.open() != b.open()) {
+            return a.open() ? a : b;
+        }
+        return a.closesAtMillis() >= b.closesAtMillis() ? a : b;
+    }
+
     private SpendLedger opened(long nowMillis, CostLimits limits, String cause, long spend) {
-        return new SpendLedger(minutes, amounts, new Breaker(true, nowMillis, nowMillis + limits.breakerCooldownMillis(),
+        return new SpendLedger(rows, new Breaker(true, nowMillis, nowMillis + limits.breakerCooldownMillis(),
                 cause, spend, breaker.closedAtMillis(), breaker.baselineNanoUsd()));
     }
 
@@ -117,26 +186,7 @@ public final class SpendLedger {
         long closingMinute = Math.floorDiv(closedAtMillis, MINUTE);
         int i = Arrays.binarySearch(minutes, closingMinute);
         long baseline = i >= 0 ? amounts[i] : 0;
-        return new SpendLedger(minutes, amounts, new Breaker(false, 0, 0, "", 0, closedAtMillis, baseline));
-    }
-
-    private SpendLedger plus(long minute, long nanoUsd) {
-        int i = Arrays.binarySearch(minutes, minute);
-        if (i >= 0) {
-            long[] a = amounts.clone();
-            a[i] = Math.addExact(a[i], nanoUsd);
-            return new SpendLedger(minutes, a, breaker);
-        }
-        int at = -i - 1;
-        long[] m = new long[minutes.length + 1];
-        long[] a = new long[amounts.length + 1];
-        System.arraycopy(minutes, 0, m, 0, at);
-        System.arraycopy(amounts, 0, a, 0, at);
-        m[at] = minute;
-        a[at] = nanoUsd;
-        System.arraycopy(minutes, at, m, at + 1, minutes.length - at);
-        System.arraycopy(amounts, at, a, at + 1, amounts.length - at);
-        return new SpendLedger(m, a, breaker);
+        return new SpendLedger(rows, new Breaker(false, 0, 0, "", 0, closedAtMillis, baseline));
     }
 
     /** Spend in buckets not yet wholly older than {@code windowMillis}. */
@@ -181,12 +231,11 @@ public final class SpendLedger {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SpendLedger s && Arrays.equals(minutes, s.minutes) && Arrays.equals(amounts, s.amounts)
-                && breaker.equals(s.breaker);
+        return o instanceof SpendLedger s && rows.equals(s.rows) && breaker.equals(s.breaker);
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * Arrays.hashCode(minutes) + Arrays.hashCode(amounts)) + breaker.hashCode();
+        return 31 * rows.hashCode() + breaker.hashCode();
     }
 }

@@ -40,6 +40,31 @@ public final class Cidr {
         return new Cidr(mask(address.getAddress(), prefix), prefix, IpAddresses.canonical(address) + "/" + prefix);
     }
 
+    /** The block of {@code prefixLength} bits that holds {@code address}. */
+    public static Cidr network(InetAddress address, int prefixLength) {
+        int bits = address.getAddress().length * 8;
+        if (prefixLength < 0 || prefixLength > bits) {
+            throw new IllegalArgumentException("prefix length " + prefixLength + " out of 0-" + bits);
+        }
+        byte[] network = mask(address.getAddress(), prefixLength);
+        InetAddress base;
+        try {
+            base = InetAddress.getByAddress(network);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(e);
+        }
+        return new Cidr(network, prefixLength, IpAddresses.canonical(base) + "/" + prefixLength);
+    }
+
+    /** The block's first address. */
+    public InetAddress address() {
+        try {
+            return InetAddress.getByAddress(network.clone());
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public boolean contains(InetAddress address) {
         byte[] a = address.getAddress();
         return a.length == network.length && Arrays.equals(mask(a, prefixLength), network);

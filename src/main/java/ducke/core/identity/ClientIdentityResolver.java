@@ -9,6 +9,11 @@ import java.util.Optional;
  * Finds the client of a request. {@code X-Forwarded-For} is believed only when the direct peer is
  * a trusted proxy; then the client is the right-most address in the chain that is not itself a
  * trusted proxy. Malformed entries are skipped, never used as a key. Thread-safe, immutable.
+ *
+ * <p>A client is its network, not its address: an IPv6 address is keyed by its /64 (one subscriber
+ * line gets a /64 and may rotate through 2^64 addresses in it), an IPv4 address by its /32, both
+ * configurable. The key is the network's text, {@code 2001:db8:1:2::/64}; a full-length prefix
+ * keys by the plain address ({@code 203.0.113.7}). Every limit, quota, slot and spend cap uses it.
  */
 public final class ClientIdentityResolver {
 
@@ -18,16 +23,35 @@ public final class ClientIdentityResolver {
     /** At most this many chain entries are examined, right to left. */
     static final int MAX_HOPS = 32;
 
-    private final List<Cidr> trustedProxies;
+    public static final int DEFAULT_IPV4_PREFIX = 32;
+    public static final int DEFAULT_IPV6_PREFIX = 64;
 
+    private final List<Cidr> trustedProxies;
+    private final int ipv4Prefix;
+    private final int ipv6Prefix;
+
+    /** Every address its own client (/32 and /128): for code that needs no grouping. */
     public ClientIdentityResolver(List<Cidr> trustedProxies) {
+        this(trustedProxies, 32, 128);
+    }
+
+    /**
+     * @param ipv4Prefix bits of an IPv4 address that identify a client, 1-32
+     * @param ipv6Prefix bits of an IPv6 address that identify a client, 1-128
+     */
+    public ClientIdentityResolver(List<Cidr> trustedProxies, int ipv4Prefix, int ipv6Prefix) {
+        if (ipv4Prefix < 1 || ipv4Prefix > 32 || ipv6Prefix < 1 || ipv6Prefix > 128) {
+            throw new IllegalArgumentException("client prefixes must be 1-32 (IPv4) and 1-128 (IPv6)");
+        }
         this.trustedProxies = List.copyOf(trustedProxies);
+        this.ipv4Prefix = ipv4Prefix;
+        this.ipv6Prefix = ipv6Prefix;
     }
 
     /**
      * @param peer           the direct peer's address as the connector reports it
      * @param forwardedFor   every {@code X-Forwarded-For} header value, in order (may be empty)
-     * @return the canonical address text of the client
+     * @return the client's key: its network ({@link #key(InetAddress)})
      */
     public String resolve(String peer, List<String> forwardedFor) {
         Optional<InetAddress> peerAddress = IpAddresses.parse(peer);
@@ -36,7 +60,7 @@ public final class ClientIdentityResolver {
         }
         InetAddress client = peerAddress.get();
         if (!isTrusted(client) || forwardedFor == null || forwardedFor.isEmpty()) {
-            return IpAddresses.canonical(client);
+            return key(client);
         }
         List<String> hops = new ArrayList<>();
         for (String header : forwardedFor) {
@@ -55,7 +79,43 @@ public final class ClientIdentityResolver {
                 break;
             }
         }
-        return IpAddresses.canonical(client);
+        return key(client);
+    }
+
+    /** The key of the client at {@code address}: its network's text, or the address at full length. */
+    public String key(InetAddress address) {
+        int bits = address.getAddress().length * 8;
+        int prefix = bits == 32 ? ipv4Prefix : ipv6Prefix;
+        return prefix == bits ? IpAddresses.canonical(address) : Cidr.network(address, prefix).toString();
+    }
+
+    /**
+     * The key of a client named in text by a trusted backend or an operator: an address, or a
+     * network in this resolver's own form, gives its key; anything else is empty.
+     */
+    public Optional<String> keyOf(String text) {
+        if (text == null) {
+            return Optional.empty();
+        }
+        Optional<String> address = IpAddresses.parse(text).map(this::key);
+        if (address.isPresent() || !text.contains("/")) {
+            return address;
+        }
+        try {
+            Cidr network = Cidr.parse(text);
+            String key = key(network.address());
+            return key.equals(network.toString()) ? Optional.of(key) : Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    public int ipv4Prefix() {
+        return ipv4Prefix;
+    }
+
+    public int ipv6Prefix() {
+        return ipv6Prefix;
     }
 
     public boolean isTrusted(InetAddress address) {

@@ -12,9 +12,26 @@ package ducke.core.ratelimit;
  * @param retryAfterMillis when denied, milliseconds until every bandwidth has a token; else 0
  * @param limiting         the bandwidth that denied the request (the longest wait), or the tightest one
  * @param entryTtlMillis   how long the stored state matters: after it, all buckets are full anyway
+ *                         and no lease is outstanding
+ * @param granted          tokens taken: 0 when denied, 1 for this request alone, more when the
+ *                         rest ({@code granted - 1}) were leased to the asking node
+ * @param leaseGeneration  the generation the leased tokens belong to (give them back with it); 0 when none
  */
 public record Decision(boolean allowed, BucketState state, long limit, long windowSeconds, long remaining,
-                       long resetMillis, long retryAfterMillis, Bandwidth limiting, long entryTtlMillis) {
+                       long resetMillis, long retryAfterMillis, Bandwidth limiting, long entryTtlMillis,
+                       long granted, long leaseGeneration) {
+
+    /** A decision without a lease: one token taken when allowed, none when denied. */
+    public Decision(boolean allowed, BucketState state, long limit, long windowSeconds, long remaining,
+                    long resetMillis, long retryAfterMillis, Bandwidth limiting, long entryTtlMillis) {
+        this(allowed, state, limit, windowSeconds, remaining, resetMillis, retryAfterMillis, limiting, entryTtlMillis,
+                allowed ? 1 : 0, 0);
+    }
+
+    /** Tokens of this decision leased to the asking node, beyond the one its own request took. */
+    public long leased() {
+        return Math.max(0, granted - 1);
+    }
 
     /** Whole seconds a denied client must wait: rounded up, at least 1. */
     public long retryAfterSeconds() {

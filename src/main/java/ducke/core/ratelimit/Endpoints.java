@@ -24,7 +24,7 @@ public final class Endpoints {
         }
         return switch (path) {
             case "/status", "/status/" -> STATUS;
-            case "/session", "/session/" -> WEBSOCKET;
+            case "/session", "/session/", "/v1/realtime", "/v1/realtime/" -> WEBSOCKET;
             default -> DEFAULT;
         };
     }

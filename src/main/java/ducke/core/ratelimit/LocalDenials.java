@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * nothing new is cached while it stays full. Thread-safe.
  *
  * <p>Resets bump an epoch; a denial fetched from the grid before a reset is not cached after it.
+ * The node's {@link LocalLeases} share the epoch and are dropped by the same {@link #forget}, so
+ * a reset reaches everything this node remembers of the shared buckets.
  */
 public final class LocalDenials {
 
@@ -21,9 +23,17 @@ public final class LocalDenials {
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private final AtomicLong epoch = new AtomicLong();
     private final int maxEntries;
+    private final LocalLeases leases;
 
+    /** @param maxEntries most denials remembered, and most keys whose leases are tracked (0: none) */
     public LocalDenials(int maxEntries) {
         this.maxEntries = maxEntries;
+        this.leases = new LocalLeases(maxEntries, epoch);
+    }
+
+    /** This node's leases of shared tokens, reset together with its denials. */
+    public LocalLeases leases() {
+        return leases;
     }
 
     /** The cached denial for {@code key} as it stands at {@code nowMillis}, or null when none applies. */
@@ -64,9 +74,10 @@ public final class LocalDenials {
         }
     }
 
-    /** Forgets denials of the given keys. */
+    /** Forgets denials and drops leases of the given keys; answers how many denials were forgotten. */
     public int forget(Collection<String> keys) {
         epoch.incrementAndGet();
+        leases.forget(keys);
         int removed = 0;
         for (String k : keys) {
             if (entries.remove(k) != null) {

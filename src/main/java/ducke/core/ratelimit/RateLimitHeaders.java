@@ -2,6 +2,7 @@ package ducke.core.ratelimit;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The response headers of a limited request: the IETF draft pair {@code RateLimit-Policy} and
@@ -10,12 +11,15 @@ import java.util.Map;
  */
 public final class RateLimitHeaders {
 
+    /** {@code RateLimit-Policy} values by policy: a handful (one per configured limit), built once each. */
+    private static final Map<LimitPolicy, String> POLICY_HEADERS = new ConcurrentHashMap<>();
+
     private RateLimitHeaders() {
     }
 
     public static Map<String, String> of(LimitPolicy policy, Decision d, long nowMillis) {
         Map<String, String> h = new LinkedHashMap<>();
-        h.put("RateLimit-Policy", policy.policyHeader());
+        h.put("RateLimit-Policy", POLICY_HEADERS.computeIfAbsent(policy, LimitPolicy::policyHeader));
         h.put("RateLimit", "limit=" + d.limit() + ", remaining=" + d.remaining() + ", reset=" + d.resetSeconds());
         h.put("X-RateLimit-Limit", Long.toString(d.limit()));
         h.put("X-RateLimit-Remaining", Long.toString(d.remaining()));

@@ -6,14 +6,19 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Per-client limits by endpoint name. Asks the local denial cache first, then the shared store;
- * when the store is unavailable it fails open or closed as configured. Thread-safe.
+ * Per-client limits by endpoint name. Spends this node's lease of the client's bucket first, then
+ * asks the local denial cache, then the shared store (which may lease this node more tokens, see
+ * {@link LocalLeases}); when the store is unavailable it fails open or closed as configured.
+ * Thread-safe.
  */
 public final class RateLimiter {
 
     public enum Status { ALLOWED, DENIED, FAILED_OPEN, UNAVAILABLE, DISABLED }
 
-    /** The result of one check; {@code decision} is null for FAILED_OPEN, UNAVAILABLE and DISABLED. */
+    /**
+     * The result of one check; {@code decision} is null for FAILED_OPEN, UNAVAILABLE and DISABLED.
+     * {@code fromLocalCache}: answered on this node alone (a remembered denial, or a leased token).
+     */
     public record Outcome(Status status, String endpoint, LimitPolicy policy, Decision decision, boolean fromLocalCache) {
         public boolean permitted() {
             return status != Status.DENIED && status != Status.UNAVAILABLE;
@@ -23,6 +28,7 @@ public final class RateLimiter {
     private final Map<String, LimitPolicy> policies;
     private final RateLimitStore store;
     private final LocalDenials denials;
+    private final LocalLeases leases;
     private final boolean enabled;
     private final boolean failOpen;
 
@@ -31,6 +37,7 @@ public final class RateLimiter {
         this.policies = Map.copyOf(policies);
         this.store = store;
         this.denials = denials;
+        this.leases = denials.leases();
         this.enabled = enabled;
         this.failOpen = failOpen;
     }
@@ -58,22 +65,92 @@ public final class RateLimiter {
             return new Outcome(Status.DISABLED, endpoint, policy, null, false);
         }
         String key = key(endpoint, client);
+        Decision leased = leases.spend(key, nowMillis);
+        if (leased != null) {
+            return new Outcome(Status.ALLOWED, endpoint, policy, leased, true);
+        }
         Decision cached = denials.find(key, nowMillis);
         if (cached != null) {
             return new Outcome(Status.DENIED, endpoint, policy, cached, true);
         }
         long epoch = denials.epoch();
+        LocalLeases.Renewal renewal = leases.renewal(key, nowMillis);
+        if (renewal.waits()) {
+            // another request of this node is renewing this client's lease: its answer serves this one too
+            LocalLeases.Settled settled = LocalLeases.await(renewal);
+            if (settled == LocalLeases.Settled.UNAVAILABLE) {
+                return new Outcome(failOpen ? Status.FAILED_OPEN : Status.UNAVAILABLE, endpoint, policy, null, false);
+            }
+            Decision after = leases.spend(key, nowMillis);
+            if (after != null) {
+                return new Outcome(Status.ALLOWED, endpoint, policy, after, true);
+            }
+            Decision refused = denials.find(key, nowMillis);
+            if (refused != null) {
+                return new Outcome(Status.DENIED, endpoint, policy, refused, true);
+            }
+            epoch = denials.epoch();
+            renewal = leases.renewal(key, nowMillis);
+            if (renewal.waits()) {
+                renewal = LocalLeases.Renewal.SINGLE;
+            }
+        }
+        try {
+            return take(endpoint, policy, key, nowMillis, renewal, epoch);
+        } finally {
+            LocalLeases.settled(renewal, LocalLeases.Settled.DONE);
+        }
+    }
+
+    /** One grid call: takes the tokens {@code renewal} asks for and keeps what is leased. */
+    private Outcome take(String endpoint, LimitPolicy policy, String key, long nowMillis, LocalLeases.Renewal renewal,
+                         long epoch) {
         Decision d;
         try {
-            d = store.tryConsume(key, policy, nowMillis);
+            d = store.take(key, policy, nowMillis, renewal.ask());
         } catch (StoreUnavailableException e) {
+            leases.abandon(key, renewal);
+            LocalLeases.settled(renewal, LocalLeases.Settled.UNAVAILABLE);
             return new Outcome(failOpen ? Status.FAILED_OPEN : Status.UNAVAILABLE, endpoint, policy, null, false);
         }
         if (!d.allowed()) {
+            leases.abandon(key, renewal);
+            // another request of this node may have been granted a lease meanwhile: its tokens are this client's
+            Decision late = leases.spend(key, nowMillis);
+            if (late != null) {
+                return new Outcome(Status.ALLOWED, endpoint, policy, late, true);
+            }
+            // remembered before the waiters are let go, so that they find it
             denials.remember(key, d, nowMillis, epoch);
             return new Outcome(Status.DENIED, endpoint, policy, d, false);
         }
-        return new Outcome(Status.ALLOWED, endpoint, policy, d, false);
+        return new Outcome(Status.ALLOWED, endpoint, policy, leases.install(key, policy, renewal, d, nowMillis, epoch), false);
+    }
+
+    /**
+     * Ends this node's leases that ran out by {@code nowMillis} and gives their unused tokens back
+     * to the shared buckets, without waiting. Call it periodically.
+     *
+     * @return how many leases were given back
+     */
+    public int endExpiredLeases(long nowMillis) {
+        return giveBack(leases.endExpired(nowMillis), nowMillis);
+    }
+
+    /** Ends every lease of this node (it stops) and gives the unused tokens back, without waiting. */
+    public int endAllLeases(long nowMillis) {
+        return giveBack(leases.endAll(nowMillis), nowMillis);
+    }
+
+    private int giveBack(List<LocalLeases.Ended> ended, long nowMillis) {
+        for (LocalLeases.Ended e : ended) {
+            try {
+                store.giveBack(e.key(), e.policy(), nowMillis, e.giveBack());
+            } catch (StoreUnavailableException ex) {
+                // the bucket writes the lease off when it ends: the tokens stay out, never counted twice
+            }
+        }
+        return ended.size();
     }
 
     /**

@@ -25,7 +25,7 @@ class CostGuardTest {
     private static final CostLimits UNENFORCED = new CostLimits(false, LIMITS.maxSessionCostNanoUsd(),
             LIMITS.maxSessionDurationMillis(), LIMITS.warningBasisPoints(), LIMITS.maxConcurrentSessionsPerClient(),
             LIMITS.maxHourlyCostNanoUsd(), LIMITS.hourlyWindowMillis(), LIMITS.breakerThresholdNanoUsd(),
-            LIMITS.breakerWindowMillis(), LIMITS.breakerCooldownMillis());
+            LIMITS.breakerWindowMillis(), LIMITS.breakerCooldownMillis(), LIMITS.maxClientHourlyCostNanoUsd());
 
     /** gpt-5: 200k in × $10/1M + 100k out × $30/1M = $2.00 + $3.00, exactly the $5.00 session cap. */
     private static final TokenUsage FIVE_DOLLARS = TokenUsage.totals(200_000, 100_000);
@@ -43,15 +43,26 @@ class CostGuardTest {
         return Money.nanoUsd(amount);
     }
 
-    /** Session ledgers and slots in synchronized maps, changed only through {@link SessionRules} and {@link SessionSlots}. */
+    /**
+     * Session ledgers and slots in synchronized maps, changed only through {@link SessionRules} and
+     * {@link SessionSlots}. While {@link #quorum} is false every call fails as the grid does without one.
+     */
     static final class MemorySessions implements SessionStore {
         private final Map<String, SessionLedger> ledgers = new HashMap<>();
         private final Map<String, SessionSlots> slots = new HashMap<>();
         private final Map<String, Integer> releases = new HashMap<>();
+        final java.util.concurrent.atomic.AtomicBoolean quorum = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+        private void requireQuorum() {
+            if (!quorum.get()) {
+                throw new ducke.core.cluster.QuorumLostException("no quorum (test)", 10);
+            }
+        }
 
         @Override
         public synchronized boolean tryAcquireSlot(String clientId, String sessionId, long expiresAtMillis, int maxSlots,
                                                    long nowMillis) {
+            requireQuorum();
             SessionSlots after = slots.getOrDefault(clientId, SessionSlots.EMPTY)
                     .tryAcquire(sessionId, expiresAtMillis, maxSlots, nowMillis);
             if (after == null) {
@@ -63,19 +74,22 @@ class CostGuardTest {
 
         @Override
         public synchronized void releaseSlot(String clientId, String sessionId, long nowMillis) {
+            requireQuorum();
             releases.merge(sessionId, 1, Integer::sum);
             slots.computeIfPresent(clientId, (k, v) -> v.release(sessionId));
         }
 
         @Override
         public synchronized boolean create(SessionLedger ledger) {
+            requireQuorum();
             return ledgers.putIfAbsent(ledger.sessionId(), ledger) == null;
         }
 
         @Override
-        public synchronized SessionRules.Charge charge(String sessionId, long costNanoUsd, TokenCounts tokens, long nowMillis,
-                                                       CostLimits limits) {
-            SessionRules.Charge c = SessionRules.charge(ledgers.get(sessionId), costNanoUsd, tokens, nowMillis, limits);
+        public synchronized SessionRules.Charge charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens,
+                                                       long nowMillis, CostLimits limits) {
+            requireQuorum();
+            SessionRules.Charge c = SessionRules.charge(ledgers.get(sessionId), id, costNanoUsd, tokens, nowMillis, limits);
             if (c.ledger() != null) {
                 ledgers.put(sessionId, c.ledger());
             }
@@ -84,6 +98,7 @@ class CostGuardTest {
 
         @Override
         public synchronized Optional<Ended> end(String sessionId, EndReason reason, long nowMillis) {
+            requireQuorum();
             SessionLedger before = ledgers.get(sessionId);
             if (before == null) {
                 return Optional.empty();
@@ -95,6 +110,7 @@ class CostGuardTest {
 
         @Override
         public synchronized Optional<SessionLedger> get(String sessionId) {
+            requireQuorum();
             return Optional.ofNullable(ledgers.get(sessionId));
         }
 
@@ -111,14 +127,46 @@ class CostGuardTest {
         }
     }
 
-    /** The cluster spend ledger under one synchronized field, changed only through {@link SpendLedger}. */
+    /**
+     * The cluster spend ledger under one synchronized field, changed only through {@link SpendLedger};
+     * clients' hourly spend in a map, changed only through {@link ClientSpend}.
+     */
     static final class MemorySpend implements SpendStore {
         private SpendLedger ledger = SpendLedger.EMPTY;
+        private final Map<String, ClientSpend> clients = new HashMap<>();
         private int charges;
+        final java.util.concurrent.atomic.AtomicBoolean quorum = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+        private void requireQuorum() {
+            if (!quorum.get()) {
+                throw new ducke.core.cluster.QuorumLostException("no quorum (test)", 10);
+            }
+        }
+
+        synchronized SpendLedger ledger() {
+            return ledger;
+        }
 
         @Override
-        public synchronized SpendLedger.Charged charge(long costNanoUsd, long nowMillis, CostLimits limits) {
-            SpendLedger.Charged c = ledger.charge(costNanoUsd, nowMillis, limits);
+        public synchronized ClientSpend.Snapshot chargeClient(String clientId, long costNanoUsd, long nowMillis,
+                                                              CostLimits limits) {
+            requireQuorum();
+            ClientSpend after = clients.getOrDefault(clientId, ClientSpend.EMPTY).charge(costNanoUsd, nowMillis, limits);
+            clients.put(clientId, after);
+            return after.snapshot(nowMillis, limits);
+        }
+
+        @Override
+        public synchronized ClientSpend.Snapshot clientSnapshot(String clientId, long nowMillis, CostLimits limits) {
+            requireQuorum();
+            ClientSpend c = clients.get(clientId);
+            return c == null ? ClientSpend.Snapshot.NONE : c.snapshot(nowMillis, limits);
+        }
+
+        @Override
+        public synchronized SpendLedger.Charged charge(ChargeId id, long costNanoUsd, long nowMillis, CostLimits limits) {
+            requireQuorum();
+            SpendLedger.Charged c = ledger.charge(id, costNanoUsd, nowMillis, limits);
             ledger = c.ledger();
             charges++;
             return c;
@@ -126,6 +174,7 @@ class CostGuardTest {
 
         @Override
         public synchronized SpendLedger.Snapshot snapshot(long nowMillis, CostLimits limits) {
+            requireQuorum();
             return ledger.snapshot(nowMillis, limits);
         }
 
@@ -146,7 +195,7 @@ class CostGuardTest {
         }
     }
 
-    static final class RecordingObserver implements CostObserver {
+    static class RecordingObserver implements CostObserver {
         record Charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
         }
 
@@ -262,7 +311,7 @@ class CostGuardTest {
         CostGuard g = guard();
         for (int i = 0; i < 10; i++) {
             long t = T0 + i * MINUTE + 10 * SECOND;
-            String id = open(g, "client-1", t);
+            String id = open(g, "spender-" + i, t);
             g.report(id, "gpt-5", FIVE_DOLLARS, t);
         }
         long now = T0 + 20 * MINUTE;
@@ -284,7 +333,7 @@ class CostGuardTest {
     void breakerIsCheckedBeforeTheHourlyCap() {
         CostGuard g = guard();
         for (int i = 0; i < 10; i++) {
-            g.report(open(g, "client-1", T0), "gpt-5", FIVE_DOLLARS, T0);
+            g.report(open(g, "spender-" + i, T0), "gpt-5", FIVE_DOLLARS, T0);
         }
         g.trip("manual", T0 + SECOND);
         assertThat(g.start("client-2", "gpt-5", "", T0 + 2 * SECOND).refusal()).isEqualTo(CostGuard.Refusal.CIRCUIT_BREAKER_OPEN);
@@ -436,7 +485,7 @@ class CostGuardTest {
         CostGuard g = guard();
         CostGuard.Usage last = null;
         for (int i = 0; i < 10; i++) {
-            last = g.report(open(g, "client-1", T0), "gpt-5", FIVE_DOLLARS, T0 + i * SECOND);
+            last = g.report(open(g, "spender-" + i, T0), "gpt-5", FIVE_DOLLARS, T0 + i * SECOND);
         }
         assertThat(last.warnings()).containsExactly(BUDGET, HOURLY);
         assertThat(CostGuard.WARNING_BUDGET).isEqualTo(BUDGET);
@@ -481,6 +530,142 @@ class CostGuardTest {
         CostGuard.Start refused = g.start("client-99", "gpt-5", "", T0 + 31 * SECOND);
         assertThat(refused.refusal()).isEqualTo(CostGuard.Refusal.CIRCUIT_BREAKER_OPEN);
         assertThat(refused.retryAfterMillis()).isEqualTo(T0 + 19 * SECOND + 60 * MINUTE - (T0 + 31 * SECOND));
+    }
+
+    /** The original service's track_usage(session_id, model, …) on a session started without a model. */
+    @Test
+    void reportIsPricedByTheModelItNamesNotTheDearerOfTwo() {
+        CostGuard g = guard();
+        String id = g.start("client-1", "gpt-realtime", "", T0).ledger().sessionId();
+        CostGuard.Usage u = g.report(id, "gpt-5", TokenUsage.totals(100_000, 200_000), T0 + SECOND);
+        assertThat(u.callCostNanoUsd()).isEqualTo(usd("7.00"));
+        assertThat(u.priced().match().label()).isEqualTo("gpt-5");
+
+        String cheap = g.start("client-2", "gpt-5-mini", "", T0).ledger().sessionId();
+        CostGuard.Usage dearer = g.report(cheap, "sess-model", "gpt-realtime", TokenUsage.totals(50_000, 100_000), T0);
+        assertThat(dearer.callCostNanoUsd()).as("the relay's overload, too").isEqualTo(usd("25.00"));
+        assertThat(g.report(cheap, "gpt-5-mini", null, TokenUsage.totals(1_000_000, 500_000), T0).callCostNanoUsd())
+                .isEqualTo(usd("10.50"));
+    }
+
+    @Test
+    void reportsForAnEndedSessionAreRecordedEverywhereWithoutASecondEnd() {
+        CostGuard g = guard();
+        String id = open(g, "client-1", T0);
+        g.report(id, "gpt-5", ONE_DOLLAR, T0 + SECOND);
+        g.end(id, EndReason.CLIENT_CLOSED, T0 + 2 * SECOND);
+        int recordsAtEnd = observer.ended.size();
+
+        CostGuard.Usage late = g.report(id, "gpt-5", "gpt-5", FOUR_DOLLARS, T0 + 3 * SECOND);
+        assertThat(late.applied()).isTrue();
+        assertThat(late.afterEnd()).isTrue();
+        assertThat(late.callCostNanoUsd()).isEqualTo(usd("4.00"));
+        assertThat(late.ledger().costNanoUsd()).isEqualTo(usd("5.00"));
+        assertThat(late.ledger().chargedResponses()).isEqualTo(2);
+        assertThat(late.ledger().endReason()).isEqualTo(EndReason.CLIENT_CLOSED);
+        assertThat(late.ledger().endedAtMillis()).isEqualTo(T0 + 2 * SECOND);
+        assertThat(late.ledger().audited()).as("its record goes to the audit again").isFalse();
+        assertThat(late.spend().hourlyNanoUsd()).isEqualTo(usd("5.00"));
+        assertThat(spend.clientSnapshot("client-1", T0 + 3 * SECOND, LIMITS).hourlyNanoUsd()).isEqualTo(usd("5.00"));
+        assertThat(observer.charged).hasSize(2);
+        assertThat(observer.ended).as("no second end").hasSize(recordsAtEnd);
+        assertThat(sessions.releases(id)).isEqualTo(1);
+    }
+
+    @Test
+    void aLateChargeCanStillOpenTheBreaker() {
+        CostGuard g = guard(LIMITS.withMaxClientHourlyCost(usd("1000")));
+        String id = open(g, "client-1", T0);
+        g.end(id, EndReason.CLIENT_CLOSED, T0 + SECOND);
+        // gpt-realtime, 500k in × $100 = $50, twice
+        g.report(id, "gpt-realtime", TokenUsage.totals(500_000, 0), T0 + 2 * SECOND);
+        CostGuard.Usage second = g.report(id, "gpt-realtime", TokenUsage.totals(500_000, 0), T0 + 3 * SECOND);
+        assertThat(second.spend().breakerOpen()).isTrue();
+        assertThat(broadcast.published).hasSize(1);
+    }
+
+    @Test
+    void aDurationReportIsPricedPerMinute() {
+        CostGuard g = guard();
+        String id = open(g, "client-1", T0);
+        CostGuard.Usage u = g.report(id, "whisper-1", TokenUsage.durationSeconds(new java.math.BigDecimal("90")), T0);
+        assertThat(u.callCostNanoUsd()).isEqualTo(usd("0.009"));
+        assertThat(u.priced().tokens()).isEqualTo(TokenCounts.ZERO);
+        assertThat(observer.charged).containsExactly(new RecordingObserver.Charged("whisper-1", true, usd("0.009"), TokenCounts.ZERO));
+    }
+
+    // ---- the per-client hourly cap ----
+
+    @Test
+    void aClientAtItsHourlyCapIsRefusedUntilEnoughOfItsSpendAgesOut() {
+        CostGuard g = guard();
+        g.report(open(g, "client-1", T0 + 10 * SECOND), "gpt-5", FIVE_DOLLARS, T0 + 10 * SECOND);
+        g.report(open(g, "client-1", T0 + 5 * MINUTE), "gpt-5", FOUR_DOLLARS, T0 + 5 * MINUTE);
+        assertThat(g.start("client-1", "gpt-5", "", T0 + 6 * MINUTE).started()).as("$9 < $10").isTrue();
+        g.report(open(g, "client-1", T0 + 7 * MINUTE), "gpt-5", ONE_DOLLAR, T0 + 7 * MINUTE);
+        long now = T0 + 20 * MINUTE;
+
+        CostGuard.Start refused = g.start("client-1", "gpt-5", "", now);
+        assertThat(refused.refusal()).isEqualTo(CostGuard.Refusal.CLIENT_BUDGET);
+        assertThat(refused.clientSpend().hourlyNanoUsd()).isEqualTo(usd("10.00"));
+        // the first $5 (minute 0) leaves the window at 61:00, leaving $5 < $10
+        assertThat(refused.retryAfterMillis()).isEqualTo(41 * MINUTE);
+        assertThat(g.start("client-2", "gpt-5", "", now).started()).as("other clients are not affected").isTrue();
+        assertThat(g.start("client-1", "gpt-5", "", now + refused.retryAfterMillis() - 1).refusal())
+                .isEqualTo(CostGuard.Refusal.CLIENT_BUDGET);
+        assertThat(g.start("client-1", "gpt-5", "", now + refused.retryAfterMillis()).started()).isTrue();
+    }
+
+    @Test
+    void theClientCapComesAfterTheClusterGatesAndBeforeTheSlots() {
+        CostGuard g = guard(LIMITS.withMaxClientHourlyCost(usd("1.00")));
+        String first = open(g, "client-1", T0);
+        open(g, "client-1", T0);
+        open(g, "client-1", T0);
+        g.report(first, "gpt-5", ONE_DOLLAR, T0);
+        assertThat(g.start("client-1", "gpt-5", "", T0 + SECOND).refusal()).isEqualTo(CostGuard.Refusal.CLIENT_BUDGET);
+        g.trip("manual", T0 + 2 * SECOND);
+        assertThat(g.start("client-1", "gpt-5", "", T0 + 3 * SECOND).refusal()).isEqualTo(CostGuard.Refusal.CIRCUIT_BREAKER_OPEN);
+    }
+
+    @Test
+    void liveSessionsOfAClientOverItsCapGoOn() {
+        CostGuard g = guard();
+        String a = open(g, "client-1", T0);
+        String b = open(g, "client-1", T0);
+        String c = open(g, "client-1", T0);
+        g.report(a, "gpt-5", FOUR_DOLLARS, T0 + SECOND);
+        g.report(b, "gpt-5", FOUR_DOLLARS, T0 + SECOND);
+        CostGuard.Usage over = g.report(c, "gpt-5", FOUR_DOLLARS, T0 + SECOND);
+        assertThat(over.endedNow()).isNull();
+        assertThat(g.start("client-9", "gpt-5", "", T0 + 2 * SECOND).started()).isTrue();
+        assertThat(g.report(a, "gpt-5", ONE_DOLLAR, T0 + 3 * SECOND).endedNow()).isEqualTo(EndReason.BUDGET_EXCEEDED);
+        assertThat(spend.clientSnapshot("client-1", T0 + 3 * SECOND, LIMITS).hourlyNanoUsd()).isEqualTo(usd("13.00"));
+    }
+
+    /**
+     * One client alone cannot open the $100 breaker, or even reach the $50 hourly cap, with the
+     * defaults: its new sessions stop at $10, and the sessions it holds then can add at most their
+     * cap each: $10 + 3 × $5 = $25 in any hour (plus the last report of each session past its cap).
+     */
+    @Test
+    void oneClientAloneStaysWithinItsCapPlusItsLiveSessions() {
+        CostGuard g = guard();
+        long t = T0;
+        long spent = 0;
+        for (int round = 0; round < 100; round++, t += SECOND) {
+            CostGuard.Start s = g.start("greedy", "gpt-5", "", t);
+            if (!s.started()) {
+                assertThat(s.refusal()).isIn(CostGuard.Refusal.CLIENT_BUDGET, CostGuard.Refusal.CONCURRENT_LIMIT);
+                continue;
+            }
+            // $0.99 + $3.99 = $4.98 each: live, just under the session cap
+            spent += g.report(s.ledger().sessionId(), "gpt-5", TokenUsage.totals(99_000, 133_000), t).callCostNanoUsd();
+        }
+        assertThat(spent).isLessThanOrEqualTo(usd("10") + 3 * usd("5"));
+        assertThat(g.view().get().breakerOpen()).isFalse();
+        assertThat(g.view().get().hourlyNanoUsd()).isLessThan(LIMITS.maxHourlyCostNanoUsd());
+        assertThat(g.start("other", "gpt-5", "", t).started()).isTrue();
     }
 
     @Test
@@ -559,12 +744,13 @@ class CostGuardTest {
         assertThat(again.get().ledger().endReason()).isEqualTo(EndReason.BUDGET_EXCEEDED);
 
         CostGuard.Usage late = g.report(id, "gpt-5", ONE_DOLLAR, T0 + 3 * SECOND);
-        assertThat(late.applied()).isFalse();
-        assertThat(late.callCostNanoUsd()).isZero();
-        assertThat(late.ledger().costNanoUsd()).isEqualTo(usd("5.00"));
-        assertThat(spend.charges()).as("nothing more charged to the hour").isEqualTo(1);
+        assertThat(late.applied()).as("money that was spent is recorded").isTrue();
+        assertThat(late.afterEnd()).isTrue();
+        assertThat(late.endedNow()).isNull();
+        assertThat(late.ledger().costNanoUsd()).isEqualTo(usd("6.00"));
+        assertThat(spend.charges()).isEqualTo(2);
 
-        assertThat(sessions.releases(id)).isEqualTo(1);
+        assertThat(sessions.releases(id)).as("no second end").isEqualTo(1);
         assertThat(observer.ended).hasSize(1);
         assertThat(observer.ended.get(0).endReason()).isEqualTo(EndReason.BUDGET_EXCEEDED);
         assertThat(observer.ended.get(0).costNanoUsd()).isEqualTo(usd("5.00"));
@@ -614,6 +800,9 @@ class CostGuardTest {
 
     @Test
     void everyLimitIsNamedToTheObserver() {
+        CostGuard spent = guard(LIMITS.withMaxClientHourlyCost(usd("1.00")));
+        spent.report(open(spent, "client-5", T0), "gpt-5", ONE_DOLLAR, T0);
+        spent.start("client-5", "gpt-5", "", T0);
         CostGuard g = guard();
         for (int i = 0; i < 3; i++) {
             open(g, "client-1", T0);
@@ -622,7 +811,7 @@ class CostGuardTest {
         String timed = open(g, "client-2", T0);
         g.report(timed, "gpt-5", ONE_DOLLAR, T0 + 30 * MINUTE);
         for (int i = 0; i < 10; i++) {
-            g.report(open(g, "client-3", T0 + 30 * MINUTE), "gpt-5", FIVE_DOLLARS, T0 + 30 * MINUTE);
+            g.report(open(g, "client-3-" + i, T0 + 30 * MINUTE), "gpt-5", FIVE_DOLLARS, T0 + 30 * MINUTE);
         }
         g.start("client-4", "gpt-5", "", T0 + 31 * MINUTE);
         g.trip("manual", T0 + 32 * MINUTE);
@@ -632,7 +821,7 @@ class CostGuardTest {
                 "concurrent_sessions", "session_duration",
                 "session_cost", "session_cost", "session_cost", "session_cost", "session_cost",
                 "session_cost", "session_cost", "session_cost", "session_cost", "session_cost",
-                "hourly", "circuit_breaker");
+                "hourly", "circuit_breaker", "client_hourly");
     }
 
     // ---- the breaker by hand ----

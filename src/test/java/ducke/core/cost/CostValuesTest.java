@@ -27,24 +27,26 @@ class CostValuesTest {
 
     @Test
     void spendIsRememberedForTheLongerWindow() {
-        CostLimits l = new CostLimits(true, 1, 1_000, 8000, 1, 1, 60_000, 1, 7_200_000, 1_000);
+        CostLimits l = new CostLimits(true, 1, 1_000, 8000, 1, 1, 60_000, 1, 7_200_000, 1_000, 1);
         assertThat(l.spendRetentionMillis()).isEqualTo(7_200_000);
     }
 
     @Test
     void refusesNonsensicalLimits() {
-        assertThatThrownBy(() -> new CostLimits(true, 0, 1_000, 8000, 1, 1, 60_000, 1, 60_000, 1_000))
+        assertThatThrownBy(() -> new CostLimits(true, 0, 1_000, 8000, 1, 1, 60_000, 1, 60_000, 1_000, 1))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new CostLimits(true, 1, 1_000, 8000, 1, 1, 59_999, 1, 60_000, 1_000))
+        assertThatThrownBy(() -> new CostLimits(true, 1, 1_000, 8000, 1, 1, 59_999, 1, 60_000, 1_000, 1))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new CostLimits(true, 1, 1_000, 0, 1, 1, 60_000, 1, 60_000, 1_000))
+        assertThatThrownBy(() -> new CostLimits(true, 1, 1_000, 0, 1, 1, 60_000, 1, 60_000, 1_000, 1))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new CostLimits(true, 1, 1_000, 10_001, 1, 1, 60_000, 1, 60_000, 1_000))
+        assertThatThrownBy(() -> new CostLimits(true, 1, 1_000, 10_001, 1, 1, 60_000, 1, 60_000, 1_000, 1))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new CostLimits(true, 1, 1_000, 8000, 0, 1, 60_000, 1, 60_000, 1_000))
+        assertThatThrownBy(() -> new CostLimits(true, 1, 1_000, 8000, 0, 1, 60_000, 1, 60_000, 1_000, 1))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new CostLimits(true, 1, 999, 8000, 1, 1, 60_000, 1, 60_000, 1_000))
+        assertThatThrownBy(() -> new CostLimits(true, 1, 999, 8000, 1, 1, 60_000, 1, 60_000, 1_000, 1))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new CostLimits(true, 1, 1_000, 8000, 1, 1, 60_000, 1, 60_000, 1_000, 0))
+                .as("a client cap of nothing").isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

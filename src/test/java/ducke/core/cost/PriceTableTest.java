@@ -238,6 +238,75 @@ class PriceTableTest {
     }
 
     @Test
+    void versionChangesWhenAPerMinutePriceChanges() {
+        List<ModelPrice> m = List.of(ModelPrice.simple("m", usd("10"), usd("30")));
+        Set<String> versions = new HashSet<>();
+        versions.add(new PriceTable(m, Map.of()).version());
+        versions.add(new PriceTable(m, Map.of(), Map.of("whisper-1", usd("0.006"))).version());
+        versions.add(new PriceTable(m, Map.of(), Map.of("whisper-1", usd("0.007"))).version());
+        versions.add(new PriceTable(m, Map.of(), Map.of("whisper-2", usd("0.006"))).version());
+        assertThat(versions).hasSize(4);
+    }
+
+    // ---- duration-billed transcription ----
+
+    private static TokenUsage seconds(String s) {
+        return TokenUsage.durationSeconds(new BigDecimal(s));
+    }
+
+    @Test
+    void aMinuteOfWhisperCostsItsPerMinutePriceExactly() {
+        PriceTable.Priced p = DEFAULTS.price("whisper-1", seconds("60"));
+        assertThat(p.costNanoUsd()).isEqualTo(usd("0.006"));
+        assertThat(p.tokens()).isEqualTo(TokenCounts.ZERO);
+        assertThat(p.match().known()).isTrue();
+        assertThat(p.match().label()).isEqualTo("whisper-1");
+        assertThat(DEFAULTS.price("gpt-4o-mini-transcribe", seconds("60")).costNanoUsd()).isEqualTo(usd("0.003"));
+        assertThat(DEFAULTS.price(" GPT-4o-Transcribe ", seconds("600")).costNanoUsd()).isEqualTo(usd("0.06"));
+        assertThat(DEFAULTS.price("gpt-4o-transcribe-2025-03-20", seconds("30")).costNanoUsd())
+                .as("a dated snapshot").isEqualTo(usd("0.003"));
+    }
+
+    @Test
+    void aDurationIsPricedToTheNanoDollarRoundedUpOncePerReport() {
+        // 0.006 USD per minute = 100 nano-USD per millisecond
+        assertThat(DEFAULTS.price("whisper-1", seconds("0.001")).costNanoUsd()).isEqualTo(100);
+        assertThat(DEFAULTS.price("whisper-1", seconds("1.5")).costNanoUsd()).isEqualTo(150_000);
+        // 0.003 per minute = 50 nano per ms; 1 ms rounded up from 0.0001 s
+        assertThat(DEFAULTS.price("gpt-4o-mini-transcribe", seconds("0.0001")).costNanoUsd()).isEqualTo(50);
+        PriceTable odd = new PriceTable(List.of(ModelPrice.simple("m", 1, 1)), Map.of(), Map.of("w", 7L));
+        assertThat(odd.price("w", seconds("1")).costNanoUsd()).as("7 nano per minute for 1 s: 0.1167 nano, up to 1").isEqualTo(1);
+        assertThat(DEFAULTS.price("whisper-1", seconds("0")).costNanoUsd()).isZero();
+        assertThat(DEFAULTS.price("whisper-1", seconds("86400")).costNanoUsd()).isEqualTo(usd("8.64"));
+    }
+
+    @Test
+    void aDurationOfAModelWithoutAPerMinutePricePaysTheDearestOne() {
+        PriceTable.Priced p = DEFAULTS.price("mystery-transcriber", seconds("60"));
+        assertThat(p.costNanoUsd()).isEqualTo(usd("0.006"));
+        assertThat(p.match().known()).isFalse();
+        assertThat(p.match().label()).isEqualTo("unknown");
+        assertThat(DEFAULTS.price("gpt-realtime", seconds("60")).match().known())
+                .as("a token price is no per-minute price").isFalse();
+    }
+
+    @Test
+    void aModelIsPricedWhenItHasEitherKindOfPrice() {
+        assertThat(DEFAULTS.priced("gpt-realtime")).isTrue();
+        assertThat(DEFAULTS.priced("whisper-1")).isTrue();
+        assertThat(DEFAULTS.priced("gpt-4o-transcribe-2025-03-20")).isTrue();
+        assertThat(DEFAULTS.priced("mystery-transcriber")).isFalse();
+        assertThat(DEFAULTS.priced(null)).isFalse();
+    }
+
+    @Test
+    void refusesNegativeOrDuplicatePerMinutePrices() {
+        List<ModelPrice> m = List.of(ModelPrice.simple("m", 1, 1));
+        assertThatThrownBy(() -> new PriceTable(m, Map.of(), Map.of("w", -1L))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new PriceTable(m, Map.of(), Map.of("W", 1L, " w", 2L))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void roundsAFractionOfANanoDollarUp() {
         long tiny = usd("0.000001"); // USD per 1M tokens: one token costs a thousandth of a nano-dollar
         PriceTable t = new PriceTable(List.of(ModelPrice.simple("tiny", tiny, tiny)));

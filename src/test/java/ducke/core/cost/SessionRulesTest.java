@@ -14,7 +14,7 @@ class SessionRulesTest {
     private static final CostLimits UNENFORCED = new CostLimits(false, LIMITS.maxSessionCostNanoUsd(),
             LIMITS.maxSessionDurationMillis(), LIMITS.warningBasisPoints(), LIMITS.maxConcurrentSessionsPerClient(),
             LIMITS.maxHourlyCostNanoUsd(), LIMITS.hourlyWindowMillis(), LIMITS.breakerThresholdNanoUsd(),
-            LIMITS.breakerWindowMillis(), LIMITS.breakerCooldownMillis());
+            LIMITS.breakerWindowMillis(), LIMITS.breakerCooldownMillis(), LIMITS.maxClientHourlyCostNanoUsd());
     private static final TokenCounts SOME = TokenCounts.of(10, 20, 5, 30, 40);
 
     private static long usd(String amount) {
@@ -124,26 +124,40 @@ class SessionRulesTest {
     }
 
     @Test
-    void chargeOnAnEndedLedgerIsNotAppliedAndChangesNothing() {
-        SessionLedger ended = SessionRules.end(fresh(), EndReason.CLIENT_CLOSED, T0 + 5_000);
+    void chargeOnAnEndedLedgerIsRecordedWithoutChangingItsEnd() {
+        SessionLedger ended = SessionRules.end(fresh(), EndReason.CLIENT_CLOSED, T0 + 5_000).markedAudited();
         SessionRules.Charge c = SessionRules.charge(ended, usd("1.00"), SOME, T0 + 6_000, LIMITS);
-        assertThat(c.applied()).isFalse();
-        assertThat(c.ledger()).isSameAs(ended);
-        assertThat(c.callCostNanoUsd()).isZero();
+        assertThat(c.applied()).isTrue();
+        assertThat(c.afterEnd()).isTrue();
+        assertThat(c.callCostNanoUsd()).isEqualTo(usd("1.00"));
         assertThat(c.warningNow()).isFalse();
         assertThat(c.endedNow()).isNull();
-        assertThat(c.ledger().costNanoUsd()).isZero();
-        assertThat(c.ledger().chargedResponses()).isZero();
+        assertThat(c.ledger().costNanoUsd()).isEqualTo(usd("1.00"));
+        assertThat(c.ledger().tokens()).isEqualTo(SOME);
+        assertThat(c.ledger().chargedResponses()).isEqualTo(1);
+        assertThat(c.ledger().endReason()).isEqualTo(EndReason.CLIENT_CLOSED);
+        assertThat(c.ledger().endedAtMillis()).isEqualTo(T0 + 5_000);
+        assertThat(c.ledger().audited()).as("the grown record is audited again").isFalse();
+        assertThat(c.ledger().record().costNanoUsd()).isEqualTo(usd("1.00"));
     }
 
     @Test
-    void chargeAfterBudgetEndIsNotApplied() {
+    void chargeAfterBudgetEndIsRecordedAndEndsNothingAgain() {
         SessionLedger over = SessionRules.charge(fresh(), usd("5.00"), SOME, T0, LIMITS).ledger();
         SessionRules.Charge c = SessionRules.charge(over, usd("1.00"), SOME, T0 + 1, LIMITS);
-        assertThat(c.applied()).isFalse();
-        assertThat(c.ledger()).isSameAs(over);
+        assertThat(c.applied()).isTrue();
+        assertThat(c.afterEnd()).isTrue();
+        assertThat(c.ledger().costNanoUsd()).isEqualTo(usd("6.00"));
+        assertThat(c.ledger().endReason()).isEqualTo(EndReason.BUDGET_EXCEEDED);
         assertThat(c.budgetOk()).isFalse();
         assertThat(c.endedNow()).isNull();
+    }
+
+    @Test
+    void aChargeThatEndsTheSessionIsNotALateOne() {
+        SessionRules.Charge c = SessionRules.charge(fresh(), usd("5.00"), SOME, T0, LIMITS);
+        assertThat(c.endedNow()).isEqualTo(EndReason.BUDGET_EXCEEDED);
+        assertThat(c.afterEnd()).isFalse();
     }
 
     @Test

@@ -35,6 +35,14 @@ class SessionSlotsTest {
     }
 
     @Test
+    void theFirstSlotToFreeIsTheEarliestDurationCap() {
+        SessionSlots s = SessionSlots.EMPTY.tryAcquire("late", EXPIRES + 60_000, 3, T0).tryAcquire("early", EXPIRES, 3, T0);
+        assertThat(s.firstCapMillis(T0)).isEqualTo(EXPIRES);
+        assertThat(SessionSlots.EMPTY.firstCapMillis(T0)).as("no slot held").isZero();
+        assertThat(s.firstCapMillis(EXPIRES + 60_000 + SessionSlots.GRACE_MILLIS)).as("all lapsed").isZero();
+    }
+
+    @Test
     void releaseFreesASlot() {
         SessionSlots full = SessionSlots.EMPTY.tryAcquire("a", EXPIRES, 2, T0).tryAcquire("b", EXPIRES, 2, T0);
         assertThat(full.tryAcquire("c", EXPIRES, 2, T0)).isNull();

@@ -20,7 +20,7 @@ class SpendLedgerTest {
 
     private static CostLimits limits(boolean enforced, long breakerWindowMillis) {
         return new CostLimits(enforced, usd("5"), 30 * MINUTE, 8000, 3, usd("50"), 60 * MINUTE, usd("100"),
-                breakerWindowMillis, 60 * MINUTE);
+                breakerWindowMillis, 60 * MINUTE, usd("10"));
     }
 
     /** The spend ledger as the store keeps it: each change replaces the value. */

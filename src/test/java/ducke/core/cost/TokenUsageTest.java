@@ -123,10 +123,61 @@ class TokenUsageTest {
     @Test
     void refusesAbsurdCounts() {
         long max = TokenUsage.MAX_TOKENS_PER_REPORT;
-        assertThat(TokenUsage.totals(max, max).inputTokens()).isEqualTo(max);
+        assertThat(TokenUsage.totals(max, 0).inputTokens()).isEqualTo(max);
         assertThatThrownBy(() -> TokenUsage.totals(max + 1, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> TokenUsage.totals(0, max + 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> usage(0, 0, null, max + 1, null, null, null, null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** The cap is per report, all kinds together: two 10M fields are 20M tokens, not two plausible counts. */
+    @Test
+    void theCapCountsEveryTokenOfTheReport() {
+        long max = TokenUsage.MAX_TOKENS_PER_REPORT;
+        assertThat(TokenUsage.totals(max / 2, max / 2).outputTokens()).isEqualTo(max / 2);
+        assertThatThrownBy(() -> TokenUsage.totals(max, max)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("20000000 tokens");
+        assertThatThrownBy(() -> usage(0, 0, null, null, null, null, max, max)).as("output details alone")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> usage(max, 0, null, null, null, null, 0L, 1L)).as("one token past the cap")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(usage(max - 10, 10, max - 10, 0L, max - 10, null, 5L, 5L).inputTokens())
+                .as("cached tokens are a part of the input, not more of it").isEqualTo(max - 10);
+    }
+
+    @Test
+    void detailsLargerThanTheirTotalsAreRefusedWhenAsked() {
+        assertThatThrownBy(() -> usage(100, 0, 60L, 50L, null, null, null, null).requireDetailsWithinTotals())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("input_token_details");
+        assertThatThrownBy(() -> usage(0, 100, null, null, null, null, 10_000_000L / 2, 0L).requireDetailsWithinTotals())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("output_token_details");
+        assertThatThrownBy(() -> usage(100, 0, 90L, 10L, 50L, 20L, null, null).requireDetailsWithinTotals())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("audio");
+        TokenUsage exact = usage(100, 50, 60L, 40L, 30L, 10L, 20L, 30L);
+        assertThat(exact.requireDetailsWithinTotals()).isSameAs(exact);
+        TokenUsage partial = usage(100, 50, 60L, null, null, null, null, 30L);
+        assertThat(partial.requireDetailsWithinTotals()).as("details may explain less than the total").isSameAs(partial);
+    }
+
+    @Test
+    void aDurationReportKeepsItsSecondsToTheMillisecondRoundedUp() {
+        assertThat(TokenUsage.durationSeconds(new BigDecimal("12")).durationMillis()).isEqualTo(12_000L);
+        assertThat(TokenUsage.durationSeconds(new BigDecimal("1.2345")).durationMillis()).isEqualTo(1_235L);
+        // exact decimals, rounded up; a tiny value with a huge exponent is a millisecond, not a rescale
+        assertThat(TokenUsage.durationSeconds(new BigDecimal("1.0010000000000000000001")).durationMillis()).isEqualTo(1_002L);
+        assertThat(TokenUsage.durationSeconds(new BigDecimal("1e-999999999")).durationMillis()).isEqualTo(1L);
+        assertThat(TokenUsage.durationSeconds(new BigDecimal("0")).durationMillis()).isZero();
+        assertThat(TokenUsage.durationSeconds(new BigDecimal("3")).billedByDuration()).isTrue();
+        assertThat(TokenUsage.totals(1, 1).billedByDuration()).isFalse();
+        assertThat(TokenUsage.durationSeconds(new BigDecimal("86400")).durationMillis()).isEqualTo(86_400_000L);
+    }
+
+    @Test
+    void refusesNegativeOrAbsurdDurationsAndDurationsWithTokens() {
+        assertThatThrownBy(() -> TokenUsage.durationSeconds(new BigDecimal("-1"))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TokenUsage.durationSeconds(new BigDecimal("86400.001"))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TokenUsage.durationSeconds(new BigDecimal("1e30"))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new TokenUsage(10, 0, null, null, null, null, null, null, 1_000L))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -17,16 +17,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One load session: a JDK WebSocket to the relay ({@code /session}) or straight to the stand-in.
+ * One load session: a JDK WebSocket to the relay ({@code /session}), to nginx, or straight to the stand-in.
  * It keeps one echo frame outstanding at a time and times each round trip with
  * {@link System#nanoTime}: stamped just before {@code sendText}, read when the whole echo has
  * arrived. Every echo is compared with what was sent (sequence number and full text); anything
- * else that arrives after the session is ready, and every close the driver did not ask for, is
- * recorded as a problem.
+ * else that arrives after the session is ready (except {@code session.updated}, the upstream's answer
+ * to the relay's own {@code session.update}), every close the driver did not ask for, and every echo
+ * still missing when a round is abandoned, is recorded as a problem.
  */
 final class LoadSession implements WebSocket.Listener {
 
-    static final String ECHO_PREFIX = "{\"type\":\"echo\",\"seq\":";
+    /** Audio as the SDKs append it; the sequence number travels in the event id, which the relay passes unchanged. */
+    static final String ECHO_PREFIX = "{\"type\":\"input_audio_buffer.append\",\"event_id\":\"";
     private static final int MAX_PROBLEMS_KEPT = 10;
 
     /**
@@ -73,6 +75,7 @@ final class LoadSession implements WebSocket.Listener {
     private CompletableFuture<?> sendTail = CompletableFuture.completedFuture(null);
 
     private final AtomicInteger problemCount = new AtomicInteger();
+    final AtomicInteger sessionUpdated = new AtomicInteger();
     private final List<String> problems = new ArrayList<>();
 
     LoadSession(int id, boolean viaRelay, String payload, ScheduledExecutorService pacer) {
@@ -128,7 +131,7 @@ final class LoadSession implements WebSocket.Listener {
             return;
         }
         seq++;
-        String frame = ECHO_PREFIX + seq + ",\"audio\":\"" + payload + "\"}";
+        String frame = ECHO_PREFIX + seq + "\",\"audio\":\"" + payload + "\"}";
         outstanding = frame;
         WebSocket w = ws;
         sentAt = System.nanoTime();
@@ -140,7 +143,7 @@ final class LoadSession implements WebSocket.Listener {
     }
 
     private synchronized void echo(String message, long now) {
-        int comma = message.indexOf(',', ECHO_PREFIX.length());
+        int comma = message.indexOf('"', ECHO_PREFIX.length());
         long s;
         try {
             s = Long.parseLong(message, ECHO_PREFIX.length(), comma < 0 ? message.length() : comma, 10);
@@ -179,6 +182,11 @@ final class LoadSession implements WebSocket.Listener {
 
     private synchronized void event(String message, long now) {
         String type = typeOf(message);
+        if (type.equals("session.updated")) {
+            // the upstream's answer to the relay's own session.update (its output clamp); not a client frame
+            sessionUpdated.incrementAndGet();
+            return;
+        }
         if (!ready.isDone()) {
             if (type.equals("session_started")) {
                 sawStarted = true;
@@ -213,8 +221,11 @@ final class LoadSession implements WebSocket.Listener {
         return outstanding == null ? -1 : now - sentAt;
     }
 
-    /** Abandons a stalled round (the driver gave up waiting). */
+    /** Abandons a stalled round (the driver gave up waiting); a frame still waiting for its echo counts as lost. */
     synchronized void abandon() {
+        if (outstanding != null) {
+            problem("echo of seq " + seq + " never came back (lost)");
+        }
         round = null;
         outstanding = null;
     }

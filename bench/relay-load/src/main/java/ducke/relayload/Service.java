@@ -97,11 +97,6 @@ final class Service implements AutoCloseable {
         }
     }
 
-    /** CPU time the service process has used so far, in nanoseconds (-1 when the OS does not say). */
-    long cpuNanos() {
-        return process.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
-    }
-
     long pid() {
         return process.pid();
     }

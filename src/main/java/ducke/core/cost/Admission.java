@@ -1,0 +1,120 @@
+package ducke.core.cost;
+
+import ducke.core.cluster.ClusterHealth;
+import ducke.core.cluster.QuorumLostException;
+
+import java.util.function.Supplier;
+
+/**
+ * The gates a new session passes (breaker, cluster's hourly cap, client's hourly cap, concurrent
+ * sessions) and its slot, taken before the session exists and given back if it never opens.
+ * Thread-safe; all state lives in the stores.
+ */
+final class Admission {
+
+    private final PriceTable prices;
+    private final CostLimits limits;
+    private final SessionStore sessions;
+    private final SpendStore spend;
+    private final SpendView view;
+    private final CostObserver observer;
+    private final String nodeName;
+    private final Supplier<String> ids;
+    private final ClusterHealth health;
+
+    Admission(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view, CostObserver observer,
+              String nodeName, Supplier<String> ids, ClusterHealth health) {
+        this.prices = prices;
+        this.limits = limits;
+        this.sessions = sessions;
+        this.spend = spend;
+        this.view = view;
+        this.observer = observer;
+        this.nodeName = nodeName;
+        this.ids = ids;
+        this.health = health;
+    }
+
+    /** See {@link CostGuard#reserve}. */
+    CostGuard.Start reserve(String clientId, String model, String holder, long maxCostNanoUsd, long nowMillis) {
+        if (!health.quorum()) {
+            return degraded();
+        }
+        try {
+            return reserveWithQuorum(clientId, model, holder, maxCostNanoUsd, nowMillis);
+        } catch (QuorumLostException e) {
+            return degraded();
+        }
+    }
+
+    private CostGuard.Start degraded() {
+        return new CostGuard.Start(null, CostGuard.Refusal.CLUSTER_DEGRADED, health.retryAfterMillis(), view.get(),
+                ClientSpend.Snapshot.NONE);
+    }
+
+    private CostGuard.Start reserveWithQuorum(String clientId, String model, String holder, long maxCostNanoUsd,
+                                              long nowMillis) {
+        SpendLedger.Snapshot s = refreshSpend(nowMillis);
+        ClientSpend.Snapshot c = ClientSpend.Snapshot.NONE;
+        if (limits.enforced()) {
+            if (s.breakerOpenAt(nowMillis)) {
+                return refused("circuit_breaker", CostGuard.Refusal.CIRCUIT_BREAKER_OPEN, s.breakerClosesAtMillis() - nowMillis, s, c);
+            }
+            if (s.hourlyNanoUsd() >= limits.maxHourlyCostNanoUsd()) {
+                return refused("hourly", CostGuard.Refusal.HOURLY_LIMIT, s.hourlyRetryAfterMillis(), s, c);
+            }
+            c = spend.clientSnapshot(clientId, nowMillis, limits);
+            if (c.hourlyNanoUsd() >= limits.maxClientHourlyCostNanoUsd()) {
+                return refused("client_hourly", CostGuard.Refusal.CLIENT_BUDGET, c.retryAfterMillis(), s, c);
+            }
+        }
+        SessionLedger ledger = SessionLedger.open(ids.get(), clientId, nodeName, model, prices.version(), nowMillis,
+                limits, holder, maxCostNanoUsd);
+        return slot(ledger, s, c, nowMillis);
+    }
+
+    private CostGuard.Start slot(SessionLedger ledger, SpendLedger.Snapshot s, ClientSpend.Snapshot c, long nowMillis) {
+        int maxSlots = limits.enforced() ? limits.maxConcurrentSessionsPerClient() : Integer.MAX_VALUE;
+        if (!sessions.tryAcquireSlot(ledger.clientId(), ledger.sessionId(), ledger.expiresAtMillis(), maxSlots, nowMillis)) {
+            long firstCap = sessions.slots(ledger.clientId()).firstCapMillis(nowMillis);
+            return refused("concurrent_sessions", CostGuard.Refusal.CONCURRENT_LIMIT,
+                    firstCap == 0 ? 0 : Math.max(0, firstCap - nowMillis), s, c);
+        }
+        return new CostGuard.Start(ledger, null, 0, s, c);
+    }
+
+    private CostGuard.Start refused(String limit, CostGuard.Refusal refusal, long retryAfterMillis, SpendLedger.Snapshot s,
+                                    ClientSpend.Snapshot c) {
+        observer.limitReached(limit);
+        return new CostGuard.Start(null, refusal, retryAfterMillis, s, c);
+    }
+
+    /** See {@link CostGuard#open}. */
+    void open(SessionLedger reserved) {
+        boolean created;
+        try {
+            created = sessions.create(reserved);
+        } catch (RuntimeException e) {
+            // the cluster did not confirm the ledger: give the slot back rather than hold it until it lapses
+            sessions.releaseSlot(reserved.clientId(), reserved.sessionId(), reserved.startedAtMillis());
+            throw e;
+        }
+        if (!created) {
+            sessions.releaseSlot(reserved.clientId(), reserved.sessionId(), reserved.startedAtMillis());
+            throw new IllegalStateException("session id collision: " + reserved.sessionId());
+        }
+    }
+
+    /** Gives back the slot of a reserved session that was never opened. */
+    void release(SessionLedger reserved, long nowMillis) {
+        sessions.releaseSlot(reserved.clientId(), reserved.sessionId(), nowMillis);
+    }
+
+    /** Reads the cluster's spend and breaker afresh into this node's view. */
+    SpendLedger.Snapshot refreshSpend(long nowMillis) {
+        SpendLedger.Snapshot s = spend.snapshot(nowMillis, limits);
+        view.offer(s);
+        observer.spend(s);
+        return s;
+    }
+}

@@ -1,0 +1,163 @@
+package ducke.core.cost;
+
+import java.math.BigInteger;
+
+/**
+ * What the next response of a relayed session may cost, so that the guard, not the client, bounds
+ * the bill. The output of a response is clamped to what the remaining budget can pay at the
+ * model's dearest output rate, after reserving a conservative estimate of that response's input
+ * and whatever responses already in flight may still cost.
+ *
+ * <p>The input estimate: a response's input is the whole context. After the first usage report it
+ * is the last report's input plus its output (the answer joins the context), plus what was appended
+ * since; before it, a configured floor (instructions and tools are input too) plus what was
+ * appended. Text counts one token per UTF-8 byte (a token is never shorter than a byte); audio
+ * counts one token per {@link #DEFAULT_AUDIO_CHARS_PER_TOKEN} base64 characters until the
+ * session's own reports show its real ratio, which is then used with a 25% margin. Audio that the
+ * session transcribes is reserved a second time at the transcription model's input rate.
+ *
+ * <p>Pure and not thread-safe: the relay calls it under one lock. Rates are nano-USD per million
+ * tokens, money nano-USD.
+ */
+public final class ResponseBudget {
+
+    /**
+     * Base64 characters of audio per input token before the session has shown its own ratio:
+     * about 8x more tokens than 24 kHz PCM16 really costs, and still more than G.711.
+     */
+    public static final long DEFAULT_AUDIO_CHARS_PER_TOKEN = 800;
+    /** The provider accepts 1..4096 (or "inf") as a response's maximum output. */
+    public static final long PROVIDER_MAX_OUTPUT_TOKENS = 4096;
+    /** Learning the audio ratio needs this much audio (about 2 s of 24 kHz PCM16) and tokens. */
+    static final long LEARN_MIN_AUDIO_CHARS = 128_000;
+    static final long LEARN_MIN_AUDIO_TOKENS = 10;
+    private static final BigInteger MILLION = BigInteger.valueOf(1_000_000);
+
+    private final long minInputReserveTokens;
+    private final long inputRate;
+    private final long outputRate;
+    private long transcriptionRate;
+    private boolean reported;
+    private long contextTokens;
+    private long pendingTextTokens;
+    private long pendingAudioChars;
+    private long sessionAudioChars;
+    private long audioCharsPerToken = DEFAULT_AUDIO_CHARS_PER_TOKEN;
+    private long inFlightReserveNanoUsd;
+    /** What was pending when the latest response started: that response's report covers it. */
+    private long textAtStart;
+    private long audioAtStart;
+
+    /**
+     * @param inputRate  the model's dearest input rate, nano-USD per 1M tokens
+     * @param outputRate the model's dearest output rate, nano-USD per 1M tokens (more than 0)
+     */
+    public ResponseBudget(long minInputReserveTokens, long inputRate, long outputRate) {
+        if (minInputReserveTokens < 0 || inputRate < 0 || outputRate <= 0) {
+            throw new IllegalArgumentException("reserve and rates must be positive");
+        }
+        this.minInputReserveTokens = minInputReserveTokens;
+        this.inputRate = inputRate;
+        this.outputRate = outputRate;
+    }
+
+    public static ResponseBudget forModel(ModelPrice price, long minInputReserveTokens) {
+        return new ResponseBudget(minInputReserveTokens, price.maxInputRate(), Math.max(1, price.maxOutputRate()));
+    }
+
+    /** Audio appended to the input buffer, as base64 characters. */
+    public void audioAppended(long base64Chars) {
+        pendingAudioChars = Math.addExact(pendingAudioChars, Math.max(0, base64Chars));
+        sessionAudioChars = Math.addExact(sessionAudioChars, Math.max(0, base64Chars));
+    }
+
+    /** Text (or instructions, tools, any non-audio input) added to the context, as UTF-8 bytes. */
+    public void textAdded(long utf8Bytes) {
+        pendingTextTokens = Math.addExact(pendingTextTokens, Math.max(0, utf8Bytes));
+    }
+
+    /** The session now transcribes its input audio at this input rate (0: not at all). */
+    public void transcribing(long transcriptionInputRate) {
+        this.transcriptionRate = Math.max(0, transcriptionInputRate);
+    }
+
+    /** A response was charged with this usage: the context is now what it reported. */
+    public void reported(TokenUsage usage) {
+        reported = true;
+        contextTokens = Math.addExact(usage.inputTokens(), usage.outputTokens());
+        long audioTokens = usage.audioInput() == null ? 0 : usage.audioInput();
+        if (sessionAudioChars >= LEARN_MIN_AUDIO_CHARS && audioTokens >= LEARN_MIN_AUDIO_TOKENS) {
+            // the observed ratio less a 25% margin: more tokens than observed, never fewer
+            audioCharsPerToken = Math.max(1, sessionAudioChars * 4 / (audioTokens * 5));
+        }
+        // what was appended while the response ran is not in its report: it stays pending
+        pendingTextTokens = Math.max(0, pendingTextTokens - textAtStart);
+        pendingAudioChars = Math.max(0, pendingAudioChars - audioAtStart);
+        textAtStart = 0;
+        audioAtStart = 0;
+    }
+
+    public long audioCharsPerToken() {
+        return audioCharsPerToken;
+    }
+
+    /** The estimated input of the next response, in tokens. */
+    public long nextInputTokens() {
+        long base = reported ? contextTokens : minInputReserveTokens;
+        return base + pendingTextTokens + audioTokens();
+    }
+
+    /** What the next response's input may cost, transcription of pending audio included. */
+    public long nextInputCostNanoUsd() {
+        return cost(nextInputTokens(), inputRate) + cost(audioTokens(), transcriptionRate);
+    }
+
+    /**
+     * The most output tokens the next response may produce so that, with its estimated input and
+     * the responses in flight, the session stays within {@code remainingNanoUsd}; 0 when it cannot
+     * even pay one. Never above {@link #PROVIDER_MAX_OUTPUT_TOKENS}.
+     */
+    public long maxOutputTokens(long remainingNanoUsd) {
+        long available = remainingNanoUsd - inFlightReserveNanoUsd - nextInputCostNanoUsd();
+        if (available <= 0) {
+            return 0;
+        }
+        BigInteger tokens = BigInteger.valueOf(available).multiply(MILLION).divide(BigInteger.valueOf(outputRate));
+        return tokens.min(BigInteger.valueOf(PROVIDER_MAX_OUTPUT_TOKENS)).longValueExact();
+    }
+
+    /** Whether a next response can start at all: its estimated input plus one output token. */
+    public boolean canAffordNext(long remainingNanoUsd) {
+        return maxOutputTokens(remainingNanoUsd) >= 1;
+    }
+
+    /**
+     * A response started with this output clamp: reserves its estimated input and full output
+     * until it is charged. Returns the reservation, to be released by {@link #responseFinished}.
+     */
+    public long responseStarted(long maxOutputTokens) {
+        long reserve = nextInputCostNanoUsd() + cost(Math.max(0, maxOutputTokens), outputRate);
+        inFlightReserveNanoUsd = Math.addExact(inFlightReserveNanoUsd, reserve);
+        textAtStart = pendingTextTokens;
+        audioAtStart = pendingAudioChars;
+        return reserve;
+    }
+
+    public void responseFinished(long reserveNanoUsd) {
+        inFlightReserveNanoUsd = Math.max(0, inFlightReserveNanoUsd - reserveNanoUsd);
+    }
+
+    public long inFlightReserveNanoUsd() {
+        return inFlightReserveNanoUsd;
+    }
+
+    private long audioTokens() {
+        return (pendingAudioChars + audioCharsPerToken - 1) / audioCharsPerToken;
+    }
+
+    /** Cost of {@code tokens} at {@code rate} per million, rounded up to the nano-dollar. */
+    static long cost(long tokens, long rate) {
+        BigInteger[] qr = BigInteger.valueOf(tokens).multiply(BigInteger.valueOf(rate)).divideAndRemainder(MILLION);
+        return qr[0].add(qr[1].signum() > 0 ? BigInteger.ONE : BigInteger.ZERO).longValueExact();
+    }
+}

@@ -1,0 +1,88 @@
+package ducke.resources;
+
+import ducke.api.ClientSecretRequest;
+import ducke.api.ClientSecretResponse;
+import ducke.core.auth.ClientSecrets;
+import ducke.core.auth.Role;
+import ducke.core.cost.Money;
+import ducke.errors.ApiException;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.util.Set;
+
+/**
+ * Client secrets for end users (mirrors the provider's ephemeral keys, so browser code does not
+ * change): a trusted backend mints one per user, the user's client presents it when it opens
+ * {@code /v1/realtime} or {@code /session}, and the session is then that user's.
+ */
+@Path("/v1/realtime/client_secrets")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+@RolesAllowed(Role.SERVICE_NAME)
+public final class ClientSecretsResource {
+
+    static final long DEFAULT_TTL_SECONDS = 600;
+    static final long MAX_TTL_SECONDS = 3600;
+
+    private final ClientSecrets secrets;
+    private final Clock clock;
+    private final String defaultModel;
+    private final Set<String> allowedModels;
+    private final long maxSessionCostNanoUsd;
+    private final ClientIds clientIds;
+
+    public ClientSecretsResource(ClientSecrets secrets, Clock clock, String defaultModel, Set<String> allowedModels,
+                                 long maxSessionCostNanoUsd, ClientIds clientIds) {
+        this.clientIds = clientIds;
+        this.secrets = secrets;
+        this.clock = clock;
+        this.defaultModel = defaultModel;
+        this.allowedModels = allowedModels;
+        this.maxSessionCostNanoUsd = maxSessionCostNanoUsd;
+    }
+
+    @POST
+    public Response mint(ClientSecretRequest body) {
+        if (body == null || body.clientId() == null || body.clientId().isBlank()) {
+            throw ApiException.invalid(422, "client_id is required");
+        }
+        String client = clientIds.canonical(body.clientId());
+        long ttl = body.expiresAfterSeconds() == null ? DEFAULT_TTL_SECONDS : body.expiresAfterSeconds();
+        if (ttl < 1 || ttl > MAX_TTL_SECONDS) {
+            throw ApiException.invalid(422, "expires_after_seconds must be 1.." + MAX_TTL_SECONDS);
+        }
+        String model = body.model() == null || body.model().isBlank() ? defaultModel : body.model().strip();
+        if (!model.equals(defaultModel) && !allowedModels.contains(model)) {
+            throw ApiException.invalid(422, "model not allowed; allowed: " + String.join(", ", allowedModels.stream().sorted().toList()));
+        }
+        long maxCost = maxCost(body.maxCostUsd());
+        var minted = secrets.mint(client, model, maxCost, ttl * 1000, clock.millis());
+        return Response.status(201).entity(new ClientSecretResponse(minted.value(), minted.secret().expiresAtMillis() / 1000,
+                client, model, Money.usd(maxCost))).build();
+    }
+
+    private long maxCost(BigDecimal requested) {
+        if (requested == null) {
+            return maxSessionCostNanoUsd;
+        }
+        long nano;
+        try {
+            nano = Money.nanoUsd(requested);
+        } catch (ArithmeticException | IllegalArgumentException e) {
+            throw ApiException.invalid(422, "max_cost_usd must be a decimal with at most 9 places");
+        }
+        if (nano <= 0 || nano > maxSessionCostNanoUsd) {
+            throw ApiException.invalid(422, "max_cost_usd must be more than 0 and at most the session cap of "
+                    + Money.usd(maxSessionCostNanoUsd).toPlainString());
+        }
+        return nano;
+    }
+}

@@ -1,0 +1,35 @@
+package ducke.cluster;
+
+import ducke.DuckeConfiguration;
+import ducke.config.ClusterSettings;
+import ducke.core.cluster.GridSettings;
+
+import java.util.List;
+
+/** For tests outside this package: a plain grid member that joins an application's cluster, and its crash. */
+public final class ClusterTesting {
+
+    private ClusterTesting() {
+    }
+
+    /** A member of {@code cluster} on {@code port}, listing {@code members}, announcing an application's settings. */
+    public static ClusterNode member(String cluster, int port, List<String> members, DuckeConfiguration app) {
+        HazelcastFactory f = new HazelcastFactory();
+        f.setClusterName(cluster);
+        f.setPort(port);
+        f.setMembers(members);
+        f.setInterfaces(List.of("127.0.0.1"));
+        f.setWaitBeforeJoin(io.dropwizard.util.Duration.seconds(0));
+        return Members.start(f, "member-" + port, settings(app));
+    }
+
+    /** The limits and prices {@code app} announces to its cluster. */
+    public static GridSettings settings(DuckeConfiguration app) {
+        return ClusterSettings.of(app.getCostProtection(), app.getRateLimits(), app.getPrices());
+    }
+
+    /** Drops out at once, as a crashed node would. */
+    public static void crash(ClusterNode node) {
+        node.terminate();
+    }
+}

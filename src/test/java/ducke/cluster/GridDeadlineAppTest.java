@@ -1,0 +1,188 @@
+package ducke.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.EntryProcessor;
+import ducke.DuckeConfiguration;
+import ducke.config.ClusterSettings;
+import ducke.core.ratelimit.LocalDenials;
+import ducke.testing.FreePorts;
+import ducke.testing.Http;
+import ducke.testing.MutableClock;
+import ducke.testing.Poll;
+import ducke.testing.TestApps;
+import io.dropwizard.testing.DropwizardTestSupport;
+import io.dropwizard.util.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.Serializable;
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A member that stops answering: the application node's requests that need it are answered 503
+ * {@code cluster_degraded} at the grid-call deadline instead of waiting for it, no request thread
+ * stays behind, and once the member answers again the cluster carries on (and applies the call
+ * that missed its deadline, since a deadline releases the caller but does not cancel the call). The member is frozen by blocking its partition threads.
+ */
+class GridDeadlineAppTest {
+
+    private static final String SERVICE = "Bearer " + TestApps.SERVICE_TOKEN;
+    /** Shared with the blocking entry processors, which run in this JVM on the frozen member. */
+    private static final CountDownLatch THAW = new CountDownLatch(1);
+
+    private DropwizardTestSupport<DuckeConfiguration> app;
+    private ClusterNode other;
+    private Http http;
+
+    @BeforeEach
+    void twoMembers() throws Exception {
+        int portA = FreePorts.next();
+        int portB = FreePorts.next();
+        String members = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
+        app = TestApps.support(MutableClock.at("2026-11-30T12:00:00Z"),
+                "nodeName", "app-node",
+                "hazelcast.port", Integer.toString(portA),
+                "hazelcast.members", members,
+                "hazelcast.callTimeout", "500ms",
+                "rateLimits.status", "100000/minute",
+                "rateLimits.websocket", "100000/minute",
+                "rateLimits.defaultLimit", "100000/minute",
+                "costProtection.maxConcurrentSessionsPerClient", "1000");
+        app.before();
+        DuckeConfiguration c = app.getConfiguration();
+        HazelcastFactory f = new HazelcastFactory();
+        f.setClusterName(c.getHazelcast().getClusterName());
+        f.setPort(portB);
+        f.setMembers(List.of(members.split(",")));
+        f.setInterfaces(List.of("127.0.0.1"));
+        f.setWaitBeforeJoin(Duration.seconds(0));
+        other = ClusterNode.start(f, "frozen-node", new LocalDenials(100),
+                ClusterSettings.of(c.getCostProtection(), c.getRateLimits(), c.getPrices()));
+        http = Http.local(app.getLocalPort());
+        Poll.until("both members see each other and every partition is placed", 60_000,
+                () -> Http.json(http.get("/status")).path("cluster_members").asInt() == 2
+                        && Http.json(http.get("/status")).path("cluster_quorum").asBoolean()
+                        && other.quorum() && other.hazelcast().getPartitionService().isClusterSafe());
+    }
+
+    @AfterEach
+    void stop() {
+        THAW.countDown();
+        if (app != null) {
+            app.after();
+        }
+        if (other != null) {
+            other.terminate();
+        }
+        TestApps.clearOverrides();
+    }
+
+    @Test
+    void requestsThatNeedAFrozenMemberAnswer503AtTheDeadlineAndTheClusterSettlesAfterwards() {
+        String clientOnFrozen = keyOwnedBy(other.hazelcast(), "client-");
+        String sessionOnFrozen = sessionOwnedBy(other.hazelcast());
+
+        freeze(other.hazelcast());
+
+        HttpResponse<String> start = http.post("/v1/sessions", "{\"client_id\":\"" + clientOnFrozen + "\"}", "Authorization", SERVICE);
+        assertDegraded(start);
+        assertDegraded(http.post("/v1/sessions/" + sessionOnFrozen + "/usage",
+                "{\"model\":\"gpt-5\",\"input_tokens\":1000,\"output_tokens\":500}", "Authorization", SERVICE));
+        assertDegraded(http.get("/v1/sessions/" + sessionOnFrozen, "Authorization", SERVICE));
+        assertDegraded(http.send("DELETE", "/v1/sessions/" + sessionOnFrozen, "Authorization", SERVICE));
+        assertThat(http.get("/status").statusCode()).as("the node itself keeps answering").isEqualTo(200);
+        Poll.until("no thread still waits on the grid", 10_000, () -> waitingOnGrid().isEmpty());
+
+        THAW.countDown();
+
+        // the end that missed its deadline was not lost: the member applies it once it answers
+        Poll.until("the late end is on the ledger", 30_000, () -> {
+            HttpResponse<String> r = http.get("/v1/sessions/" + sessionOnFrozen, "Authorization", SERVICE);
+            return r.statusCode() == 200 && Http.json(r).path("end_reason").asText().equals("api_ended");
+        });
+        assertThat(http.post("/v1/sessions", "{\"client_id\":\"" + clientOnFrozen + "\"}", "Authorization", SERVICE)
+                .statusCode()).isEqualTo(201);
+    }
+
+    private static void assertDegraded(HttpResponse<String> r) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+        JsonNode body = Http.json(r);
+        assertThat(body.get("error").asText()).isEqualTo("cluster_degraded");
+        assertThat(body.get("code").asInt()).isEqualTo(503);
+        assertThat(body.get("retry_after_seconds").asLong()).isEqualTo(1);
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+    }
+
+    /** Threads (request threads above all) caught inside a grid call. */
+    private static List<String> waitingOnGrid() {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(e -> Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().equals(GridCalls.class.getName())))
+                .map(e -> e.getKey().getName()).toList();
+    }
+
+    private static String keyOwnedBy(HazelcastInstance member, String prefix) {
+        for (int i = 0; ; i++) {
+            String key = prefix + i;
+            if (member.getPartitionService().getPartition(key).getOwner().localMember()) {
+                return key;
+            }
+        }
+    }
+
+    /** Opens sessions until one's ledger lives on {@code member}. */
+    private String sessionOwnedBy(HazelcastInstance member) {
+        for (int i = 0; ; i++) {
+            HttpResponse<String> r = http.post("/v1/sessions", "{\"client_id\":\"c-" + i + "\"}", "Authorization", SERVICE);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+            String id = Http.json(r).get("session_id").asText();
+            if (member.getPartitionService().getPartition(id).getOwner().localMember()) {
+                return id;
+            }
+        }
+    }
+
+    /** Occupies every partition thread of {@code member} that serves one of its partitions, until {@link #THAW}. */
+    private static void freeze(HazelcastInstance member) {
+        var map = member.<String, String>getMap("frozen-" + UUID.randomUUID());
+        var partitions = member.getPartitionService();
+        var owned = partitions.getPartitions().stream().filter(p -> p.getOwner().localMember())
+                .map(p -> p.getPartitionId()).collect(java.util.stream.Collectors.toSet());
+        Map<Integer, String> keyOf = new java.util.HashMap<>();
+        for (int i = 0; keyOf.size() < owned.size(); i++) {
+            String key = "freeze-" + i;
+            int p = partitions.getPartition(key).getPartitionId();
+            if (owned.contains(p)) {
+                keyOf.putIfAbsent(p, key);
+            }
+        }
+        keyOf.values().forEach(k -> map.submitToKey(k, new Block()));
+    }
+
+    /** Holds its partition thread until the test thaws the member; no backup, so it never leaves the member. */
+    static final class Block implements EntryProcessor<String, String, Boolean>, Serializable {
+        @Override
+        public Boolean process(Map.Entry<String, String> entry) {
+            try {
+                return THAW.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+
+        @Override
+        public EntryProcessor<String, String, Boolean> getBackupProcessor() {
+            return null;
+        }
+    }
+}

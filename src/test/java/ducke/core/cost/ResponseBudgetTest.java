@@ -1,0 +1,104 @@
+package ducke.core.cost;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ResponseBudgetTest {
+
+    /** gpt-realtime's default prices: 100 in, 200 out per 1M tokens. */
+    private static ResponseBudget realtime() {
+        return new ResponseBudget(2_000, Money.nanoUsd("100.00"), Money.nanoUsd("200.00"));
+    }
+
+    @Test
+    void beforeAnyReportTheFloorIsReservedForInput() {
+        ResponseBudget b = realtime();
+        // 0.50 - 2,000 in (0.20) = 0.30 = 1,500 out
+        assertThat(b.maxOutputTokens(Money.nanoUsd("0.50"))).isEqualTo(1_500);
+        assertThat(b.nextInputTokens()).isEqualTo(2_000);
+    }
+
+    @Test
+    void neverAboveWhatTheProviderAccepts() {
+        assertThat(realtime().maxOutputTokens(Money.nanoUsd("5.00"))).isEqualTo(ResponseBudget.PROVIDER_MAX_OUTPUT_TOKENS);
+    }
+
+    @Test
+    void afterAReportTheContextIsItsInputAndOutput() {
+        ResponseBudget b = realtime();
+        b.reported(TokenUsage.totals(10_000, 5_000));
+        assertThat(b.nextInputTokens()).isEqualTo(15_000);
+        // 2.00 - 1.50 = 0.50 = 2,500 out
+        assertThat(b.maxOutputTokens(Money.nanoUsd("2.00"))).isEqualTo(2_500);
+        assertThat(b.canAffordNext(Money.nanoUsd("1.50"))).isFalse();
+        assertThat(b.canAffordNext(Money.nanoUsd("1.5002"))).isTrue();
+    }
+
+    @Test
+    void appendedTextAndAudioGrowTheEstimate() {
+        ResponseBudget b = realtime();
+        b.reported(TokenUsage.totals(100, 0));
+        b.textAdded(50);
+        b.audioAppended(8_000);
+        assertThat(b.nextInputTokens()).isEqualTo(100 + 50 + 10);
+    }
+
+    @Test
+    void theAudioRatioIsLearnedWithAMarginAndNeverOptimistic() {
+        ResponseBudget b = realtime();
+        b.audioAppended(640_000);
+        b.responseFinished(b.responseStarted(1));
+        // the provider counted 100 tokens for 640k chars: 6,400 per token, used as 5,120 (25% more tokens)
+        b.reported(new TokenUsage(100, 0, 0L, 100L, null, null, null, null));
+        assertThat(b.audioCharsPerToken()).isEqualTo(5_120);
+        b.audioAppended(51_200);
+        assertThat(b.nextInputTokens()).isEqualTo(100 + 10);
+    }
+
+    @Test
+    void tooLittleAudioTeachesNothing() {
+        ResponseBudget b = realtime();
+        b.audioAppended(1_000);
+        b.reported(new TokenUsage(100, 0, 0L, 100L, null, null, null, null));
+        assertThat(b.audioCharsPerToken()).isEqualTo(ResponseBudget.DEFAULT_AUDIO_CHARS_PER_TOKEN);
+    }
+
+    @Test
+    void aResponseInFlightKeepsItsReservationUntilItIsCharged() {
+        ResponseBudget b = realtime();
+        long reserve = b.responseStarted(1_500);
+        assertThat(reserve).isEqualTo(Money.nanoUsd("0.50"));
+        assertThat(b.maxOutputTokens(Money.nanoUsd("0.50"))).isZero();
+        b.responseFinished(reserve);
+        assertThat(b.inFlightReserveNanoUsd()).isZero();
+    }
+
+    @Test
+    void whatArrivedWhileAResponseRanStaysPending() {
+        ResponseBudget b = realtime();
+        b.textAdded(100);
+        long reserve = b.responseStarted(10);
+        b.textAdded(40);
+        b.responseFinished(reserve);
+        b.reported(TokenUsage.totals(2_100, 10));
+        assertThat(b.nextInputTokens()).isEqualTo(2_110 + 40);
+    }
+
+    @Test
+    void transcribedAudioIsReservedAtTheTranscriptionRateToo() {
+        ResponseBudget b = realtime();
+        b.reported(TokenUsage.totals(0, 0));
+        b.audioAppended(800_000);
+        long without = b.nextInputCostNanoUsd();
+        b.transcribing(Money.nanoUsd("10.00"));
+        assertThat(b.nextInputCostNanoUsd() - without).isEqualTo(Money.nanoUsd("0.01"));
+    }
+
+    @Test
+    void refusesNonsenseRates() {
+        assertThatThrownBy(() -> new ResponseBudget(0, 1, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new ResponseBudget(-1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

@@ -1,0 +1,408 @@
+package ducke.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import ducke.DuckeConfiguration;
+import ducke.core.cost.Money;
+import ducke.core.cost.PriceTable;
+import ducke.testing.Http;
+import ducke.testing.MutableClock;
+import ducke.testing.PromText;
+import ducke.testing.TestApps;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Each attack a hostile client can try on a relayed session, against the real application and a
+ * stand-in upstream that bills as the provider does. For every attack: what the provider billed is
+ * exactly what the ledger holds, and no session spends more than 1% past its cap. The overspend of
+ * each attack is printed as a table at the end ({@code bench/hostile-clients.sh}).
+ */
+@ExtendWith(DropwizardExtensionsSupport.class)
+class HostileClientTest {
+
+    private static final String CAP = "0.50";
+    private static final String CLIENT_CAP = "1.00";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final PriceTable PRICES = PriceTable.defaults();
+    private static final FakeUpstream UPSTREAM = Fakes.upstream();
+    private static final MutableClock CLOCK = MutableClock.at("2026-11-30T09:00:00Z");
+    private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
+            "upstream.url", UPSTREAM.url(),
+            "costProtection.maxSessionCostUsd", CAP,
+            "costProtection.maxTotalCostPerHourUsd", "100000",
+            "costProtection.circuitBreakerThresholdUsd", "100000",
+            "costProtection.maxClientCostPerHourUsd", CLIENT_CAP,
+            "relay.finalUsageWait", "10s",
+            "rateLimits.defaultLimit", "100000/minute",
+            "rateLimits.websocket", "100000/minute"));
+    private static final AtomicInteger CLIENTS = new AtomicInteger();
+    private static final Map<String, BigDecimal> OVERSPEND = new TreeMap<>();
+
+    @AfterAll
+    static void report() throws Exception {
+        UPSTREAM.close();
+        StringBuilder table = new StringBuilder("\n| attack | largest overspend past the session cap (" + CAP + ") |\n|---|---|\n");
+        OVERSPEND.forEach((attack, usd) -> table.append("| ").append(attack).append(" | ").append(usd.toPlainString()).append(" |\n"));
+        System.out.println("hostile-clients" + table);
+    }
+
+    private static String newClient() {
+        return "198.51.100." + CLIENTS.incrementAndGet();
+    }
+
+    private record Opened(WsClient ws, FakeUpstream.Connection up, String id) {
+    }
+
+    private static Opened open(String... headers) throws Exception {
+        return openAs(newClient(), headers);
+    }
+
+    private static Opened openAs(String address, String... headers) throws Exception {
+        int before = UPSTREAM.connections().size();
+        String[] all = new String[headers.length + 2];
+        all[0] = "X-Forwarded-For";
+        all[1] = address;
+        System.arraycopy(headers, 0, all, 2, headers.length);
+        WsClient c = WsClient.connect(APP.getLocalPort(), "", all);
+        c.started = c.nextEvent();
+        c.until("session.created");
+        return new Opened(c, UPSTREAM.connections().get(before), c.started.get("session_id").asText());
+    }
+
+    private static JsonNode session(String id) {
+        return Http.json(Http.local(APP.getLocalPort()).get("/v1/sessions/" + id, "Authorization", "Bearer " + TestApps.SERVICE_TOKEN));
+    }
+
+    private static JsonNode awaitEnded(String id) {
+        long deadline = System.currentTimeMillis() + 20_000;
+        JsonNode s = session(id);
+        while (!"ended".equals(s.get("status").asText())) {
+            assertThat(System.currentTimeMillis()).as("session %s ended in time", id).isLessThan(deadline);
+            s = session(id);
+        }
+        return s;
+    }
+
+    /** What the stand-in billed on this connection, priced as the provider would. */
+    private static BigDecimal billed(FakeUpstream.Connection up) {
+        long nano = 0;
+        for (JsonNode u : up.billed) {
+            nano += PRICES.price("gpt-realtime", RealtimeEvents.usage(u)).costNanoUsd();
+        }
+        return Money.usd(nano);
+    }
+
+    /** Billed equals charged, and the overspend past the cap stays within 1% of it. */
+    private static void assertBounded(String attack, Opened o) {
+        JsonNode s = awaitEnded(o.id());
+        BigDecimal cost = s.get("cost_usd").decimalValue();
+        assertThat(cost).as("%s: what the provider billed is in the ledger", attack).isEqualByComparingTo(billed(o.up()));
+        BigDecimal over = cost.subtract(new BigDecimal(CAP)).max(BigDecimal.ZERO);
+        OVERSPEND.merge(attack, over, BigDecimal::max);
+        assertThat(over).as("%s: overspend past the cap", attack).isLessThanOrEqualTo(new BigDecimal(CAP).movePointLeft(2));
+    }
+
+    private static String firstReceived(FakeUpstream.Connection up) {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (up.received.isEmpty()) {
+            assertThat(System.currentTimeMillis()).as("upstream received a frame").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        return up.received.get(0);
+    }
+
+    private static long count(FakeUpstream.Connection up, String type) {
+        return up.received.stream().filter(m -> m.contains("\"type\":\"" + type + "\"")).count();
+    }
+
+    @Test
+    void theClampIsSetOnTheUpstreamSessionBeforeAnythingOfTheClients() throws Exception {
+        Opened o = open();
+        JsonNode first = JSON.readTree(firstReceived(o.up()));
+        assertThat(first.path("type").asText()).isEqualTo("session.update");
+        assertThat(first.path("session").path("type").asText()).isEqualTo("realtime");
+        // 0.50 less a 2,000-token input reserve at 100 per 1M (0.20) pays 1,500 output tokens at 200 per 1M
+        assertThat(first.path("session").path("max_output_tokens").asLong()).isEqualTo(1_500);
+        o.ws().ws.abort();
+    }
+
+    @Test
+    void infiniteOutputIsClampedToWhatTheBudgetCanPay() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"max_output_tokens\":\"inf\"}}");
+        while (true) {
+            // the session may end (and close) as soon as it cannot pay another response: its events are still queued
+            o.ws().sendIfOpen("{\"type\":\"response.create\",\"response\":{\"max_output_tokens\":\"inf\",\"max_response_output_tokens\":\"inf\"}}");
+            JsonNode e = o.ws().nextEvent();
+            while (!e.path("type").asText().matches("usage_update|budget_exceeded|error")) {
+                e = o.ws().nextEvent();
+            }
+            if (!e.path("type").asText().equals("usage_update")) {
+                assertThat(e.path("type").asText()).isEqualTo("budget_exceeded");
+                break;
+            }
+        }
+        assertThat(o.up().received.stream().filter(m -> m.contains("\"inf\""))).as("no \"inf\" reaches the upstream").isEmpty();
+        assertThat(o.up().billed).as("responses billed").isNotEmpty();
+        assertThat(o.up().billed.get(0).path("output_tokens").asLong()).as("first response's output, clamped").isEqualTo(1_500);
+        assertBounded("inf output tokens", o);
+    }
+
+    @Test
+    void aSecondResponseWhileOneIsInProgressIsRefusedOutOfBandToo() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"response.create\",\"test_hold\":true,\"test_want_output\":800}");
+        o.ws().until("response.created");
+        o.ws().send("{\"type\":\"response.create\",\"event_id\":\"evt_second\"}");
+        JsonNode refused = o.ws().until("error");
+        assertThat(refused.at("/error/code").asText()).isEqualTo("conversation_already_has_active_response");
+        assertThat(refused.at("/error/event_id").asText()).isEqualTo("evt_second");
+        o.ws().send("{\"type\":\"response.create\",\"event_id\":\"evt_oob\",\"response\":{\"conversation\":\"none\",\"input\":[]}}");
+        assertThat(o.ws().until("error").at("/error/event_id").asText()).isEqualTo("evt_oob");
+        o.ws().send("{\"type\":\"response.cancel\"}");
+        o.ws().until("usage_update");
+        o.ws().send("{\"type\":\"response.create\",\"test_want_output\":10}");
+        o.ws().until("usage_update");
+        assertThat(count(o.up(), "response.create")).as("response.create events that reached the upstream").isEqualTo(2);
+        o.ws().ws.sendClose(1000, "").join();
+        assertBounded("parallel and out-of-band responses", o);
+        String metrics = Http.local(APP.getLocalPort()).get("/metrics").body();
+        assertThat(PromText.value(metrics, "relay_client_events_refused_total", "code=\"conversation_already_has_active_response\""))
+                .isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void theModelCannotBeSwitchedAndTranscriptionNeedsAPrice() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"session.update\",\"event_id\":\"evt_m\",\"session\":{\"type\":\"realtime\",\"model\":\"gpt-5\"}}");
+        JsonNode e = o.ws().until("error");
+        assertThat(e.at("/error/code").asText()).isEqualTo("model_change_not_allowed");
+        assertThat(e.at("/error/event_id").asText()).isEqualTo("evt_m");
+        o.ws().send("{\"type\":\"response.create\",\"response\":{\"model\":\"gpt-5\"}}");
+        assertThat(o.ws().until("error").at("/error/code").asText()).isEqualTo("model_change_not_allowed");
+        o.ws().send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":{\"model\":\"free-whisper\"}}}}}");
+        assertThat(o.ws().until("error").at("/error/code").asText()).isEqualTo("transcription_model_not_allowed");
+        o.ws().send("{\"type\":\"transcription_session.update\",\"session\":{\"input_audio_transcription\":{\"model\":\"free-whisper\"}}}");
+        assertThat(o.ws().until("error").at("/error/code").asText()).isEqualTo("transcription_model_not_allowed");
+        String priced = "{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"model\":\"gpt-realtime\","
+                + "\"audio\":{\"input\":{\"transcription\":{\"model\":\"gpt-5-mini\"}}}}}";
+        o.ws().send(priced);
+        o.ws().send("{\"type\":\"input_audio_buffer.commit\"}");
+        RelayAppTest.awaitReceived(o.up(), "{\"type\":\"input_audio_buffer.commit\"}");
+        assertThat(o.up().received).contains(priced);
+        assertThat(o.up().received.stream().filter(m -> m.contains("gpt-5\"") || m.contains("free-whisper"))).isEmpty();
+        o.ws().ws.sendClose(1000, "").join();
+        assertBounded("model switch", o);
+    }
+
+    @Test
+    void eventsOutsideTheRealtimeApiAreRefusedAndTheSessionGoesOn() throws Exception {
+        Opened o = open();
+        List<String> hostile = List.of(
+                "{\"type\":\"echo\",\"event_id\":\"evt_h1\"}",
+                "not json at all",
+                "[1,2,3]",
+                "{\"event_id\":\"no type\"}",
+                "{\"type\":\"input_audio_buffer.append\",\"type\":\"response.create\",\"audio\":\"QUJD\"}",
+                "{\"item\":{\"type\":\"input_audio_buffer.append\"},\"type\":\"session.delete\"}",
+                "{\"type\":\"response.create\",\"response\":{\"max_output_tokens\":1},\"response\":{\"max_output_tokens\":\"inf\"}}");
+        for (String frame : hostile) {
+            o.ws().send(frame);
+            JsonNode e = o.ws().until("error");
+            assertThat(e.at("/error/type").asText()).isEqualTo("invalid_request_error");
+            assertThat(e.at("/error/code").asText()).as("answer to %s", frame).isEqualTo("event_not_allowed");
+        }
+        o.ws().ws.sendBinary(ByteBuffer.wrap(new byte[]{1, 2, 3}), true).join();
+        assertThat(o.ws().until("error").at("/error/code").asText()).isEqualTo("event_not_allowed");
+        o.ws().send("{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\",\"role\":\"user\",\"content\":[]}}");
+        assertThat(o.ws().until("conversation.item.created")).isNotNull();
+        assertThat(o.up().received.stream().filter(m -> m.contains("echo") || m.contains("session.delete") || m.contains("\"inf\"")))
+                .isEmpty();
+        assertThat(o.up().received).noneMatch(m -> m.startsWith("<binary"));
+        o.ws().ws.sendClose(1000, "").join();
+        assertBounded("events outside the API", o);
+    }
+
+    @Test
+    void aClientThatDisconnectsMidResponsePaysForIt() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"response.create\",\"test_hold\":true,\"test_want_output\":1000}");
+        o.ws().until("response.created");
+        o.ws().ws.abort();
+        JsonNode s = awaitEnded(o.id());
+        assertThat(s.get("end_reason").asText()).isEqualTo("client_closed");
+        assertThat(count(o.up(), "response.cancel")).isEqualTo(1);
+        assertThat(billed(o.up())).isPositive();
+        assertBounded("disconnect mid-response", o);
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (o.up().open()) {
+            assertThat(System.currentTimeMillis()).as("upstream closed after the tail").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void theDurationCapMidResponseChargesTheCancelledResponse() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"response.create\",\"test_hold\":true,\"test_want_output\":600}");
+        o.ws().until("response.created");
+        CLOCK.advance(Duration.ofMinutes(31));
+        JsonNode update = o.ws().until("usage_update");
+        assertThat(update.get("session_cost").decimalValue()).isPositive();
+        o.ws().until("session_timeout");
+        assertThat(o.ws().awaitClose()).isEqualTo(1008);
+        assertThat(awaitEnded(o.id()).get("end_reason").asText()).isEqualTo("session_timeout");
+        assertBounded("timeout mid-response", o);
+    }
+
+    @Test
+    void anAudioFloodEndsTheSessionBeforeAResponseItCannotPayFor() throws Exception {
+        Opened o = open();
+        String chunk = "{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + "UklGRg==".repeat(8_000) + "\"}";
+        try {
+            for (int i = 0; i < 200 && o.ws().received.stream().noneMatch(r -> r.text() != null && r.text().contains("budget_exceeded")); i++) {
+                o.ws().send(chunk);
+            }
+        } catch (java.util.concurrent.CompletionException closedMeanwhile) {
+            // the gateway ended the session while audio was still being sent
+        }
+        // the client may still be sending when the gateway closes; what counts is how the session ended
+        assertThat(awaitEnded(o.id()).get("end_reason").asText()).isEqualTo("budget_exceeded");
+        assertThat(count(o.up(), "response.create")).isZero();
+        assertBounded("audio flood", o);
+    }
+
+    @Test
+    void aModelThatKeepsCallingASpentToolGetsOneGatewayResponse() throws Exception {
+        Opened o = open();
+        String client = o.ws().started.path("client").asText();
+        Http http = Http.local(APP.getLocalPort());
+        String who = "{\"client_id\":\"" + clientOf(o) + "\"}";
+        for (int i = 0; i < 5; i++) {
+            http.post("/v1/tools/web_search/calls", who, "Authorization", "Bearer " + TestApps.SERVICE_TOKEN);
+        }
+        o.ws().send("{\"type\":\"response.create\",\"test_loop\":true,\"test_script\":["
+                + RelayAppTest.functionCallEvents("item_loop", "call_loop", "web_search") + "]}");
+        o.ws().until("usage_update");
+        o.ws().until("usage_update");
+        o.ws().send("{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\",\"marker\":2}}");
+        JsonNode created = o.ws().until("conversation.item.created");
+        while (!created.path("item").has("marker")) {
+            created = o.ws().until("conversation.item.created");
+        }
+        assertThat(o.up().received.stream().filter(m -> m.contains("function_call_output"))).hasSize(2);
+        assertThat(o.up().received.stream().filter(m -> m.contains("\"response.create\"") && !m.contains("test_script")))
+                .as("responses the gateway asked for").hasSize(1);
+        assertThat(client).isNotNull();
+        o.ws().ws.sendClose(1000, "").join();
+        assertBounded("tool-call loop", o);
+    }
+
+    @Test
+    void anAdminEndMidResponseStillChargesTheResponseToLedgerAndAudit() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"response.create\",\"test_hold\":true,\"test_want_output\":900}");
+        o.ws().until("response.created");
+        assertThat(Http.local(APP.getAdminPort()).post("/tasks/end-session?id=" + o.id(), null).statusCode()).isEqualTo(200);
+        JsonNode update = o.ws().until("usage_update");
+        assertThat(update.get("session_cost").decimalValue()).isEqualByComparingTo(billed(o.up()));
+        o.ws().until("session_ended");
+        assertThat(o.ws().nextEvent().at("/error/code").asText()).isEqualTo("session_ended");
+        assertBounded("admin end mid-response", o);
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (true) {
+            JsonNode rows = Http.json(Http.local(APP.getLocalPort()).get("/v1/audit/sessions?client=" + clientOf(o),
+                    "Authorization", "Bearer " + TestApps.OPERATOR_TOKEN));
+            JsonNode row = rows.path("sessions").path(0);
+            if (!row.isMissingNode() && row.path("cost_usd").decimalValue().compareTo(billed(o.up())) == 0) {
+                assertThat(row.path("end_reason").asText()).isEqualTo("admin_ended");
+                break;
+            }
+            assertThat(System.currentTimeMillis()).as("audit row with the tail's cost: %s", rows).isLessThan(deadline);
+        }
+    }
+
+    @Test
+    void rotatingAddressesInsideOneIpv6NetworkIsOneClient() throws Exception {
+        List<Opened> held = new java.util.ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            held.add(openAs("2001:db8:77:1::" + i));
+        }
+        var refused = WsClient.refused(APP.getLocalPort(), "", "X-Forwarded-For", "2001:db8:77:1:ffff:1:2:3");
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(Http.json(refused).get("error").asText()).isEqualTo("concurrent_session_limit");
+        assertThat(clientOf(held.get(0))).isEqualTo("2001:db8:77:1::/64");
+        Opened other = openAs("2001:db8:77:2::1");
+        assertThat(clientOf(other)).isEqualTo("2001:db8:77:2::/64");
+        for (Opened o : held) {
+            o.ws().ws.sendClose(1000, "").join();
+            awaitEnded(o.id());
+        }
+        other.ws().ws.sendClose(1000, "").join();
+    }
+
+    @Test
+    void oneClientAloneCannotSpendPastItsHourlyCapWithNewSessions() throws Exception {
+        String address = "198.51.100.250";
+        BigDecimal spent = BigDecimal.ZERO;
+        int sessions = 0;
+        while (true) {
+            Opened o;
+            try {
+                o = openAs(address);
+            } catch (java.util.concurrent.CompletionException e) {
+                @SuppressWarnings("unchecked")
+                var refusal = (java.net.http.HttpResponse<String>) ((java.net.http.WebSocketHandshakeException) e.getCause()).getResponse();
+                assertThat(refusal.statusCode()).isEqualTo(429);
+                assertThat(Http.json(refusal).get("error").asText()).isEqualTo("client_budget_exceeded");
+                assertThat(Long.parseLong(refusal.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 3660L);
+                break;
+            }
+            o.ws().send("{\"type\":\"response.create\",\"response\":{\"max_output_tokens\":\"inf\"}}");
+            o.ws().until("usage_update");
+            if (!o.ws().ws.isOutputClosed()) {
+                o.ws().ws.sendClose(1000, "").exceptionally(closedMeanwhile -> null).join();
+            }
+            spent = spent.add(awaitEnded(o.id()).get("cost_usd").decimalValue());
+            sessions++;
+            assertThat(sessions).as("sessions before the client cap").isLessThan(10);
+        }
+        BigDecimal over = spent.subtract(new BigDecimal(CLIENT_CAP)).max(BigDecimal.ZERO);
+        OVERSPEND.merge("one client past its hourly cap (" + CLIENT_CAP + ")", over, BigDecimal::max);
+        // new sessions stop at the cap; the last one admitted may spend up to its own cap
+        assertThat(over).isLessThanOrEqualTo(new BigDecimal(CAP));
+    }
+
+    private static String clientOf(Opened o) {
+        return session(o.id()).get("client_id").asText();
+    }
+
+    @Test
+    void aBetaClientGetsTheBetaVocabularyAndItsHeaderForwarded() throws Exception {
+        Opened o = open("OpenAI-Beta", "realtime=v1");
+        assertThat(o.up().beta).isEqualTo("realtime=v1");
+        JsonNode first = JSON.readTree(firstReceived(o.up()));
+        assertThat(first.path("session").path("max_response_output_tokens").asLong()).isEqualTo(1_500);
+        assertThat(first.path("session").has("type")).isFalse();
+        o.ws().send("{\"type\":\"response.create\",\"response\":{\"max_response_output_tokens\":\"inf\"},\"test_want_output\":5}");
+        o.ws().until("usage_update");
+        String create = o.up().received.stream().filter(m -> m.contains("\"response.create\"")).findFirst().orElseThrow();
+        assertThat(JSON.readTree(create).at("/response/max_response_output_tokens").asLong()).isEqualTo(1_500);
+        o.ws().ws.sendClose(1000, "").join();
+        assertBounded("beta vocabulary", o);
+    }
+}
