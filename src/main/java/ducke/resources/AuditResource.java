@@ -38,6 +38,13 @@ public final class AuditResource {
     private final Clock clock;
     private final ClientIds clientIds;
 
+    /**
+     * JSON is the answer unless the client asks for CSV: with no {@code Accept} (or {@code *}{@code /*}) both
+     * methods would match equally and Jersey's pick would depend on reflection order.
+     */
+    static final String JSON = "application/json;qs=1";
+    static final String CSV = "text/csv;qs=0.5";
+
     public AuditResource(AuditDao dao, Clock clock, ClientIds clientIds) {
         this.dao = dao;
         this.clock = clock;
@@ -46,7 +53,7 @@ public final class AuditResource {
 
     @GET
     @Path("/sessions")
-    @Produces(MediaType.APPLICATION_JSON)
+    @Produces(JSON)
     public Map<String, Object> sessions(@QueryParam("from") String from, @QueryParam("to") String to,
                                         @QueryParam("client") String client, @QueryParam("model") String model,
                                         @QueryParam("end_reason") String endReason, @QueryParam("min_cost") String minCost,
@@ -62,7 +69,7 @@ public final class AuditResource {
 
     @GET
     @Path("/sessions")
-    @Produces("text/csv")
+    @Produces(CSV)
     public String sessionsCsv(@QueryParam("from") String from, @QueryParam("to") String to,
                               @QueryParam("client") String client, @QueryParam("model") String model,
                               @QueryParam("end_reason") String endReason, @QueryParam("min_cost") String minCost,
@@ -87,7 +94,7 @@ public final class AuditResource {
 
     @GET
     @Path("/summary")
-    @Produces(MediaType.APPLICATION_JSON)
+    @Produces(JSON)
     public Map<String, Object> summary(@QueryParam("group_by") String groupBy, @QueryParam("from") String from,
                                        @QueryParam("to") String to, @QueryParam("client") String client,
                                        @QueryParam("model") String model, @QueryParam("end_reason") String endReason,
@@ -104,7 +111,7 @@ public final class AuditResource {
     /** The same summary as CSV: one row per group, tokens by kind in columns. */
     @GET
     @Path("/summary")
-    @Produces("text/csv")
+    @Produces(CSV)
     public String summaryCsv(@QueryParam("group_by") String groupBy, @QueryParam("from") String from,
                              @QueryParam("to") String to, @QueryParam("client") String client,
                              @QueryParam("model") String model, @QueryParam("end_reason") String endReason,

@@ -129,6 +129,26 @@ class AuditAppTest {
     }
 
     @Test
+    void jsonIsTheAnswerUnlessCsvIsAskedFor() {
+        Http http = Http.local(APP.getLocalPort());
+        for (String path : List.of("/v1/audit/sessions", "/v1/audit/summary?group_by=model")) {
+            for (String[] accept : List.of(new String[0], new String[] {"Accept", "*/*"},
+                    new String[] {"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"},
+                    new String[] {"Accept", "application/json"})) {
+                String[] headers = new String[2 + accept.length];
+                headers[0] = "Authorization";
+                headers[1] = OPERATOR;
+                System.arraycopy(accept, 0, headers, 2, accept.length);
+                HttpResponse<String> r = http.get(path, headers);
+                assertThat(r.statusCode()).as("%s %s", path, List.of(accept)).isEqualTo(200);
+                assertThat(r.headers().firstValue("Content-Type")).as("%s %s", path, List.of(accept))
+                        .hasValue("application/json");
+                assertThat(Http.json(r).isObject()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void theSummaryIsAlsoAvailableAsCsv() {
         HttpResponse<String> r = Http.local(APP.getLocalPort()).get("/v1/audit/summary?group_by=model", "Authorization", OPERATOR,
                 "Accept", "text/csv");
