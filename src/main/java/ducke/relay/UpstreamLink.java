@@ -8,6 +8,8 @@ import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
 import org.eclipse.jetty.websocket.core.exception.MessageTooLargeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.URLEncoder;
@@ -43,6 +45,8 @@ final class UpstreamLink implements FrameHandler {
         void failed(String why);
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(UpstreamLink.class);
+
     private final RelayContext ctx;
     private final Events events;
     private final MessageAssembler incoming;
@@ -74,9 +78,21 @@ final class UpstreamLink implements FrameHandler {
         ctx.upstream().connect(uri, all, this).whenComplete((s, error) -> {
             if (error != null) {
                 ctx.metrics().connectFailure();
+                // the operator's clue (a key refused with 401, a certificate not trusted, DNS); never sent to the client
+                LOG.warn("Upstream {}://{}:{}{} cannot be reached: {}", uri.getScheme(), uri.getHost(), uri.getPort(),
+                        uri.getPath(), rootCause(error));
                 events.failed("the upstream model cannot be reached");
             }
         });
+    }
+
+    /** The innermost cause, as {@code Type: message} (a wrapped TLS or HTTP failure says what went wrong there). */
+    static String rootCause(Throwable error) {
+        Throwable t = error;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
     }
 
     long pendingBytes() {

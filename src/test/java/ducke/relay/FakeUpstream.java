@@ -6,8 +6,10 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketServlet;
 import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketServletFactory;
 import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
+import ducke.testing.TestKeystore;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 
@@ -27,6 +29,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * progress until a {@code response.cancel}, which bills half of it. A {@code test_script} plays
  * back the events a test wrote instead ({@code response.done} with {@code usage}, function calls,
  * transcriptions). Everything received is recorded, with the request headers and what was billed.
+ * Speaks {@code ws://}, or {@code wss://} when started with a keystore (as the provider does).
  */
 public final class FakeUpstream implements AutoCloseable {
 
@@ -61,8 +64,26 @@ public final class FakeUpstream implements AutoCloseable {
     private final List<Connection> connections = new CopyOnWriteArrayList<>();
     private final Map<Session, Connection> bySession = new ConcurrentHashMap<>();
 
+    private final String scheme;
+
     public FakeUpstream() throws Exception {
-        ServerConnector connector = new ServerConnector(server);
+        this(null);
+    }
+
+    /** With a keystore: TLS only ({@code wss://}), with the keystore's certificate for 127.0.0.1 and localhost. */
+    public FakeUpstream(TestKeystore tls) throws Exception {
+        ServerConnector connector;
+        if (tls == null) {
+            connector = new ServerConnector(server);
+            scheme = "ws";
+        } else {
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setKeyStorePath(tls.path().toString());
+            ssl.setKeyStorePassword(tls.password());
+            ssl.setKeyStoreType("PKCS12");
+            connector = new ServerConnector(server, ssl);
+            scheme = "wss";
+        }
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -74,7 +95,7 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     public String url() {
-        return "ws://127.0.0.1:" + ((ServerConnector) server.getConnectors()[0]).getLocalPort() + "/v1/realtime";
+        return scheme + "://127.0.0.1:" + ((ServerConnector) server.getConnectors()[0]).getLocalPort() + "/v1/realtime";
     }
 
     public List<Connection> connections() {
