@@ -48,7 +48,9 @@ class DegradedAppTest {
     }
 
     private static boolean quorum(Http http) {
-        return Http.json(http.get("/status")).get("cluster_quorum").asBoolean();
+        HttpResponse<String> status = http.get("/status");
+        assertThat(status.statusCode()).as(status.body()).isEqualTo(200);
+        return Http.json(status).get("cluster_quorum").asBoolean();
     }
 
     private static HttpResponse<String> start(Http http) {
@@ -63,7 +65,9 @@ class DegradedAppTest {
         String list = "127.0.0.1:" + appPort + ",127.0.0.1:" + otherPort;
         app = TestApps.support(clock, "hazelcast.clusterName", cluster, "hazelcast.port", Integer.toString(appPort),
                 "hazelcast.members", list, "costProtection.sweepInterval", "50ms", "upstream.allowedModels", "gpt-realtime,gpt-5",
-                "rateLimits.defaultLimit", "100000/minute", "rateLimits.websocket", "100000/minute");
+                "rateLimits.defaultLimit", "100000/minute", "rateLimits.websocket", "100000/minute",
+                // the waits below poll /status; its own limit (60/minute) is not what this test is about
+                "rateLimits.status", "100000/minute");
         app.before();
         Http http = Http.local(app.getLocalPort());
 

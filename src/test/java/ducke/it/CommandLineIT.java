@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,10 +29,8 @@ class CommandLineIT {
 
     @BeforeAll
     static void locate() {
-        jar = Path.of(System.getProperty("ducke.jar", "target/duck-e.jar")).toAbsolutePath().normalize();
-        assertThat(jar).as("shaded jar (system property ducke.jar)").isRegularFile();
-        baseDir = Optional.ofNullable(System.getProperty("basedir")).map(Path::of)
-                .orElse(jar.getParent().getParent()).toAbsolutePath().normalize();
+        jar = JarNode.jar();
+        baseDir = JarNode.projectDir();
         config = baseDir.resolve("config.yml");
     }
 

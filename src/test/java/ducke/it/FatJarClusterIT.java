@@ -15,7 +15,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +22,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -57,12 +55,9 @@ class FatJarClusterIT {
 
     @BeforeAll
     static void startTwoNodes() throws Exception {
-        Path jar = Path.of(System.getProperty("ducke.jar", "target/duck-e.jar")).toAbsolutePath().normalize();
-        assertThat(jar).as("shaded jar (system property ducke.jar)").isRegularFile();
-        Path baseDir = Optional.ofNullable(System.getProperty("basedir")).map(Path::of)
-                .orElse(jar.getParent().getParent()).toAbsolutePath().normalize();
-        assertThat(baseDir.resolve("config.yml")).as("config.yml in the project base dir").isRegularFile();
-        Path logDir = Files.createDirectories(baseDir.resolve("target/it-logs"));
+        Path jar = JarNode.jar();
+        Path baseDir = JarNode.projectDir();
+        Path logDir = JarNode.logDir();
 
         int[] ports = JarNode.freePorts(6);
         String clusterName = "ducke-it-" + UUID.randomUUID().toString().substring(0, 8);

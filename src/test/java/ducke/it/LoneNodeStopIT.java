@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,10 +34,9 @@ class LoneNodeStopIT {
 
     @Test
     void sigtermWritesEveryLiveSessionsFinalRecordToTheEmbeddedDatabase(@TempDir Path data) throws Exception {
-        Path jar = Path.of(System.getProperty("ducke.jar", "target/duck-e.jar")).toAbsolutePath().normalize();
-        Path baseDir = Optional.ofNullable(System.getProperty("basedir")).map(Path::of)
-                .orElse(jar.getParent().getParent()).toAbsolutePath().normalize();
-        Path logDir = Files.createDirectories(baseDir.resolve("target/it-logs"));
+        Path jar = JarNode.jar();
+        Path baseDir = JarNode.projectDir();
+        Path logDir = JarNode.logDir();
         int[] ports = JarNode.freePorts(3);
         Map<String, String> env = new HashMap<>();
         env.put("DUCKE_PORT", Integer.toString(ports[0]));

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -23,7 +22,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -69,12 +67,9 @@ class ThreeNodeShutdownIT {
     @BeforeAll
     static void startThreeNodes() throws Exception {
         long started = System.nanoTime();
-        Path jar = Path.of(System.getProperty("ducke.jar", "target/duck-e.jar")).toAbsolutePath().normalize();
-        assertThat(jar).as("shaded jar (system property ducke.jar)").isRegularFile();
-        Path baseDir = Optional.ofNullable(System.getProperty("basedir")).map(Path::of)
-                .orElse(jar.getParent().getParent()).toAbsolutePath().normalize();
-        assertThat(baseDir.resolve("config.yml")).as("config.yml in the project base dir").isRegularFile();
-        Path logDir = Files.createDirectories(baseDir.resolve("target/it-logs"));
+        Path jar = JarNode.jar();
+        Path baseDir = JarNode.projectDir();
+        Path logDir = JarNode.logDir();
 
         upstream = new FakeUpstream();
         // Flyway creates the schema named by currentSchema when the first node starts

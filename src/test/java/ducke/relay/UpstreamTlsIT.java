@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,10 +38,9 @@ class UpstreamTlsIT {
 
     @Test
     void theRelayRunsOverTlsToTheUpstreamAndRefusesAnUntrustedCertificate(@TempDir Path dir) throws Exception {
-        Path jar = Path.of(System.getProperty("ducke.jar", "target/duck-e.jar")).toAbsolutePath().normalize();
-        Path baseDir = Optional.ofNullable(System.getProperty("basedir")).map(Path::of)
-                .orElse(jar.getParent().getParent()).toAbsolutePath().normalize();
-        Path logDir = Files.createDirectories(baseDir.resolve("target/it-logs"));
+        Path jar = JarNode.jar();
+        Path baseDir = JarNode.projectDir();
+        Path logDir = JarNode.logDir();
         TestKeystore keystore = TestKeystore.create(dir);
         try (FakeUpstream upstream = new FakeUpstream(keystore)) {
             assertThat(upstream.url()).startsWith("wss://");

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -87,6 +88,30 @@ public final class JarNode {
     }
 
     // ---------------------------------------------------------------- processes
+
+    /** The shaded jar under test: system property {@code ducke.jar} (set by failsafe), else {@code target/duck-e.jar}. */
+    public static Path jar() {
+        Path jar = Path.of(System.getProperty("ducke.jar", "target/duck-e.jar")).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("no shaded jar at " + jar + " (system property ducke.jar); run mvn package");
+        }
+        return jar;
+    }
+
+    /** The project directory, where {@code config.yml} is and where nodes are started. */
+    public static Path projectDir() {
+        Path dir = Optional.ofNullable(System.getProperty("basedir")).map(Path::of)
+                .orElse(jar().getParent().getParent()).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(dir.resolve("config.yml"))) {
+            throw new IllegalStateException("no config.yml in the project directory " + dir);
+        }
+        return dir;
+    }
+
+    /** {@code target/it-logs} of the project, where the nodes' logs go. */
+    public static Path logDir() throws IOException {
+        return Files.createDirectories(projectDir().resolve("target/it-logs"));
+    }
 
     /**
      * Starts {@code java -jar jar server config.yml} in {@code workDir}, stdout and stderr to
