@@ -22,6 +22,7 @@ import ducke.core.cost.PriceTable;
 import ducke.core.cost.SessionIds;
 import ducke.core.cost.SpendView;
 import ducke.http.CircuitBreakerGate;
+import ducke.http.DecodableQueryRequestLog;
 import ducke.metrics.CostMetrics;
 import ducke.resources.SessionsResource;
 import ducke.resources.ClientSecretsResource;
@@ -67,6 +68,8 @@ import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import ducke.metrics.MetricsServlet;
 import jakarta.servlet.DispatcherType;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.component.LifeCycle;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -248,6 +251,14 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         env.jersey().register(new CatchAllExceptionMapper());
         JsonErrorHandler handler = new JsonErrorHandler(errors);
         env.lifecycle().addServerLifecycleListener(server -> server.setErrorHandler(handler));
+        env.lifecycle().addEventListener(new LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStarting(LifeCycle event) {
+                if (event instanceof Server server) {
+                    DecodableQueryRequestLog.install(server);
+                }
+            }
+        });
     }
 
     private String version() {
