@@ -79,8 +79,8 @@ final class UpstreamLink implements FrameHandler {
             if (error != null) {
                 ctx.metrics().connectFailure();
                 // the operator's clue (a key refused with 401, a certificate not trusted, DNS); never sent to the client
-                LOG.warn("Upstream {}://{}:{}{} cannot be reached: {}", uri.getScheme(), uri.getHost(), uri.getPort(),
-                        uri.getPath(), rootCause(error));
+                LOG.warn("Upstream {}://{}{}{} cannot be reached: {}", uri.getScheme(), uri.getHost(),
+                        uri.getPort() < 0 ? "" : ":" + uri.getPort(), uri.getPath(), rootCause(error));
                 events.failed("the upstream model cannot be reached");
             }
         });
