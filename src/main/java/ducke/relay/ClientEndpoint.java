@@ -9,6 +9,8 @@ import org.eclipse.jetty.websocket.core.OpCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
+
 /**
  * The client's WebSocket, as Jetty hands it over: raw frames in (only {@code onWebSocketFrame} is
  * implemented, so Jetty decodes no message to a String), whole messages of UTF-8 bytes on to the
@@ -43,6 +45,16 @@ public final class ClientEndpoint implements Session.Listener {
     @Override
     public void onWebSocketFrame(Frame frame, Callback callback) {
         byte op = frame.getOpCode();
+        if (op == OpCode.PING) {
+            // Jetty answers no ping for an endpoint that takes raw frames: the relay does, within the
+            // selector's share per read readiness like any frame (a ping flood cannot hog the selector)
+            ByteBuffer payload = copy(frame.hasPayload() ? frame.getPayload() : null);
+            callback.succeed();
+            if (reads.handle(true, relay.executor(), () -> relay.clientPing(payload), this::demandNext)) {
+                demandNext();
+            }
+            return;
+        }
         MessageAssembler.Message message = null;
         if (OpCode.isDataFrame(op)) {
             try {
@@ -69,6 +81,13 @@ public final class ClientEndpoint implements Session.Listener {
         if (op != OpCode.CLOSE) {
             demandNext();
         }
+    }
+
+    private static ByteBuffer copy(ByteBuffer payload) {
+        if (payload == null || !payload.hasRemaining()) {
+            return ByteBuffer.allocate(0);
+        }
+        return ByteBuffer.allocate(payload.remaining()).put(payload.slice()).flip();
     }
 
     /**

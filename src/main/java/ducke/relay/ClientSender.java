@@ -20,6 +20,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ClientSender {
 
+    /**
+     * Counted for every queued frame on top of its payload, so that a flood of small or empty
+     * frames (pongs to a client's pings) is bounded like a flood of large ones.
+     */
+    static final int FRAME_OVERHEAD_BYTES = 64;
+
     private final CoreSession session;
     private final AtomicLong pendingBytes = new AtomicLong();
     private boolean closed;
@@ -46,6 +52,11 @@ final class ClientSender {
         return send(OpCode.BINARY, payload);
     }
 
+    /** Queues the answer to a client's ping (RFC 6455 5.5.3: the ping's payload), in order with the other frames. */
+    boolean pong(ByteBuffer payload) {
+        return send(OpCode.PONG, payload);
+    }
+
     /** Queues the close after everything already queued; later frames are dropped. */
     void close(int code, String reason) {
         synchronized (this) {
@@ -58,7 +69,7 @@ final class ClientSender {
     }
 
     private boolean send(byte opCode, ByteBuffer payload) {
-        long size = payload.remaining();
+        long size = payload.remaining() + FRAME_OVERHEAD_BYTES;
         Callback written = Callback.from(() -> pendingBytes.addAndGet(-size), error -> pendingBytes.addAndGet(-size));
         synchronized (this) {
             if (closed) {

@@ -132,6 +132,19 @@ public final class RelaySession implements UpstreamLink.Events {
         }
     }
 
+    /**
+     * A ping from the client, answered with a pong of the same payload behind the frames already
+     * queued for it (RFC 6455 5.5.2); a client that pings and never reads is stalled like one that
+     * never reads events. Not relayed: the link to the upstream keeps its own pings.
+     */
+    void clientPing(ByteBuffer payload) {
+        ClientSender sender = toClient;
+        if (sender != null) {
+            sender.pong(payload);
+            checkClientBacklog(sender);
+        }
+    }
+
     /** The client sent a message over the size limit: closed as Jetty would (1009), the session ends. */
     void clientTooLarge() {
         ClientSender sender = toClient;
@@ -411,6 +424,9 @@ public final class RelaySession implements UpstreamLink.Events {
     }
 
     private void stalled(String why) {
+        if (finishing.get()) {
+            return; // ending already; frames read meanwhile (a flood) would say so once each
+        }
         LOG.info("Closing session {}: {}", sessionId, why);
         finishSoon(EndReason.CLIENT_CLOSED, why);
     }

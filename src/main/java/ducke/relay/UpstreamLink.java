@@ -240,6 +240,16 @@ final class UpstreamLink implements FrameHandler {
             callback.succeeded();
             return;
         }
+        if (op == OpCode.PING) {
+            // a core frame handler answers its pings itself; an upstream that pings and hears nothing drops the session
+            ByteBuffer payload = frame.hasPayload()
+                    ? ByteBuffer.allocate(frame.getPayloadLength()).put(frame.getPayload().slice()).flip()
+                    : ByteBuffer.allocate(0);
+            callback.succeeded();
+            session.sendFrame(new Frame(OpCode.PONG, payload), Callback.NOOP, false);
+            session.demand();
+            return;
+        }
         MessageAssembler.Message message = null;
         if (OpCode.isDataFrame(op)) {
             try {

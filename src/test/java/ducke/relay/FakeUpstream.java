@@ -14,6 +14,7 @@ import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,6 +42,8 @@ public final class FakeUpstream implements AutoCloseable {
         public final String model;
         public volatile String beta;
         public final List<String> received = new CopyOnWriteArrayList<>();
+        /** Payloads of the pongs the gateway answered this connection's pings with. */
+        public final List<String> pongs = new CopyOnWriteArrayList<>();
         /** The usage of every response.done this connection sent: what the provider billed. */
         public final List<JsonNode> billed = new CopyOnWriteArrayList<>();
         volatile Session session;
@@ -157,6 +160,11 @@ public final class FakeUpstream implements AutoCloseable {
             c.received.add(message);
             try {
                 JsonNode event = JSON.readTree(message);
+                if (event.has("test_ping")) {
+                    // the provider may ping; the gateway must answer
+                    c.session.sendPing(ByteBuffer.wrap(event.get("test_ping").asText().getBytes(StandardCharsets.UTF_8)),
+                            Callback.NOOP);
+                }
                 switch (event.path("type").asText()) {
                     case "conversation.item.create" -> {
                         contextTokens += event.path("item").toString().length() / 4;
@@ -249,6 +257,11 @@ public final class FakeUpstream implements AutoCloseable {
 
         private void send(String text) {
             c.session.sendText(text, Callback.NOOP);
+        }
+
+        @Override
+        public void onWebSocketPong(ByteBuffer payload) {
+            c.pongs.add(StandardCharsets.UTF_8.decode(payload).toString());
         }
 
         @Override

@@ -113,6 +113,16 @@ final class WsClient implements WebSocket.Listener {
         return null;
     }
 
+    /** Pongs heard, their payloads as text, in arrival order. */
+    final BlockingQueue<String> pongs = new LinkedBlockingQueue<>();
+
+    @Override
+    public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
+        pongs.add(java.nio.charset.StandardCharsets.UTF_8.decode(message).toString());
+        webSocket.request(1);
+        return null;
+    }
+
     @Override
     public void onError(WebSocket webSocket, Throwable error) {
         closed.complete(-1);
