@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ducke.core.cost.PriceTable;
+import ducke.core.cost.ResponseBudget;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -141,6 +142,11 @@ final class ClientEventPolicy {
                 metering.transcribing(m.asText(), prices.match(m.asText()).price().maxInputRate());
             }
         }
+        for (JsonNode format : new JsonNode[]{s.path("input_audio_format"), s.path("audio").path("input").path("format").path("type")}) {
+            if (format.isTextual()) {
+                metering.audioFormat(charsPerToken(format.asText()));
+            }
+        }
         for (String field : new String[]{"instructions", "tools"}) {
             if (s.has(field)) {
                 metering.textAdded(utf8(s.get(field).toString()));
@@ -208,6 +214,18 @@ final class ClientEventPolicy {
     }
 
     /** A client's output limit: a positive integer, or "inf" (and anything else) as no limit of its own. */
+    /**
+     * Base64 characters per audio token of an input format, beta ({@code pcm16}, {@code g711_ulaw})
+     * or GA ({@code audio/pcm}, {@code audio/pcmu}) names; an unknown name counts as the format with
+     * the fewest characters per token, so that its audio is never estimated low.
+     */
+    static long charsPerToken(String format) {
+        return switch (format) {
+            case "pcm16", "audio/pcm" -> ResponseBudget.PCM16_CHARS_PER_TOKEN;
+            default -> ResponseBudget.G711_CHARS_PER_TOKEN;
+        };
+    }
+
     private static long limit(JsonNode v) {
         return v.isIntegralNumber() && v.canConvertToLong() && v.asLong() > 0 ? v.asLong() : Long.MAX_VALUE;
     }

@@ -92,6 +92,11 @@ final class Metering {
         budget.audioAppended(base64Chars);
     }
 
+    /** The session's input audio format, as the base64 characters per token it carries. */
+    synchronized void audioFormat(long physicalCharsPerToken) {
+        budget.audioFormat(physicalCharsPerToken);
+    }
+
     synchronized void textAdded(long utf8Bytes) {
         budget.textAdded(utf8Bytes);
     }

@@ -269,6 +269,55 @@ class HostileClientTest {
         assertBounded("timeout mid-response", o);
     }
 
+    private static String append(int base64Chars) {
+        return "{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + "A".repeat(base64Chars) + "\"}";
+    }
+
+    /**
+     * Audio appended and cleared, then one response reporting few audio tokens: the observed ratio
+     * is ~166,000 characters a token, which would price the next 20M characters (3,125 tokens of
+     * PCM16) at ~150 tokens. The guard never learns a ratio above what the format carries.
+     */
+    @Test
+    void clearedAudioCannotTeachTheGuardACheapAudioRatio() throws Exception {
+        Opened o = open();
+        o.ws().send(append(800_000));
+        o.ws().send(append(800_000));
+        o.ws().send("{\"type\":\"input_audio_buffer.clear\"}");
+        o.ws().send(append(64_000));
+        o.ws().send("{\"type\":\"input_audio_buffer.commit\"}");
+        o.ws().send("{\"type\":\"response.create\",\"test_script\":[{\"type\":\"response.created\",\"response\":{\"id\":\"r_teach\"}},"
+                + "{\"type\":\"response.done\",\"response\":{\"id\":\"r_teach\",\"status\":\"completed\",\"output\":[],\"usage\":"
+                + "{\"total_tokens\":1020,\"input_tokens\":1010,\"output_tokens\":10,"
+                + "\"input_token_details\":{\"text_tokens\":1000,\"audio_tokens\":10,\"cached_tokens\":0},"
+                + "\"output_token_details\":{\"text_tokens\":10,\"audio_tokens\":0}}}}]}");
+        o.ws().until("usage_update");
+        for (int i = 0; i < 20; i++) {
+            int before = o.up().received.size();
+            if (!o.ws().sendIfOpen(append(1_000_000))) {
+                break;
+            }
+            // paced like a real client: each second of audio reaches the upstream before the next
+            ducke.testing.Poll.until("the append relayed or the session ended", Duration.ofSeconds(20), Duration.ofMillis(5),
+                    () -> o.up().received.size() > before || o.ws().closed.isDone());
+        }
+        o.ws().sendIfOpen("{\"type\":\"input_audio_buffer.commit\"}");
+        o.ws().sendIfOpen("{\"type\":\"response.create\"}");
+        // the response is charged (usage_update) or refused (budget_exceeded), or the session ended meanwhile
+        for (WsClient.Received r = o.ws().next(); r.text() != null; r = o.ws().next()) {
+            String type = JSON.readTree(r.text()).path("type").asText();
+            if (type.equals("usage_update") || type.equals("budget_exceeded")) {
+                break;
+            }
+        }
+        try {
+            o.ws().ws.sendClose(1000, "bye").join();
+        } catch (java.util.concurrent.CompletionException closedMeanwhile) {
+            // the gateway ended the session first
+        }
+        assertBounded("cleared audio teaches a cheap ratio", o);
+    }
+
     @Test
     void anAudioFloodEndsTheSessionBeforeAResponseItCannotPayFor() throws Exception {
         Opened o = open();

@@ -13,8 +13,12 @@ import java.math.BigInteger;
  * since; before it, a configured floor (instructions and tools are input too) plus what was
  * appended. Text counts one token per UTF-8 byte (a token is never shorter than a byte); audio
  * counts one token per {@link #DEFAULT_AUDIO_CHARS_PER_TOKEN} base64 characters until the
- * session's own reports show its real ratio, which is then used with a 25% margin. Audio that the
- * session transcribes is reserved a second time at the transcription model's input rate.
+ * session's own reports show its real ratio, which is then used with a 25% margin, and never above
+ * what the session's audio format physically carries per token ({@link #PCM16_CHARS_PER_TOKEN},
+ * {@link #G711_CHARS_PER_TOKEN}), less the same margin: audio appended and then cleared, or
+ * silence a server VAD drops, can make the observed ratio as large as a client likes, and a large
+ * ratio would price the next minute of audio at nearly nothing. Audio that the session
+ * transcribes is reserved a second time at the transcription model's input rate.
  *
  * <p>Pure and not thread-safe: the relay calls it under one lock. Rates are nano-USD per million
  * tokens, money nano-USD.
@@ -26,6 +30,13 @@ public final class ResponseBudget {
      * about 8x more tokens than 24 kHz PCM16 really costs, and still more than G.711.
      */
     public static final long DEFAULT_AUDIO_CHARS_PER_TOKEN = 800;
+    /**
+     * Base64 characters per input token of 24 kHz 16-bit PCM, the densest input format: 48,000
+     * bytes (64,000 base64 characters) a second, billed at 10 audio tokens a second.
+     */
+    public static final long PCM16_CHARS_PER_TOKEN = 6_400;
+    /** The same for 8 kHz G.711 (µ-law or A-law): 8,000 bytes a second, rounded down (more tokens). */
+    public static final long G711_CHARS_PER_TOKEN = 1_066;
     /** The provider accepts 1..4096 (or "inf") as a response's maximum output. */
     public static final long PROVIDER_MAX_OUTPUT_TOKENS = 4096;
     /** Learning the audio ratio needs this much audio (about 2 s of 24 kHz PCM16) and tokens. */
@@ -43,6 +54,7 @@ public final class ResponseBudget {
     private long pendingAudioChars;
     private long sessionAudioChars;
     private long audioCharsPerToken = DEFAULT_AUDIO_CHARS_PER_TOKEN;
+    private long maxAudioCharsPerToken = withMargin(PCM16_CHARS_PER_TOKEN);
     private long inFlightReserveNanoUsd;
     /** What was pending when the latest response started: that response's report covers it. */
     private long textAtStart;
@@ -71,6 +83,16 @@ public final class ResponseBudget {
         sessionAudioChars = Math.addExact(sessionAudioChars, Math.max(0, base64Chars));
     }
 
+    /**
+     * The session's input audio format, as base64 characters per token it physically carries
+     * ({@link #PCM16_CHARS_PER_TOKEN} unless the session says otherwise): a learned ratio is never
+     * above it, less the margin, and one learned from another format is lowered to it.
+     */
+    public void audioFormat(long physicalCharsPerToken) {
+        maxAudioCharsPerToken = withMargin(Math.max(1, physicalCharsPerToken));
+        audioCharsPerToken = Math.min(audioCharsPerToken, maxAudioCharsPerToken);
+    }
+
     /** Text (or instructions, tools, any non-audio input) added to the context, as UTF-8 bytes. */
     public void textAdded(long utf8Bytes) {
         pendingTextTokens = Math.addExact(pendingTextTokens, Math.max(0, utf8Bytes));
@@ -87,8 +109,9 @@ public final class ResponseBudget {
         contextTokens = Math.addExact(usage.inputTokens(), usage.outputTokens());
         long audioTokens = usage.audioInput() == null ? 0 : usage.audioInput();
         if (sessionAudioChars >= LEARN_MIN_AUDIO_CHARS && audioTokens >= LEARN_MIN_AUDIO_TOKENS) {
-            // the observed ratio less a 25% margin: more tokens than observed, never fewer
-            audioCharsPerToken = Math.max(1, sessionAudioChars * 4 / (audioTokens * 5));
+            // the observed ratio less a 25% margin: more tokens than observed, never fewer, and never
+            // fewer than the format physically carries (cleared audio and dropped silence inflate it)
+            audioCharsPerToken = Math.min(maxAudioCharsPerToken, Math.max(1, withMargin(sessionAudioChars / audioTokens)));
         }
         // what was appended while the response ran is not in its report: it stays pending
         pendingTextTokens = Math.max(0, pendingTextTokens - textAtStart);
@@ -149,6 +172,11 @@ public final class ResponseBudget {
 
     public long inFlightReserveNanoUsd() {
         return inFlightReserveNanoUsd;
+    }
+
+    /** A ratio less the 25% margin: 25% more tokens for the same characters. */
+    private static long withMargin(long charsPerToken) {
+        return Math.max(1, charsPerToken * 4 / 5);
     }
 
     private long audioTokens() {

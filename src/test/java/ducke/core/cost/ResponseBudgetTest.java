@@ -58,6 +58,36 @@ class ResponseBudgetTest {
     }
 
     @Test
+    void audioThatNeverReachedTheContextCannotTeachACheaperRatioThanTheFormatCarries() {
+        ResponseBudget b = realtime();
+        // 1.6M characters appended (and cleared by the client), then a report of only 10 audio tokens:
+        // observed 160,000 characters per token
+        b.audioAppended(1_600_000);
+        b.responseFinished(b.responseStarted(1));
+        b.reported(new TokenUsage(1_010, 10, 0L, 10L, null, null, null, null));
+        assertThat(b.audioCharsPerToken()).isEqualTo(5_120); // 24 kHz PCM16's 6,400 less the margin
+        b.audioAppended(20_000_000);
+        // 20M characters of PCM16 are 3,125 tokens; the estimate may be above, never below
+        assertThat(b.nextInputTokens() - 1_020).isEqualTo(3_907).isGreaterThanOrEqualTo(3_125);
+    }
+
+    @Test
+    void aDenserFormatLowersTheCapAndWhatWasLearned() {
+        ResponseBudget b = realtime();
+        b.audioAppended(640_000);
+        b.responseFinished(b.responseStarted(1));
+        b.reported(new TokenUsage(100, 0, 0L, 100L, null, null, null, null));
+        assertThat(b.audioCharsPerToken()).isEqualTo(5_120);
+        b.audioFormat(ResponseBudget.G711_CHARS_PER_TOKEN);
+        assertThat(b.audioCharsPerToken()).isEqualTo(852);
+        // 8,000 bytes of G.711 a second are 10,667 characters, 10 tokens: estimated 13
+        b.audioAppended(10_667);
+        assertThat(b.nextInputTokens()).isEqualTo(100 + 13);
+        b.audioFormat(ResponseBudget.PCM16_CHARS_PER_TOKEN);
+        assertThat(b.audioCharsPerToken()).as("a learned ratio is not raised by a format change").isEqualTo(852);
+    }
+
+    @Test
     void tooLittleAudioTeachesNothing() {
         ResponseBudget b = realtime();
         b.audioAppended(1_000);
