@@ -135,7 +135,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         PortCheck.requireFree(config.getServerFactory());
         LocalDenials denials = config.getRateLimits().buildLocalDenials();
         ClusterNode cluster = ClusterNode.start(config.getHazelcast(), config.resolvedNodeName(), denials,
-                ClusterSettings.of(config.getCostProtection(), config.getRateLimits(), config.getPrices()));
+                ClusterSettings.of(config));
         env.lifecycle().manage(cluster);
         try {
             wire(config, env, cluster, denials);

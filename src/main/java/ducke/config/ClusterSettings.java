@@ -1,5 +1,6 @@
 package ducke.config;
 
+import ducke.DuckeConfiguration;
 import ducke.core.cluster.GridSettings;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.ModelPrice;
@@ -12,11 +13,22 @@ import java.util.TreeMap;
 
 /**
  * The settings a cluster's nodes must agree on, by their configuration keys, from the built
- * values (so {@code 5.00} and {@code 5} agree): cost caps, rate limits and prices.
+ * values (so {@code 5.00} and {@code 5} agree): cost caps (the per-client hourly cap too), rate
+ * limits, prices (per-minute prices of duration-billed models and tool fees too) and how client
+ * addresses are grouped into clients.
  */
 public final class ClusterSettings {
 
     private ClusterSettings() {
+    }
+
+    /** A node's settings, all of them. */
+    public static GridSettings of(DuckeConfiguration config) {
+        Map<String, String> m = new TreeMap<>(of(config.getCostProtection(), config.getRateLimits(), config.getPrices()).values());
+        // one client must be one key on every node, or its limits, slots and caps split
+        m.put("clientIdentity.ipv4Prefix", Integer.toString(config.getClientIdentity().getIpv4Prefix()));
+        m.put("clientIdentity.ipv6Prefix", Integer.toString(config.getClientIdentity().getIpv6Prefix()));
+        return new GridSettings(m);
     }
 
     public static GridSettings of(CostProtectionFactory cost, RateLimitFactory rates, PricesFactory prices) {
@@ -43,6 +55,7 @@ public final class ClusterSettings {
         m.put(p + "circuitBreakerThresholdUsd", usd(l.breakerThresholdNanoUsd()));
         m.put(p + "circuitBreakerWindow", l.breakerWindowMillis() + "ms");
         m.put(p + "circuitBreakerCooldown", l.breakerCooldownMillis() + "ms");
+        m.put(p + "maxClientCostPerHourUsd", usd(l.maxClientHourlyCostNanoUsd()));
     }
 
     private static void priceTable(Map<String, String> m, PriceTable t) {
@@ -57,6 +70,7 @@ public final class ClusterSettings {
             optional(m, p + "audioOutput", price.audioOutput());
         }
         t.toolFeesNanoUsd().forEach((tool, fee) -> m.put("prices.toolFees." + tool, usd(fee)));
+        t.perMinute().forEach((model, rate) -> m.put("prices.perMinute." + model, usd(rate)));
     }
 
     private static void optional(Map<String, String> m, String key, Long nanoUsd) {

@@ -25,7 +25,7 @@ public final class ClusterTesting {
 
     /** The limits and prices {@code app} announces to its cluster. */
     public static GridSettings settings(DuckeConfiguration app) {
-        return ClusterSettings.of(app.getCostProtection(), app.getRateLimits(), app.getPrices());
+        return ClusterSettings.of(app);
     }
 
     /** Drops out at once, as a crashed node would. */

@@ -67,7 +67,7 @@ class GridDeadlineAppTest {
         f.setInterfaces(List.of("127.0.0.1"));
         f.setWaitBeforeJoin(Duration.seconds(0));
         other = ClusterNode.start(f, "frozen-node", new LocalDenials(100),
-                ClusterSettings.of(c.getCostProtection(), c.getRateLimits(), c.getPrices()));
+                ClusterSettings.of(c));
         http = Http.local(app.getLocalPort());
         Poll.until("both members see each other and every partition is placed", 60_000,
                 () -> Http.json(http.get("/status")).path("cluster_members").asInt() == 2
