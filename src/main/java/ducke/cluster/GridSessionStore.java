@@ -65,7 +65,7 @@ final class GridSessionStore implements SessionStore {
 
     @Override
     public SessionSlots slots(String clientId) {
-        SessionSlots s = slots.get(clientId);
+        SessionSlots s = calls.await("reading a client's session slots", () -> slots.getAsync(clientId));
         return s == null ? SessionSlots.EMPTY : s;
     }
 
