@@ -1,6 +1,7 @@
 package ducke;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import ducke.audit.Audit;
 import ducke.cli.AuditCommand;
@@ -120,6 +121,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         // and decimals arrive exact: a fraction read into a tree (a duration's seconds, in a report or
         // an upstream event) keeps its digits instead of passing through a double
         bootstrap.getObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        // {"input_tokens": 5, "input_tokens": 7000000}: a proxy or log reader may see the first, we the last
+        bootstrap.getObjectMapper().getFactory().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     }
 
     /** {@code server} and {@code check}, reporting configuration errors without a stack trace. */

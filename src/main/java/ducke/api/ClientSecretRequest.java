@@ -1,12 +1,25 @@
 package ducke.api;
 
+import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 
-import java.math.BigDecimal;
+import java.util.Map;
+import java.util.Set;
 
-/** {@code POST /v1/realtime/client_secrets}: who the end user is; lifetime, model and budget optional. */
-public record ClientSecretRequest(@JsonProperty("client_id") String clientId,
-                                  @JsonProperty("expires_after_seconds") Long expiresAfterSeconds,
-                                  @JsonProperty("model") String model,
-                                  @JsonProperty("max_cost_usd") BigDecimal maxCostUsd) {
+/**
+ * {@code POST /v1/realtime/client_secrets}: who the end user is; lifetime, model and budget
+ * optional. Values are kept as JSON so that a lifetime of {@code 1.5} or {@code "60"} and an id
+ * that is not a string are refused rather than coerced.
+ */
+public record ClientSecretRequest(@JsonProperty("client_id") JsonNode clientId,
+                                  @JsonProperty("expires_after_seconds") JsonNode expiresAfterSeconds,
+                                  @JsonProperty("model") JsonNode model,
+                                  @JsonProperty("max_cost_usd") JsonNode maxCostUsd,
+                                  @JsonAnySetter Map<String, Object> unknown) {
+
+    /** Names of the fields this request does not know, empty when there are none. */
+    public Set<String> unknownFields() {
+        return unknown == null ? Set.of() : unknown.keySet();
+    }
 }

@@ -21,8 +21,12 @@ public final class JsonProcessingExceptionMapper implements ExceptionMapper<Json
                 return new ApiExceptionMapper().toResponse(api);
             }
         }
+        String message = e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field")
+                // a key given twice is read differently by different parsers: refused, and said so
+                ? "Request body names a field twice; send each field once"
+                : "Request body is not valid JSON of the expected shape";
         return Response.status(400).type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(new ErrorBody(400, ErrorWords.INVALID_REQUEST, "Request body is not valid JSON of the expected shape", Map.of()))
+                .entity(new ErrorBody(400, ErrorWords.INVALID_REQUEST, message, Map.of()))
                 .build();
     }
 }

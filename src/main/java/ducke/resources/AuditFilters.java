@@ -89,8 +89,8 @@ final class AuditFilters {
         try {
             return EndReason.fromLabel(text.strip()).label();
         } catch (IllegalArgumentException e) {
-            throw ApiException.invalid(400, "end_reason must be one of client_closed, budget_exceeded, session_timeout, "
-                    + "circuit_breaker, admin_ended, upstream_error, node_shutdown, node_lost, api_ended");
+            throw ApiException.invalid(400, "end_reason must be one of " + String.join(", ",
+                    java.util.Arrays.stream(EndReason.values()).map(EndReason::label).toList()));
         }
     }
 

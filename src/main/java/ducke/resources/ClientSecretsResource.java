@@ -1,5 +1,6 @@
 package ducke.resources;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import ducke.api.ClientSecretRequest;
 import ducke.api.ClientSecretResponse;
 import ducke.core.auth.ClientSecrets;
@@ -51,15 +52,18 @@ public final class ClientSecretsResource {
 
     @POST
     public Response mint(ClientSecretRequest body) {
-        if (body == null || body.clientId() == null || body.clientId().isBlank()) {
+        if (body != null) {
+            KnownFields.require(body.unknownFields(),
+                    "a client secret takes client_id, expires_after_seconds, model and max_cost_usd");
+        }
+        String clientId = body == null ? null : KnownFields.text(body.clientId(), "client_id");
+        if (clientId == null || clientId.isBlank()) {
             throw ApiException.invalid(422, "client_id is required");
         }
-        String client = clientIds.canonical(body.clientId());
-        long ttl = body.expiresAfterSeconds() == null ? DEFAULT_TTL_SECONDS : body.expiresAfterSeconds();
-        if (ttl < 1 || ttl > MAX_TTL_SECONDS) {
-            throw ApiException.invalid(422, "expires_after_seconds must be 1.." + MAX_TTL_SECONDS);
-        }
-        String model = body.model() == null || body.model().isBlank() ? defaultModel : body.model().strip();
+        String client = clientIds.canonical(clientId);
+        long ttl = ttlSeconds(body.expiresAfterSeconds());
+        String requestedModel = KnownFields.text(body.model(), "model");
+        String model = requestedModel == null || requestedModel.isBlank() ? defaultModel : requestedModel.strip();
         if (!model.equals(defaultModel) && !allowedModels.contains(model)) {
             throw ApiException.invalid(422, "model not allowed; allowed: " + String.join(", ", allowedModels.stream().sorted().toList()));
         }
@@ -69,13 +73,42 @@ public final class ClientSecretsResource {
                 client, model, Money.usd(maxCost))).build();
     }
 
-    private long maxCost(BigDecimal requested) {
-        if (requested == null) {
+    /** A whole number of seconds, 1..{@link #MAX_TTL_SECONDS}; the default when absent. */
+    private static long ttlSeconds(JsonNode v) {
+        if (v == null || v.isNull()) {
+            return DEFAULT_TTL_SECONDS;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 1 || v.asLong() > MAX_TTL_SECONDS) {
+            throw ApiException.invalid(422, "expires_after_seconds must be a whole number of seconds, 1.." + MAX_TTL_SECONDS);
+        }
+        return v.asLong();
+    }
+
+    private long maxCost(JsonNode requested) {
+        if (requested == null || requested.isNull()) {
             return maxSessionCostNanoUsd;
+        }
+        String bounds = "max_cost_usd must be an amount more than 0 and at most the session cap of "
+                + Money.usd(maxSessionCostNanoUsd).toPlainString();
+        BigDecimal usd;
+        if (requested.isNumber()) {
+            usd = requested.decimalValue();
+        } else if (requested.isTextual()) {
+            // money as a decimal string ("0.25") is taken exactly; "NaN" or "1e400" are not money
+            try {
+                usd = new BigDecimal(requested.asText().strip());
+            } catch (NumberFormatException e) {
+                throw ApiException.invalid(422, bounds);
+            }
+        } else {
+            throw ApiException.invalid(422, bounds);
+        }
+        if (usd.signum() <= 0 || usd.compareTo(Money.usd(maxSessionCostNanoUsd)) > 0) {
+            throw ApiException.invalid(422, bounds);
         }
         long nano;
         try {
-            nano = Money.nanoUsd(requested);
+            nano = Money.nanoUsd(usd);
         } catch (ArithmeticException | IllegalArgumentException e) {
             throw ApiException.invalid(422, "max_cost_usd must be a decimal with at most 9 places");
         }

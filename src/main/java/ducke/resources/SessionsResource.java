@@ -100,11 +100,8 @@ public final class SessionsResource {
 
     /** The client a new session is for: {@code client_id}, or the caller; 422 for unknown fields. */
     private String startingClient(StartSessionRequest body, HttpServletRequest request) {
-        if (body != null && !body.unknownFields().isEmpty()) {
-            String names = String.join(", ", body.unknownFields().stream().map(SessionsResource::printable).sorted().toList());
-            throw new ApiException(422, ErrorWords.INVALID_REQUEST, "Unknown field(s) " + names
-                    + "; a session takes only client_id and model", Map.of("errors", List.of("unknown field(s): " + names)),
-                    Map.of());
+        if (body != null) {
+            KnownFields.require(body.unknownFields(), "a session takes only client_id and model");
         }
         return body == null || body.clientId() == null || body.clientId().isBlank()
                 ? (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE) : clientIds.canonical(body.clientId());
@@ -118,11 +115,6 @@ public final class SessionsResource {
                     + String.join(", ", allowedModels), Map.of("allowed_models", List.copyOf(allowedModels)), Map.of());
         }
         return model;
-    }
-
-    private static String printable(String s) {
-        String safe = s.replaceAll("[^A-Za-z0-9_.-]", "?");
-        return "'" + (safe.length() > 40 ? safe.substring(0, 40) + "…" : safe) + "'";
     }
 
     /**

@@ -57,10 +57,14 @@ public final class ToolQuotaResource {
 
     /** The quota key: the client's network when the id is an address, else the opaque id as given. */
     private String clientKey(ToolCallRequest body) {
-        if (body == null || body.clientId() == null || body.clientId().isBlank()) {
+        if (body != null) {
+            KnownFields.require(body.unknownFields(), "a tool call takes only client_id");
+        }
+        String id = body == null ? null : KnownFields.text(body.clientId(), "client_id");
+        if (id == null || id.isBlank()) {
             throw ApiException.invalid(422, "client_id is required: the end-user client the tool call is made for");
         }
-        return clientIds.canonical(body.clientId());
+        return clientIds.canonical(id);
     }
 
     private static String abbreviate(String s) {

@@ -6,6 +6,7 @@ import ducke.core.cost.TokenUsage;
 import ducke.errors.ApiException;
 
 import java.math.BigDecimal;
+import java.util.Set;
 
 /**
  * Turns a usage report into {@link TokenUsage}, refusing with 422 anything but whole, sane token
@@ -15,6 +16,10 @@ final class UsageParser {
 
     private static final String DURATION = "duration";
     private static final String TOKENS = "tokens";
+    private static final Set<String> INPUT_DETAILS = Set.of("text_tokens", "audio_tokens", "image_tokens", "cached_tokens",
+            "cached_tokens_details");
+    private static final Set<String> CACHED_DETAILS = Set.of("text_tokens", "audio_tokens", "image_tokens");
+    private static final Set<String> OUTPUT_DETAILS = Set.of("text_tokens", "audio_tokens");
 
     private UsageParser() {
     }
@@ -23,6 +28,8 @@ final class UsageParser {
         if (r == null) {
             throw ApiException.invalid(422, "A usage report is required: {\"input_tokens\": N, \"output_tokens\": N}");
         }
+        KnownFields.require(r.unknownFields(), "a usage report takes model, type, input_tokens, output_tokens, "
+                + "total_tokens, input_token_details, output_token_details or seconds");
         try {
             if (r.type() == null || r.type().equals(TOKENS)) {
                 return tokens(r).requireDetailsWithinTotals();
@@ -46,7 +53,21 @@ final class UsageParser {
         requireObject("output_token_details", out);
         JsonNode cachedDetails = in == null ? null : in.get("cached_tokens_details");
         requireObject("input_token_details.cached_tokens_details", cachedDetails);
-        return new TokenUsage(count("input_tokens", r.inputTokens(), true), count("output_tokens", r.outputTokens(), true),
+        // the provider's own fields; anything else is a typo or another API's field, refused
+        KnownFields.require(in, "input_token_details", INPUT_DETAILS);
+        KnownFields.require(cachedDetails, "input_token_details.cached_tokens_details", CACHED_DETAILS);
+        KnownFields.require(out, "output_token_details", OUTPUT_DETAILS);
+        for (JsonNode images : new JsonNode[]{in == null ? null : in.get("image_tokens"),
+                cachedDetails == null ? null : cachedDetails.get("image_tokens")}) {
+            count("image_tokens", images, false);
+        }
+        long input = count("input_tokens", r.inputTokens(), true);
+        long output = count("output_tokens", r.outputTokens(), true);
+        if (r.totalTokens() != null && !r.totalTokens().isNull()
+                && count("total_tokens", r.totalTokens(), false) != input + output) {
+            throw ApiException.invalid(422, "total_tokens must be input_tokens + output_tokens (" + (input + output) + ")");
+        }
+        return new TokenUsage(input, output,
                 optional(in, "text_tokens", "input_token_details"), optional(in, "audio_tokens", "input_token_details"),
                 optional(in, "cached_tokens", "input_token_details"),
                 optional(cachedDetails, "audio_tokens", "input_token_details.cached_tokens_details"),
@@ -55,7 +76,8 @@ final class UsageParser {
 
     /** The provider's shape: {@code {"type": "duration", "seconds": n}}, n a number of seconds, fractions allowed. */
     private static TokenUsage duration(UsageRequest r) {
-        for (JsonNode tokens : new JsonNode[]{r.inputTokens(), r.outputTokens(), r.inputTokenDetails(), r.outputTokenDetails()}) {
+        for (JsonNode tokens : new JsonNode[]{r.inputTokens(), r.outputTokens(), r.totalTokens(), r.inputTokenDetails(),
+                r.outputTokenDetails()}) {
             if (tokens != null && !tokens.isNull()) {
                 throw ApiException.invalid(422, "a duration report carries seconds, not tokens");
             }

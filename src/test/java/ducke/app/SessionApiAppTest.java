@@ -215,6 +215,29 @@ class SessionApiAppTest {
     }
 
     @Test
+    void theProvidersOwnUsageShapeIsTakenWhole() {
+        String id = start("gpt-realtime");
+        HttpResponse<String> r = usage(id, "{\"total_tokens\":1500,\"input_tokens\":1000,\"output_tokens\":500,"
+                + "\"input_token_details\":{\"text_tokens\":700,\"audio_tokens\":200,\"image_tokens\":100,\"cached_tokens\":0,"
+                + "\"cached_tokens_details\":{\"text_tokens\":0,\"audio_tokens\":0,\"image_tokens\":0}},"
+                + "\"output_token_details\":{\"text_tokens\":100,\"audio_tokens\":400}}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(Http.json(r).get("input_tokens").asLong()).isEqualTo(1000);
+    }
+
+    @Test
+    void aFieldNamedTwiceIsRefusedAndChargesNothing() {
+        String id = start("gpt-5");
+        HttpResponse<String> r = usage(id, "{\"input_tokens\":5,\"input_tokens\":7000000,\"output_tokens\":0}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(Http.json(r).get("message").asText()).contains("twice");
+        assertThat(Http.json(http.get("/v1/sessions/" + id, "Authorization", SERVICE)).get("cost_usd").toString()).isEqualTo("0.00");
+        HttpResponse<String> started = http.post("/v1/sessions", "{\"client_id\":\"192.0.2.250\",\"client_id\":\"192.0.2.251\"}",
+                "Authorization", SERVICE);
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(400);
+    }
+
+    @Test
     void unknownAndMalformedSessionIdsAre404() {
         HttpResponse<String> unknown = usage("sess_00000000000000000000000000000000", "{\"input_tokens\":1,\"output_tokens\":1}");
         assertThat(unknown.statusCode()).isEqualTo(404);
@@ -248,6 +271,14 @@ class SessionApiAppTest {
             "{\"type\":\"duration\",\"seconds\":1e400}",
             "{\"type\":\"duration\",\"seconds\":5,\"input_tokens\":3}",
             "{\"type\":\"minutes\",\"input_tokens\":1,\"output_tokens\":1}",
+            "{\"input_tokens\":1,\"output_tokens\":1,\"foo\":1}",
+            "{\"input_tokens\":1,\"output_tokens\":1,\"input_token_details\":{\"foo\":1}}",
+            "{\"input_tokens\":1,\"output_tokens\":1,\"input_token_details\":{\"cached_tokens_details\":{\"foo\":1}}}",
+            "{\"input_tokens\":1,\"output_tokens\":1,\"output_token_details\":{\"cached_tokens\":1}}",
+            "{\"input_tokens\":1,\"output_tokens\":1,\"total_tokens\":1}",
+            "{\"input_tokens\":1,\"output_tokens\":1,\"total_tokens\":-2}",
+            "{\"input_tokens\":1,\"output_tokens\":1,\"input_token_details\":{\"image_tokens\":-1}}",
+            "{\"type\":\"duration\",\"seconds\":5,\"total_tokens\":3}",
             "{\"seconds\":5,\"input_tokens\":1,\"output_tokens\":1}",
             "{}"})
     void badUsageIs422AndChargesNothing(String json) {

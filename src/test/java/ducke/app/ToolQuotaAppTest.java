@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.http.HttpResponse;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -75,6 +76,17 @@ class ToolQuotaAppTest {
 
         assertThat(call("web_search", "{\"client_id\":\"198.51.100.3\"}", SERVICE).statusCode()).isEqualTo(200);
         assertThat(call("weather", "{\"client_id\":\"198.51.100.2\"}", SERVICE).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void unknownFieldsAndNonStringIdsAre422AndUseNoQuota() {
+        for (String body : List.of("{\"client_id\":\"198.51.100.9\",\"foo\":1}", "{\"client_id\":9}", "{\"client\":\"198.51.100.9\"}")) {
+            HttpResponse<String> r = call("web_search", body, SERVICE);
+            assertThat(r.statusCode()).as(body + ": " + r.body()).isEqualTo(422);
+            assertThat(Http.json(r).get("error").asText()).isEqualTo("invalid_request");
+        }
+        assertThat(Http.json(call("web_search", "{\"client_id\":\"198.51.100.9\"}", SERVICE)).get("remaining").asLong())
+                .as("the refused calls used none of the quota").isEqualTo(4);
     }
 
     @Test

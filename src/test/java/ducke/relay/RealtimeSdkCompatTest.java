@@ -137,7 +137,11 @@ class RealtimeSdkCompatTest {
         for (String body : List.of("{}", "{\"client_id\":\"\"}", "{\"client_id\":\"u\",\"expires_after_seconds\":0}",
                 "{\"client_id\":\"u\",\"expires_after_seconds\":3601}", "{\"client_id\":\"u\",\"max_cost_usd\":\"5.01\"}",
                 "{\"client_id\":\"u\",\"max_cost_usd\":\"-1\"}", "{\"client_id\":\"u\",\"model\":\"gpt-5\"}",
-                "{\"client_id\":\"u\",\"max_cost_usd\":\"0.0000000001\"}", "{\"client_id\":\"bad id!\"}")) {
+                "{\"client_id\":\"u\",\"max_cost_usd\":\"0.0000000001\"}", "{\"client_id\":\"bad id!\"}",
+                "{\"client_id\":\"u\",\"extra\":1}", "{\"client_id\":123}", "{\"client_id\":\"u\",\"expires_after_seconds\":1.5}",
+                "{\"client_id\":\"u\",\"expires_after_seconds\":\"60\"}", "{\"client_id\":\"u\",\"expires_after_seconds\":1e2}",
+                "{\"client_id\":\"u\",\"max_cost_usd\":\"NaN\"}", "{\"client_id\":\"u\",\"max_cost_usd\":1e400}",
+                "{\"client_id\":\"u\",\"max_cost_usd\":true}", "{\"client_id\":\"u\",\"model\":7}")) {
             HttpResponse<String> r = http().post("/v1/realtime/client_secrets", body, "Authorization", SERVICE);
             assertThat(r.statusCode()).as(body).isEqualTo(422);
             assertThat(Http.json(r).get("error").asText()).isEqualTo("invalid_request");
