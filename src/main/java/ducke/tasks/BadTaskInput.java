@@ -14,9 +14,24 @@ public final class BadTaskInput extends IllegalArgumentException {
         super(message, null);
     }
 
-    /** The exception for bad input; throw the result. */
+    /** The exception for bad input; throw the result. Echoed input cannot break the log line it lands in. */
     public static BadTaskInput reject(String message) {
-        return new BadTaskInput(message);
+        return new BadTaskInput(printable(message));
+    }
+
+    /**
+     * {@code s} with every control or formatting character (CR, LF, ESC, NUL, bidi overrides, line
+     * separators) as {@code ?}: task input is logged and journaled, and must not forge lines there.
+     */
+    static String printable(String s) {
+        if (s == null) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
+                || Character.getType(c) == Character.LINE_SEPARATOR || Character.getType(c) == Character.PARAGRAPH_SEPARATOR
+                ? '?' : c));
+        return b.toString();
     }
 
     /** Notes that the running request was refused, with the reason. */

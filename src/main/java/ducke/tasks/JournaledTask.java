@@ -32,7 +32,7 @@ public abstract class JournaledTask extends Task {
     @Override
     public final void execute(Map<String, List<String>> parameters, PrintWriter output) throws Exception {
         StringWriter text = new StringWriter();
-        String params = new TreeMap<>(parameters).toString();
+        String params = BadTaskInput.printable(new TreeMap<>(parameters).toString());
         try (PrintWriter both = new PrintWriter(text)) {
             run(parameters, both);
         } catch (BadTaskInput e) {
@@ -41,7 +41,7 @@ public abstract class JournaledTask extends Task {
             BadTaskInput.refused(e.getMessage());
             return;
         } catch (Exception e) {
-            journal.adminAction(getName(), params, "failed: " + e.getMessage());
+            journal.adminAction(getName(), params, "failed: " + BadTaskInput.printable(e.getMessage()));
             throw e;
         }
         output.print(text);

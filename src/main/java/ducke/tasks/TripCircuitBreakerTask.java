@@ -32,6 +32,9 @@ public final class TripCircuitBreakerTask extends JournaledTask {
         if (cause.length() > 200) {
             throw BadTaskInput.reject("reason is too long (at most 190 characters)");
         }
+        if (!BadTaskInput.printable(cause).equals(cause)) {
+            throw BadTaskInput.reject("reason must be one line of printable text");
+        }
         long now = clock.millis();
         SpendLedger.Snapshot current = guard.refreshSpend(now);
         if (current.breakerOpenAt(now)) {

@@ -73,6 +73,35 @@ class AdminTasksAppTest {
     }
 
     @Test
+    void taskInputCannotForgeLogLinesOrJournalEntries() throws Exception {
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        root.addAppender(logged);
+        HttpResponse<String> end;
+        HttpResponse<String> trip;
+        try {
+            end = admin().post("/tasks/end-session?id=x%0d%0aERROR%20forged%20line%1b%5B31m%e2%80%ae", null);
+            trip = admin().post("/tasks/trip-circuit-breaker?reason=a%0d%0aERROR%20forged%00", null);
+        } finally {
+            root.detachAppender(logged);
+        }
+        assertThat(end.statusCode()).isEqualTo(400);
+        assertThat(Http.json(end).get("message").asText()).isEqualTo("'x??ERROR forged line?[31m?' is not a session id");
+        assertThat(trip.statusCode()).isEqualTo(400);
+        assertThat(Http.json(trip).get("message").asText()).isEqualTo("reason must be one line of printable text");
+        assertThat(logged.list).allSatisfy(e -> assertThat(e.getFormattedMessage()).doesNotContain("\n", "\r", "\u001b", "\u0000"));
+        AtomicReference<JsonNode> actions = new AtomicReference<>();
+        Poll.until("both refusals journaled", Duration.ofSeconds(20), Duration.ofMillis(50), () -> "" + actions.get(), () -> {
+            actions.set(Http.json(Http.local(APP.getLocalPort()).get("/v1/audit/admin-actions?limit=10",
+                    "Authorization", "Bearer " + TestApps.OPERATOR_TOKEN)).get("admin_actions"));
+            return actions.get() != null && actions.get().toString().contains("forged")
+                    && actions.get().toString().contains("trip-circuit-breaker");
+        });
+        assertThat(actions.get().toString()).doesNotContain("\\r", "\\n", "\\u001B", "\\u0000");
+    }
+
+    @Test
     void unknownTasksAndOtherMethodsGetTheErrorBody() {
         HttpResponse<String> unknown = admin().post("/tasks/no-such-task", null);
         assertThat(unknown.statusCode()).isEqualTo(404);
