@@ -103,6 +103,11 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
             System.setProperty(COMMON_POOL_PARALLELISM,
                     Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
         }
+        // the embedded H2 store (AUTO_SERVER=TRUE, so that `audit` can read it while the node runs) opens a
+        // TCP port for other local processes; it has no business on other interfaces
+        if (System.getProperty("h2.bindAddress") == null) {
+            System.setProperty("h2.bindAddress", "127.0.0.1");
+        }
         new DuckeApplication().run(args);
     }
 
