@@ -21,6 +21,7 @@ import java.util.Map;
 /**
  * Bounds and vets request bodies before anything reads them:
  * <ul>
+ *   <li>a header that must come once ({@link SingleHeaders}) given twice gets 400;</li>
  *   <li>a transfer coding other than {@code chunked} gets 501, a content coding other than
  *       {@code gzip} (which Jetty inflates) or {@code identity} gets 415;</li>
  *   <li>a declared length over the limit gets 413 at once; a body without a declared length gets
@@ -61,6 +62,10 @@ public final class RequestBodyFilter implements Filter {
 
     /** Why the request is refused before its body is read, or null. */
     private ErrorBody refusal(HttpServletRequest request) {
+        String repeated = SingleHeaders.repeated(request);
+        if (repeated != null) {
+            return new ErrorBody(400, ErrorWords.INVALID_REQUEST, SingleHeaders.refusal(repeated), Map.of());
+        }
         for (String coding : tokens(request, "Transfer-Encoding")) {
             if (!coding.equals("chunked")) {
                 return new ErrorBody(501, ErrorWords.INVALID_REQUEST, "Transfer-Encoding '" + printable(coding)

@@ -192,9 +192,18 @@ public final class HandshakeFilter implements Filter {
         }
     }
 
+    /**
+     * A WebSocket opening handshake as the server below accepts it: GET over HTTP/1.1, {@code Upgrade:
+     * websocket} alone and {@code Connection} naming {@code upgrade}. Anything else is answered 426
+     * here, instead of passing this filter and meeting a 405 "method not supported" below.
+     */
     private static boolean isUpgrade(HttpServletRequest request) {
         String upgrade = request.getHeader("Upgrade");
-        return "GET".equals(request.getMethod()) && upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket");
+        String connection = request.getHeader("Connection");
+        return "GET".equals(request.getMethod()) && "HTTP/1.1".equals(request.getProtocol())
+                && upgrade != null && upgrade.strip().equalsIgnoreCase("websocket")
+                && connection != null && java.util.Arrays.stream(connection.split(","))
+                .anyMatch(token -> token.strip().equalsIgnoreCase("upgrade"));
     }
 
     /** Allowed when listed, or, with no list, when the page comes from this very host. */

@@ -5,6 +5,7 @@ import ducke.core.auth.Role;
 import ducke.core.auth.TokenRegistry;
 import ducke.errors.ErrorWords;
 import ducke.http.ErrorResponses;
+import ducke.http.SingleHeaders;
 import io.dropwizard.core.server.DefaultServerFactory;
 import io.dropwizard.core.server.ServerFactory;
 import io.dropwizard.core.server.SimpleServerFactory;
@@ -89,6 +90,12 @@ public final class OperatorTokenFilter implements Filter {
 
     @Override
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
+        String repeated = SingleHeaders.repeated((HttpServletRequest) req);
+        if (repeated != null) {
+            errors.write((HttpServletResponse) res, new ErrorBody(400, ErrorWords.INVALID_REQUEST,
+                    SingleHeaders.refusal(repeated), Map.of()), Map.of());
+            return;
+        }
         String header = ((HttpServletRequest) req).getHeader("Authorization");
         String token = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
                 ? header.substring(BEARER.length()).strip() : null;

@@ -54,4 +54,14 @@ class AdminTokenAppTest {
                 .statusCode()).as("bad input is still 400 once authorised").isEqualTo(400);
         assertThat(admin.get("/healthcheck").statusCode()).as("health checks stay open to load balancers").isIn(200, 500);
     }
+
+    @Test
+    void theOperatorTokenNextToAnotherAuthorizationIsRefused400() {
+        ducke.testing.RawHttp.Answer a = ducke.testing.RawHttp.send(APP.getAdminPort(),
+                "POST /tasks/trip-circuit-breaker?reason=twice HTTP/1.1\r\nHost: test\r\n"
+                        + "Authorization: Bearer " + TestApps.OPERATOR_TOKEN + "\r\nAuthorization: Bearer wrong-token-0123456789", "");
+        assertThat(a.status()).as(a.body()).isEqualTo(400);
+        assertThat(a.body()).contains("Authorization given more than once");
+        assertThat(Http.json(Http.local(APP.getLocalPort()).get("/status")).get("circuit_breaker").asText()).isEqualTo("closed");
+    }
 }

@@ -58,6 +58,31 @@ class MalformedRequestsAppTest {
     }
 
     @Test
+    void aHeaderThatMustComeOnceGivenTwiceIs400() {
+        String body = "{\"client_id\":\"198.51.100.61\"}";
+        JsonNode auth = refused(app(SESSIONS + "\r\nAuthorization: Bearer someone-else\r\nContent-Length: " + body.length(), body), 400);
+        assertThat(auth.get("message").asText()).isEqualTo("Header Authorization given more than once; send it once");
+        refused(app(SESSIONS + "\r\nContent-Type: text/plain\r\nContent-Length: " + body.length(), body), 400);
+        // the relay's handshake: two Origins (the second not allowed) or two keys are not an upgrade
+        String handshake = "GET /session HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Forwarded-For: 198.51.100.62";
+        refused(app(handshake + "\r\nOrigin: http://test\r\nOrigin: https://evil.example", ""), 400);
+        refused(app(handshake + "\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==", ""), 400);
+    }
+
+    @Test
+    void anUpgradeTheServerWouldNotAcceptIs426NotA405() {
+        String rest = "Host: test\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "X-Forwarded-For: 198.51.100.63";
+        for (String head : new String[]{
+                "GET /session HTTP/1.1\r\nUpgrade: foo, websocket\r\nConnection: Upgrade\r\n" + rest,
+                "GET /session HTTP/1.0\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + rest}) {
+            RawHttp.Answer a = app(head, "");
+            assertThat(a.status()).as(head + ": " + a.body()).isEqualTo(426);
+        }
+    }
+
+    @Test
     void malformedChunkedFramingIs400() {
         JsonNode body = refused(app(SESSIONS + "\r\nTransfer-Encoding: chunked", "ZZ\r\n{}\r\n0\r\n\r\n"), 400);
         assertThat(body.get("message").asText()).contains("could not be read");
