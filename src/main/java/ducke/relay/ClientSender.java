@@ -4,6 +4,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.WebSocketCoreSession;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +67,19 @@ final class ClientSender {
             closed = true;
             session.close(code, reason, Callback.NOOP);
         }
+    }
+
+    /**
+     * Drops the connection if it is still there: a client that reads nothing leaves the close frame
+     * unsent, and Jetty keeps the socket (the session already counts as closed) until the idle
+     * timeout. Nothing happens to a connection that is gone already.
+     */
+    void abortIfOpen() {
+        if (session instanceof WebSocketCoreSession core && core.getConnection() != null
+                && !core.getConnection().getEndPoint().isOpen()) {
+            return;
+        }
+        session.abort();
     }
 
     private boolean send(byte opCode, ByteBuffer payload) {

@@ -43,6 +43,8 @@ final class Metering {
     private long clientMaxOutput = Long.MAX_VALUE;
     /** The output limit last set on the upstream session; -1 before the first. */
     private long sessionClamp = -1;
+    /** Audio the session clamp is set ahead of: 2 s of 24 kHz PCM16 (12 s of G.711), as base64 characters. */
+    static final long CLAMP_HEADROOM_AUDIO_CHARS = 128_000;
     private long lastClampForStart;
     private String transcriptionModel;
     /** Responses whose {@code response.done} arrived but whose charge is not through yet. */
@@ -77,15 +79,26 @@ final class Metering {
 
     /**
      * The clamp to set on the upstream session, when it differs from the one last set; null when
-     * nothing needs to be sent.
+     * nothing needs to be sent. It is set {@link #CLAMP_HEADROOM_AUDIO_CHARS} of audio ahead of what
+     * was appended, so that audio still streaming in does not at once make it too high.
      */
     synchronized Long sessionClampUpdate() {
-        long c = Math.max(1, clamp());
+        long c = Math.max(1, Math.min(budget.maxOutputTokens(remaining(), CLAMP_HEADROOM_AUDIO_CHARS), clientMaxOutput));
         if (c == sessionClamp) {
             return null;
         }
         sessionClamp = c;
         return c;
+    }
+
+    /**
+     * A new session clamp when the one set upstream has become higher than what the budget allows
+     * now (audio appended past the headroom, a transcription or tool fee charged): otherwise a
+     * response the upstream starts by itself (server VAD) would carry the old limit and have to be
+     * cancelled, dropping the user's turn. Null while the one set still holds.
+     */
+    synchronized Long staleSessionClamp() {
+        return sessionClamp > 0 && clamp() < sessionClamp ? sessionClampUpdate() : null;
     }
 
     synchronized void audioAppended(long base64Chars) {

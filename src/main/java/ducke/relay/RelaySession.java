@@ -32,6 +32,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class RelaySession implements UpstreamLink.Events {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
+    /** How long a closed client may take to complete the close handshake before its connection is dropped. */
+    static final long CLIENT_CLOSE_GRACE_SECONDS = 10;
 
     private final RelayContext ctx;
     private final String sessionId;
@@ -90,7 +92,7 @@ public final class RelaySession implements UpstreamLink.Events {
             // the handshake was given up meanwhile: its slot is already back, there is no session
             finishing.set(true);
             finished.complete(null);
-            sender.close(1011, "handshake abandoned");
+            closeClient(sender, 1011, "handshake abandoned");
             return false;
         }
         try {
@@ -101,7 +103,7 @@ public final class RelaySession implements UpstreamLink.Events {
             finishing.set(true);
             finished.complete(null);
             sendToClient(ctx.events().terminalError("server_error", "cluster_degraded", "The session could not be opened; retry"));
-            toClient.close(1013, "cluster_degraded");
+            closeClient(toClient, 1013, "cluster_degraded");
             return false;
         }
         if (!ctx.registry().add(this)) {
@@ -149,7 +151,7 @@ public final class RelaySession implements UpstreamLink.Events {
     void clientTooLarge() {
         ClientSender sender = toClient;
         if (sender != null) {
-            sender.close(1009, "message too large");
+            closeClient(sender, 1009, "message too large");
         }
         finishSoon(EndReason.CLIENT_CLOSED, null);
     }
@@ -168,6 +170,7 @@ public final class RelaySession implements UpstreamLink.Events {
                 tools.clientSpoke();
             }
             toUpstream(f.frame());
+            refreshSessionClamp();
         } else if (outcome instanceof ClientEventPolicy.Refuse r) {
             refuse(r);
         } else {
@@ -361,6 +364,16 @@ public final class RelaySession implements UpstreamLink.Events {
         }
         if (u.endedNow() != null) {
             finish(u.endedNow(), ledger, null);
+        } else if (!finishing.get()) {
+            refreshSessionClamp(); // a transcription or a tool fee lowers it too
+        }
+    }
+
+    /** Sets a lower clamp on the upstream session when the one set last no longer holds. */
+    private void refreshSessionClamp() {
+        Long clamp = metering.staleSessionClamp();
+        if (clamp != null) {
+            upstream.text(clampEvent(clamp));
         }
     }
 
@@ -518,6 +531,20 @@ public final class RelaySession implements UpstreamLink.Events {
         if (ending.error() != null) {
             sender.text(ending.error());
         }
-        sender.close(ending.code(), ending.closeReason());
+        closeClient(sender, ending.code(), ending.closeReason());
+    }
+
+    /**
+     * Closes the client behind what is queued for it, and drops the connection if the close
+     * handshake is not done {@link #CLIENT_CLOSE_GRACE_SECONDS} later (time to read the last events
+     * on a slow link; a client that reads nothing holds no socket for the idle timeout).
+     */
+    private void closeClient(ClientSender sender, int code, String reason) {
+        sender.close(code, reason);
+        try {
+            ctx.timers().schedule(sender::abortIfOpen, CLIENT_CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // the node is stopping: its connectors close every socket anyway
+        }
     }
 }

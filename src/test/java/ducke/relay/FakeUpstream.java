@@ -29,7 +29,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * response's or the session's {@code max_output_tokens}. {@code test_hold} keeps the response in
  * progress until a {@code response.cancel}, which bills half of it. A {@code test_script} plays
  * back the events a test wrote instead ({@code response.done} with {@code usage}, function calls,
- * transcriptions). Everything received is recorded, with the request headers and what was billed.
+ * transcriptions). An {@code input_audio_buffer.commit} with {@code test_vad} starts a response
+ * the way server VAD does, without a {@code response.create}. Everything received is recorded, with the request headers and what was billed.
  * Speaks {@code ws://}, or {@code wss://} when started with a keystore (as the provider does).
  */
 public final class FakeUpstream implements AutoCloseable {
@@ -178,6 +179,12 @@ public final class FakeUpstream implements AutoCloseable {
                         JsonNode v = m.isMissingNode() ? beta : m;
                         if (!v.isMissingNode()) {
                             sessionMaxOutput = v.canConvertToLong() && v.isIntegralNumber() ? v.asLong() : Long.MAX_VALUE;
+                        }
+                    }
+                    case "input_audio_buffer.commit" -> {
+                        if (event.path("test_vad").asBoolean()) {
+                            // server VAD: the upstream starts a response by itself, with the session's limit
+                            responseCreate(JSON.createObjectNode().put("type", "response.create"));
                         }
                     }
                     case "response.create" -> responseCreate(event);

@@ -135,8 +135,10 @@ class HostileClientTest {
         JsonNode first = JSON.readTree(firstReceived(o.up()));
         assertThat(first.path("type").asText()).isEqualTo("session.update");
         assertThat(first.path("session").path("type").asText()).isEqualTo("realtime");
-        // 0.50 less a 2,000-token input reserve at 100 per 1M (0.20) pays 1,500 output tokens at 200 per 1M
-        assertThat(first.path("session").path("max_output_tokens").asLong()).isEqualTo(1_500);
+        // 0.50 less a 2,000-token input reserve at 100 per 1M (0.20) pays 1,500 output tokens at 200 per 1M; the
+        // session's clamp is set 2 s of audio ahead (128,000 characters = 160 tokens at the first 800 a token:
+        // 0.016), which leaves 1,420
+        assertThat(first.path("session").path("max_output_tokens").asLong()).isEqualTo(1_420);
         o.ws().ws.abort();
     }
 
@@ -271,6 +273,26 @@ class HostileClientTest {
 
     private static String append(int base64Chars) {
         return "{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + "A".repeat(base64Chars) + "\"}";
+    }
+
+    /**
+     * Near the end of the budget (a $0.50 cap clamps output to ~1,500 tokens), a response the
+     * upstream starts by itself after audio (server VAD) carries the session's limit: the guard set
+     * it ahead of the audio, so the response fits and the user's turn is answered, not cancelled.
+     */
+    @Test
+    void aServerVadResponseNearTheEndOfTheBudgetIsAnsweredNotCancelled() throws Exception {
+        Opened o = open();
+        for (int i = 0; i < 3; i++) {
+            o.ws().send(append(48_000));
+        }
+        o.ws().send("{\"type\":\"input_audio_buffer.commit\",\"test_vad\":true}");
+        JsonNode done = o.ws().until("response.done");
+        assertThat(done.at("/response/status").asText()).isEqualTo("completed");
+        o.ws().until("usage_update");
+        assertThat(count(o.up(), "response.cancel")).as("the user's turn was not cancelled").isZero();
+        o.ws().ws.sendClose(1000, "bye").join();
+        assertBounded("server VAD near the end of the budget", o);
     }
 
     /**
@@ -445,7 +467,7 @@ class HostileClientTest {
         Opened o = open("OpenAI-Beta", "realtime=v1");
         assertThat(o.up().beta).isEqualTo("realtime=v1");
         JsonNode first = JSON.readTree(firstReceived(o.up()));
-        assertThat(first.path("session").path("max_response_output_tokens").asLong()).isEqualTo(1_500);
+        assertThat(first.path("session").path("max_response_output_tokens").asLong()).isEqualTo(1_420);
         assertThat(first.path("session").has("type")).isFalse();
         o.ws().send("{\"type\":\"response.create\",\"response\":{\"max_response_output_tokens\":\"inf\"},\"test_want_output\":5}");
         o.ws().until("usage_update");

@@ -149,6 +149,21 @@ public final class ResponseBudget {
         return tokens.min(BigInteger.valueOf(PROVIDER_MAX_OUTPUT_TOKENS)).longValueExact();
     }
 
+    /**
+     * {@link #maxOutputTokens(long)} as if {@code extraAudioChars} more audio had been appended: the
+     * clamp to set on the upstream session ahead of audio still to come, so that a response the
+     * upstream starts by itself (server VAD) at the end of that audio starts within the budget.
+     */
+    public long maxOutputTokens(long remainingNanoUsd, long extraAudioChars) {
+        long pending = pendingAudioChars;
+        pendingAudioChars = Math.addExact(pendingAudioChars, Math.max(0, extraAudioChars));
+        try {
+            return maxOutputTokens(remainingNanoUsd);
+        } finally {
+            pendingAudioChars = pending;
+        }
+    }
+
     /** Whether a next response can start at all: its estimated input plus one output token. */
     public boolean canAffordNext(long remainingNanoUsd) {
         return maxOutputTokens(remainingNanoUsd) >= 1;
