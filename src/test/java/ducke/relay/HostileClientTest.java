@@ -291,7 +291,11 @@ class HostileClientTest {
         assertThat(done.at("/response/status").asText()).isEqualTo("completed");
         o.ws().until("usage_update");
         assertThat(count(o.up(), "response.cancel")).as("the user's turn was not cancelled").isZero();
-        o.ws().ws.sendClose(1000, "bye").join();
+        try {
+            o.ws().ws.sendClose(1000, "bye").join();
+        } catch (java.util.concurrent.CompletionException endedMeanwhile) {
+            // the answer used what was left of the budget: the gateway may end the session first
+        }
         assertBounded("server VAD near the end of the budget", o);
     }
 
