@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code POST /v1/realtime/client_secrets}: who the end user is; lifetime, model and budget
@@ -16,10 +15,5 @@ public record ClientSecretRequest(@JsonProperty("client_id") JsonNode clientId,
                                   @JsonProperty("expires_after_seconds") JsonNode expiresAfterSeconds,
                                   @JsonProperty("model") JsonNode model,
                                   @JsonProperty("max_cost_usd") JsonNode maxCostUsd,
-                                  @JsonAnySetter Map<String, Object> unknown) {
-
-    /** Names of the fields this request does not know, empty when there are none. */
-    public Set<String> unknownFields() {
-        return unknown == null ? Set.of() : unknown.keySet();
-    }
+                                  @JsonAnySetter Map<String, Object> unknown) implements StrictBody {
 }

@@ -5,13 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.Map;
-import java.util.Set;
 
 /** {@code POST /v1/tools/{tool}/calls}: the end-user client whose quota the call counts against. */
-public record ToolCallRequest(@JsonProperty("client_id") JsonNode clientId, @JsonAnySetter Map<String, Object> unknown) {
-
-    /** Names of the fields this request does not know, empty when there are none. */
-    public Set<String> unknownFields() {
-        return unknown == null ? Set.of() : unknown.keySet();
-    }
+public record ToolCallRequest(@JsonProperty("client_id") JsonNode clientId, @JsonAnySetter Map<String, Object> unknown) implements StrictBody {
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code POST /v1/sessions/{id}/usage}, in the shape of a realtime {@code response.usage}, or of a
@@ -21,10 +20,5 @@ public record UsageRequest(
         @JsonProperty("output_token_details") JsonNode outputTokenDetails,
         @JsonProperty("seconds") JsonNode seconds,
         @JsonProperty("total_tokens") JsonNode totalTokens,
-        @JsonAnySetter Map<String, Object> unknown) {
-
-    /** Names of the fields a usage report does not know, empty when there are none. */
-    public Set<String> unknownFields() {
-        return unknown == null ? Set.of() : unknown.keySet();
-    }
+        @JsonAnySetter Map<String, Object> unknown) implements StrictBody {
 }

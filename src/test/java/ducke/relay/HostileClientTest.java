@@ -116,6 +116,15 @@ class HostileClientTest {
         assertThat(over).as("%s: overspend past the cap", attack).isLessThanOrEqualTo(new BigDecimal(CAP).movePointLeft(2));
     }
 
+    /** The client's close, unless the gateway closed first (a session that used up its budget ends itself). */
+    private static void closeUnlessEnded(Opened o) {
+        try {
+            o.ws().ws.sendClose(1000, "bye").join();
+        } catch (java.util.concurrent.CompletionException closedMeanwhile) {
+            // the gateway ended the session first
+        }
+    }
+
     private static String firstReceived(FakeUpstream.Connection up) {
         long deadline = System.currentTimeMillis() + 10_000;
         while (up.received.isEmpty()) {
@@ -291,11 +300,7 @@ class HostileClientTest {
         assertThat(done.at("/response/status").asText()).isEqualTo("completed");
         o.ws().until("usage_update");
         assertThat(count(o.up(), "response.cancel")).as("the user's turn was not cancelled").isZero();
-        try {
-            o.ws().ws.sendClose(1000, "bye").join();
-        } catch (java.util.concurrent.CompletionException endedMeanwhile) {
-            // the answer used what was left of the budget: the gateway may end the session first
-        }
+        closeUnlessEnded(o); // the answer used what was left of the budget: the gateway may end the session first
         assertBounded("server VAD near the end of the budget", o);
     }
 
@@ -336,11 +341,7 @@ class HostileClientTest {
                 break;
             }
         }
-        try {
-            o.ws().ws.sendClose(1000, "bye").join();
-        } catch (java.util.concurrent.CompletionException closedMeanwhile) {
-            // the gateway ended the session first
-        }
+        closeUnlessEnded(o);
         assertBounded("cleared audio teaches a cheap ratio", o);
     }
 
