@@ -213,7 +213,6 @@ final class ClientEventPolicy {
         };
     }
 
-    /** A client's output limit: a positive integer, or "inf" (and anything else) as no limit of its own. */
     /**
      * Base64 characters per audio token of an input format, beta ({@code pcm16}, {@code g711_ulaw})
      * or GA ({@code audio/pcm}, {@code audio/pcmu}) names; an unknown name counts as the format with
@@ -226,6 +225,7 @@ final class ClientEventPolicy {
         };
     }
 
+    /** A client's output limit: a positive integer, or "inf" (and anything else) as no limit of its own. */
     private static long limit(JsonNode v) {
         return v.isIntegralNumber() && v.canConvertToLong() && v.asLong() > 0 ? v.asLong() : Long.MAX_VALUE;
     }

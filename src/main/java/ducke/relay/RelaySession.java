@@ -364,13 +364,16 @@ public final class RelaySession implements UpstreamLink.Events {
         }
         if (u.endedNow() != null) {
             finish(u.endedNow(), ledger, null);
-        } else if (!finishing.get()) {
+        } else {
             refreshSessionClamp(); // a transcription or a tool fee lowers it too
         }
     }
 
     /** Sets a lower clamp on the upstream session when the one set last no longer holds. */
     private void refreshSessionClamp() {
+        if (finishing.get()) {
+            return;
+        }
         Long clamp = metering.staleSessionClamp();
         if (clamp != null) {
             upstream.text(clampEvent(clamp));
