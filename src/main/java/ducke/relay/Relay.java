@@ -1,5 +1,6 @@
 package ducke.relay;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ducke.cluster.ClusterNode;
 import ducke.config.RelayFactory;
@@ -44,7 +45,12 @@ public final class Relay {
         UpstreamClient upstreamClient = new UpstreamClient(Duration.ofMillis(upstream.getConnectTimeout().toMilliseconds()),
                 relay.getMaxFrameSize().toBytes());
         env.lifecycle().manage(upstreamClient);
-        RelayContext ctx = new RelayContext(guard, gate, clock, mapper, new GatewayEvents(mapper), metrics, registry, upstreamClient,
+        // the provider's events are read leniently about a key written twice (request bodies are not), so that a
+        // response.done the provider billed is never left unmetered for its JSON style; the client event policy
+        // asks for strictness itself
+        ObjectMapper relayMapper = mapper.copy();
+        relayMapper.getFactory().disable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        RelayContext ctx = new RelayContext(guard, gate, clock, relayMapper, new GatewayEvents(relayMapper), metrics, registry, upstreamClient,
                 upstream.uri(), upstream.getApiKey(), Duration.ofMillis(upstream.getConnectTimeout().toMilliseconds()),
                 relay.getMaxFrameSize().toBytes(), relay.getMaxBufferedBytes().toBytes(),
                 Duration.ofMillis(relay.getIdleTimeout().toMilliseconds()),

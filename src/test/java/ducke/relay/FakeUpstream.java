@@ -210,11 +210,13 @@ public final class FakeUpstream implements AutoCloseable {
             }
             JsonNode script = event.has("test_script") ? event.get("test_script") : loop;
             if (script != null) {
+                boolean twice = event.path("test_keys_twice").asBoolean();
                 for (JsonNode e : script) {
                     if ("response.done".equals(e.path("type").asText())) {
                         c.billed.add(e.path("response").path("usage"));
                     }
-                    send(e.toString());
+                    // a JSON style a provider could have: an event's type key written twice
+                    send(twice ? e.toString().replaceFirst("\\{\"type\":(\"[^\"]+\")", "{\"type\":$1,\"type\":$1") : e.toString());
                 }
                 return;
             }

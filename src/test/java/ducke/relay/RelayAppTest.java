@@ -99,6 +99,17 @@ class RelayAppTest {
     }
 
     @Test
+    void aResponseDoneWithAKeyWrittenTwiceIsStillCharged() throws Exception {
+        WsClient c = open(newClient());
+        c.until("session.created");
+        String create = script(responseDone(5_000, 5_000, 2_500, 2_500));
+        c.send(create.substring(0, create.length() - 1) + ",\"test_keys_twice\":true}");
+        JsonNode update = c.until("usage_update");
+        assertThat(update.get("session_cost").decimalValue()).isEqualByComparingTo("2.00");
+        c.ws.sendClose(1000, "bye").join();
+    }
+
+    @Test
     void usageIsChargedExactlyWithUpdatesWarningAndExceededInOrder() throws Exception {
         WsClient c = open(newClient());
         c.until("session.created");
