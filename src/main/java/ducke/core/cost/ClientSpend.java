@@ -1,7 +1,5 @@
 package ducke.core.cost;
 
-import java.util.Arrays;
-
 /**
  * One client's spend over the rolling hour, in per-minute buckets; immutable. Held in the grid
  * under the client's key, changed only by {@link #charge}, and dropped once its newest bucket has
@@ -23,53 +21,54 @@ public final class ClientSpend {
         public static final Snapshot NONE = new Snapshot(0, 0);
     }
 
-    public static final ClientSpend EMPTY = new ClientSpend(new long[0], new long[0]);
+    public static final ClientSpend EMPTY = new ClientSpend(MinuteBuckets.EMPTY);
 
-    private final long[] minutes;
-    private final long[] amounts;
+    private final MinuteBuckets buckets;
 
     public ClientSpend(long[] minutes, long[] amounts) {
-        if (minutes.length != amounts.length) {
-            throw new IllegalArgumentException("minutes and amounts differ in length");
-        }
-        this.minutes = minutes.clone();
-        this.amounts = amounts.clone();
+        this(MinuteBuckets.of(minutes, amounts));
+    }
+
+    private ClientSpend(MinuteBuckets buckets) {
+        this.buckets = buckets;
     }
 
     public int bucketCount() {
-        return minutes.length;
+        return buckets.count();
     }
 
     public long minute(int i) {
-        return minutes[i];
+        return buckets.minute(i);
     }
 
     public long amount(int i) {
-        return amounts[i];
+        return buckets.amount(i);
     }
 
     /** Adds spend at {@code nowMillis}, dropping buckets that left the window. */
     public ClientSpend charge(long costNanoUsd, long nowMillis, CostLimits limits) {
-        return pruned(nowMillis, limits).plus(Math.floorDiv(nowMillis, MINUTE), costNanoUsd);
+        // a bucket counts until its whole minute has left the window: minute m while (m + 1) * MINUTE > now - window
+        MinuteBuckets kept = buckets.from(Math.floorDiv(nowMillis - limits.hourlyWindowMillis(), MINUTE));
+        return new ClientSpend(kept.plus(Math.floorDiv(nowMillis, MINUTE), costNanoUsd));
     }
 
     public Snapshot snapshot(long nowMillis, CostLimits limits) {
         long window = limits.hourlyWindowMillis();
         long cap = limits.maxClientHourlyCostNanoUsd();
         long spend = 0;
-        for (int i = 0; i < minutes.length; i++) {
+        for (int i = 0; i < bucketCount(); i++) {
             if (inWindow(i, nowMillis, window)) {
-                spend = Math.addExact(spend, amounts[i]);
+                spend = Math.addExact(spend, amount(i));
             }
         }
         long total = spend;
-        for (int i = 0; i < minutes.length && spend >= cap; i++) {
+        for (int i = 0; i < bucketCount() && spend >= cap; i++) {
             if (!inWindow(i, nowMillis, window)) {
                 continue;
             }
-            spend -= amounts[i];
+            spend -= amount(i);
             if (spend < cap) {
-                return new Snapshot(total, (minutes[i] + 1) * MINUTE + window - nowMillis);
+                return new Snapshot(total, (minute(i) + 1) * MINUTE + window - nowMillis);
             }
         }
         return new Snapshot(total, 0);
@@ -77,11 +76,11 @@ public final class ClientSpend {
 
     /** When every bucket has left the window: the entry may be dropped from then on. */
     public long idleAtMillis(CostLimits limits) {
-        return minutes.length == 0 ? Long.MIN_VALUE : (minutes[minutes.length - 1] + 1) * MINUTE + limits.hourlyWindowMillis();
+        return isEmpty() ? Long.MIN_VALUE : (minute(bucketCount() - 1) + 1) * MINUTE + limits.hourlyWindowMillis();
     }
 
     public boolean isEmpty() {
-        return minutes.length == 0;
+        return bucketCount() == 0;
     }
 
     /**
@@ -96,8 +95,8 @@ public final class ClientSpend {
         }
         java.util.TreeMap<Long, Long> byMinute = new java.util.TreeMap<>();
         for (ClientSpend c : new ClientSpend[]{a, b}) {
-            for (int i = 0; i < c.minutes.length; i++) {
-                byMinute.merge(c.minutes[i], c.amounts[i], Math::max);
+            for (int i = 0; i < c.bucketCount(); i++) {
+                byMinute.merge(c.minute(i), c.amount(i), Math::max);
             }
         }
         return new ClientSpend(byMinute.keySet().stream().mapToLong(Long::longValue).toArray(),
@@ -105,44 +104,16 @@ public final class ClientSpend {
     }
 
     private boolean inWindow(int i, long nowMillis, long windowMillis) {
-        return (minutes[i] + 1) * MINUTE > nowMillis - windowMillis;
-    }
-
-    private ClientSpend pruned(long nowMillis, CostLimits limits) {
-        int from = 0;
-        while (from < minutes.length && !inWindow(from, nowMillis, limits.hourlyWindowMillis())) {
-            from++;
-        }
-        return from == 0 ? this : new ClientSpend(Arrays.copyOfRange(minutes, from, minutes.length),
-                Arrays.copyOfRange(amounts, from, amounts.length));
-    }
-
-    private ClientSpend plus(long minute, long nanoUsd) {
-        int i = Arrays.binarySearch(minutes, minute);
-        if (i >= 0) {
-            long[] a = amounts.clone();
-            a[i] = Math.addExact(a[i], nanoUsd);
-            return new ClientSpend(minutes, a);
-        }
-        int at = -i - 1;
-        long[] m = new long[minutes.length + 1];
-        long[] a = new long[amounts.length + 1];
-        System.arraycopy(minutes, 0, m, 0, at);
-        System.arraycopy(amounts, 0, a, 0, at);
-        m[at] = minute;
-        a[at] = nanoUsd;
-        System.arraycopy(minutes, at, m, at + 1, minutes.length - at);
-        System.arraycopy(amounts, at, a, at + 1, amounts.length - at);
-        return new ClientSpend(m, a);
+        return (minute(i) + 1) * MINUTE > nowMillis - windowMillis;
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ClientSpend c && Arrays.equals(minutes, c.minutes) && Arrays.equals(amounts, c.amounts);
+        return o instanceof ClientSpend c && buckets.equals(c.buckets);
     }
 
     @Override
     public int hashCode() {
-        return 31 * Arrays.hashCode(minutes) + Arrays.hashCode(amounts);
+        return buckets.hashCode();
     }
 }

@@ -1,7 +1,5 @@
 package ducke.core.cost;
 
-import java.util.Arrays;
-
 /**
  * One writer's spend in per-minute buckets (sorted by minute), how many charges it made, and the
  * last journal sequence it replayed. Only its own writer adds to it, so of two diverged copies
@@ -10,21 +8,20 @@ import java.util.Arrays;
  */
 public final class SpendRow {
 
-    static final SpendRow EMPTY = new SpendRow(0, 0, new long[0], new long[0]);
+    static final SpendRow EMPTY = new SpendRow(0, 0, MinuteBuckets.EMPTY);
 
     private final long charges;
     private final long lastSeq;
-    private final long[] minutes;
-    private final long[] amounts;
+    private final MinuteBuckets buckets;
 
     public SpendRow(long charges, long lastSeq, long[] minutes, long[] amounts) {
-        if (minutes.length != amounts.length) {
-            throw new IllegalArgumentException("minutes and amounts differ in length");
-        }
+        this(charges, lastSeq, MinuteBuckets.of(minutes, amounts));
+    }
+
+    private SpendRow(long charges, long lastSeq, MinuteBuckets buckets) {
         this.charges = charges;
         this.lastSeq = lastSeq;
-        this.minutes = minutes.clone();
-        this.amounts = amounts.clone();
+        this.buckets = buckets;
     }
 
     public long charges() {
@@ -36,15 +33,15 @@ public final class SpendRow {
     }
 
     public int bucketCount() {
-        return minutes.length;
+        return buckets.count();
     }
 
     public long minute(int i) {
-        return minutes[i];
+        return buckets.minute(i);
     }
 
     public long amount(int i) {
-        return amounts[i];
+        return buckets.amount(i);
     }
 
     boolean seen(long seq) {
@@ -52,34 +49,13 @@ public final class SpendRow {
     }
 
     SpendRow plus(long minute, long nanoUsd, long seq) {
-        int i = Arrays.binarySearch(minutes, minute);
-        long[] m = minutes;
-        long[] a;
-        if (i >= 0) {
-            a = amounts.clone();
-            a[i] = Math.addExact(a[i], nanoUsd);
-        } else {
-            int at = -i - 1;
-            m = new long[minutes.length + 1];
-            a = new long[amounts.length + 1];
-            System.arraycopy(minutes, 0, m, 0, at);
-            System.arraycopy(amounts, 0, a, 0, at);
-            m[at] = minute;
-            a[at] = nanoUsd;
-            System.arraycopy(minutes, at, m, at + 1, minutes.length - at);
-            System.arraycopy(amounts, at, a, at + 1, amounts.length - at);
-        }
-        return new SpendRow(charges + 1, Math.max(lastSeq, seq), m, a);
+        return new SpendRow(charges + 1, Math.max(lastSeq, seq), buckets.plus(minute, nanoUsd));
     }
 
     /** Without the minutes before {@code oldestKept}; this very row when there are none. */
     SpendRow from(long oldestKept) {
-        int from = 0;
-        while (from < minutes.length && minutes[from] < oldestKept) {
-            from++;
-        }
-        return from == 0 ? this : new SpendRow(charges, lastSeq, Arrays.copyOfRange(minutes, from, minutes.length),
-                Arrays.copyOfRange(amounts, from, amounts.length));
+        MinuteBuckets kept = buckets.from(oldestKept);
+        return kept == buckets ? this : new SpendRow(charges, lastSeq, kept);
     }
 
     /** The later of two copies of one writer's row; deterministic whatever the order. */
@@ -91,17 +67,16 @@ public final class SpendRow {
             return a.lastSeq > b.lastSeq ? a : b;
         }
         // the same charges, one copy pruned further: the longer one still holds what the other dropped
-        return a.minutes.length >= b.minutes.length ? a : b;
+        return a.bucketCount() >= b.bucketCount() ? a : b;
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SpendRow r && charges == r.charges && lastSeq == r.lastSeq && Arrays.equals(minutes, r.minutes)
-                && Arrays.equals(amounts, r.amounts);
+        return o instanceof SpendRow r && charges == r.charges && lastSeq == r.lastSeq && buckets.equals(r.buckets);
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * Arrays.hashCode(minutes) + Arrays.hashCode(amounts)) + Long.hashCode(charges);
+        return 31 * buckets.hashCode() + Long.hashCode(charges);
     }
 }
