@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -175,10 +174,7 @@ class FatJarClusterIT {
 
     private static JarNode launch(Path jar, Path baseDir, Path logDir, String name, int httpPort, int adminPort,
                                   int hazelcastPort, String clusterName, String members) throws IOException {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("DUCKE_PORT", Integer.toString(httpPort));
-        env.put("DUCKE_ADMIN_PORT", Integer.toString(adminPort));
-        env.put("HAZELCAST_PORT", Integer.toString(hazelcastPort));
+        Map<String, String> env = JarNode.portsEnv(httpPort, adminPort, hazelcastPort);
         env.put("HAZELCAST_MEMBERS", members);
         env.put("HAZELCAST_CLUSTER_NAME", clusterName);
         env.put("HAZELCAST_INTERFACES", "127.0.0.1");

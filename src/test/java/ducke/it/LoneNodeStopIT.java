@@ -38,10 +38,7 @@ class LoneNodeStopIT {
         Path baseDir = JarNode.projectDir();
         Path logDir = JarNode.logDir();
         int[] ports = JarNode.freePorts(3);
-        Map<String, String> env = new HashMap<>();
-        env.put("DUCKE_PORT", Integer.toString(ports[0]));
-        env.put("DUCKE_ADMIN_PORT", Integer.toString(ports[1]));
-        env.put("HAZELCAST_PORT", Integer.toString(ports[2]));
+        Map<String, String> env = JarNode.portsEnv(ports[0], ports[1], ports[2]);
         env.put("DUCKE_DATA_DIR", data.toString());
         env.put("DUCKE_SERVICE_TOKEN", "it-service-token-0123456789");
         env.put("DUCKE_OPERATOR_TOKEN", "it-operator-token-0123456789");

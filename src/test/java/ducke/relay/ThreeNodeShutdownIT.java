@@ -283,10 +283,7 @@ class ThreeNodeShutdownIT {
 
     private static JarNode launch(Path jar, Path baseDir, Path logDir, String name, int httpPort, int adminPort,
                                   int hazelcastPort, String clusterName, String members, String dbUrl) throws IOException {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("DUCKE_PORT", Integer.toString(httpPort));
-        env.put("DUCKE_ADMIN_PORT", Integer.toString(adminPort));
-        env.put("HAZELCAST_PORT", Integer.toString(hazelcastPort));
+        Map<String, String> env = JarNode.portsEnv(httpPort, adminPort, hazelcastPort);
         env.put("HAZELCAST_MEMBERS", members);
         env.put("HAZELCAST_INTERFACES", "127.0.0.1");
         env.put("HAZELCAST_CLUSTER_NAME", clusterName);

@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -65,10 +64,7 @@ class UpstreamTlsIT {
 
     private static Map<String, String> env(Path data, FakeUpstream upstream, String jvmFlags) throws Exception {
         int[] ports = JarNode.freePorts(3);
-        Map<String, String> env = new HashMap<>();
-        env.put("DUCKE_PORT", Integer.toString(ports[0]));
-        env.put("DUCKE_ADMIN_PORT", Integer.toString(ports[1]));
-        env.put("HAZELCAST_PORT", Integer.toString(ports[2]));
+        Map<String, String> env = JarNode.portsEnv(ports[0], ports[1], ports[2]);
         env.put("DUCKE_DATA_DIR", Files.createDirectories(data).toString());
         env.put("DUCKE_SERVICE_TOKEN", "it-service-token-0123456789");
         env.put("DUCKE_OPERATOR_TOKEN", "it-operator-token-0123456789");

@@ -89,6 +89,15 @@ public final class JarNode {
 
     // ---------------------------------------------------------------- processes
 
+    /** A node's environment to build on: the three ports {@link #launch} requires, in a map the caller may add to. */
+    public static Map<String, String> portsEnv(int httpPort, int adminPort, int hazelcastPort) {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("DUCKE_PORT", Integer.toString(httpPort));
+        env.put("DUCKE_ADMIN_PORT", Integer.toString(adminPort));
+        env.put("HAZELCAST_PORT", Integer.toString(hazelcastPort));
+        return env;
+    }
+
     /** The shaded jar under test: system property {@code ducke.jar} (set by failsafe), else {@code target/duck-e.jar}. */
     public static Path jar() {
         Path jar = Path.of(System.getProperty("ducke.jar", "target/duck-e.jar")).toAbsolutePath().normalize();
