@@ -84,23 +84,12 @@ final class ClientSpendGrid {
 
         @Override
         public void write(ObjectDataOutput out, ClientSpend s) throws IOException {
-            out.writeInt(s.bucketCount());
-            for (int i = 0; i < s.bucketCount(); i++) {
-                out.writeLong(s.minute(i));
-                out.writeLong(s.amount(i));
-            }
+            CostWire.writeBuckets(out, s.buckets());
         }
 
         @Override
         public ClientSpend read(ObjectDataInput in) throws IOException {
-            int n = in.readInt();
-            long[] minutes = new long[n];
-            long[] amounts = new long[n];
-            for (int i = 0; i < n; i++) {
-                minutes[i] = in.readLong();
-                amounts[i] = in.readLong();
-            }
-            return new ClientSpend(minutes, amounts);
+            return new ClientSpend(CostWire.readBuckets(in));
         }
     }
 

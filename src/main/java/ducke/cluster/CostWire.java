@@ -6,6 +6,7 @@ import com.hazelcast.nio.serialization.StreamSerializer;
 import ducke.core.cost.ChargeId;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.EndReason;
+import ducke.core.cost.MinuteBuckets;
 import ducke.core.cost.SessionLedger;
 import ducke.core.cost.SessionRules;
 import ducke.core.cost.SessionSlots;
@@ -134,6 +135,26 @@ final class CostWire {
                 in.readString(), in.readLong(), in.readLong());
     }
 
+    /** Spend by minute: a count, then minute and amount pairs (a writer's spend row, a client's hourly spend). */
+    static void writeBuckets(ObjectDataOutput out, MinuteBuckets b) throws IOException {
+        out.writeInt(b.count());
+        for (int i = 0; i < b.count(); i++) {
+            out.writeLong(b.minute(i));
+            out.writeLong(b.amount(i));
+        }
+    }
+
+    static MinuteBuckets readBuckets(ObjectDataInput in) throws IOException {
+        int n = in.readInt();
+        long[] minutes = new long[n];
+        long[] amounts = new long[n];
+        for (int i = 0; i < n; i++) {
+            minutes[i] = in.readLong();
+            amounts[i] = in.readLong();
+        }
+        return MinuteBuckets.of(minutes, amounts);
+    }
+
     /** A base for the stream serializers of cost values: one type id each, in this service's range. */
     abstract static class Base<T> implements StreamSerializer<T> {
         private final int typeId;
@@ -177,11 +198,7 @@ final class CostWire {
                 out.writeString(e.getKey());
                 out.writeLong(r.charges());
                 out.writeLong(r.lastSeq());
-                out.writeInt(r.bucketCount());
-                for (int i = 0; i < r.bucketCount(); i++) {
-                    out.writeLong(r.minute(i));
-                    out.writeLong(r.amount(i));
-                }
+                writeBuckets(out, r.buckets());
             }
             SpendLedger.Breaker b = s.breaker();
             out.writeBoolean(b.open());
@@ -201,14 +218,7 @@ final class CostWire {
                 String writer = in.readString();
                 long charges = in.readLong();
                 long lastSeq = in.readLong();
-                int n = in.readInt();
-                long[] minutes = new long[n];
-                long[] amounts = new long[n];
-                for (int i = 0; i < n; i++) {
-                    minutes[i] = in.readLong();
-                    amounts[i] = in.readLong();
-                }
-                byWriter.put(writer, new SpendRow(charges, lastSeq, minutes, amounts));
+                byWriter.put(writer, new SpendRow(charges, lastSeq, readBuckets(in)));
             }
             return new SpendLedger(byWriter, new SpendLedger.Breaker(in.readBoolean(), in.readLong(), in.readLong(),
                     in.readString(), in.readLong(), in.readLong(), in.readLong()));

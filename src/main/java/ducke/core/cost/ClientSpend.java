@@ -29,8 +29,13 @@ public final class ClientSpend {
         this(MinuteBuckets.of(minutes, amounts));
     }
 
-    private ClientSpend(MinuteBuckets buckets) {
+    public ClientSpend(MinuteBuckets buckets) {
         this.buckets = buckets;
+    }
+
+    /** Spend by minute. */
+    public MinuteBuckets buckets() {
+        return buckets;
     }
 
     public int bucketCount() {

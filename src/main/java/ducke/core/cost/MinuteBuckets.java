@@ -7,15 +7,15 @@ import java.util.Arrays;
  * The storage of the rolling spend windows: a writer's row of the cluster's spend ({@link SpendRow})
  * and a client's hourly spend ({@link ClientSpend}).
  */
-final class MinuteBuckets {
+public final class MinuteBuckets {
 
-    static final MinuteBuckets EMPTY = new MinuteBuckets(new long[0], new long[0]);
+    public static final MinuteBuckets EMPTY = new MinuteBuckets(new long[0], new long[0]);
 
     private final long[] minutes;
     private final long[] amounts;
 
     /** Copies the arrays; {@code minutes} must be sorted and without repeats. */
-    static MinuteBuckets of(long[] minutes, long[] amounts) {
+    public static MinuteBuckets of(long[] minutes, long[] amounts) {
         if (minutes.length != amounts.length) {
             throw new IllegalArgumentException("minutes and amounts differ in length");
         }
@@ -27,15 +27,15 @@ final class MinuteBuckets {
         this.amounts = amounts;
     }
 
-    int count() {
+    public int count() {
         return minutes.length;
     }
 
-    long minute(int i) {
+    public long minute(int i) {
         return minutes[i];
     }
 
-    long amount(int i) {
+    public long amount(int i) {
         return amounts[i];
     }
 

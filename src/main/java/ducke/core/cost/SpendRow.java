@@ -18,7 +18,7 @@ public final class SpendRow {
         this(charges, lastSeq, MinuteBuckets.of(minutes, amounts));
     }
 
-    private SpendRow(long charges, long lastSeq, MinuteBuckets buckets) {
+    public SpendRow(long charges, long lastSeq, MinuteBuckets buckets) {
         this.charges = charges;
         this.lastSeq = lastSeq;
         this.buckets = buckets;
@@ -30,6 +30,11 @@ public final class SpendRow {
 
     public long lastSeq() {
         return lastSeq;
+    }
+
+    /** Spend by minute. */
+    public MinuteBuckets buckets() {
+        return buckets;
     }
 
     public int bucketCount() {
