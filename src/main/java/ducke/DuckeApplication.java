@@ -134,7 +134,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     @Override
     protected void addDefaultCommands(Bootstrap<DuckeConfiguration> bootstrap) {
         bootstrap.addCommand(new ServeCommand<>(this));
-        bootstrap.addCommand(new ValidateCommand<>(this));
+        bootstrap.addCommand(new ValidateCommand<>(this, System.out));
     }
 
     @Override

@@ -109,6 +109,6 @@ class CommandLineIT {
         Files.copy(config, work.resolve("config.yml"));
         JarNode.Finished f = JarNode.run(jar, work, Map.of(), TIMEOUT, "check", "config.yml");
         assertThat(f.exitCode()).as(f.output()).isZero();
-        assertThat(f.output()).contains("Configuration is OK");
+        assertThat(f.output()).contains("Configuration is OK: config.yml");
     }
 }

@@ -151,6 +151,7 @@ public final class JarNode {
         environment.keySet().removeIf(k -> k.startsWith("DUCKE_") || k.startsWith("HAZELCAST_")
                 || k.startsWith("RATE_LIMIT_") || k.startsWith("DATABASE_") || k.startsWith("COST_PROTECTION_")
                 || k.startsWith("UPSTREAM_") || k.startsWith("RELAY_") || k.equals("OPENAI_API_KEY")
+                || k.startsWith("CLIENT_IPV") || k.startsWith("AUDIT_") || k.equals("GRID_CALL_TIMEOUT")
                 || k.equals("ALLOWED_ORIGINS") || k.equals("TRUSTED_PROXIES") || k.equals("METRICS_ALLOW_FROM")
                 || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS") || k.equals("_JAVA_OPTIONS"));
     }
