@@ -35,6 +35,7 @@ public final class RelayMetrics {
     private final Counter closed;
     private final Counter refused;
     private final Counter finalUsageMissed;
+    private final Counter chargesUnconfirmed;
     /** The frame counters by direction, looked up once: they are counted for every relayed frame. */
     private final CounterDataPoint[] framesByDirection;
     private final CounterDataPoint[] bytesByDirection;
@@ -58,6 +59,8 @@ public final class RelayMetrics {
                 .help("Client events the relay did not forward, by error code").labelNames("code").register(r);
         finalUsageMissed = Counter.builder().name("relay_final_usage_missed_total")
                 .help("Sessions that ended before the upstream reported the usage of their last response").register(r);
+        chargesUnconfirmed = Counter.builder().name("relay_charges_unconfirmed_total")
+                .help("Relayed charges the cluster did not confirm in time or refused; each ended its session").register(r);
         initialise();
         framesByDirection = new CounterDataPoint[]{frames.labelValues(CLIENT_TO_UPSTREAM), frames.labelValues(UPSTREAM_TO_CLIENT)};
         bytesByDirection = new CounterDataPoint[]{bytes.labelValues(CLIENT_TO_UPSTREAM), bytes.labelValues(UPSTREAM_TO_CLIENT)};
@@ -105,6 +108,11 @@ public final class RelayMetrics {
 
     public void clientEventRefused(String code) {
         refused.labelValues(REFUSAL_CODES.contains(code) ? code : "event_not_allowed").inc();
+    }
+
+    /** A relayed charge the cluster did not confirm (it may still be applied late); its session ends. */
+    public void chargeUnconfirmed() {
+        chargesUnconfirmed.inc();
     }
 
     public void finalUsageMissed() {

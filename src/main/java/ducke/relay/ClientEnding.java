@@ -16,7 +16,7 @@ record ClientEnding(String event, String error, int code, String closeReason) {
 
     /**
      * @param last   the ledger as it ended (for the cost in {@code budget_exceeded})
-     * @param detail a sentence for upstream errors and stalls, or null
+     * @param detail a sentence for upstream errors, stalls and charges the cluster did not confirm, or null
      */
     static ClientEnding of(EndReason reason, SessionLedger last, String detail, GatewayEvents e, CostLimits limits) {
         String event;
@@ -46,7 +46,7 @@ record ClientEnding(String event, String error, int code, String closeReason) {
             case CLUSTER_DEGRADED -> {
                 event = e.serviceUnavailable("cluster_degraded");
                 error = e.terminalError("server_error", "cluster_degraded",
-                        "This server cannot reach a quorum of its cluster; reconnect");
+                        detail != null ? detail : "This server cannot reach a quorum of its cluster; reconnect");
                 code = 1013;
             }
             case UPSTREAM_ERROR -> {

@@ -1,6 +1,7 @@
 package ducke.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.ResponseBudget;
@@ -34,6 +35,8 @@ public final class RelaySession implements UpstreamLink.Events {
     private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
     /** How long a closed client may take to complete the close handshake before its connection is dropped. */
     static final long CLIENT_CLOSE_GRACE_SECONDS = 10;
+    /** What the client hears when a charge could not be recorded. */
+    static final String UNCONFIRMED_CHARGE = "This server could not record a charge with its cluster in time; reconnect";
 
     private final RelayContext ctx;
     private final String sessionId;
@@ -405,9 +408,15 @@ public final class RelaySession implements UpstreamLink.Events {
         try {
             charge.run();
         } catch (RuntimeException e) {
-            // the grid could not record it now: the reaper closes the session from its last checkpoint
-            LOG.error("Could not charge session {}: {}", sessionId, e.toString(), e);
-            ctx.metrics().parseFailure();
+            // the grid did not confirm the charge in time (it may still apply it) or refused it: a
+            // session whose spending the guard cannot record must not go on spending
+            if (e instanceof ClusterUnavailableException) {
+                LOG.warn("Session {}: a charge was not confirmed by the cluster ({}); ending the session", sessionId, e.getMessage());
+            } else {
+                LOG.error("Could not charge session {}; ending the session", sessionId, e);
+            }
+            ctx.metrics().chargeUnconfirmed();
+            finishSoon(EndReason.CLUSTER_DEGRADED, UNCONFIRMED_CHARGE);
         } finally {
             SessionLedger deferred;
             synchronized (chargeLock) {

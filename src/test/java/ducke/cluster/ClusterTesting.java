@@ -1,12 +1,13 @@
 package ducke.cluster;
 
+import com.hazelcast.core.HazelcastInstance;
 import ducke.DuckeConfiguration;
 import ducke.config.ClusterSettings;
 import ducke.core.cluster.GridSettings;
 
 import java.util.List;
 
-/** For tests outside this package: a plain grid member that joins an application's cluster, and its crash. */
+/** For tests outside this package: a plain grid member that joins an application's cluster, its member, and its crash. */
 public final class ClusterTesting {
 
     private ClusterTesting() {
@@ -26,6 +27,11 @@ public final class ClusterTesting {
     /** The limits and prices {@code app} announces to its cluster. */
     public static GridSettings settings(DuckeConfiguration app) {
         return ClusterSettings.of(app);
+    }
+
+    /** The node's grid member, for tests that freeze it ({@link ducke.testing.FrozenMember}) or ask who owns a key. */
+    public static HazelcastInstance hazelcast(ClusterNode node) {
+        return node.hazelcast();
     }
 
     /** Drops out at once, as a crashed node would. */

@@ -2,11 +2,11 @@ package ducke.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.map.EntryProcessor;
 import ducke.DuckeConfiguration;
 import ducke.config.ClusterSettings;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.testing.FreePorts;
+import ducke.testing.FrozenMember;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.Poll;
@@ -17,14 +17,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.Serializable;
 import java.net.http.HttpResponse;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,12 +32,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GridDeadlineAppTest {
 
     private static final String SERVICE = "Bearer " + TestApps.SERVICE_TOKEN;
-    /** Shared with the blocking entry processors, which run in this JVM on the frozen member. */
-    private static final CountDownLatch THAW = new CountDownLatch(1);
 
     private DropwizardTestSupport<DuckeConfiguration> app;
     private ClusterNode other;
     private Http http;
+    private FrozenMember frozen;
 
     @BeforeEach
     void twoMembers() throws Exception {
@@ -77,7 +71,9 @@ class GridDeadlineAppTest {
 
     @AfterEach
     void stop() {
-        THAW.countDown();
+        if (frozen != null) {
+            frozen.close();
+        }
         if (app != null) {
             app.after();
         }
@@ -89,10 +85,10 @@ class GridDeadlineAppTest {
 
     @Test
     void requestsThatNeedAFrozenMemberAnswer503AtTheDeadlineAndTheClusterSettlesAfterwards() {
-        String clientOnFrozen = keyOwnedBy(other.hazelcast(), "client-");
+        String clientOnFrozen = FrozenMember.keyOwnedBy(other.hazelcast(), "client-");
         String sessionOnFrozen = sessionOwnedBy(other.hazelcast());
 
-        freeze(other.hazelcast());
+        frozen = FrozenMember.freeze(other.hazelcast());
 
         HttpResponse<String> start = http.post("/v1/sessions", "{\"client_id\":\"" + clientOnFrozen + "\"}", "Authorization", SERVICE);
         assertDegraded(start);
@@ -103,7 +99,7 @@ class GridDeadlineAppTest {
         assertThat(http.get("/status").statusCode()).as("the node itself keeps answering").isEqualTo(200);
         Poll.until("no thread still waits on the grid", 10_000, () -> waitingOnGrid().isEmpty());
 
-        THAW.countDown();
+        frozen.thaw();
 
         // the end that missed its deadline was not lost: the member applies it once it answers
         Poll.until("the late end is on the ledger", 30_000, () -> {
@@ -130,59 +126,15 @@ class GridDeadlineAppTest {
                 .map(e -> e.getKey().getName()).toList();
     }
 
-    private static String keyOwnedBy(HazelcastInstance member, String prefix) {
-        for (int i = 0; ; i++) {
-            String key = prefix + i;
-            if (member.getPartitionService().getPartition(key).getOwner().localMember()) {
-                return key;
-            }
-        }
-    }
-
     /** Opens sessions until one's ledger lives on {@code member}. */
     private String sessionOwnedBy(HazelcastInstance member) {
         for (int i = 0; ; i++) {
             HttpResponse<String> r = http.post("/v1/sessions", "{\"client_id\":\"c-" + i + "\"}", "Authorization", SERVICE);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
             String id = Http.json(r).get("session_id").asText();
-            if (member.getPartitionService().getPartition(id).getOwner().localMember()) {
+            if (FrozenMember.owns(member, id)) {
                 return id;
             }
-        }
-    }
-
-    /** Occupies every partition thread of {@code member} that serves one of its partitions, until {@link #THAW}. */
-    private static void freeze(HazelcastInstance member) {
-        var map = member.<String, String>getMap("frozen-" + UUID.randomUUID());
-        var partitions = member.getPartitionService();
-        var owned = partitions.getPartitions().stream().filter(p -> p.getOwner().localMember())
-                .map(p -> p.getPartitionId()).collect(java.util.stream.Collectors.toSet());
-        Map<Integer, String> keyOf = new java.util.HashMap<>();
-        for (int i = 0; keyOf.size() < owned.size(); i++) {
-            String key = "freeze-" + i;
-            int p = partitions.getPartition(key).getPartitionId();
-            if (owned.contains(p)) {
-                keyOf.putIfAbsent(p, key);
-            }
-        }
-        keyOf.values().forEach(k -> map.submitToKey(k, new Block()));
-    }
-
-    /** Holds its partition thread until the test thaws the member; no backup, so it never leaves the member. */
-    static final class Block implements EntryProcessor<String, String, Boolean>, Serializable {
-        @Override
-        public Boolean process(Map.Entry<String, String> entry) {
-            try {
-                return THAW.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-
-        @Override
-        public EntryProcessor<String, String, Boolean> getBackupProcessor() {
-            return null;
         }
     }
 }
