@@ -1,7 +1,6 @@
 package ducke.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.ResponseBudget;
@@ -15,9 +14,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One relayed session: the client's WebSocket ({@link ClientEndpoint}) and the upstream's
@@ -25,18 +21,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * turned into Strings to be relayed. A client message passes the {@link ClientEventPolicy} before
  * it goes upstream (audio appends are measured without parsing); an upstream message is scanned
  * for its type ({@link EventScanner}) and only the few events that cost money or call limited
- * tools are parsed ({@link Metering}, {@link ToolCalls}). Every way a session can end
- * goes through {@link #finish}, which runs once: it stops taking client frames, lets the response
- * in flight finish (cancelled, then charged, within {@code finalUsageWait}), ends the ledger (a
- * no-op if it already ended), tells the client why, and closes both sockets.
+ * tools are parsed ({@link Metering}, {@link ToolCalls}). Every way a session can end goes
+ * through its {@link SessionEnding}, which runs once: it stops taking client frames, lets the
+ * response in flight finish (cancelled, then charged, within {@code finalUsageWait}), ends the
+ * ledger, tells the client why, and closes both sockets.
  */
 public final class RelaySession implements UpstreamLink.Events {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
-    /** How long a closed client may take to complete the close handshake before its connection is dropped. */
-    static final long CLIENT_CLOSE_GRACE_SECONDS = 10;
-    /** What the client hears when a charge could not be recorded. */
-    static final String UNCONFIRMED_CHARGE = "This server could not record a charge with its cluster in time; reconnect";
 
     private final RelayContext ctx;
     private final String sessionId;
@@ -46,13 +38,8 @@ public final class RelaySession implements UpstreamLink.Events {
     private final ClientEventPolicy policy;
     private final ToolCalls tools;
     private final UpstreamLink upstream;
-    private final AtomicBoolean finishing = new AtomicBoolean();
-    private final CompletableFuture<Void> finished = new CompletableFuture<>();
+    private final SessionEnding ending;
     private volatile ClientSender toClient;
-    private volatile ScheduledFuture<?> timer;
-    private final Object chargeLock = new Object();
-    private int charging;
-    private SessionLedger endedWhileCharging;
 
     private final Handshake handshake;
 
@@ -70,6 +57,7 @@ public final class RelaySession implements UpstreamLink.Events {
         this.policy = new ClientEventPolicy(ctx.mapper(), metering, ctx.guard().prices(), model, beta);
         this.tools = new ToolCalls(ctx, client);
         this.upstream = new UpstreamLink(ctx, this);
+        this.ending = new SessionEnding(ctx, this, metering, upstream, () -> toClient);
     }
 
     String sessionId() {
@@ -83,7 +71,7 @@ public final class RelaySession implements UpstreamLink.Events {
 
     /** Completes when the session has ended and its last charge is recorded. */
     CompletableFuture<Void> finished() {
-        return finished;
+        return ending.finished();
     }
 
     // ---- client side ----
@@ -93,9 +81,7 @@ public final class RelaySession implements UpstreamLink.Events {
         toClient = sender;
         if (!handshake.open()) {
             // the handshake was given up meanwhile: its slot is already back, there is no session
-            finishing.set(true);
-            finished.complete(null);
-            closeClient(sender, 1011, "handshake abandoned");
+            ending.abandoned(sender, 1011, "handshake abandoned");
             return false;
         }
         try {
@@ -103,10 +89,8 @@ public final class RelaySession implements UpstreamLink.Events {
         } catch (RuntimeException e) {
             LOG.warn("Could not open relayed session {}", sessionId, e);
             ctx.guard().release(handshake.ledger(), ctx.clock().millis());
-            finishing.set(true);
-            finished.complete(null);
             sendToClient(ctx.events().terminalError("server_error", "cluster_degraded", "The session could not be opened; retry"));
-            closeClient(toClient, 1013, "cluster_degraded");
+            ending.abandoned(sender, 1013, "cluster_degraded");
             return false;
         }
         if (!ctx.registry().add(this)) {
@@ -114,7 +98,7 @@ public final class RelaySession implements UpstreamLink.Events {
             return false;
         }
         sendToClient(ctx.events().sessionStarted(metering.ledger(), ctx.guard().limits()));
-        scheduleExpiry();
+        ending.scheduleExpiry();
         if (ctx.apiKey().isBlank()) {
             ctx.metrics().connectFailure();
             finish(EndReason.UPSTREAM_ERROR, null, "the upstream model is not configured");
@@ -132,7 +116,7 @@ public final class RelaySession implements UpstreamLink.Events {
         if (!message.text()) {
             refuse(new ClientEventPolicy.Refuse(ClientEventPolicy.EVENT_NOT_ALLOWED,
                     "Binary frames are not realtime client events; send JSON text events", null));
-        } else if (!finishing.get()) {
+        } else if (!ending.started()) {
             fromClient(message.payload());
         }
     }
@@ -154,9 +138,9 @@ public final class RelaySession implements UpstreamLink.Events {
     void clientTooLarge() {
         ClientSender sender = toClient;
         if (sender != null) {
-            closeClient(sender, 1009, "message too large");
+            ending.closeClient(sender, 1009, "message too large");
         }
-        finishSoon(EndReason.CLIENT_CLOSED, null);
+        ending.soon(EndReason.CLIENT_CLOSED, null);
     }
 
     /** The client's connection closed or failed. */
@@ -177,7 +161,7 @@ public final class RelaySession implements UpstreamLink.Events {
         } else if (outcome instanceof ClientEventPolicy.Refuse r) {
             refuse(r);
         } else {
-            finishSoon(EndReason.BUDGET_EXCEEDED, null);
+            ending.soon(EndReason.BUDGET_EXCEEDED, null);
         }
     }
 
@@ -266,7 +250,7 @@ public final class RelaySession implements UpstreamLink.Events {
             case RealtimeEvents.RESPONSE_CREATED -> {
                 sendToClient(message);
                 JsonNode r = event.path("response");
-                if (metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r)) && !finishing.get()) {
+                if (metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r)) && !ending.started()) {
                     // started before the upstream saw the latest clamp: it may cost more than the budget allows
                     upstream.text(ctx.events().responseCancel(r.path("id").asText("")));
                 }
@@ -280,11 +264,11 @@ public final class RelaySession implements UpstreamLink.Events {
                 sendToClient(message);
                 TokenUsage usage = usageOf(() -> RealtimeEvents.transcriptionUsage(event));
                 if (usage != null) {
-                    charging(() -> charged(metering.chargeTranscription(usage, ctx.clock().millis())));
+                    ending.charging(() -> charged(metering.chargeTranscription(usage, ctx.clock().millis())));
                 }
             }
             default -> {
-                if (!tools.withhold(type, event, tool -> charging(() -> charged(metering.chargeToolFee(tool, ctx.clock().millis()))))) {
+                if (!tools.withhold(type, event, tool -> ending.charging(() -> charged(metering.chargeToolFee(tool, ctx.clock().millis()))))) {
                     sendToClient(message);
                 }
             }
@@ -302,9 +286,9 @@ public final class RelaySession implements UpstreamLink.Events {
         ToolCalls.Answers answers = tools.answers();
         TokenUsage usage = usageOf(() -> RealtimeEvents.responseUsage(event));
         try {
-            charging(() -> {
+            ending.charging(() -> {
                 CostGuard.Usage u = metering.responseDone(event.path("response").path("id").asText(""), usage, ctx.clock().millis());
-                if (finishing.get()) {
+                if (ending.started()) {
                     LOG.info("Session {}: last response charged {} USD", sessionId,
                             u == null ? "0" : ducke.core.cost.Money.usd(u.callCostNanoUsd()).toPlainString());
                 }
@@ -314,7 +298,7 @@ public final class RelaySession implements UpstreamLink.Events {
         } finally {
             metering.settled();
         }
-        if (finishing.get()) {
+        if (ending.started()) {
             return;
         }
         answers.outputs().forEach(this::toUpstream);
@@ -374,7 +358,7 @@ public final class RelaySession implements UpstreamLink.Events {
 
     /** Sets a lower clamp on the upstream session when the one set last no longer holds. */
     private void refreshSessionClamp() {
-        if (finishing.get()) {
+        if (ending.started()) {
             return;
         }
         Long clamp = metering.staleSessionClamp();
@@ -383,180 +367,23 @@ public final class RelaySession implements UpstreamLink.Events {
         }
     }
 
-    // ---- ending ----
-
-    /**
-     * The cluster announced that this session's ledger ended (admin, breaker, another node, or a
-     * charge of this very session). While a charge is under way the charge reports the end itself,
-     * after its usage update, so the announcement waits for it.
-     */
-    void ledgerEnded(SessionLedger ended) {
-        synchronized (chargeLock) {
-            if (charging > 0) {
-                endedWhileCharging = ended;
-                return;
-            }
-        }
-        finish(ended.endReason(), ended, null);
-    }
-
-    /** Runs a charge and its messages to the client; endings announced meanwhile wait for it. */
-    private void charging(Runnable charge) {
-        synchronized (chargeLock) {
-            charging++;
-        }
-        try {
-            charge.run();
-        } catch (RuntimeException e) {
-            // the grid did not confirm the charge in time (it may still apply it) or refused it: a
-            // session whose spending the guard cannot record must not go on spending
-            if (e instanceof ClusterUnavailableException) {
-                LOG.warn("Session {}: a charge was not confirmed by the cluster ({}); ending the session", sessionId, e.getMessage());
-            } else {
-                LOG.error("Could not charge session {}; ending the session", sessionId, e);
-            }
-            ctx.metrics().chargeUnconfirmed();
-            finishSoon(EndReason.CLUSTER_DEGRADED, UNCONFIRMED_CHARGE);
-        } finally {
-            SessionLedger deferred;
-            synchronized (chargeLock) {
-                charging--;
-                deferred = charging == 0 ? endedWhileCharging : null;
-                if (deferred != null) {
-                    endedWhileCharging = null;
-                }
-            }
-            if (deferred != null) {
-                finish(deferred.endReason(), deferred, null);
-            }
-        }
-    }
-
-    private void scheduleExpiry() {
-        long delay = Math.max(0, metering.ledger().expiresAtMillis() - ctx.clock().millis());
-        timer = ctx.timers().schedule(this::checkExpiry, delay, TimeUnit.MILLISECONDS);
-    }
-
-    private void checkExpiry() {
-        if (finishing.get()) {
-            return;
-        }
-        if (ctx.clock().millis() >= metering.ledger().expiresAtMillis()) {
-            finish(EndReason.SESSION_TIMEOUT, null, null);
-        } else {
-            scheduleExpiry();
-        }
-    }
-
     private void stalled(String why) {
-        if (finishing.get()) {
+        if (ending.started()) {
             return; // ending already; frames read meanwhile (a flood) would say so once each
         }
         LOG.info("Closing session {}: {}", sessionId, why);
-        finishSoon(EndReason.CLIENT_CLOSED, why);
+        ending.soon(EndReason.CLIENT_CLOSED, why);
     }
 
-    /**
-     * Ends the session from a thread that must not block (a relayed frame may be handled on the
-     * selector thread, see {@link SelectorReads}): client frames stop at once, the rest of
-     * {@link #finish} (the grid, the last response's usage) runs on a pool thread.
-     */
-    private void finishSoon(EndReason reason, String detail) {
-        if (finishing.compareAndSet(false, true)) {
-            executor().execute(() -> finishing(reason, null, detail));
-        }
+    // ---- ending: SessionEnding ----
+
+    /** The cluster announced that this session's ledger ended; see {@link SessionEnding#ledgerEnded}. */
+    void ledgerEnded(SessionLedger ended) {
+        ending.ledgerEnded(ended);
     }
 
-    /**
-     * Ends the session once, whatever the path. Client frames stop at once. A response still in
-     * flight is cancelled upstream and its {@code response.done} awaited (at most
-     * {@code finalUsageWait}) and charged, so what the provider bills is in the ledger; then the
-     * ledger ends, the client hears why, and both sockets close.
-     *
-     * @param ended  the ledger as ended elsewhere, when known
-     * @param detail a sentence for upstream errors and stalls
-     */
+    /** Ends the session once, whatever the path; see {@link SessionEnding#now}. */
     void finish(EndReason reason, SessionLedger ended, String detail) {
-        if (finishing.compareAndSet(false, true)) {
-            finishing(reason, ended, detail);
-        }
-    }
-
-    /** {@link #finish} once {@code finishing} is set. */
-    private void finishing(EndReason reason, SessionLedger ended, String detail) {
-        ScheduledFuture<?> t = timer;
-        if (t != null) {
-            t.cancel(false);
-        }
-        if (reason == EndReason.UPSTREAM_ERROR || metering.inFlight() == 0 || !upstream.open()) {
-            complete(reason, ended, detail);
-            return;
-        }
-        LOG.info("Session {} ends ({}) with {} response(s) in flight: cancelling and waiting for their usage",
-                sessionId, reason.label(), metering.inFlight());
-        upstream.text(ctx.events().responseCancel(null));
-        CompletableFuture<Void> idle = metering.idle();
-        ScheduledFuture<?> giveUp = ctx.timers().schedule(() -> idle.complete(null),
-                ctx.finalUsageWait().toMillis(), TimeUnit.MILLISECONDS);
-        idle.whenComplete((v, e) -> {
-            giveUp.cancel(false);
-            if (metering.inFlight() > 0) {
-                LOG.warn("Session {} ended before the upstream reported its last response's usage", sessionId);
-                ctx.metrics().finalUsageMissed();
-            }
-            complete(reason, ended, detail);
-        });
-    }
-
-    private void complete(EndReason reason, SessionLedger ended, String detail) {
-        try {
-            SessionLedger last = ended;
-            try {
-                last = ctx.guard().endOrJournal(sessionId, reason, ctx.clock().millis()).map(e -> e.ledger()).orElse(ended);
-            } catch (RuntimeException e) {
-                LOG.warn("Could not end the ledger of {}; the reaper will", sessionId, e);
-            }
-            EndReason actual = last != null && last.endReason() != null ? last.endReason() : reason;
-            LOG.info("Relayed session {} ended: {}{}", sessionId, actual.label(), detail == null ? "" : " (" + detail + ")");
-            ctx.metrics().sessionClosed(actual.label());
-            closeClient(actual, last == null ? metering.ledger() : last, detail);
-            if (reason == EndReason.UPSTREAM_ERROR) {
-                upstream.abort();
-            } else {
-                upstream.close();
-            }
-        } finally {
-            ctx.registry().remove(this);
-            finished.complete(null);
-        }
-    }
-
-    private void closeClient(EndReason reason, SessionLedger last, String detail) {
-        ClientSender sender = toClient;
-        if (sender == null) {
-            return;
-        }
-        ClientEnding ending = ClientEnding.of(reason, last, detail, ctx.events(), ctx.guard().limits());
-        if (ending.event() != null) {
-            sender.text(ending.event());
-        }
-        if (ending.error() != null) {
-            sender.text(ending.error());
-        }
-        closeClient(sender, ending.code(), ending.closeReason());
-    }
-
-    /**
-     * Closes the client behind what is queued for it, and drops the connection if the close
-     * handshake is not done {@link #CLIENT_CLOSE_GRACE_SECONDS} later (time to read the last events
-     * on a slow link; a client that reads nothing holds no socket for the idle timeout).
-     */
-    private void closeClient(ClientSender sender, int code, String reason) {
-        sender.close(code, reason);
-        try {
-            ctx.timers().schedule(sender::abortIfOpen, CLIENT_CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
-            // the node is stopping: its connectors close every socket anyway
-        }
+        ending.now(reason, ended, detail);
     }
 }

@@ -101,7 +101,7 @@ class RelayGridDeadlineTest {
         assertThat(ending.get("reason").asText()).isEqualTo("cluster_degraded");
         JsonNode error = client.until("error");
         assertThat(error.at("/error/code").asText()).isEqualTo("cluster_degraded");
-        assertThat(error.at("/error/message").asText()).isEqualTo(RelaySession.UNCONFIRMED_CHARGE);
+        assertThat(error.at("/error/message").asText()).isEqualTo(SessionEnding.UNCONFIRMED_CHARGE);
         assertThat(client.awaitClose()).isEqualTo(1013);
         assertThat(client.closeReason()).isEqualTo("cluster_degraded");
         assertThat(up.billed).as("one response billed, no other started").hasSize(1);

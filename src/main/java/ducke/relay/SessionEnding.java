@@ -1,0 +1,242 @@
+package ducke.relay;
+
+import ducke.core.cluster.ClusterUnavailableException;
+import ducke.core.cost.EndReason;
+import ducke.core.cost.SessionLedger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * How one relayed session ends, once, whatever the path: client frames stop at once; a response
+ * still in flight is cancelled upstream and its {@code response.done} awaited (at most
+ * {@code finalUsageWait}) and charged, so what the provider bills is in the ledger; then the
+ * ledger ends (a no-op if it already ended), the client hears why ({@link ClientEnding}), and both
+ * sockets close. Also the session's duration timer, and the charges: an end announced while a
+ * charge is under way waits for that charge, and a charge the cluster does not confirm ends the
+ * session.
+ */
+final class SessionEnding {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
+    /** How long a closed client may take to complete the close handshake before its connection is dropped. */
+    static final long CLIENT_CLOSE_GRACE_SECONDS = 10;
+    /** What the client hears when a charge could not be recorded. */
+    static final String UNCONFIRMED_CHARGE = "This server could not record a charge with its cluster in time; reconnect";
+
+    private final RelayContext ctx;
+    private final RelaySession session;
+    private final Metering metering;
+    private final UpstreamLink upstream;
+    private final Supplier<ClientSender> client;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final CompletableFuture<Void> finished = new CompletableFuture<>();
+    private final Object chargeLock = new Object();
+    private int charging;
+    private SessionLedger endedWhileCharging;
+    private volatile ScheduledFuture<?> timer;
+
+    SessionEnding(RelayContext ctx, RelaySession session, Metering metering, UpstreamLink upstream,
+                  Supplier<ClientSender> client) {
+        this.ctx = ctx;
+        this.session = session;
+        this.metering = metering;
+        this.upstream = upstream;
+        this.client = client;
+    }
+
+    /** Whether the session is ending (or ended): client frames are dropped, no new spending starts. */
+    boolean started() {
+        return started.get();
+    }
+
+    /** Completes when the session has ended and its last charge is recorded. */
+    CompletableFuture<Void> finished() {
+        return finished;
+    }
+
+    /** The session never began (no ledger opened for it here): only the client's socket to close. */
+    void abandoned(ClientSender sender, int code, String reason) {
+        started.set(true);
+        finished.complete(null);
+        closeClient(sender, code, reason);
+    }
+
+    // ---- the duration cap ----
+
+    void scheduleExpiry() {
+        long delay = Math.max(0, metering.ledger().expiresAtMillis() - ctx.clock().millis());
+        timer = ctx.timers().schedule(this::checkExpiry, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void checkExpiry() {
+        if (started.get()) {
+            return;
+        }
+        if (ctx.clock().millis() >= metering.ledger().expiresAtMillis()) {
+            now(EndReason.SESSION_TIMEOUT, null, null);
+        } else {
+            scheduleExpiry();
+        }
+    }
+
+    // ---- charges ----
+
+    /**
+     * The cluster announced that this session's ledger ended (admin, breaker, another node, or a
+     * charge of this very session). While a charge is under way the charge reports the end itself,
+     * after its usage update, so the announcement waits for it.
+     */
+    void ledgerEnded(SessionLedger ended) {
+        synchronized (chargeLock) {
+            if (charging > 0) {
+                endedWhileCharging = ended;
+                return;
+            }
+        }
+        now(ended.endReason(), ended, null);
+    }
+
+    /** Runs a charge and its messages to the client; endings announced meanwhile wait for it. */
+    void charging(Runnable charge) {
+        synchronized (chargeLock) {
+            charging++;
+        }
+        try {
+            charge.run();
+        } catch (RuntimeException e) {
+            // the grid did not confirm the charge in time (it may still apply it) or refused it: a
+            // session whose spending the guard cannot record must not go on spending
+            if (e instanceof ClusterUnavailableException) {
+                LOG.warn("Session {}: a charge was not confirmed by the cluster ({}); ending the session",
+                        session.sessionId(), e.getMessage());
+            } else {
+                LOG.error("Could not charge session {}; ending the session", session.sessionId(), e);
+            }
+            ctx.metrics().chargeUnconfirmed();
+            soon(EndReason.CLUSTER_DEGRADED, UNCONFIRMED_CHARGE);
+        } finally {
+            SessionLedger deferred;
+            synchronized (chargeLock) {
+                charging--;
+                deferred = charging == 0 ? endedWhileCharging : null;
+                if (deferred != null) {
+                    endedWhileCharging = null;
+                }
+            }
+            if (deferred != null) {
+                now(deferred.endReason(), deferred, null);
+            }
+        }
+    }
+
+    // ---- ending ----
+
+    /**
+     * Ends the session from a thread that must not block (a relayed frame may be handled on the
+     * selector thread, see {@link SelectorReads}): client frames stop at once, the rest of
+     * {@link #now} (the grid, the last response's usage) runs on a pool thread.
+     */
+    void soon(EndReason reason, String detail) {
+        if (started.compareAndSet(false, true)) {
+            session.executor().execute(() -> ending(reason, null, detail));
+        }
+    }
+
+    /**
+     * Ends the session once, whatever the path; see the class comment.
+     *
+     * @param ended  the ledger as ended elsewhere, when known
+     * @param detail a sentence for upstream errors, stalls and unconfirmed charges
+     */
+    void now(EndReason reason, SessionLedger ended, String detail) {
+        if (started.compareAndSet(false, true)) {
+            ending(reason, ended, detail);
+        }
+    }
+
+    /** {@link #now} once {@code started} is set. */
+    private void ending(EndReason reason, SessionLedger ended, String detail) {
+        ScheduledFuture<?> t = timer;
+        if (t != null) {
+            t.cancel(false);
+        }
+        if (reason == EndReason.UPSTREAM_ERROR || metering.inFlight() == 0 || !upstream.open()) {
+            complete(reason, ended, detail);
+            return;
+        }
+        LOG.info("Session {} ends ({}) with {} response(s) in flight: cancelling and waiting for their usage",
+                session.sessionId(), reason.label(), metering.inFlight());
+        upstream.text(ctx.events().responseCancel(null));
+        CompletableFuture<Void> idle = metering.idle();
+        ScheduledFuture<?> giveUp = ctx.timers().schedule(() -> idle.complete(null),
+                ctx.finalUsageWait().toMillis(), TimeUnit.MILLISECONDS);
+        idle.whenComplete((v, e) -> {
+            giveUp.cancel(false);
+            if (metering.inFlight() > 0) {
+                LOG.warn("Session {} ended before the upstream reported its last response's usage", session.sessionId());
+                ctx.metrics().finalUsageMissed();
+            }
+            complete(reason, ended, detail);
+        });
+    }
+
+    private void complete(EndReason reason, SessionLedger ended, String detail) {
+        try {
+            SessionLedger last = ended;
+            try {
+                last = ctx.guard().endOrJournal(session.sessionId(), reason, ctx.clock().millis())
+                        .map(e -> e.ledger()).orElse(ended);
+            } catch (RuntimeException e) {
+                LOG.warn("Could not end the ledger of {}; the reaper will", session.sessionId(), e);
+            }
+            EndReason actual = last != null && last.endReason() != null ? last.endReason() : reason;
+            LOG.info("Relayed session {} ended: {}{}", session.sessionId(), actual.label(), detail == null ? "" : " (" + detail + ")");
+            ctx.metrics().sessionClosed(actual.label());
+            closeClient(actual, last == null ? metering.ledger() : last, detail);
+            if (reason == EndReason.UPSTREAM_ERROR) {
+                upstream.abort();
+            } else {
+                upstream.close();
+            }
+        } finally {
+            ctx.registry().remove(session);
+            finished.complete(null);
+        }
+    }
+
+    private void closeClient(EndReason reason, SessionLedger last, String detail) {
+        ClientSender sender = client.get();
+        if (sender == null) {
+            return;
+        }
+        ClientEnding ending = ClientEnding.of(reason, last, detail, ctx.events(), ctx.guard().limits());
+        if (ending.event() != null) {
+            sender.text(ending.event());
+        }
+        if (ending.error() != null) {
+            sender.text(ending.error());
+        }
+        closeClient(sender, ending.code(), ending.closeReason());
+    }
+
+    /**
+     * Closes the client behind what is queued for it, and drops the connection if the close
+     * handshake is not done {@link #CLIENT_CLOSE_GRACE_SECONDS} later (time to read the last events
+     * on a slow link; a client that reads nothing holds no socket for the idle timeout).
+     */
+    void closeClient(ClientSender sender, int code, String reason) {
+        sender.close(code, reason);
+        try {
+            ctx.timers().schedule(sender::abortIfOpen, CLIENT_CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // the node is stopping: its connectors close every socket anyway
+        }
+    }
+}
