@@ -133,6 +133,9 @@ final class ClientEventPolicy {
         }
         for (JsonNode transcription : new JsonNode[]{s.path("input_audio_transcription"),
                 s.path("audio").path("input").path("transcription")}) {
+            if (transcription.isObject() || transcription.isNull()) {
+                metering.transcribes(transcription.isObject());
+            }
             JsonNode m = transcription.path("model");
             if (m.isTextual()) {
                 if (!prices.priced(m.asText())) {

@@ -95,11 +95,14 @@ final class GatewayEvents {
         return mapper.writeValueAsString(event);
     }
 
+    /** The event id of the gateway's own {@code response.cancel}, which the upstream's errors about it name. */
+    static final String CANCEL_EVENT_ID = "event_gw_cancel";
+
     /** Cancels the response in progress upstream (or the one named). */
     String responseCancel(String responseId) {
         return responseId == null || responseId.isEmpty()
-                ? "{\"type\":\"response.cancel\",\"event_id\":\"event_gw_cancel\"}"
-                : json("response.cancel", "event_id", "event_gw_cancel", "response_id", responseId);
+                ? "{\"type\":\"response.cancel\",\"event_id\":\"" + CANCEL_EVENT_ID + "\"}"
+                : json("response.cancel", "event_id", CANCEL_EVENT_ID, "response_id", responseId);
     }
 
     String responseCreate() {

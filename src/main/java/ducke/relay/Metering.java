@@ -19,7 +19,9 @@ import java.util.concurrent.CompletableFuture;
  * in flight with what each may still cost, and the estimate of what the next response may cost
  * ({@link ResponseBudget}). A response counts as in flight from the moment its
  * {@code response.create} is forwarded (or the upstream announces one it created itself) until its
- * {@code response.done} is charged. Thread-safe: client and upstream threads both call in.
+ * {@code response.done} is charged. A transcription of committed input audio counts as in flight
+ * from the upstream's {@code input_audio_buffer.committed} until its completion is charged (or it
+ * failed), when the session transcribes. Thread-safe: client and upstream threads both call in.
  */
 final class Metering {
 
@@ -47,7 +49,13 @@ final class Metering {
     static final long CLAMP_HEADROOM_AUDIO_CHARS = 128_000;
     private long lastClampForStart;
     private String transcriptionModel;
-    /** Responses whose {@code response.done} arrived but whose charge is not through yet. */
+    /** Whether the session transcribes its input audio (the client turned it on and not off again). */
+    private boolean transcribes;
+    /** Committed audio items whose transcription, billed by the provider, is still to come. */
+    private final java.util.Set<String> transcriptions = new java.util.LinkedHashSet<>();
+    /** More are not remembered: a provider that never completes them does not hold a session's end longer. */
+    static final int MAX_TRANSCRIPTIONS_AWAITED = 64;
+    /** Responses and transcriptions whose usage arrived but whose charge is not through yet. */
     private int settling;
 
     Metering(CostGuard guard, SessionLedger ledger, int maxInFlight, ResponseBudget budget) {
@@ -118,6 +126,34 @@ final class Metering {
     synchronized void transcribing(String transcriptionModel, long inputRate) {
         this.transcriptionModel = transcriptionModel;
         budget.transcribing(inputRate);
+    }
+
+    /** The client turned transcription of its input audio on or off ({@code session.update}). */
+    synchronized void transcribes(boolean on) {
+        transcribes = on;
+    }
+
+    /** The upstream committed an input audio item: its transcription is to come when the session transcribes. */
+    synchronized void audioCommitted(String itemId) {
+        if (transcribes && !itemId.isEmpty() && transcriptions.size() < MAX_TRANSCRIPTIONS_AWAITED) {
+            transcriptions.add(itemId);
+        }
+    }
+
+    /**
+     * A transcription's completion arrived: no longer awaited, and in flight until its charge is
+     * through and {@link #settled()} is called.
+     */
+    synchronized void transcriptionArrived(String itemId) {
+        transcriptions.remove(itemId);
+        settling++;
+    }
+
+    /** A transcription failed: nothing to charge, nothing more to await. */
+    synchronized void transcriptionFailed(String itemId) {
+        if (transcriptions.remove(itemId)) {
+            notifyIfIdle();
+        }
     }
 
     /** The client set its own per-response limit (Long.MAX_VALUE for "inf"). */
@@ -238,11 +274,12 @@ final class Metering {
         return u;
     }
 
+    /** Responses and transcriptions whose usage is still to be charged. */
     synchronized int inFlight() {
-        return pending.size() + active.size() + settling;
+        return pending.size() + active.size() + settling + transcriptions.size();
     }
 
-    /** Completes when no response is in flight. */
+    /** Completes when nothing is in flight ({@link #inFlight()}). */
     synchronized CompletableFuture<Void> idle() {
         CompletableFuture<Void> f = new CompletableFuture<>();
         if (inFlight() == 0) {

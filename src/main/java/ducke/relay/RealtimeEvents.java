@@ -10,6 +10,8 @@ final class RealtimeEvents {
     static final String RESPONSE_CREATED = "response.created";
     static final String ERROR = "error";
     static final String TRANSCRIPTION_COMPLETED = "conversation.item.input_audio_transcription.completed";
+    static final String TRANSCRIPTION_FAILED = "conversation.item.input_audio_transcription.failed";
+    static final String AUDIO_COMMITTED = "input_audio_buffer.committed";
     static final String OUTPUT_ITEM_ADDED = "response.output_item.added";
     static final String OUTPUT_ITEM_DONE = "response.output_item.done";
     static final String FUNCTION_ARGS_PREFIX = "response.function_call_arguments.";
@@ -20,7 +22,8 @@ final class RealtimeEvents {
     /** Whether an event of this type must be parsed in full. */
     static boolean matters(String type) {
         return type.equals(RESPONSE_DONE) || type.equals(RESPONSE_CREATED) || type.equals(ERROR)
-                || type.equals(TRANSCRIPTION_COMPLETED) || type.equals(OUTPUT_ITEM_ADDED)
+                || type.equals(TRANSCRIPTION_COMPLETED) || type.equals(TRANSCRIPTION_FAILED)
+                || type.equals(AUDIO_COMMITTED) || type.equals(OUTPUT_ITEM_ADDED)
                 || type.equals(OUTPUT_ITEM_DONE) || type.startsWith(FUNCTION_ARGS_PREFIX);
     }
 

@@ -257,15 +257,33 @@ public final class RelaySession implements UpstreamLink.Events {
             }
             case RealtimeEvents.RESPONSE_DONE -> responseDone(message, event);
             case RealtimeEvents.ERROR -> {
+                String about = event.path("error").path("event_id").asText("");
+                // the gateway's own cancel finding nothing to cancel (it raced the response's end, or
+                // only transcriptions were awaited) is not the client's business
+                if (!about.equals(GatewayEvents.CANCEL_EVENT_ID)) {
+                    sendToClient(message);
+                }
+                metering.createFailed(about);
+            }
+            case RealtimeEvents.AUDIO_COMMITTED -> {
                 sendToClient(message);
-                metering.createFailed(event.path("error").path("event_id").asText(""));
+                metering.audioCommitted(event.path("item_id").asText(""));
             }
             case RealtimeEvents.TRANSCRIPTION_COMPLETED -> {
                 sendToClient(message);
                 TokenUsage usage = usageOf(() -> RealtimeEvents.transcriptionUsage(event));
-                if (usage != null) {
-                    ending.charging(() -> charged(metering.chargeTranscription(usage, ctx.clock().millis())));
+                metering.transcriptionArrived(event.path("item_id").asText(""));
+                try {
+                    if (usage != null) {
+                        ending.charging(() -> charged(metering.chargeTranscription(usage, ctx.clock().millis())));
+                    }
+                } finally {
+                    metering.settled();
                 }
+            }
+            case RealtimeEvents.TRANSCRIPTION_FAILED -> {
+                sendToClient(message);
+                metering.transcriptionFailed(event.path("item_id").asText(""));
             }
             default -> {
                 if (!tools.withhold(type, event, tool -> ending.charging(() -> charged(metering.chargeToolFee(tool, ctx.clock().millis()))))) {

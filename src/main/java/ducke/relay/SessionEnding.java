@@ -171,7 +171,7 @@ final class SessionEnding {
             complete(reason, ended, detail);
             return;
         }
-        LOG.info("Session {} ends ({}) with {} response(s) in flight: cancelling and waiting for their usage",
+        LOG.info("Session {} ends ({}) with {} response(s) or transcription(s) in flight: cancelling and waiting for their usage",
                 session.sessionId(), reason.label(), metering.inFlight());
         upstream.text(ctx.events().responseCancel(null));
         CompletableFuture<Void> idle = metering.idle();

@@ -30,7 +30,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * progress until a {@code response.cancel}, which bills half of it. A {@code test_script} plays
  * back the events a test wrote instead ({@code response.done} with {@code usage}, function calls,
  * transcriptions). An {@code input_audio_buffer.commit} with {@code test_vad} starts a response
- * the way server VAD does, without a {@code response.create}. Everything received is recorded, with the request headers and what was billed.
+ * the way server VAD does, without a {@code response.create}; one with {@code test_transcribe}
+ * is committed and transcribed (billed by duration). Everything received is recorded, with the request headers and what was billed.
  * Speaks {@code ws://}, or {@code wss://} when started with a keystore (as the provider does).
  */
 public final class FakeUpstream implements AutoCloseable {
@@ -142,6 +143,9 @@ public final class FakeUpstream implements AutoCloseable {
         /** A response the test holds open until it is cancelled: its id and the usage it bills then. */
         private volatile String heldId;
         private volatile JsonNode heldUsage;
+        /** A transcription's completion the test holds until the next response.cancel. */
+        private volatile String heldTranscription;
+        private int commits;
         /** A script played for every later response.create too: a model that keeps doing the same. */
         private volatile JsonNode loop;
 
@@ -182,13 +186,16 @@ public final class FakeUpstream implements AutoCloseable {
                         }
                     }
                     case "input_audio_buffer.commit" -> {
+                        if (event.has("test_transcribe")) {
+                            transcribe(event.get("test_transcribe"));
+                        }
                         if (event.path("test_vad").asBoolean()) {
                             // server VAD: the upstream starts a response by itself, with the session's limit
                             responseCreate(JSON.createObjectNode().put("type", "response.create"));
                         }
                     }
                     case "response.create" -> responseCreate(event);
-                    case "response.cancel" -> cancelHeld();
+                    case "response.cancel" -> cancel(event);
                     default -> { }
                 }
             } catch (Exception e) {
@@ -240,11 +247,45 @@ public final class FakeUpstream implements AutoCloseable {
             done(id, "completed", usage(input, output));
         }
 
-        private void cancelHeld() {
+        /**
+         * Cancels the held response, or answers with the API's error when none is in progress; a
+         * held transcription completes now (it finishes whatever the client does, and the provider
+         * bills it).
+         */
+        private void cancel(JsonNode event) {
             String id = heldId;
             if (id != null) {
                 heldId = null;
                 done(id, "cancelled", heldUsage);
+            } else {
+                send("{\"type\":\"error\",\"event_id\":\"event_err\",\"error\":{\"type\":\"invalid_request_error\","
+                        + "\"code\":\"response_cancel_not_active\",\"message\":\"There is no active response\",\"param\":null,"
+                        + "\"event_id\":" + event.path("event_id") + "}}");
+            }
+            String transcription = heldTranscription;
+            if (transcription != null) {
+                heldTranscription = null;
+                send(transcription);
+            }
+        }
+
+        /**
+         * Commits the input audio as server VAD or a client commit does, and transcribes it, billed
+         * by duration ({@code seconds}); with {@code hold} the completion waits for the next
+         * {@code response.cancel}, as a transcription still running when the client leaves.
+         */
+        private void transcribe(JsonNode t) {
+            String itemId = "item_audio_" + (++commits);
+            send("{\"type\":\"input_audio_buffer.committed\",\"event_id\":\"event_ic\",\"previous_item_id\":null,"
+                    + "\"item_id\":\"" + itemId + "\"}");
+            var usage = JSON.createObjectNode().put("type", "duration").put("seconds", t.path("seconds").asInt(1));
+            c.billed.add(usage);
+            String completed = "{\"type\":\"conversation.item.input_audio_transcription.completed\",\"event_id\":\"event_tc\","
+                    + "\"item_id\":\"" + itemId + "\",\"content_index\":0,\"transcript\":\"hello\",\"usage\":" + usage + "}";
+            if (t.path("hold").asBoolean()) {
+                heldTranscription = completed;
+            } else {
+                send(completed);
             }
         }
 

@@ -3,6 +3,7 @@ package ducke.relay;
 import com.fasterxml.jackson.databind.JsonNode;
 import ducke.DuckeConfiguration;
 import ducke.testing.Http;
+import ducke.testing.Poll;
 import ducke.testing.MutableClock;
 import ducke.testing.PromText;
 import ducke.testing.TestApps;
@@ -168,6 +169,60 @@ class RelayAppTest {
         // priced by the session's transcription model: 0.003 a minute for 30 s
         assertThat(update.get("call_cost").decimalValue()).isEqualByComparingTo("0.0015");
         c.ws.abort();
+    }
+
+    /**
+     * The client commits audio that the session transcribes and leaves before the transcription is
+     * done: the provider bills it anyway, so the end waits for its completion (as for a response in
+     * flight) and charges it; the gateway's cancel, which found no response, is not the client's.
+     */
+    @Test
+    void aTranscriptionStillRunningWhenTheClientLeavesIsAwaitedAndCharged() throws Exception {
+        WsClient c = open(newClient());
+        String id = c.started.get("session_id").asText();
+        c.until("session.created");
+        FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
+        c.send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":"
+                + "{\"model\":\"gpt-4o-mini-transcribe\"}}}}}");
+        c.send("{\"type\":\"input_audio_buffer.commit\",\"test_transcribe\":{\"seconds\":30,\"hold\":true}}");
+        c.until("input_audio_buffer.committed");
+        c.ws.sendClose(1000, "bye").join();
+        assertThat(c.awaitClose()).isEqualTo(1000);
+
+        Http http = Http.local(APP.getLocalPort());
+        java.util.concurrent.atomic.AtomicReference<JsonNode> ended = new java.util.concurrent.atomic.AtomicReference<>();
+        Poll.until("the session ended", Duration.ofSeconds(30), Duration.ofMillis(20), () -> "session " + ended.get(), () -> {
+            ended.set(Http.json(http.get("/v1/sessions/" + id, "Authorization", "Bearer " + TestApps.SERVICE_TOKEN)));
+            return ended.get().get("status").asText().equals("ended");
+        });
+        JsonNode session = ended.get();
+        assertThat(session.get("end_reason").asText()).isEqualTo("client_closed");
+        // billed by the provider: 30 s at 0.003 a minute
+        assertThat(up.billed).hasSize(1);
+        assertThat(session.get("cost_usd").decimalValue()).isEqualByComparingTo("0.0015");
+        assertThat(c.received).noneMatch(m -> m.text() != null && m.text().contains("response_cancel_not_active"));
+    }
+
+    /** With transcription turned off again, committed audio is not transcribed: nothing to wait for at the end. */
+    @Test
+    void aSessionThatStoppedTranscribingDoesNotWaitForTranscriptions() throws Exception {
+        WsClient c = open(newClient());
+        String id = c.started.get("session_id").asText();
+        c.until("session.created");
+        FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
+        c.send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":"
+                + "{\"model\":\"gpt-4o-mini-transcribe\"}}}}}");
+        c.send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":null}}}}");
+        // the stand-in is told to commit and hold a transcription, which a provider with transcription off would not start
+        c.send("{\"type\":\"input_audio_buffer.commit\",\"test_transcribe\":{\"seconds\":30,\"hold\":true}}");
+        c.until("input_audio_buffer.committed");
+        c.ws.sendClose(1000, "bye").join();
+        assertThat(c.awaitClose()).isEqualTo(1000);
+        Http http = Http.local(APP.getLocalPort());
+        Poll.until("the session ended", Duration.ofSeconds(30), Duration.ofMillis(20), () -> "session " + id,
+                () -> Http.json(http.get("/v1/sessions/" + id, "Authorization", "Bearer " + TestApps.SERVICE_TOKEN))
+                        .get("status").asText().equals("ended"));
+        assertThat(up.received).as("no cancel: nothing was in flight").noneMatch(m -> m.contains("response.cancel"));
     }
 
     @Test
