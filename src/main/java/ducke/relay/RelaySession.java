@@ -250,8 +250,11 @@ public final class RelaySession implements UpstreamLink.Events {
             case RealtimeEvents.RESPONSE_CREATED -> {
                 sendToClient(message);
                 JsonNode r = event.path("response");
-                if (metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r)) && !ending.started()) {
-                    // started before the upstream saw the latest clamp: it may cost more than the budget allows
+                boolean overBudget = metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r));
+                // started before the upstream saw the latest clamp, it may cost more than the budget
+                // allows; started while the session ends (server VAD found a turn in audio already sent),
+                // nobody is left to hear it: either way it is cancelled, and charged when it is done
+                if (overBudget || ending.started()) {
                     upstream.text(ctx.events().responseCancel(r.path("id").asText("")));
                 }
             }

@@ -141,8 +141,9 @@ public final class FakeUpstream implements AutoCloseable {
         private long contextTokens = 1_000;
         private long sessionMaxOutput = Long.MAX_VALUE;
         /** A response the test holds open until it is cancelled: its id and the usage it bills then. */
-        private volatile String heldId;
-        private volatile JsonNode heldUsage;
+        private final Map<String, JsonNode> held = new java.util.LinkedHashMap<>();
+        /** Server VAD starts a response of its own as the next cancel arrives (a new turn in the buffered audio). */
+        private volatile boolean vadOnCancel;
         /** A transcription's completion the test holds until the next response.cancel. */
         private volatile String heldTranscription;
         private int commits;
@@ -239,8 +240,10 @@ public final class FakeUpstream implements AutoCloseable {
                     + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\",\"max_output_tokens\":"
                     + (max == Long.MAX_VALUE ? "\"inf\"" : max) + ",\"output\":[]}}");
             if (event.path("test_hold").asBoolean()) {
-                heldUsage = usage(input, output / 2);
-                heldId = id;
+                synchronized (held) {
+                    held.put(id, usage(input, output / 2));
+                }
+                vadOnCancel |= event.path("test_vad_on_cancel").asBoolean();
                 return;
             }
             contextTokens += output;
@@ -248,15 +251,26 @@ public final class FakeUpstream implements AutoCloseable {
         }
 
         /**
-         * Cancels the held response, or answers with the API's error when none is in progress; a
+         * Cancels the held response named (or the first one held), or answers with the API's error
+         * when none is in progress; with {@code test_vad_on_cancel} a response of the upstream's
+         * own starts just before (server VAD found a new turn); a
          * held transcription completes now (it finishes whatever the client does, and the provider
          * bills it).
          */
         private void cancel(JsonNode event) {
-            String id = heldId;
+            if (vadOnCancel) {
+                vadOnCancel = false;
+                responseCreate(JSON.createObjectNode().put("type", "response.create").put("test_hold", true));
+            }
+            String named = event.path("response_id").asText("");
+            String id;
+            JsonNode usage;
+            synchronized (held) {
+                id = named.isEmpty() ? held.keySet().stream().findFirst().orElse(null) : held.containsKey(named) ? named : null;
+                usage = id == null ? null : held.remove(id);
+            }
             if (id != null) {
-                heldId = null;
-                done(id, "cancelled", heldUsage);
+                done(id, "cancelled", usage);
             } else {
                 send("{\"type\":\"error\",\"event_id\":\"event_err\",\"error\":{\"type\":\"invalid_request_error\","
                         + "\"code\":\"response_cancel_not_active\",\"message\":\"There is no active response\",\"param\":null,"

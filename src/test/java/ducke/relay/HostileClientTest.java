@@ -248,6 +248,26 @@ class HostileClientTest {
         assertBounded("events outside the API", o);
     }
 
+    /**
+     * Server VAD starts a response of its own just as the gateway cancels the one in flight for an
+     * ending: nobody is left to hear it, so it is cancelled too, its usage awaited and charged.
+     */
+    @Test
+    void aResponseTheUpstreamStartsWhileTheSessionEndsIsCancelledAndCharged() throws Exception {
+        double missedBefore = PromText.value(Http.local(APP.getLocalPort()).get("/metrics").body(), "relay_final_usage_missed_total", "");
+        Opened o = open();
+        o.ws().send("{\"type\":\"response.create\",\"test_hold\":true,\"test_want_output\":1000,\"test_vad_on_cancel\":true}");
+        o.ws().until("response.created");
+        o.ws().ws.abort();
+        JsonNode s = awaitEnded(o.id());
+        assertThat(s.get("end_reason").asText()).isEqualTo("client_closed");
+        assertThat(count(o.up(), "response.cancel")).as("the ending's cancel, then one for the upstream's own response").isEqualTo(2);
+        assertThat(o.up().billed).as("both responses billed, both done").hasSize(2);
+        assertBounded("response started during the ending", o);
+        assertThat(PromText.value(Http.local(APP.getLocalPort()).get("/metrics").body(), "relay_final_usage_missed_total", ""))
+                .as("every tail arrived").isEqualTo(missedBefore);
+    }
+
     @Test
     void aClientThatDisconnectsMidResponsePaysForIt() throws Exception {
         Opened o = open();
