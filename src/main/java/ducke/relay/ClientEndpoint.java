@@ -25,6 +25,7 @@ public final class ClientEndpoint implements Session.Listener {
     private final RelaySession relay;
     private final MessageAssembler incoming;
     private volatile Session session;
+    private volatile CoreSession core;
     private volatile SelectorReads reads;
 
     ClientEndpoint(RelaySession relay, long maxMessageBytes) {
@@ -36,6 +37,7 @@ public final class ClientEndpoint implements Session.Listener {
     public void onWebSocketOpen(Session session) {
         this.session = session;
         CoreSession core = ((WebSocketSession) session).getCoreSession();
+        this.core = core;
         reads = SelectorReads.install(core);
         if (relay.clientOpened(new ClientSender(core))) {
             session.demand();
@@ -93,11 +95,14 @@ public final class ClientEndpoint implements Session.Listener {
     /**
      * Reads on, also while the session ends (frames are then dropped): the client's close frame is
      * behind them, and a close handshake that never completes ends in a reset that can destroy the
-     * last events (budget_exceeded, error) before the client has read them.
+     * last events (budget_exceeded, error) before the client has read them. So the test is the
+     * input side: Jetty's {@code Session.isOpen()} is false as soon as the gateway's own close is
+     * sent, and a client still streaming audio then was reset before it read its last events.
      */
     private void demandNext() {
         Session s = session;
-        if (s != null && s.isOpen()) {
+        CoreSession c = core;
+        if (s != null && c != null && c.isInputOpen()) {
             s.demand();
         }
     }

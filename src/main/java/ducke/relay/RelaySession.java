@@ -112,6 +112,7 @@ public final class RelaySession implements UpstreamLink.Events {
 
     /** A whole message from the client. Read on also while the session ends: they are then dropped. */
     void clientMessage(MessageAssembler.Message message) {
+        ending.clientFrame();
         ctx.metrics().frame(RelayMetrics.CLIENT_TO_UPSTREAM, message.payload().remaining());
         if (!message.text()) {
             refuse(new ClientEventPolicy.Refuse(ClientEventPolicy.EVENT_NOT_ALLOWED,

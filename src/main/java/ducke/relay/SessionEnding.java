@@ -27,6 +27,10 @@ final class SessionEnding {
     private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
     /** How long a closed client may take to complete the close handshake before its connection is dropped. */
     static final long CLIENT_CLOSE_GRACE_SECONDS = 10;
+    /** A client frame this recent when the session closes: the client is still sending (streaming audio). */
+    static final long STREAMING_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long the close waits behind the final events for a client that is still sending. */
+    static final long FINAL_EVENTS_GRACE_MILLIS = 500;
     /** What the client hears when a charge could not be recorded. */
     static final String UNCONFIRMED_CHARGE = "This server could not record a charge with its cluster in time; reconnect";
 
@@ -41,6 +45,7 @@ final class SessionEnding {
     private int charging;
     private SessionLedger endedWhileCharging;
     private volatile ScheduledFuture<?> timer;
+    private volatile long lastClientFrameNanos = System.nanoTime() - STREAMING_WINDOW_NANOS;
 
     SessionEnding(RelayContext ctx, RelaySession session, Metering metering, UpstreamLink upstream,
                   Supplier<ClientSender> client) {
@@ -54,6 +59,11 @@ final class SessionEnding {
     /** Whether the session is ending (or ended): client frames are dropped, no new spending starts. */
     boolean started() {
         return started.get();
+    }
+
+    /** A frame arrived from the client (also while the session ends). */
+    void clientFrame() {
+        lastClientFrameNanos = System.nanoTime();
     }
 
     /** Completes when the session has ended and its last charge is recorded. */
@@ -222,6 +232,19 @@ final class SessionEnding {
         }
         if (ending.error() != null) {
             sender.text(ending.error());
+        }
+        // Jetty drops the connection as soon as it has sent a close with an error code (1008, 1013,
+        // ...): a client still sending audio then gets a reset, which can destroy the events above
+        // before it has read them (seen with the JDK's client). Such a client gets a moment first.
+        boolean errorCode = ending.code() != 1000 && ending.code() != 1001;
+        if (errorCode && System.nanoTime() - lastClientFrameNanos < STREAMING_WINDOW_NANOS) {
+            try {
+                ctx.timers().schedule(() -> closeClient(sender, ending.code(), ending.closeReason()),
+                        FINAL_EVENTS_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            } catch (RejectedExecutionException stopping) {
+                // the node is stopping: close now
+            }
         }
         closeClient(sender, ending.code(), ending.closeReason());
     }

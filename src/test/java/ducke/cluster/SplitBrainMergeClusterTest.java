@@ -58,6 +58,8 @@ class SplitBrainMergeClusterTest {
         f.setMinClusterSize(1);
         f.setMergeFirstRunDelay(Duration.seconds(1));
         f.setMergeNextRunDelay(Duration.seconds(1));
+        // the grid-call deadline is not under test here: a busy machine must not fail a write
+        f.setCallTimeout(Duration.seconds(30));
         return f;
     }
 
@@ -109,15 +111,17 @@ class SplitBrainMergeClusterTest {
         nodes.add(majority);
         nodes.add(Members.start(factory(cluster, a2, all), "majority-2"));
         await("the majority formed", () -> majority.memberCount() == 2);
-        // the other half knows only itself until the majority finds it
-        ClusterNode minority = Members.start(factory(cluster, b, List.of("127.0.0.1:" + b)), "minority");
-        nodes.add(minority);
-        assertThat(minority.memberCount()).isEqualTo(1);
-
         SessionLedger shared = SessionLedger.open("sess_shared", "client", "n", "gpt-5", "v1", T0, LIMITS, "");
         SessionLedger ended = SessionLedger.open("sess_ended", "client", "n", "gpt-5", "v1", T0, LIMITS, "");
         SessionLedger onlyThere = SessionLedger.open("sess_minority", "client", "n", "gpt-5", "v1", T0, LIMITS, "");
+        // written before the other half exists, so that no merge can come between
         history(majority.sessionStore(), majority.spendStore(), shared, ended, true);
+
+        // the other half knows only itself until the majority finds it (within a second); its
+        // history is a few local calls on a lone member
+        ClusterNode minority = Members.start(factory(cluster, b, List.of("127.0.0.1:" + b)), "minority");
+        nodes.add(minority);
+        assertThat(minority.memberCount()).isEqualTo(1);
         history(minority.sessionStore(), minority.spendStore(), shared, ended, false);
         minority.sessionStore().create(onlyThere);
         minority.sessionStore().charge(onlyThere.sessionId(), W3, usd("0.07"), TOKENS, T0, LIMITS);

@@ -142,7 +142,7 @@ public final class FakeUpstream implements AutoCloseable {
         private long sessionMaxOutput = Long.MAX_VALUE;
         /** A response the test holds open until it is cancelled: its id and the usage it bills then. */
         private final Map<String, JsonNode> held = new java.util.LinkedHashMap<>();
-        /** Server VAD starts a response of its own as the next cancel arrives (a new turn in the buffered audio). */
+        /** Server VAD starts a response of its own as the next cancel of the response in progress (no id) arrives. */
         private volatile boolean vadOnCancel;
         /** A transcription's completion the test holds until the next response.cancel. */
         private volatile String heldTranscription;
@@ -252,17 +252,18 @@ public final class FakeUpstream implements AutoCloseable {
 
         /**
          * Cancels the held response named (or the first one held), or answers with the API's error
-         * when none is in progress; with {@code test_vad_on_cancel} a response of the upstream's
-         * own starts just before (server VAD found a new turn); a
+         * when none is in progress; with {@code test_vad_on_cancel}, a cancel of the response in
+         * progress (no id) first lets a response of the upstream's own start (server VAD found a
+         * new turn); a
          * held transcription completes now (it finishes whatever the client does, and the provider
          * bills it).
          */
         private void cancel(JsonNode event) {
-            if (vadOnCancel) {
+            String named = event.path("response_id").asText("");
+            if (vadOnCancel && named.isEmpty()) {
                 vadOnCancel = false;
                 responseCreate(JSON.createObjectNode().put("type", "response.create").put("test_hold", true));
             }
-            String named = event.path("response_id").asText("");
             String id;
             JsonNode usage;
             synchronized (held) {
