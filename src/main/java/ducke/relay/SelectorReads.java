@@ -104,8 +104,14 @@ final class SelectorReads {
             return true;
         }
         pool.execute(() -> {
-            frame.run();
-            next.run();
+            try {
+                frame.run();
+            } catch (RuntimeException e) {
+                // a bug in handling one frame must not stop the connection's reads for good
+                LOG.error("A relayed frame could not be handled", e);
+            } finally {
+                next.run();
+            }
         });
         return false;
     }
