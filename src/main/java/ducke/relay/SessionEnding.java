@@ -27,7 +27,7 @@ final class SessionEnding {
     private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
     /** How long a closed client may take to complete the close handshake before its connection is dropped. */
     static final long CLIENT_CLOSE_GRACE_SECONDS = 10;
-    /** A client frame this recent when the session closes: the client is still sending (streaming audio). */
+    /** Two client frames within this long before the close: the client is still sending (streaming audio). */
     static final long STREAMING_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long the close waits behind the final events for a client that is still sending. */
     static final long FINAL_EVENTS_GRACE_MILLIS = 500;
@@ -45,7 +45,9 @@ final class SessionEnding {
     private int charging;
     private SessionLedger endedWhileCharging;
     private volatile ScheduledFuture<?> timer;
-    private volatile long lastClientFrameNanos = System.nanoTime() - STREAMING_WINDOW_NANOS;
+    /** When the last two client frames arrived (the window's length before the start, at first). */
+    private long lastClientFrameNanos = System.nanoTime() - STREAMING_WINDOW_NANOS;
+    private long previousClientFrameNanos = lastClientFrameNanos;
 
     SessionEnding(RelayContext ctx, RelaySession session, Metering metering, UpstreamLink upstream,
                   Supplier<ClientSender> client) {
@@ -62,8 +64,14 @@ final class SessionEnding {
     }
 
     /** A frame arrived from the client (also while the session ends). */
-    void clientFrame() {
+    synchronized void clientFrame() {
+        previousClientFrameNanos = lastClientFrameNanos;
         lastClientFrameNanos = System.nanoTime();
+    }
+
+    /** Whether the client sent two frames within the last {@link #STREAMING_WINDOW_NANOS}: it streams. */
+    private synchronized boolean clientStreams() {
+        return System.nanoTime() - previousClientFrameNanos < STREAMING_WINDOW_NANOS;
     }
 
     /** Completes when the session has ended and its last charge is recorded. */
@@ -198,6 +206,11 @@ final class SessionEnding {
     }
 
     private void complete(EndReason reason, SessionLedger ended, String detail) {
+        Runnable done = () -> {
+            ctx.registry().remove(session);
+            finished.complete(null);
+        };
+        boolean closesLater = false;
         try {
             SessionLedger last = ended;
             try {
@@ -209,22 +222,27 @@ final class SessionEnding {
             EndReason actual = last != null && last.endReason() != null ? last.endReason() : reason;
             LOG.info("Relayed session {} ended: {}{}", session.sessionId(), actual.label(), detail == null ? "" : " (" + detail + ")");
             ctx.metrics().sessionClosed(actual.label());
-            closeClient(actual, last == null ? metering.ledger() : last, detail);
+            closesLater = closeClient(actual, last == null ? metering.ledger() : last, detail, done);
             if (reason == EndReason.UPSTREAM_ERROR) {
                 upstream.abort();
             } else {
                 upstream.close();
             }
         } finally {
-            ctx.registry().remove(session);
-            finished.complete(null);
+            if (!closesLater) {
+                done.run();
+            }
         }
     }
 
-    private void closeClient(EndReason reason, SessionLedger last, String detail) {
+    /**
+     * Sends the client its ending and closes it; true when the close (and then {@code done}) is
+     * to come: a node that stops waits for it, or its own shutdown would close the client first.
+     */
+    private boolean closeClient(EndReason reason, SessionLedger last, String detail, Runnable done) {
         ClientSender sender = client.get();
         if (sender == null) {
-            return;
+            return false;
         }
         ClientEnding ending = ClientEnding.of(reason, last, detail, ctx.events(), ctx.guard().limits());
         if (ending.event() != null) {
@@ -237,16 +255,22 @@ final class SessionEnding {
         // ...): a client still sending audio then gets a reset, which can destroy the events above
         // before it has read them (seen with the JDK's client). Such a client gets a moment first.
         boolean errorCode = ending.code() != 1000 && ending.code() != 1001;
-        if (errorCode && System.nanoTime() - lastClientFrameNanos < STREAMING_WINDOW_NANOS) {
+        if (errorCode && clientStreams()) {
             try {
-                ctx.timers().schedule(() -> closeClient(sender, ending.code(), ending.closeReason()),
-                        FINAL_EVENTS_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-                return;
+                ctx.timers().schedule(() -> {
+                    try {
+                        closeClient(sender, ending.code(), ending.closeReason());
+                    } finally {
+                        done.run();
+                    }
+                }, FINAL_EVENTS_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+                return true;
             } catch (RejectedExecutionException stopping) {
-                // the node is stopping: close now
+                // the timers are gone: close now
             }
         }
         closeClient(sender, ending.code(), ending.closeReason());
+        return false;
     }
 
     /**
