@@ -10,8 +10,10 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -52,7 +54,7 @@ final class Metering {
     /** Whether the session transcribes its input audio (the client turned it on and not off again). */
     private boolean transcribes;
     /** Committed audio items whose transcription, billed by the provider, is still to come. */
-    private final java.util.Set<String> transcriptions = new java.util.LinkedHashSet<>();
+    private final Set<String> transcriptions = new LinkedHashSet<>();
     /** More are not remembered: a provider that never completes them does not hold a session's end longer. */
     static final int MAX_TRANSCRIPTIONS_AWAITED = 64;
     /** Responses and transcriptions whose usage arrived but whose charge is not through yet. */

@@ -15,6 +15,7 @@ import org.eclipse.jetty.websocket.api.Session;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -141,7 +142,7 @@ public final class FakeUpstream implements AutoCloseable {
         private long contextTokens = 1_000;
         private long sessionMaxOutput = Long.MAX_VALUE;
         /** A response the test holds open until it is cancelled: its id and the usage it bills then. */
-        private final Map<String, JsonNode> held = new java.util.LinkedHashMap<>();
+        private final Map<String, JsonNode> held = new LinkedHashMap<>();
         /** Server VAD starts a response of its own as the next cancel of the response in progress (no id) arrives. */
         private volatile boolean vadOnCancel;
         /** A transcription's completion the test holds until the next response.cancel. */

@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -190,7 +191,7 @@ class RelayAppTest {
         assertThat(c.awaitClose()).isEqualTo(1000);
 
         Http http = Http.local(APP.getLocalPort());
-        java.util.concurrent.atomic.AtomicReference<JsonNode> ended = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<JsonNode> ended = new AtomicReference<>();
         Poll.until("the session ended", Duration.ofSeconds(30), Duration.ofMillis(20), () -> "session " + ended.get(), () -> {
             ended.set(Http.json(http.get("/v1/sessions/" + id, "Authorization", "Bearer " + TestApps.SERVICE_TOKEN)));
             return ended.get().get("status").asText().equals("ended");
