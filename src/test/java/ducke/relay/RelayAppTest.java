@@ -172,6 +172,35 @@ class RelayAppTest {
         c.ws.abort();
     }
 
+    /** A session whose input audio is transcribed (gpt-4o-mini-transcribe), and its upstream connection. */
+    private record Transcribing(WsClient c, String id, FakeUpstream.Connection up) {
+    }
+
+    private static Transcribing transcribing() throws Exception {
+        WsClient c = open(newClient());
+        String id = c.started.get("session_id").asText();
+        c.until("session.created");
+        FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
+        c.send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":"
+                + "{\"model\":\"gpt-4o-mini-transcribe\"}}}}}");
+        return new Transcribing(c, id, up);
+    }
+
+    /** Commits audio whose transcription the stand-in holds, closes the client, and returns the ended session. */
+    private static JsonNode commitAndLeave(Transcribing t) throws Exception {
+        t.c().send("{\"type\":\"input_audio_buffer.commit\",\"test_transcribe\":{\"seconds\":30,\"hold\":true}}");
+        t.c().until("input_audio_buffer.committed");
+        t.c().ws.sendClose(1000, "bye").join();
+        assertThat(t.c().awaitClose()).isEqualTo(1000);
+        Http http = Http.local(APP.getLocalPort());
+        AtomicReference<JsonNode> ended = new AtomicReference<>();
+        Poll.until("the session ended", Duration.ofSeconds(30), Duration.ofMillis(20), () -> "session " + ended.get(), () -> {
+            ended.set(Http.json(http.get("/v1/sessions/" + t.id(), "Authorization", "Bearer " + TestApps.SERVICE_TOKEN)));
+            return ended.get().get("status").asText().equals("ended");
+        });
+        return ended.get();
+    }
+
     /**
      * The client commits audio that the session transcribes and leaves before the transcription is
      * done: the provider bills it anyway, so the end waits for its completion (as for a response in
@@ -179,51 +208,23 @@ class RelayAppTest {
      */
     @Test
     void aTranscriptionStillRunningWhenTheClientLeavesIsAwaitedAndCharged() throws Exception {
-        WsClient c = open(newClient());
-        String id = c.started.get("session_id").asText();
-        c.until("session.created");
-        FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
-        c.send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":"
-                + "{\"model\":\"gpt-4o-mini-transcribe\"}}}}}");
-        c.send("{\"type\":\"input_audio_buffer.commit\",\"test_transcribe\":{\"seconds\":30,\"hold\":true}}");
-        c.until("input_audio_buffer.committed");
-        c.ws.sendClose(1000, "bye").join();
-        assertThat(c.awaitClose()).isEqualTo(1000);
-
-        Http http = Http.local(APP.getLocalPort());
-        AtomicReference<JsonNode> ended = new AtomicReference<>();
-        Poll.until("the session ended", Duration.ofSeconds(30), Duration.ofMillis(20), () -> "session " + ended.get(), () -> {
-            ended.set(Http.json(http.get("/v1/sessions/" + id, "Authorization", "Bearer " + TestApps.SERVICE_TOKEN)));
-            return ended.get().get("status").asText().equals("ended");
-        });
-        JsonNode session = ended.get();
+        Transcribing t = transcribing();
+        JsonNode session = commitAndLeave(t);
         assertThat(session.get("end_reason").asText()).isEqualTo("client_closed");
         // billed by the provider: 30 s at 0.003 a minute
-        assertThat(up.billed).hasSize(1);
+        assertThat(t.up().billed).hasSize(1);
         assertThat(session.get("cost_usd").decimalValue()).isEqualByComparingTo("0.0015");
-        assertThat(c.received).noneMatch(m -> m.text() != null && m.text().contains("response_cancel_not_active"));
+        assertThat(t.c().received).noneMatch(m -> m.text() != null && m.text().contains("response_cancel_not_active"));
     }
 
     /** With transcription turned off again, committed audio is not transcribed: nothing to wait for at the end. */
     @Test
     void aSessionThatStoppedTranscribingDoesNotWaitForTranscriptions() throws Exception {
-        WsClient c = open(newClient());
-        String id = c.started.get("session_id").asText();
-        c.until("session.created");
-        FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
-        c.send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":"
-                + "{\"model\":\"gpt-4o-mini-transcribe\"}}}}}");
-        c.send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":null}}}}");
+        Transcribing t = transcribing();
+        t.c().send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"audio\":{\"input\":{\"transcription\":null}}}}");
         // the stand-in is told to commit and hold a transcription, which a provider with transcription off would not start
-        c.send("{\"type\":\"input_audio_buffer.commit\",\"test_transcribe\":{\"seconds\":30,\"hold\":true}}");
-        c.until("input_audio_buffer.committed");
-        c.ws.sendClose(1000, "bye").join();
-        assertThat(c.awaitClose()).isEqualTo(1000);
-        Http http = Http.local(APP.getLocalPort());
-        Poll.until("the session ended", Duration.ofSeconds(30), Duration.ofMillis(20), () -> "session " + id,
-                () -> Http.json(http.get("/v1/sessions/" + id, "Authorization", "Bearer " + TestApps.SERVICE_TOKEN))
-                        .get("status").asText().equals("ended"));
-        assertThat(up.received).as("no cancel: nothing was in flight").noneMatch(m -> m.contains("response.cancel"));
+        commitAndLeave(t);
+        assertThat(t.up().received).as("no cancel: nothing was in flight").noneMatch(m -> m.contains("response.cancel"));
     }
 
     @Test
