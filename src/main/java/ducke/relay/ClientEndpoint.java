@@ -27,6 +27,8 @@ public final class ClientEndpoint implements Session.Listener {
     private volatile Session session;
     private volatile CoreSession core;
     private volatile SelectorReads reads;
+    /** The client sent a message over the limit: its data frames are dropped from then on. */
+    private volatile boolean oversized;
 
     ClientEndpoint(RelaySession relay, long maxMessageBytes) {
         this.relay = relay;
@@ -59,11 +61,20 @@ public final class ClientEndpoint implements Session.Listener {
         }
         MessageAssembler.Message message = null;
         if (OpCode.isDataFrame(op)) {
+            if (oversized) {
+                // the rest of a message over the limit: read and dropped, so that the close that ends
+                // the session finds nothing unread (a reset could otherwise cost the client its close)
+                callback.succeed();
+                demandNext();
+                return;
+            }
             try {
                 message = incoming.accept(op, frame.hasPayload() ? frame.getPayload() : null, frame.isFin());
             } catch (MessageAssembler.TooLarge e) {
+                oversized = true;
                 callback.succeed();
                 relay.clientTooLarge();
+                demandNext();
                 return;
             }
         }

@@ -135,13 +135,9 @@ public final class RelaySession implements UpstreamLink.Events {
         }
     }
 
-    /** The client sent a message over the size limit: closed as Jetty would (1009), the session ends. */
+    /** The client sent a message over the size limit: the session ends, the client is closed with 1009. */
     void clientTooLarge() {
-        ClientSender sender = toClient;
-        if (sender != null) {
-            ending.closeClient(sender, 1009, "message too large");
-        }
-        ending.soon(EndReason.CLIENT_CLOSED, null);
+        ending.clientTooLarge();
     }
 
     /** The client's connection closed or failed. */

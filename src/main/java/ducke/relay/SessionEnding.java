@@ -45,6 +45,8 @@ final class SessionEnding {
     private int charging;
     private SessionLedger endedWhileCharging;
     private volatile ScheduledFuture<?> timer;
+    /** The client sent a message over the size limit. */
+    private volatile boolean tooLarge;
     /** When the last two client frames arrived (the window's length before the start, at first). */
     private long lastClientFrameNanos = System.nanoTime() - STREAMING_WINDOW_NANOS;
     private long previousClientFrameNanos = lastClientFrameNanos;
@@ -61,6 +63,15 @@ final class SessionEnding {
     /** Whether the session is ending (or ended): client frames are dropped, no new spending starts. */
     boolean started() {
         return started.get();
+    }
+
+    /**
+     * The client sent a message over the size limit: the session ends and the client is closed with
+     * 1009 (as Jetty would), a moment after its last frame was read, since it is still sending.
+     */
+    void clientTooLarge() {
+        tooLarge = true;
+        soon(EndReason.CLIENT_CLOSED, null);
     }
 
     /** A frame arrived from the client (also while the session ends). */
@@ -254,12 +265,14 @@ final class SessionEnding {
         // Jetty drops the connection as soon as it has sent a close with an error code (1008, 1013,
         // ...): a client still sending audio then gets a reset, which can destroy the events above
         // before it has read them (seen with the JDK's client). Such a client gets a moment first.
-        boolean errorCode = ending.code() != 1000 && ending.code() != 1001;
-        if (errorCode && clientStreams()) {
+        int code = tooLarge ? 1009 : ending.code();
+        String closeReason = tooLarge ? "message too large" : ending.closeReason();
+        boolean errorCode = code != 1000 && code != 1001;
+        if (errorCode && (tooLarge || clientStreams())) {
             try {
                 ctx.timers().schedule(() -> {
                     try {
-                        closeClient(sender, ending.code(), ending.closeReason());
+                        closeClient(sender, code, closeReason);
                     } finally {
                         done.run();
                     }
@@ -269,7 +282,7 @@ final class SessionEnding {
                 // the timers are gone: close now
             }
         }
-        closeClient(sender, ending.code(), ending.closeReason());
+        closeClient(sender, code, closeReason);
         return false;
     }
 
