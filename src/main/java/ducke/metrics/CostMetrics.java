@@ -155,6 +155,11 @@ public final class CostMetrics implements CostObserver {
         return s != null ? s : new SpendLedger.Snapshot(0, 0, false, 0, 0, "", 0, 0);
     }
 
+    /**
+     * A Prometheus sample of exact money: the totals stay whole nano-dollars (longs) in the grid and
+     * here; only the exposition, whose samples are float64 by format, sees a double, made at the
+     * moment of the scrape and never added to or stored.
+     */
     private static double usd(long nanoUsd) {
         return Money.usd(nanoUsd).doubleValue();
     }
