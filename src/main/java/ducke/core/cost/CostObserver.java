@@ -26,6 +26,13 @@ public interface CostObserver {
     default void journal(String outcome) {
     }
 
+    /**
+     * A charge was applied to a session's ledger (once per charge, on the node that applied it):
+     * the audit keeps a row per charge, metrics count estimated ones.
+     */
+    default void chargeRecorded(ChargeRecord record) {
+    }
+
     /** Tells {@code first}, then {@code second}. */
     static CostObserver both(CostObserver first, CostObserver second) {
         return new CostObserver() {
@@ -63,6 +70,12 @@ public interface CostObserver {
             public void journal(String outcome) {
                 first.journal(outcome);
                 second.journal(outcome);
+            }
+
+            @Override
+            public void chargeRecorded(ChargeRecord record) {
+                first.chargeRecorded(record);
+                second.chargeRecorded(record);
             }
         };
     }
