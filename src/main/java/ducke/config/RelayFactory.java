@@ -25,7 +25,16 @@ public class RelayFactory {
     @JsonDeserialize(using = CommaSeparatedListDeserializer.class)
     private List<String> allowedOrigins = new ArrayList<>();
 
-    /** Largest single frame accepted from either side. */
+    /**
+     * Largest message accepted from the upstream: its events can be much larger than a client's (a
+     * retrieved audio item comes back whole, as base64). A larger one is dropped, not the session.
+     */
+    @NotNull
+    @MinDataSize(value = 1, unit = io.dropwizard.util.DataSizeUnit.KIBIBYTES)
+    @MaxDataSize(value = 256, unit = io.dropwizard.util.DataSizeUnit.MEBIBYTES)
+    private DataSize maxUpstreamFrameSize = DataSize.mebibytes(16);
+
+    /** Largest single frame accepted from a client. */
     @NotNull
     @MinDataSize(value = 1, unit = io.dropwizard.util.DataSizeUnit.KIBIBYTES)
     @MaxDataSize(value = 64, unit = io.dropwizard.util.DataSizeUnit.MEBIBYTES)
@@ -88,6 +97,8 @@ public class RelayFactory {
     public List<String> getAllowedOrigins() { return allowedOrigins; }
     public void setAllowedOrigins(List<String> v) { this.allowedOrigins = v; }
     public DataSize getMaxFrameSize() { return maxFrameSize; }
+    public DataSize getMaxUpstreamFrameSize() { return maxUpstreamFrameSize; }
+    public void setMaxUpstreamFrameSize(DataSize v) { this.maxUpstreamFrameSize = v; }
     public void setMaxFrameSize(DataSize v) { this.maxFrameSize = v; }
     public DataSize getMaxBufferedBytes() { return maxBufferedBytes; }
     public void setMaxBufferedBytes(DataSize v) { this.maxBufferedBytes = v; }

@@ -46,6 +46,7 @@ public final class CostMetrics implements CostObserver {
     private final Counter unknownModelCharges;
     private final Histogram sessionDuration;
     private final Counter journal;
+    private final Counter estimated;
     private final AtomicReference<SpendLedger.Snapshot> spend = new AtomicReference<>();
 
     /** Every value of {@code budget_exceeded_total}'s {@code limit} label ({@link CostObserver#limitReached}). */
@@ -80,6 +81,10 @@ public final class CostMetrics implements CostObserver {
                 .help("Charges and session ends kept while this node had no quorum: journaled, refused (journal full), "
                         + "applied or discarded (session unknown) once the quorum was back")
                 .labelNames("outcome").register(registry);
+        estimated = Counter.builder().name(MetricNames.ESTIMATED_CHARGES)
+                .help("Responses and transcriptions charged their reservation because their usage never arrived "
+                        + "(upstream failed or closed, unreadable usage, tail wait over), by model")
+                .labelNames("model").register(registry);
         initialise(models);
         GaugeWithCallback.builder().name(MetricNames.BREAKER_OPEN).help("1 while the circuit breaker is open")
                 .callback(cb -> cb.call(snapshot().breakerOpen() ? 1 : 0)).register(registry);
@@ -97,6 +102,7 @@ public final class CostMetrics implements CostObserver {
         for (String model : models) {
             costNanoByModel.put(model, new AtomicLong());
             Arrays.stream(TokenKind.values()).forEach(k -> tokens.initLabelValues(model, k.label()));
+            estimated.initLabelValues(model);
         }
         costNanoByModel.put(TOOL_FEE, new AtomicLong());
         LIMITS.forEach(limitsReached::initLabelValues);
@@ -118,6 +124,11 @@ public final class CostMetrics implements CostObserver {
         GaugeWithCallback.builder().name(MetricNames.COST_JOURNAL_ENTRIES)
                 .help("Charges and session ends waiting for the quorum to be applied")
                 .callback(cb -> cb.call(charges.size())).register(metrics.registry());
+    }
+
+    @Override
+    public void estimated(String modelLabel, long costNanoUsd) {
+        estimated.labelValues(modelLabel).inc();
     }
 
     @Override

@@ -36,6 +36,7 @@ public final class RelayMetrics {
     private final Counter refused;
     private final Counter finalUsageMissed;
     private final Counter chargesUnconfirmed;
+    private final Counter upstreamEventsDropped;
     /** The frame counters by direction, looked up once: they are counted for every relayed frame. */
     private final CounterDataPoint[] framesByDirection;
     private final CounterDataPoint[] bytesByDirection;
@@ -62,6 +63,9 @@ public final class RelayMetrics {
         chargesUnconfirmed = Counter.builder().name("relay_charges_unconfirmed_total")
                 .help("Relayed charges the cluster did not confirm in time or refused; each ended its session").register(r);
         initialise();
+        upstreamEventsDropped = Counter.builder().name("relay_upstream_events_dropped_total")
+                .help("Upstream events over RELAY_MAX_UPSTREAM_FRAME_SIZE, dropped (a response.done among them is charged its reservation)")
+                .register(r);
         framesByDirection = new CounterDataPoint[]{frames.labelValues(CLIENT_TO_UPSTREAM), frames.labelValues(UPSTREAM_TO_CLIENT)};
         bytesByDirection = new CounterDataPoint[]{bytes.labelValues(CLIENT_TO_UPSTREAM), bytes.labelValues(UPSTREAM_TO_CLIENT)};
     }
@@ -113,6 +117,10 @@ public final class RelayMetrics {
     /** A relayed charge the cluster did not confirm (it may still be applied late); its session ends. */
     public void chargeUnconfirmed() {
         chargesUnconfirmed.inc();
+    }
+
+    public void upstreamEventDropped() {
+        upstreamEventsDropped.inc();
     }
 
     public void finalUsageMissed() {

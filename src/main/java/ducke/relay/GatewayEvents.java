@@ -69,6 +69,20 @@ final class GatewayEvents {
         return json("error", "event_id", "event_gw_end", "error", error);
     }
 
+    /**
+     * The realtime {@code error} event for something the gateway did to the session that does not
+     * end it (an upstream event dropped); {@code eventId} names the client event concerned, if any.
+     */
+    String clientError(String code, String message, String eventId) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("type", "invalid_request_error");
+        error.put("code", code);
+        error.put("message", message);
+        error.put("param", null);
+        error.put("event_id", eventId);
+        return json("error", "event_id", "event_gw_error", "error", error);
+    }
+
     String upstreamUnavailable(String message) {
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("type", "upstream_unavailable");

@@ -16,12 +16,25 @@ final class MessageAssembler {
     record Message(boolean text, ByteBuffer payload) {
     }
 
-    /** The message grew past the largest allowed; its fragments are dropped. */
+    /**
+     * The message grew past the largest allowed; its fragments are dropped, those still to come too
+     * (up to its last). {@link #prefix()}: its first bytes, enough to tell what it was.
+     */
     static final class TooLarge extends Exception {
-        TooLarge() {
+        private final transient ByteBuffer prefix;
+
+        TooLarge(ByteBuffer prefix) {
             super("message too large", null, false, false);
+            this.prefix = prefix;
+        }
+
+        ByteBuffer prefix() {
+            return prefix;
         }
     }
+
+    /** How much of a message over the limit is kept to tell what it was. */
+    static final int PREFIX_BYTES = 4096;
 
     static final byte CONTINUATION = 0;
     static final byte TEXT = 1;
@@ -32,6 +45,8 @@ final class MessageAssembler {
     private boolean text;
     private byte[] parts = new byte[0];
     private int size;
+    /** In the middle of a message over the limit: its fragments are dropped up to its last. */
+    private boolean skipping;
 
     MessageAssembler(long maxBytes) {
         this.maxBytes = maxBytes;
@@ -46,6 +61,11 @@ final class MessageAssembler {
      */
     Message accept(byte opCode, ByteBuffer payload, boolean fin) throws TooLarge {
         int length = payload == null ? 0 : payload.remaining();
+        if (skipping && opCode == CONTINUATION) {
+            skipping = !fin;
+            return null;
+        }
+        skipping = false;
         if (opCode == CONTINUATION) {
             if (!inMessage) {
                 throw new IllegalStateException("a continuation frame without a message to continue");
@@ -60,7 +80,7 @@ final class MessageAssembler {
             text = opCode == TEXT;
             if (fin) {
                 if (length > maxBytes) {
-                    throw new TooLarge();
+                    throw new TooLarge(copy(payload, Math.min(length, PREFIX_BYTES)));
                 }
                 return new Message(text, copy(payload, length));
             }
@@ -68,8 +88,15 @@ final class MessageAssembler {
             size = 0;
         }
         if (size + (long) length > maxBytes) {
+            byte[] prefix = new byte[(int) Math.min(PREFIX_BYTES, size + (long) length)];
+            int fromParts = Math.min(size, prefix.length);
+            System.arraycopy(parts, 0, prefix, 0, fromParts);
+            if (prefix.length > fromParts) {
+                payload.duplicate().get(prefix, fromParts, prefix.length - fromParts);
+            }
             reset();
-            throw new TooLarge();
+            skipping = !fin;
+            throw new TooLarge(ByteBuffer.wrap(prefix));
         }
         if (size + length > parts.length) {
             parts = Arrays.copyOf(parts, (int) Math.min(maxBytes, Math.max(2L * parts.length, size + (long) length)));

@@ -53,8 +53,17 @@ final class Metering {
     private String transcriptionModel;
     /** Whether the session transcribes its input audio (the client turned it on and not off again). */
     private boolean transcribes;
-    /** Committed audio items whose transcription, billed by the provider, is still to come. */
-    private final Set<String> transcriptions = new LinkedHashSet<>();
+    /**
+     * Committed audio items whose transcription, billed by the provider, is still to come, with what
+     * transcribing the audio committed may cost (charged, estimated, if the completion never comes).
+     */
+    private final Map<String, Long> transcriptions = new LinkedHashMap<>();
+    /**
+     * Responses charged their reservation because their usage had not arrived: a {@code response.done}
+     * that still comes for one is not charged again. Bounded: the oldest are forgotten.
+     */
+    private final Set<String> estimated = new LinkedHashSet<>();
+    static final int MAX_ESTIMATED_REMEMBERED = 256;
     /** More are not remembered: a provider that never completes them does not hold a session's end longer. */
     static final int MAX_TRANSCRIPTIONS_AWAITED = 64;
     /** Responses and transcriptions whose usage arrived but whose charge is not through yet. */
@@ -138,7 +147,7 @@ final class Metering {
     /** The upstream committed an input audio item: its transcription is to come when the session transcribes. */
     synchronized void audioCommitted(String itemId) {
         if (transcribes && !itemId.isEmpty() && transcriptions.size() < MAX_TRANSCRIPTIONS_AWAITED) {
-            transcriptions.add(itemId);
+            transcriptions.put(itemId, budget.pendingTranscriptionCostNanoUsd());
         }
     }
 
@@ -153,7 +162,7 @@ final class Metering {
 
     /** A transcription failed: nothing to charge, nothing more to await. */
     synchronized void transcriptionFailed(String itemId) {
-        if (transcriptions.remove(itemId)) {
+        if (transcriptions.remove(itemId) != null) {
             notifyIfIdle();
         }
     }
@@ -222,20 +231,82 @@ final class Metering {
      * for idleness hear of it only through {@link #settled()}.
      */
     CostGuard.Usage responseDone(String responseId, TokenUsage usage, long nowMillis) {
+        long reserve;
         synchronized (this) {
-            Long reserve = active.remove(responseId);
-            if (reserve == null) {
-                Pending p = pending.poll();
-                reserve = p == null ? 0L : p.reserveNanoUsd();
+            // still in flight for whoever waits: its charge and the client's usage update are to come
+            settling++;
+            if (estimated.contains(responseId)) {
+                return null; // charged its reservation already, when the session ended without it
             }
+            Long r = active.remove(responseId);
+            if (r == null && responseId.isEmpty() && pending.isEmpty() && !active.isEmpty()) {
+                // a report without an id: the oldest response in flight
+                Iterator<Map.Entry<String, Long>> oldest = active.entrySet().iterator();
+                r = oldest.next().getValue();
+                oldest.remove();
+            }
+            if (r == null) {
+                Pending p = pending.poll();
+                r = p == null ? 0L : p.reserveNanoUsd();
+            }
+            reserve = r;
             budget.responseFinished(reserve);
             if (usage != null) {
                 budget.reported(usage);
             }
-            // still in flight for whoever waits: its charge and the client's usage update are to come
-            settling++;
         }
-        return usage == null ? null : charge(usage, nowMillis);
+        if (usage == null) {
+            // the provider billed a response whose usage cannot be read: never under, charge what was reserved
+            return reserve > 0 ? estimate(responseId.isEmpty() ? "response:unknown" : responseId, reserve, nowMillis) : null;
+        }
+        return charge(usage, nowMillis);
+    }
+
+    /**
+     * Charges every response and transcription still awaited at what was reserved for it, marked
+     * estimated: the session ends without their usage (the upstream failed or closed, or the wait
+     * for it ran out). Returns how many were charged; a {@code response.done} arriving later for
+     * one of them is not charged again.
+     */
+    int chargeOutstanding(long nowMillis) {
+        Map<String, Long> owed = new LinkedHashMap<>();
+        synchronized (this) {
+            int n = 0;
+            for (Pending p : pending) {
+                owed.put("pending:" + (p.eventId().isEmpty() ? String.valueOf(++n) : p.eventId()), p.reserveNanoUsd());
+                budget.responseFinished(p.reserveNanoUsd());
+            }
+            pending.clear();
+            active.forEach((id, reserve) -> {
+                owed.put(id, reserve);
+                budget.responseFinished(reserve);
+                remember(id);
+            });
+            active.clear();
+            transcriptions.forEach((item, cost) -> owed.put("transcription:" + item, cost));
+            transcriptions.clear();
+            notifyIfIdle();
+        }
+        int charged = 0;
+        for (Map.Entry<String, Long> e : owed.entrySet()) {
+            if (e.getValue() > 0 && estimate(e.getKey(), e.getValue(), nowMillis) != null) {
+                charged++;
+            }
+        }
+        return charged;
+    }
+
+    private void remember(String responseId) {
+        estimated.add(responseId);
+        if (estimated.size() > MAX_ESTIMATED_REMEMBERED) {
+            Iterator<String> oldest = estimated.iterator();
+            oldest.next();
+            oldest.remove();
+        }
+    }
+
+    private CostGuard.Usage estimate(String chargeKey, long costNanoUsd, long nowMillis) {
+        return applied(guard.chargeEstimate(sessionId, model, chargeKey, costNanoUsd, nowMillis));
     }
 
     /**

@@ -41,6 +41,23 @@ final class RealtimeEvents {
         return Long.MAX_VALUE;
     }
 
+    /**
+     * The id of the response a {@code response.done} names, from the first bytes of the event (the
+     * rest was too large to read): the first {@code "resp_…"} string, which is the response's own
+     * id (items are {@code item_…}); "" when none is there.
+     */
+    static String responseIdIn(java.nio.ByteBuffer prefix) {
+        byte[] b = new byte[prefix.remaining()];
+        prefix.duplicate().get(b);
+        String head = new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int at = head.indexOf("\"resp_");
+        if (at < 0) {
+            return "";
+        }
+        int end = head.indexOf('"', at + 1);
+        return end < 0 || end - at > 128 ? "" : head.substring(at + 1, end);
+    }
+
     /** The usage of a {@code response.done}, or null when it carries none. */
     static TokenUsage responseUsage(JsonNode event) {
         return usage(event.path("response").path("usage"));

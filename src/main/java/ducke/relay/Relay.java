@@ -43,7 +43,7 @@ public final class Relay {
             return t;
         });
         UpstreamClient upstreamClient = new UpstreamClient(Duration.ofMillis(upstream.getConnectTimeout().toMilliseconds()),
-                relay.getMaxFrameSize().toBytes());
+                relay.getMaxUpstreamFrameSize().toBytes());
         env.lifecycle().manage(upstreamClient);
         // the provider's events are read leniently about a key written twice (request bodies are not), so that a
         // response.done the provider billed is never left unmetered for its JSON style; the client event policy
@@ -52,7 +52,7 @@ public final class Relay {
         relayMapper.getFactory().disable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         RelayContext ctx = new RelayContext(guard, gate, clock, relayMapper, new GatewayEvents(relayMapper), metrics, registry, upstreamClient,
                 upstream.uri(), upstream.getApiKey(), Duration.ofMillis(upstream.getConnectTimeout().toMilliseconds()),
-                relay.getMaxFrameSize().toBytes(), relay.getMaxBufferedBytes().toBytes(),
+                relay.getMaxFrameSize().toBytes(), relay.getMaxUpstreamFrameSize().toBytes(), relay.getMaxBufferedBytes().toBytes(),
                 Duration.ofMillis(relay.getIdleTimeout().toMilliseconds()),
                 Duration.ofMillis(relay.getUpstreamPingInterval().toMilliseconds()), Map.copyOf(relay.getToolFunctions()), timers,
                 relay.getMaxResponsesInFlight(), Duration.ofMillis(relay.getFinalUsageWait().toMilliseconds()),

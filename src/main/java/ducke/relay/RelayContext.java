@@ -14,7 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 /** Everything a relayed session needs from the node, built once. */
 record RelayContext(CostGuard guard, RateLimitGate gate, Clock clock, ObjectMapper mapper, GatewayEvents events,
                     RelayMetrics metrics, RelayRegistry registry, UpstreamClient upstream, URI upstreamUrl, String apiKey,
-                    Duration connectTimeout, long maxFrameBytes, long maxBufferedBytes, Duration idleTimeout, Duration pingInterval,
+                    Duration connectTimeout, long maxFrameBytes, long maxUpstreamFrameBytes, long maxBufferedBytes, Duration idleTimeout, Duration pingInterval,
                     Map<String, String> toolFunctions, ScheduledExecutorService timers, int maxResponsesInFlight,
                     Duration finalUsageWait, long minInputReserveTokens) {
 

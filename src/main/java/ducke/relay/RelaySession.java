@@ -223,6 +223,23 @@ public final class RelaySession implements UpstreamLink.Events {
         }
     }
 
+    /**
+     * An upstream event over {@code RELAY_MAX_UPSTREAM_FRAME_SIZE} was dropped: the client hears
+     * so, and a {@code response.done} among them is charged its reservation (its usage is unread).
+     */
+    @Override
+    public void oversized(ByteBuffer prefix) {
+        String type = EventScanner.type(prefix);
+        LOG.warn("Session {}: dropped an upstream event over the size limit ({})", sessionId, type.isEmpty() ? "unknown type" : type);
+        ctx.metrics().upstreamEventDropped();
+        sendToClient(ctx.events().clientError("upstream_event_too_large",
+                "An event from the model (" + (type.isEmpty() ? "unknown type" : type)
+                        + ") was larger than this gateway relays and was dropped", null));
+        if (type.equals(RealtimeEvents.RESPONSE_DONE)) {
+            responseDone(null, RealtimeEvents.responseIdIn(prefix), null, tools.answers());
+        }
+    }
+
     @Override
     public void failed(String why) {
         finish(EndReason.UPSTREAM_ERROR, null, why);
@@ -303,14 +320,25 @@ public final class RelaySession implements UpstreamLink.Events {
         // decided before the client hears of the charge: what it sends next belongs to the next streak
         ToolCalls.Answers answers = tools.answers();
         TokenUsage usage = usageOf(() -> RealtimeEvents.responseUsage(event));
+        responseDone(forClient, event.path("response").path("id").asText(""), usage, answers);
+    }
+
+    /**
+     * A response ended: charged by its usage, or by its reservation (estimated) when its usage is
+     * null (unreadable, or the event was too large to read); {@code forClient} (null: nothing)
+     * goes to the client after the charge.
+     */
+    private void responseDone(ByteBuffer forClient, String responseId, TokenUsage usage, ToolCalls.Answers answers) {
         try {
             ending.charging(() -> {
-                CostGuard.Usage u = metering.responseDone(event.path("response").path("id").asText(""), usage, ctx.clock().millis());
+                CostGuard.Usage u = metering.responseDone(responseId, usage, ctx.clock().millis());
                 if (ending.started()) {
                     LOG.info("Session {}: last response charged {} USD", sessionId,
                             u == null ? "0" : ducke.core.cost.Money.usd(u.callCostNanoUsd()).toPlainString());
                 }
-                sendToClient(forClient);
+                if (forClient != null) {
+                    sendToClient(forClient);
+                }
                 charged(u);
             });
         } finally {

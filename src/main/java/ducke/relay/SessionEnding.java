@@ -196,7 +196,13 @@ final class SessionEnding {
         if (t != null) {
             t.cancel(false);
         }
-        if (reason == EndReason.UPSTREAM_ERROR || metering.inFlight() == 0 || !upstream.open()) {
+        if (metering.inFlight() == 0) {
+            complete(reason, ended, detail);
+            return;
+        }
+        if (reason == EndReason.UPSTREAM_ERROR || !upstream.open()) {
+            // no usage can come any more for what is in flight: the provider bills it all the same
+            chargeOutstanding();
             complete(reason, ended, detail);
             return;
         }
@@ -209,11 +215,31 @@ final class SessionEnding {
         idle.whenComplete((v, e) -> {
             giveUp.cancel(false);
             if (metering.inFlight() > 0) {
-                LOG.warn("Session {} ended before the upstream reported its last response's usage", session.sessionId());
+                LOG.warn("Session {} ended before the upstream reported its last response's usage: charging its reservation",
+                        session.sessionId());
                 ctx.metrics().finalUsageMissed();
+                chargeOutstanding();
             }
             complete(reason, ended, detail);
         });
+    }
+
+    /**
+     * Charges what is still in flight at its reservation, marked estimated (see
+     * {@link Metering#chargeOutstanding}); a charge the cluster cannot take now is journaled, or
+     * logged with its amount when even that fails.
+     */
+    private void chargeOutstanding() {
+        try {
+            int n = metering.chargeOutstanding(ctx.clock().millis());
+            if (n > 0) {
+                LOG.info("Session {}: {} response(s) or transcription(s) without usage charged their reservation (estimated)",
+                        session.sessionId(), n);
+            }
+        } catch (RuntimeException e) {
+            ctx.metrics().chargeUnconfirmed();
+            LOG.error("Session {}: could not charge the estimate of what was in flight", session.sessionId(), e);
+        }
     }
 
     private void complete(EndReason reason, SessionLedger ended, String detail) {

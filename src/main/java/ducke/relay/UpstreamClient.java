@@ -82,9 +82,10 @@ final class UpstreamClient implements Managed {
         request.headers(fields -> headers.forEach(fields::put));
         request.timeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         Configuration.ConfigurationCustomizer configuration = new Configuration.ConfigurationCustomizer();
-        // a frame arrives whole (Jetty joins what the network splits), up to the limit
+        // a frame up to the limit arrives whole (Jetty joins what the network splits); a larger one
+        // arrives in fragments, which the link drops past the limit without dropping the connection
         configuration.setMaxFrameSize(maxFrameBytes);
-        configuration.setAutoFragment(false);
+        configuration.setAutoFragment(true);
         configuration.setInputBufferSize(RelayContext.SOCKET_BUFFER_BYTES);
         configuration.setOutputBufferSize(RelayContext.SOCKET_BUFFER_BYTES);
         configuration.setMaxTextMessageSize(maxFrameBytes);

@@ -43,6 +43,12 @@ final class UpstreamLink implements FrameHandler {
 
         /** The connection is gone or unusable; {@code why} is a sentence for the log and the client. */
         void failed(String why);
+
+        /**
+         * A message over the upstream's size limit was dropped (the connection goes on);
+         * {@code prefix}: its first bytes, to tell what it was.
+         */
+        void oversized(ByteBuffer prefix);
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamLink.class);
@@ -65,7 +71,7 @@ final class UpstreamLink implements FrameHandler {
     UpstreamLink(RelayContext ctx, Events events) {
         this.ctx = ctx;
         this.events = events;
-        this.incoming = new MessageAssembler(ctx.maxFrameBytes());
+        this.incoming = new MessageAssembler(ctx.maxUpstreamFrameBytes());
     }
 
     /** Opens the connection; failures arrive as {@link Events#failed}. */
@@ -256,7 +262,11 @@ final class UpstreamLink implements FrameHandler {
                 message = incoming.accept(op, frame.getPayload(), frame.isFin());
             } catch (MessageAssembler.TooLarge e) {
                 callback.succeeded();
-                offReadingThread(() -> events.failed("the upstream sent an oversized frame"));
+                // dropped, not the session: its fragments still to come are read and dropped too
+                ByteBuffer prefix = e.prefix();
+                if (reads.handle(false, ctx.upstream().executor(), () -> events.oversized(prefix), session::demand)) {
+                    session.demand();
+                }
                 return;
             }
         }

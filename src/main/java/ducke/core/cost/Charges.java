@@ -79,14 +79,39 @@ final class Charges {
                 seq -> new ChargeJournal.Charge(seq, nowMillis, sessionId, fee));
     }
 
+    /**
+     * Charges an estimate: a response (or transcription) whose usage never arrived is charged what
+     * was reserved for it, priced at the session model's dearest rates, and marked estimated.
+     */
+    CostGuard.Usage chargeEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, long nowMillis) {
+        Estimate estimate = new Estimate(sessionModel == null ? "" : sessionModel, chargeKey);
+        return chargeOrJournal(sessionId, costNanoUsd, TokenCounts.ZERO, null, estimate, nowMillis,
+                seq -> new ChargeJournal.Charge(seq, nowMillis, sessionId, costNanoUsd));
+    }
+
+    /** What an estimated charge was for: the session's model and the response's key. */
+    record Estimate(String model, String chargeKey) {
+    }
+
     private CostGuard.Usage chargeOrJournal(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                                             long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
+        return chargeOrJournal(sessionId, costNanoUsd, tokens, priced, null, nowMillis, entry);
+    }
+
+    private CostGuard.Usage chargeOrJournal(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
+                                            Estimate estimate, long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
         if (!health.quorum()) {
+            if (estimate != null) {
+                observer.estimated(prices.match(estimate.model()).label(), costNanoUsd);
+            }
             return journaled(entry);
         }
         try {
-            return charge(sessionId, ChargeId.live(writer), costNanoUsd, tokens, priced, nowMillis);
+            return charge(sessionId, ChargeId.live(writer), costNanoUsd, tokens, priced, estimate, nowMillis);
         } catch (QuorumLostException e) {
+            if (estimate != null) {
+                observer.estimated(prices.match(estimate.model()).label(), costNanoUsd);
+            }
             return journaled(entry);
         }
     }
@@ -110,6 +135,11 @@ final class Charges {
      */
     CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                            long nowMillis) {
+        return charge(sessionId, id, costNanoUsd, tokens, priced, null, nowMillis);
+    }
+
+    private CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens,
+                                   PriceTable.Priced priced, Estimate estimate, long nowMillis) {
         SessionRules.Charge c = sessions.charge(sessionId, id, costNanoUsd, tokens, nowMillis, limits);
         if (c.ledger() == null || !c.applied() && !c.repeated()) {
             return unknown(priced);
@@ -131,8 +161,15 @@ final class Charges {
             }
         }
         chargeClient(c.ledger().clientId(), costNanoUsd, nowMillis);
-        afterSpend(spent, priced == null ? "tool_fee" : priced.match().label(), priced == null || priced.match().known(),
-                costNanoUsd, tokens);
+        if (estimate != null && c.applied()) {
+            observer.estimated(prices.match(estimate.model()).label(), costNanoUsd);
+            observer.chargeRecorded(new ChargeRecord(sessionId, estimate.chargeKey(), c.ledger().clientId(),
+                    estimate.model(), TokenCounts.ZERO, costNanoUsd, true, nowMillis, c.ledger().priceVersion()));
+        }
+        String label = estimate != null ? prices.match(estimate.model()).label()
+                : priced == null ? "tool_fee" : priced.match().label();
+        boolean known = estimate != null ? prices.match(estimate.model()).known() : priced == null || priced.match().known();
+        afterSpend(spent, label, known, costNanoUsd, tokens);
         return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(),
                 spent.snapshot(), warnings(c.ledger(), spent.snapshot(), nowMillis), priced, c.afterEnd());
     }

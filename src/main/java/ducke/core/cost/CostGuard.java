@@ -216,6 +216,17 @@ public final class CostGuard {
         return charges.chargeToolFee(sessionId, tool, nowMillis);
     }
 
+    /**
+     * Charges a response or transcription whose usage never arrived (the upstream failed or closed,
+     * its usage was unreadable, or the wait for it ran out): what was reserved for it, marked
+     * estimated (metric, audit). Without a quorum it is journaled like any charge.
+     *
+     * @param chargeKey the response id, or {@code transcription:<item id>}
+     */
+    public Usage chargeEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, long nowMillis) {
+        return charges.chargeEstimate(sessionId, sessionModel, chargeKey, costNanoUsd, nowMillis);
+    }
+
     /** See {@link Charges#charge}: for the journal's replay, as {@code id}. */
     Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                  long nowMillis) {

@@ -33,6 +33,13 @@ public interface CostObserver {
     default void chargeRecorded(ChargeRecord record) {
     }
 
+    /**
+     * A charge of {@code costNanoUsd} whose usage never arrived was charged (or journaled) at its
+     * reservation, for a session of the model labelled {@code modelLabel}.
+     */
+    default void estimated(String modelLabel, long costNanoUsd) {
+    }
+
     /** Tells {@code first}, then {@code second}. */
     static CostObserver both(CostObserver first, CostObserver second) {
         return new CostObserver() {
@@ -70,6 +77,12 @@ public interface CostObserver {
             public void journal(String outcome) {
                 first.journal(outcome);
                 second.journal(outcome);
+            }
+
+            @Override
+            public void estimated(String model, long costNanoUsd) {
+                first.estimated(model, costNanoUsd);
+                second.estimated(model, costNanoUsd);
             }
 
             @Override

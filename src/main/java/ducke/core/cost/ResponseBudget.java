@@ -135,6 +135,11 @@ public final class ResponseBudget {
         return cost(nextInputTokens(), inputRate) + cost(audioTokens(), transcriptionRate);
     }
 
+    /** What transcribing the audio appended since the last report may cost (0 when the session does not transcribe). */
+    public long pendingTranscriptionCostNanoUsd() {
+        return cost(audioTokens(), transcriptionRate);
+    }
+
     /**
      * The most output tokens the next response may produce so that, with its estimated input and
      * the responses in flight, the session stays within {@code remainingNanoUsd}; 0 when it cannot
