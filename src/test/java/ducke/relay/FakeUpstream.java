@@ -148,6 +148,8 @@ public final class FakeUpstream implements AutoCloseable {
         /** A transcription's completion the test holds until the next response.cancel. */
         private volatile String heldTranscription;
         private int commits;
+        /** Cancels are not answered: a provider whose last usage never arrives. */
+        private volatile boolean deaf;
         /** A script played for every later response.create too: a model that keeps doing the same. */
         private volatile JsonNode loop;
 
@@ -197,7 +199,19 @@ public final class FakeUpstream implements AutoCloseable {
                         }
                     }
                     case "response.create" -> responseCreate(event);
-                    case "response.cancel" -> cancel(event);
+                    case "response.cancel" -> {
+                        if (!deaf) {
+                            cancel(event);
+                        }
+                    }
+                    case "conversation.item.retrieve" -> {
+                        // as the provider answers for a user audio item: the item's audio, whole, as base64
+                        // (20 s of 24 kHz PCM16 is about 1.3 MB)
+                        send("{\"type\":\"conversation.item.retrieved\",\"event_id\":\"event_ir\",\"item\":{\"id\":"
+                                + event.path("item_id") + ",\"object\":\"realtime.item\",\"type\":\"message\",\"role\":\"user\","
+                                + "\"content\":[{\"type\":\"input_audio\",\"audio\":\""
+                                + "A".repeat(event.path("test_bytes").asInt(1_300_000)) + "\"}]}}");
+                    }
                     default -> { }
                 }
             } catch (Exception e) {
@@ -221,6 +235,12 @@ public final class FakeUpstream implements AutoCloseable {
             if (script != null) {
                 boolean twice = event.path("test_keys_twice").asBoolean();
                 for (JsonNode e : script) {
+                    if (e.has("test_pad")) {
+                        // an event larger than a client may send: padded here, by the provider
+                        com.fasterxml.jackson.databind.node.ObjectNode padded = e.deepCopy();
+                        padded.put("pad", "x".repeat(padded.remove("test_pad").asInt()));
+                        e = padded;
+                    }
                     if ("response.done".equals(e.path("type").asText())) {
                         c.billed.add(e.path("response").path("usage"));
                     }
@@ -245,6 +265,7 @@ public final class FakeUpstream implements AutoCloseable {
                     held.put(id, usage(input, output / 2));
                 }
                 vadOnCancel |= event.path("test_vad_on_cancel").asBoolean();
+                deaf |= event.path("test_deaf").asBoolean();
                 return;
             }
             contextTokens += output;
