@@ -20,40 +20,101 @@ import java.util.concurrent.TimeUnit;
 final class ClientSpendGrid {
 
     static final int CHARGE = 40;
+    static final int RESERVE = 41;
+    static final int RELEASE = 42;
 
     private ClientSpendGrid() {
     }
 
     static IdentifiedDataSerializable create(int id) {
-        return id == CHARGE ? new Charge() : null;
+        return switch (id) {
+            case CHARGE -> new Charge();
+            case RESERVE -> new Reserve();
+            case RELEASE -> new Release();
+            default -> null;
+        };
     }
 
-    static final class Charge extends GridProcessor<String, ClientSpend, ClientSpend.Snapshot> {
-        private long costNanoUsd;
-        private long nowMillis;
-        private CostLimits limits;
+    /**
+     * Common fields: an amount (a charge's cost, a reservation's size), the caller's time and
+     * limits, the reservation concerned ("" none) and when a new one lapses.
+     */
+    abstract static class Base<R> extends GridProcessor<String, ClientSpend, R> {
+        long amountNanoUsd;
+        long nowMillis;
+        CostLimits limits;
+        String holdId = "";
+        long expiresAtMillis;
 
+        Base() {
+        }
+
+        Base(long amountNanoUsd, long nowMillis, CostLimits limits, String holdId, long expiresAtMillis) {
+            this.amountNanoUsd = amountNanoUsd;
+            this.nowMillis = nowMillis;
+            this.limits = limits;
+            this.holdId = holdId == null ? "" : holdId;
+            this.expiresAtMillis = expiresAtMillis;
+        }
+
+        static ClientSpend current(Map.Entry<String, ClientSpend> e) {
+            return e.getValue() == null ? ClientSpend.EMPTY : e.getValue();
+        }
+
+        /** Stores a changed value, to expire once its spend has left the window and its holds lapsed. */
+        void store(Map.Entry<String, ClientSpend> e, ClientSpend before, ClientSpend after) {
+            if (after.equals(before)) {
+                return;
+            }
+            if (after.isEmpty()) {
+                e.setValue(null);
+                return;
+            }
+            long ttl = Math.max(1, after.idleAtMillis(limits) - nowMillis);
+            if (e instanceof ExtendedMapEntry<String, ClientSpend> x) {
+                x.setValue(after, ttl, TimeUnit.MILLISECONDS);
+            } else {
+                e.setValue(after);
+            }
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            out.writeLong(amountNanoUsd);
+            out.writeLong(nowMillis);
+            CostWire.writeLimits(out, limits);
+            out.writeString(holdId);
+            out.writeLong(expiresAtMillis);
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            amountNanoUsd = in.readLong();
+            nowMillis = in.readLong();
+            limits = CostWire.readLimits(in);
+            holdId = in.readString();
+            expiresAtMillis = in.readLong();
+        }
+    }
+
+    /** Adds spend, settling the reservation {@code holdId} when one is named. */
+    static final class Charge extends Base<ClientSpend.Snapshot> {
         Charge() {
         }
 
         Charge(long costNanoUsd, long nowMillis, CostLimits limits) {
-            this.costNanoUsd = costNanoUsd;
-            this.nowMillis = nowMillis;
-            this.limits = limits;
+            this(costNanoUsd, nowMillis, limits, "");
+        }
+
+        Charge(long costNanoUsd, long nowMillis, CostLimits limits, String releaseHoldId) {
+            super(costNanoUsd, nowMillis, limits, releaseHoldId, 0);
         }
 
         @Override
         public ClientSpend.Snapshot process(Map.Entry<String, ClientSpend> e) {
-            ClientSpend before = e.getValue() == null ? ClientSpend.EMPTY : e.getValue();
-            ClientSpend after = before.charge(costNanoUsd, nowMillis, limits);
-            if (!after.equals(before)) {
-                long ttl = Math.max(1, after.idleAtMillis(limits) - nowMillis);
-                if (e instanceof ExtendedMapEntry<String, ClientSpend> x) {
-                    x.setValue(after, ttl, TimeUnit.MILLISECONDS);
-                } else {
-                    e.setValue(after);
-                }
-            }
+            ClientSpend before = current(e);
+            ClientSpend after = before.charge(amountNanoUsd, nowMillis, limits, holdId.isEmpty() ? null : holdId);
+            store(e, before, after);
             return after.snapshot(nowMillis, limits);
         }
 
@@ -61,19 +122,55 @@ final class ClientSpendGrid {
         public int getClassId() {
             return CHARGE;
         }
+    }
 
-        @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
-            out.writeLong(costNanoUsd);
-            out.writeLong(nowMillis);
-            CostWire.writeLimits(out, limits);
+    /** Takes a reservation if the client's hour can take it. */
+    static final class Reserve extends Base<Boolean> {
+        Reserve() {
+        }
+
+        Reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis, CostLimits limits) {
+            super(amountNanoUsd, nowMillis, limits, holdId, expiresAtMillis);
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
-            costNanoUsd = in.readLong();
-            nowMillis = in.readLong();
-            limits = CostWire.readLimits(in);
+        public Boolean process(Map.Entry<String, ClientSpend> e) {
+            ClientSpend before = current(e);
+            ClientSpend after = before.reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits);
+            if (after == null) {
+                return Boolean.FALSE;
+            }
+            store(e, before, after);
+            return Boolean.TRUE;
+        }
+
+        @Override
+        public int getClassId() {
+            return RESERVE;
+        }
+    }
+
+    static final class Release extends Base<Boolean> {
+        Release() {
+        }
+
+        Release(String holdId, long nowMillis, CostLimits limits) {
+            super(0, nowMillis, limits, holdId, 0);
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, ClientSpend> e) {
+            if (e.getValue() == null) {
+                return Boolean.TRUE;
+            }
+            ClientSpend before = current(e);
+            store(e, before, before.release(holdId, nowMillis));
+            return Boolean.TRUE;
+        }
+
+        @Override
+        public int getClassId() {
+            return RELEASE;
         }
     }
 
@@ -85,11 +182,12 @@ final class ClientSpendGrid {
         @Override
         public void write(ObjectDataOutput out, ClientSpend s) throws IOException {
             CostWire.writeBuckets(out, s.buckets());
+            CostWire.writeHolds(out, s.holds());
         }
 
         @Override
         public ClientSpend read(ObjectDataInput in) throws IOException {
-            return new ClientSpend(CostWire.readBuckets(in));
+            return new ClientSpend(CostWire.readBuckets(in), CostWire.readHolds(in));
         }
     }
 

@@ -12,6 +12,7 @@ import ducke.core.cost.SessionRules;
 import ducke.core.cost.SessionSlots;
 import ducke.core.cost.SessionStore;
 import ducke.core.cost.Share;
+import ducke.core.cost.Holds;
 import ducke.core.cost.SpendLedger;
 import ducke.core.cost.SpendRow;
 import ducke.core.cost.TokenCounts;
@@ -185,6 +186,28 @@ final class CostWire {
         }
     }
 
+    /** Reservations ({@link Holds}): id, amount, expiry each. */
+    static void writeHolds(ObjectDataOutput out, Holds holds) throws IOException {
+        out.writeInt(holds.byId().size());
+        for (Map.Entry<String, Holds.Hold> e : holds.byId().entrySet()) {
+            out.writeString(e.getKey());
+            out.writeLong(e.getValue().amountNanoUsd());
+            out.writeLong(e.getValue().expiresAtMillis());
+        }
+    }
+
+    static Holds readHolds(ObjectDataInput in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > 1_000_000) {
+            throw new IOException("implausible number of holds: " + n);
+        }
+        Map<String, Holds.Hold> byId = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            byId.put(in.readString(), new Holds.Hold(in.readLong(), in.readLong()));
+        }
+        return byId.isEmpty() ? Holds.NONE : new Holds(byId);
+    }
+
     static final class SpendSerializer extends Base<SpendLedger> {
         SpendSerializer() {
             super(7_312);
@@ -208,6 +231,7 @@ final class CostWire {
             out.writeLong(b.spendAtOpenNanoUsd());
             out.writeLong(b.closedAtMillis());
             out.writeLong(b.baselineNanoUsd());
+            writeHolds(out, s.holds());
         }
 
         @Override
@@ -220,8 +244,9 @@ final class CostWire {
                 long lastSeq = in.readLong();
                 byWriter.put(writer, new SpendRow(charges, lastSeq, readBuckets(in)));
             }
-            return new SpendLedger(byWriter, new SpendLedger.Breaker(in.readBoolean(), in.readLong(), in.readLong(),
-                    in.readString(), in.readLong(), in.readLong(), in.readLong()));
+            SpendLedger.Breaker breaker = new SpendLedger.Breaker(in.readBoolean(), in.readLong(), in.readLong(),
+                    in.readString(), in.readLong(), in.readLong(), in.readLong());
+            return new SpendLedger(byWriter, breaker, readHolds(in));
         }
     }
 

@@ -37,6 +37,46 @@ final class GridSpendStore implements SpendStore {
     }
 
     @Override
+    public SpendLedger.Charged charge(ChargeId id, long costNanoUsd, long nowMillis, CostLimits limits, String releaseHoldId) {
+        return calls.await("charging the cluster's spend", () -> spend.submitToKey(KEY,
+                new SpendProcessors.Charge().with(nowMillis, limits, costNanoUsd, "").as(id).hold(releaseHoldId, 0)));
+    }
+
+    @Override
+    public ClientSpend.Snapshot chargeClient(String clientId, long costNanoUsd, long nowMillis, CostLimits limits,
+                                             String releaseHoldId) {
+        return calls.await("charging a client's spend",
+                () -> clients.submitToKey(clientId, new ClientSpendGrid.Charge(costNanoUsd, nowMillis, limits, releaseHoldId)));
+    }
+
+    @Override
+    public SpendLedger.Reserved reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis,
+                                        CostLimits limits) {
+        Integer r = calls.await("reserving against the breaker's window", () -> spend.submitToKey(KEY,
+                new SpendProcessors.Reserve().with(nowMillis, limits, amountNanoUsd, "").hold(holdId, expiresAtMillis)));
+        return new SpendLedger.Reserved(null, r == SpendProcessors.RESERVED, r == SpendProcessors.REFUSED_BREAKER_OPENED, null);
+    }
+
+    @Override
+    public boolean reserveClient(String clientId, String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis,
+                                 CostLimits limits) {
+        return calls.await("reserving against a client's hour", () -> clients.submitToKey(clientId,
+                new ClientSpendGrid.Reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits)));
+    }
+
+    @Override
+    public void release(String holdId, long nowMillis, CostLimits limits) {
+        calls.await("releasing a reservation", () -> spend.submitToKey(KEY,
+                new SpendProcessors.Release().with(nowMillis, limits, 0, "").hold(holdId, 0)));
+    }
+
+    @Override
+    public void releaseClient(String clientId, String holdId, long nowMillis, CostLimits limits) {
+        calls.await("releasing a client's reservation",
+                () -> clients.submitToKey(clientId, new ClientSpendGrid.Release(holdId, nowMillis, limits)));
+    }
+
+    @Override
     public SpendLedger.Snapshot snapshot(long nowMillis, CostLimits limits) {
         SpendLedger s = calls.await("reading the cluster's spend", () -> spend.getAsync(KEY));
         return (s == null ? SpendLedger.EMPTY : s).snapshot(nowMillis, limits);

@@ -16,6 +16,13 @@ final class SpendProcessors {
     static final int CHARGE = 20;
     static final int TRIP = 21;
     static final int RESET = 22;
+    static final int RESERVE = 23;
+    static final int RELEASE = 24;
+
+    /** {@link Reserve}'s answers. */
+    static final int RESERVED = 0;
+    static final int REFUSED = 1;
+    static final int REFUSED_BREAKER_OPENED = 2;
 
     private SpendProcessors() {
     }
@@ -25,6 +32,8 @@ final class SpendProcessors {
             case CHARGE -> new Charge();
             case TRIP -> new Trip();
             case RESET -> new Reset();
+            case RESERVE -> new Reserve();
+            case RELEASE -> new Release();
             default -> null;
         };
     }
@@ -36,6 +45,9 @@ final class SpendProcessors {
         long amount;
         String cause = "";
         ChargeId id = ChargeId.live("");
+        /** A reservation's id: the one to take, to give back, or ("" none) to settle with a charge. */
+        String holdId = "";
+        long expiresAtMillis;
 
         static SpendLedger current(Map.Entry<String, SpendLedger> e) {
             return e.getValue() == null ? SpendLedger.EMPTY : e.getValue();
@@ -55,6 +67,8 @@ final class SpendProcessors {
             out.writeLong(amount);
             out.writeString(cause);
             CostWire.writeChargeId(out, id);
+            out.writeString(holdId);
+            out.writeLong(expiresAtMillis);
         }
 
         @Override
@@ -64,6 +78,8 @@ final class SpendProcessors {
             amount = in.readLong();
             cause = in.readString();
             id = CostWire.readChargeId(in);
+            holdId = in.readString();
+            expiresAtMillis = in.readLong();
         }
 
         <T extends Base<R>> T with(long nowMillis, CostLimits limits, long amount, String cause) {
@@ -71,6 +87,14 @@ final class SpendProcessors {
             this.limits = limits;
             this.amount = amount;
             this.cause = cause;
+            @SuppressWarnings("unchecked") T self = (T) this;
+            return self;
+        }
+
+        /** The reservation concerned, and (for a new one) when it lapses. */
+        <T extends Base<R>> T hold(String id, long expiresAt) {
+            this.holdId = id == null ? "" : id;
+            this.expiresAtMillis = expiresAt;
             @SuppressWarnings("unchecked") T self = (T) this;
             return self;
         }
@@ -87,7 +111,7 @@ final class SpendProcessors {
         @Override
         public SpendLedger.Charged process(Map.Entry<String, SpendLedger> e) {
             SpendLedger before = current(e);
-            SpendLedger.Charged c = before.charge(id, amount, nowMillis, limits);
+            SpendLedger.Charged c = before.charge(id, amount, nowMillis, limits, holdId.isEmpty() ? null : holdId);
             store(e, before, c.ledger());
             return c;
         }
@@ -95,6 +119,37 @@ final class SpendProcessors {
         @Override
         public int getClassId() {
             return CHARGE;
+        }
+    }
+
+    /** Takes a reservation if the breaker's window can take it; answers {@link #RESERVED} or a refusal. */
+    static final class Reserve extends Base<Integer> {
+        @Override
+        public Integer process(Map.Entry<String, SpendLedger> e) {
+            SpendLedger before = current(e);
+            SpendLedger.Reserved r = before.reserve(holdId, amount, nowMillis, expiresAtMillis, limits);
+            store(e, before, r.ledger());
+            return r.ok() ? RESERVED : r.breakerOpenedNow() ? REFUSED_BREAKER_OPENED : REFUSED;
+        }
+
+        @Override
+        public int getClassId() {
+            return RESERVE;
+        }
+    }
+
+    static final class Release extends Base<Boolean> {
+        @Override
+        public Boolean process(Map.Entry<String, SpendLedger> e) {
+            SpendLedger before = current(e);
+            SpendLedger after = before.release(holdId, nowMillis, limits);
+            store(e, before, after);
+            return Boolean.TRUE;
+        }
+
+        @Override
+        public int getClassId() {
+            return RELEASE;
         }
     }
 

@@ -28,6 +28,12 @@ record ClientEnding(String event, String error, int code, String closeReason) {
                 error = e.terminalError("invalid_request_error", "budget_exceeded", "Session budget limit exceeded");
                 code = 1008;
             }
+            case CLIENT_BUDGET_EXCEEDED -> {
+                event = e.sessionEnded(reason.label());
+                error = e.terminalError("invalid_request_error", "client_budget_exceeded",
+                        "This client's hourly budget cannot pay for another response");
+                code = 1008;
+            }
             case SESSION_TIMEOUT -> {
                 event = e.sessionTimeout(limits);
                 error = e.terminalError("invalid_request_error", "session_timeout", "Session duration limit exceeded");

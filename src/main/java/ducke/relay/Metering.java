@@ -1,6 +1,7 @@
 package ducke.relay;
 
 import ducke.core.cost.CostGuard;
+import ducke.core.cost.EndReason;
 import ducke.core.cost.ResponseBudget;
 import ducke.core.cost.SessionLedger;
 import ducke.core.cost.TokenUsage;
@@ -30,9 +31,19 @@ final class Metering {
     /** The answer to a request to start a response. */
     enum Start { FORWARD, ACTIVE_RESPONSE, UNAFFORDABLE }
 
-    /** A response asked for but not announced yet, and what it reserved. */
-    private record Pending(String eventId, long reserveNanoUsd) {
+    /**
+     * A response asked for but not announced yet, what it reserved of the session's budget, and the
+     * grid reservation (client hour, breaker window) it started on (null: none).
+     */
+    private record Pending(String eventId, long reserveNanoUsd, String holdId) {
     }
+
+    /** A response in progress: the same, once the upstream named it. */
+    private record InFlight(long reserveNanoUsd, String holdId) {
+    }
+
+    /** How long a grid reservation outlives the session's duration cap before it lapses by itself. */
+    static final long HOLD_GRACE_MILLIS = 60_000;
 
     private final CostGuard guard;
     private final String sessionId;
@@ -40,7 +51,20 @@ final class Metering {
     private final int maxInFlight;
     private final ResponseBudget budget;
     private final Deque<Pending> pending = new ArrayDeque<>();
-    private final Map<String, Long> active = new LinkedHashMap<>();
+    private final Map<String, InFlight> active = new LinkedHashMap<>();
+    private final String clientId;
+    private final long holdExpiresAtMillis;
+    /**
+     * The grid reservation the next response starts on — the standing reservation that pays for a
+     * response the upstream starts by itself (server VAD) — and its amount; null while none is held.
+     */
+    private String standing;
+    private long standingNanoUsd;
+    private long holdSeq;
+    /** Why the last reservation was refused (the session ends for it); null when none was. */
+    private EndReason holdRefusal;
+    /** A raise of the standing reservation is under way. */
+    private boolean raising;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private SessionLedger ledger;
     /** The client's own limit on output tokens per response; unlimited unless it set one. */
@@ -73,6 +97,8 @@ final class Metering {
         this.guard = guard;
         this.ledger = ledger;
         this.sessionId = ledger.sessionId();
+        this.clientId = ledger.clientId();
+        this.holdExpiresAtMillis = ledger.expiresAtMillis() + HOLD_GRACE_MILLIS;
         this.model = ledger.model();
         this.maxInFlight = maxInFlight;
         this.budget = budget;
@@ -186,8 +212,15 @@ final class Metering {
         if (clamp < 1 || !budget.canAffordNext(remaining())) {
             return Start.UNAFFORDABLE;
         }
+        if (standing == null) {
+            // the standing reservation is out (another response holds it, or it was refused and the
+            // session ends): nothing may start without one
+            return Start.ACTIVE_RESPONSE;
+        }
+        // within what the standing reservation was sized for
+        clamp = sessionClamp > 0 ? Math.min(clamp, sessionClamp) : clamp;
         lastClampForStart = clamp;
-        pending.add(new Pending(eventId, budget.responseStarted(clamp)));
+        pending.add(new Pending(eventId, budget.responseStarted(clamp), takeStanding()));
         return Start.FORWARD;
     }
 
@@ -204,12 +237,14 @@ final class Metering {
     synchronized boolean responseCreated(String responseId, long maxOutputTokens) {
         Pending p = pending.poll();
         if (p != null) {
-            active.put(responseId, p.reserveNanoUsd());
+            active.put(responseId, new InFlight(p.reserveNanoUsd(), p.holdId()));
             return maxOutputTokens > lastClampForStart;
         }
         long allowed = clamp();
-        active.put(responseId, budget.responseStarted(Math.min(Math.max(allowed, 0), maxOutputTokens)));
-        return maxOutputTokens > allowed;
+        // started by the upstream itself: paid for by the standing reservation
+        String hold = takeStanding();
+        active.put(responseId, new InFlight(budget.responseStarted(Math.min(Math.max(allowed, 0), maxOutputTokens)), hold));
+        return maxOutputTokens > allowed || hold == null;
     }
 
     /** The upstream refused the client event with this id: a pending response never started. */
@@ -219,6 +254,11 @@ final class Metering {
             if (p.eventId().equals(eventId)) {
                 it.remove();
                 budget.responseFinished(p.reserveNanoUsd());
+                if (standing == null) {
+                    standing = p.holdId(); // never used: it stands again
+                } else {
+                    orphanHolds.add(p.holdId());
+                }
                 notifyIfIdle();
                 return;
             }
@@ -232,24 +272,26 @@ final class Metering {
      */
     CostGuard.Usage responseDone(String responseId, TokenUsage usage, long nowMillis) {
         long reserve;
+        String hold;
         synchronized (this) {
             // still in flight for whoever waits: its charge and the client's usage update are to come
             settling++;
             if (estimated.contains(responseId)) {
                 return null; // charged its reservation already, when the session ended without it
             }
-            Long r = active.remove(responseId);
+            InFlight r = active.remove(responseId);
             if (r == null && responseId.isEmpty() && pending.isEmpty() && !active.isEmpty()) {
                 // a report without an id: the oldest response in flight
-                Iterator<Map.Entry<String, Long>> oldest = active.entrySet().iterator();
+                Iterator<Map.Entry<String, InFlight>> oldest = active.entrySet().iterator();
                 r = oldest.next().getValue();
                 oldest.remove();
             }
             if (r == null) {
                 Pending p = pending.poll();
-                r = p == null ? 0L : p.reserveNanoUsd();
+                r = p == null ? new InFlight(0, null) : new InFlight(p.reserveNanoUsd(), p.holdId());
             }
-            reserve = r;
+            reserve = r.reserveNanoUsd();
+            hold = r.holdId();
             budget.responseFinished(reserve);
             if (usage != null) {
                 budget.reported(usage);
@@ -257,9 +299,9 @@ final class Metering {
         }
         if (usage == null) {
             // the provider billed a response whose usage cannot be read: never under, charge what was reserved
-            return reserve > 0 ? estimate(responseId.isEmpty() ? "response:unknown" : responseId, reserve, nowMillis) : null;
+            return reserve > 0 ? estimate(responseId.isEmpty() ? "response:unknown" : responseId, reserve, hold, nowMillis) : null;
         }
-        return charge(usage, nowMillis);
+        return applied(guard.settle(sessionId, model, null, usage, hold, nowMillis));
     }
 
     /**
@@ -269,31 +311,156 @@ final class Metering {
      * one of them is not charged again.
      */
     int chargeOutstanding(long nowMillis) {
-        Map<String, Long> owed = new LinkedHashMap<>();
+        Map<String, InFlight> owed = new LinkedHashMap<>();
         synchronized (this) {
             int n = 0;
             for (Pending p : pending) {
-                owed.put("pending:" + (p.eventId().isEmpty() ? String.valueOf(++n) : p.eventId()), p.reserveNanoUsd());
+                owed.put("pending:" + (p.eventId().isEmpty() ? String.valueOf(++n) : p.eventId()),
+                        new InFlight(p.reserveNanoUsd(), p.holdId()));
                 budget.responseFinished(p.reserveNanoUsd());
             }
             pending.clear();
-            active.forEach((id, reserve) -> {
-                owed.put(id, reserve);
-                budget.responseFinished(reserve);
+            active.forEach((id, r) -> {
+                owed.put(id, r);
+                budget.responseFinished(r.reserveNanoUsd());
                 remember(id);
             });
             active.clear();
-            transcriptions.forEach((item, cost) -> owed.put("transcription:" + item, cost));
+            transcriptions.forEach((item, cost) -> owed.put("transcription:" + item, new InFlight(cost, null)));
             transcriptions.clear();
             notifyIfIdle();
         }
         int charged = 0;
-        for (Map.Entry<String, Long> e : owed.entrySet()) {
-            if (e.getValue() > 0 && estimate(e.getKey(), e.getValue(), nowMillis) != null) {
+        for (Map.Entry<String, InFlight> e : owed.entrySet()) {
+            InFlight r = e.getValue();
+            if (r.reserveNanoUsd() > 0 && estimate(e.getKey(), r.reserveNanoUsd(), r.holdId(), nowMillis) != null) {
                 charged++;
+            } else if (r.holdId() != null) {
+                synchronized (this) {
+                    orphanHolds.add(r.holdId());
+                }
             }
         }
         return charged;
+    }
+
+    // ---- grid reservations: the client's hour and the breaker's window ----
+
+    /** Grid reservations no charge will settle (a response refused upstream): given back at the end. */
+    private final Set<String> orphanHolds = new LinkedHashSet<>();
+
+    /** Hands the standing reservation to a response that starts now; null when none is held. */
+    private String takeStanding() {
+        String h = standing;
+        standing = null;
+        standingNanoUsd = 0;
+        return h;
+    }
+
+    /**
+     * Takes a new standing reservation, sized for the next response at the session clamp with the
+     * audio headroom, when none is held. Blocks for the grid. Returns null when one is held now, or
+     * why the session must end: the client's hour ({@code client_budget_exceeded}) or the
+     * breaker's window ({@code circuit_breaker}) cannot take it.
+     */
+    EndReason reserveStanding(long nowMillis) {
+        String id;
+        long amount;
+        synchronized (this) {
+            if (standing != null) {
+                return null;
+            }
+            id = sessionId + "/" + (++holdSeq);
+            amount = standingWorstCase();
+        }
+        return take(id, amount, nowMillis, false);
+    }
+
+    /**
+     * The amount the standing reservation must be raised to, when what was appended since has made
+     * the next response's worst case larger than it holds (sized with another headroom, so that
+     * raises come once per headroom of audio); null when it still holds, or a raise is under way.
+     */
+    synchronized Long standingShortfall() {
+        if (standing == null || raising) {
+            return null;
+        }
+        long now = budget.worstCaseNanoUsd(Math.max(1, sessionClamp), 0);
+        if (now <= standingNanoUsd) {
+            return null;
+        }
+        raising = true;
+        return standingWorstCase();
+    }
+
+    /** Raises the standing reservation to {@code amount}; see {@link #reserveStanding} for the answer. */
+    EndReason raiseStanding(long amount, long nowMillis) {
+        String id;
+        synchronized (this) {
+            id = standing;
+            if (id == null) {
+                raising = false;
+                return null;
+            }
+        }
+        return take(id, amount, nowMillis, true);
+    }
+
+    private EndReason take(String id, long amount, long nowMillis, boolean raise) {
+        CostGuard.Hold h;
+        try {
+            h = guard.reserve(clientId, id, amount, holdExpiresAtMillis, nowMillis);
+        } finally {
+            synchronized (this) {
+                raising = raise ? false : raising;
+            }
+        }
+        synchronized (this) {
+            if (h == CostGuard.Hold.TAKEN) {
+                if (raise && !id.equals(standing)) {
+                    return null; // taken by a response meanwhile, which now holds the larger amount
+                }
+                standing = id;
+                standingNanoUsd = amount;
+                return null;
+            }
+            if (raise && id.equals(standing)) {
+                standing = null; // refused: given back whole
+                standingNanoUsd = 0;
+            }
+            holdRefusal = h == CostGuard.Hold.CLIENT_BUDGET ? EndReason.CLIENT_BUDGET_EXCEEDED : EndReason.CIRCUIT_BREAKER;
+            return holdRefusal;
+        }
+    }
+
+    /** Why a reservation was refused, or null: the reason a session ends when it cannot start a response. */
+    synchronized EndReason holdRefusal() {
+        return holdRefusal;
+    }
+
+    /** What the standing reservation holds: the next response's worst case at the session clamp, audio headroom included. */
+    private long standingWorstCase() {
+        // the clamp the session is about to get (sessionClampUpdate), or the one it has if that is higher
+        long clamp = Math.max(1, Math.min(budget.maxOutputTokens(remaining(), CLAMP_HEADROOM_AUDIO_CHARS), clientMaxOutput));
+        return budget.worstCaseNanoUsd(Math.max(clamp, sessionClamp), CLAMP_HEADROOM_AUDIO_CHARS);
+    }
+
+    /**
+     * Gives back every grid reservation no charge will settle: the standing one and those of
+     * responses that never started. Best effort: what cannot be given back lapses by itself.
+     */
+    void releaseHolds(long nowMillis) {
+        java.util.List<String> ids = new ArrayList<>();
+        synchronized (this) {
+            if (standing != null) {
+                ids.add(takeStanding());
+            }
+            ids.addAll(orphanHolds);
+            orphanHolds.clear();
+        }
+        for (String id : ids) {
+            guard.release(clientId, id, nowMillis);
+        }
     }
 
     private void remember(String responseId) {
@@ -305,8 +472,8 @@ final class Metering {
         }
     }
 
-    private CostGuard.Usage estimate(String chargeKey, long costNanoUsd, long nowMillis) {
-        return applied(guard.chargeEstimate(sessionId, model, chargeKey, costNanoUsd, nowMillis));
+    private CostGuard.Usage estimate(String chargeKey, long costNanoUsd, String holdId, long nowMillis) {
+        return applied(guard.settleEstimate(sessionId, model, chargeKey, costNanoUsd, holdId, nowMillis));
     }
 
     /**

@@ -104,7 +104,19 @@ public final class RelaySession implements UpstreamLink.Events {
             finish(EndReason.UPSTREAM_ERROR, null, "the upstream model is not configured");
             return false;
         }
-        // the clamp goes first, before anything of the client's: server VAD starts responses by itself
+        // the standing reservation and the clamp go first, before anything of the client's: server VAD
+        // starts responses by itself
+        EndReason refused;
+        try {
+            refused = metering.reserveStanding(ctx.clock().millis());
+        } catch (RuntimeException e) {
+            LOG.warn("Could not reserve the first response of relayed session {}", sessionId, e);
+            refused = EndReason.CLUSTER_DEGRADED;
+        }
+        if (refused != null) {
+            finish(refused, null, null);
+            return false;
+        }
         upstream.text(clampEvent(metering.sessionClampUpdate()));
         upstream.connect(model, beta ? Map.of("OpenAI-Beta", "realtime=v1") : Map.of());
         return true;
@@ -158,7 +170,8 @@ public final class RelaySession implements UpstreamLink.Events {
         } else if (outcome instanceof ClientEventPolicy.Refuse r) {
             refuse(r);
         } else {
-            ending.soon(EndReason.BUDGET_EXCEEDED, null);
+            EndReason refused = metering.holdRefusal();
+            ending.soon(refused != null ? refused : EndReason.BUDGET_EXCEEDED, null);
         }
     }
 
@@ -332,6 +345,14 @@ public final class RelaySession implements UpstreamLink.Events {
         try {
             ending.charging(() -> {
                 CostGuard.Usage u = metering.responseDone(responseId, usage, ctx.clock().millis());
+                if (!ending.started() && (u == null || u.endedNow() == null) && metering.canAffordNext()) {
+                    // the next response's reservation before the client hears of this one's end: what it
+                    // asks for next starts on it
+                    EndReason refused = metering.reserveStanding(ctx.clock().millis());
+                    if (refused != null) {
+                        ending.soon(refused, null);
+                    }
+                }
                 if (ending.started()) {
                     LOG.info("Session {}: last response charged {} USD", sessionId,
                             u == null ? "0" : ducke.core.cost.Money.usd(u.callCostNanoUsd()).toPlainString());
@@ -410,6 +431,21 @@ public final class RelaySession implements UpstreamLink.Events {
         Long clamp = metering.staleSessionClamp();
         if (clamp != null) {
             upstream.text(clampEvent(clamp));
+        }
+        Long raise = metering.standingShortfall();
+        if (raise != null) {
+            // a grid call: never on the thread that read the frame (it may be the selector's)
+            executor().execute(() -> {
+                try {
+                    EndReason refused = metering.raiseStanding(raise, ctx.clock().millis());
+                    if (refused != null) {
+                        ending.soon(refused, null);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("Session {}: could not raise its reservation", sessionId, e);
+                    ending.soon(EndReason.CLUSTER_DEGRADED, SessionEnding.UNCONFIRMED_CHARGE);
+                }
+            });
         }
     }
 

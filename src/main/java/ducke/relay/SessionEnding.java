@@ -249,6 +249,11 @@ final class SessionEnding {
         };
         boolean closesLater = false;
         try {
+            try {
+                metering.releaseHolds(ctx.clock().millis());
+            } catch (RuntimeException e) {
+                LOG.info("Session {}: reservations not given back ({}); they lapse by themselves", session.sessionId(), e.toString());
+            }
             SessionLedger last = ended;
             try {
                 last = ctx.guard().endOrJournal(session.sessionId(), reason, ctx.clock().millis())

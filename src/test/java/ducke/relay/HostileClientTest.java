@@ -3,8 +3,6 @@ package ducke.relay;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ducke.DuckeConfiguration;
-import ducke.core.cost.Money;
-import ducke.core.cost.PriceTable;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.PromText;
@@ -37,7 +35,6 @@ class HostileClientTest {
     private static final String CAP = "0.50";
     private static final String CLIENT_CAP = "1.00";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final PriceTable PRICES = PriceTable.defaults();
     private static final FakeUpstream UPSTREAM = Fakes.upstream();
     private static final MutableClock CLOCK = MutableClock.at("2026-11-30T09:00:00Z");
     private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
@@ -97,13 +94,18 @@ class HostileClientTest {
         return s;
     }
 
-    /** What the stand-in billed on this connection, priced as the provider would. */
+    /**
+     * What the stand-in billed on this connection, priced with this test's own arithmetic (not the
+     * production price table or parser): gpt-realtime as config.yml prices it, 100 USD per 1M input
+     * tokens of any kind and 200 USD per 1M output tokens.
+     */
     private static BigDecimal billed(FakeUpstream.Connection up) {
-        long nano = 0;
+        BigDecimal usd = BigDecimal.ZERO;
         for (JsonNode u : up.billed) {
-            nano += PRICES.price("gpt-realtime", RealtimeEvents.usage(u)).costNanoUsd();
+            long micros = u.path("input_tokens").asLong() * 100 + u.path("output_tokens").asLong() * 200;
+            usd = usd.add(BigDecimal.valueOf(micros).movePointLeft(6));
         }
-        return Money.usd(nano);
+        return usd;
     }
 
     /** Billed equals charged, and the overspend past the cap stays within 1% of it. */

@@ -152,6 +152,10 @@ final class WsClient implements WebSocket.Listener {
         return r;
     }
 
+    static JsonNode parse(String text) throws Exception {
+        return JSON.readTree(text);
+    }
+
     /** The next text frame, parsed. */
     JsonNode nextEvent() throws Exception {
         Received r = next();

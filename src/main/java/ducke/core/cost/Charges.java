@@ -62,8 +62,14 @@ final class Charges {
 
     /** See {@link CostGuard#report(String, String, String, TokenUsage, long)}. */
     CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, long nowMillis) {
+        return report(sessionId, sessionModel, reportedModel, usage, null, nowMillis);
+    }
+
+    /** The same, settling the reservation {@code holdId} (null: none). */
+    CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String holdId,
+                           long nowMillis) {
         PriceTable.Priced priced = price(sessionModel, reportedModel, usage);
-        return chargeOrJournal(sessionId, priced.costNanoUsd(), priced.tokens(), priced, nowMillis,
+        return chargeOrJournal(sessionId, priced.costNanoUsd(), priced.tokens(), priced, new How(null, null, holdId), nowMillis,
                 seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, sessionModel, reportedModel, usage));
     }
 
@@ -84,33 +90,48 @@ final class Charges {
      * was reserved for it, priced at the session model's dearest rates, and marked estimated.
      */
     CostGuard.Usage chargeEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, long nowMillis) {
-        Estimate estimate = new Estimate(sessionModel == null ? "" : sessionModel, chargeKey);
-        return chargeOrJournal(sessionId, costNanoUsd, TokenCounts.ZERO, null, estimate, nowMillis,
+        return chargeEstimate(sessionId, sessionModel, chargeKey, costNanoUsd, null, nowMillis);
+    }
+
+    /** The same, settling the reservation {@code holdId} (null: none). */
+    CostGuard.Usage chargeEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, String holdId,
+                                   long nowMillis) {
+        How how = new How(sessionModel == null ? "" : sessionModel, chargeKey, holdId);
+        return chargeOrJournal(sessionId, costNanoUsd, TokenCounts.ZERO, null, how, nowMillis,
                 seq -> new ChargeJournal.Charge(seq, nowMillis, sessionId, costNanoUsd));
     }
 
-    /** What an estimated charge was for: the session's model and the response's key. */
-    record Estimate(String model, String chargeKey) {
+    /**
+     * More about a charge: for an estimate, the session's model ({@code estimatedModel}, null when
+     * the charge is no estimate) and the response's key; the reservation it settles ({@code holdId},
+     * null: none).
+     */
+    record How(String estimatedModel, String chargeKey, String holdId) {
+        static final How PLAIN = new How(null, null, null);
+
+        boolean estimate() {
+            return estimatedModel != null;
+        }
     }
 
     private CostGuard.Usage chargeOrJournal(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                                             long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
-        return chargeOrJournal(sessionId, costNanoUsd, tokens, priced, null, nowMillis, entry);
+        return chargeOrJournal(sessionId, costNanoUsd, tokens, priced, How.PLAIN, nowMillis, entry);
     }
 
     private CostGuard.Usage chargeOrJournal(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
-                                            Estimate estimate, long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
+                                            How how, long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
         if (!health.quorum()) {
-            if (estimate != null) {
-                observer.estimated(prices.match(estimate.model()).label(), costNanoUsd);
+            if (how.estimate()) {
+                observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
             }
             return journaled(entry);
         }
         try {
-            return charge(sessionId, ChargeId.live(writer), costNanoUsd, tokens, priced, estimate, nowMillis);
+            return charge(sessionId, ChargeId.live(writer), costNanoUsd, tokens, priced, how, nowMillis);
         } catch (QuorumLostException e) {
-            if (estimate != null) {
-                observer.estimated(prices.match(estimate.model()).label(), costNanoUsd);
+            if (how.estimate()) {
+                observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
             }
             return journaled(entry);
         }
@@ -135,18 +156,18 @@ final class Charges {
      */
     CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                            long nowMillis) {
-        return charge(sessionId, id, costNanoUsd, tokens, priced, null, nowMillis);
+        return charge(sessionId, id, costNanoUsd, tokens, priced, How.PLAIN, nowMillis);
     }
 
     private CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens,
-                                   PriceTable.Priced priced, Estimate estimate, long nowMillis) {
+                                   PriceTable.Priced priced, How how, long nowMillis) {
         SessionRules.Charge c = sessions.charge(sessionId, id, costNanoUsd, tokens, nowMillis, limits);
         if (c.ledger() == null || !c.applied() && !c.repeated()) {
             return unknown(priced);
         }
         SpendLedger.Charged spent;
         try {
-            spent = spend.charge(id, costNanoUsd, nowMillis, limits);
+            spent = spend.charge(id, costNanoUsd, nowMillis, limits, how.holdId());
         } catch (QuorumLostException e) {
             if (id.replay()) {
                 throw e;
@@ -160,15 +181,15 @@ final class Charges {
                 ends.ended(c.ledger());
             }
         }
-        chargeClient(c.ledger().clientId(), costNanoUsd, nowMillis);
-        if (estimate != null && c.applied()) {
-            observer.estimated(prices.match(estimate.model()).label(), costNanoUsd);
-            observer.chargeRecorded(new ChargeRecord(sessionId, estimate.chargeKey(), c.ledger().clientId(),
-                    estimate.model(), TokenCounts.ZERO, costNanoUsd, true, nowMillis, c.ledger().priceVersion()));
+        chargeClient(c.ledger().clientId(), costNanoUsd, nowMillis, how.holdId());
+        if (how.estimate() && c.applied()) {
+            observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
+            observer.chargeRecorded(new ChargeRecord(sessionId, how.chargeKey(), c.ledger().clientId(),
+                    how.estimatedModel(), TokenCounts.ZERO, costNanoUsd, true, nowMillis, c.ledger().priceVersion()));
         }
-        String label = estimate != null ? prices.match(estimate.model()).label()
+        String label = how.estimate() ? prices.match(how.estimatedModel()).label()
                 : priced == null ? "tool_fee" : priced.match().label();
-        boolean known = estimate != null ? prices.match(estimate.model()).known() : priced == null || priced.match().known();
+        boolean known = how.estimate() ? prices.match(how.estimatedModel()).known() : priced == null || priced.match().known();
         afterSpend(spent, label, known, costNanoUsd, tokens);
         return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(),
                 spent.snapshot(), warnings(c.ledger(), spent.snapshot(), nowMillis), priced, c.afterEnd());
@@ -176,8 +197,12 @@ final class Charges {
 
     /** The client's hourly spend is a gate, not the record of money: a charge it misses without quorum is let go. */
     private void chargeClient(String clientId, long costNanoUsd, long nowMillis) {
+        chargeClient(clientId, costNanoUsd, nowMillis, null);
+    }
+
+    private void chargeClient(String clientId, long costNanoUsd, long nowMillis, String releaseHoldId) {
         try {
-            spend.chargeClient(clientId, costNanoUsd, nowMillis, limits);
+            spend.chargeClient(clientId, costNanoUsd, nowMillis, limits, releaseHoldId);
         } catch (QuorumLostException e) {
             // the session, the cluster's spend and the audit have the charge
         }

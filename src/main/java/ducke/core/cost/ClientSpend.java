@@ -24,13 +24,24 @@ public final class ClientSpend {
     public static final ClientSpend EMPTY = new ClientSpend(MinuteBuckets.EMPTY);
 
     private final MinuteBuckets buckets;
+    /** Reservations of the client's live sessions for their next responses ({@link Holds}). */
+    private final Holds holds;
 
     public ClientSpend(long[] minutes, long[] amounts) {
         this(MinuteBuckets.of(minutes, amounts));
     }
 
     public ClientSpend(MinuteBuckets buckets) {
+        this(buckets, Holds.NONE);
+    }
+
+    public ClientSpend(MinuteBuckets buckets, Holds holds) {
         this.buckets = buckets;
+        this.holds = holds;
+    }
+
+    public Holds holds() {
+        return holds;
     }
 
     /** Spend by minute. */
@@ -52,9 +63,39 @@ public final class ClientSpend {
 
     /** Adds spend at {@code nowMillis}, dropping buckets that left the window. */
     public ClientSpend charge(long costNanoUsd, long nowMillis, CostLimits limits) {
+        return charge(costNanoUsd, nowMillis, limits, null);
+    }
+
+    /** The same, giving back the hold {@code releaseHoldId} (null: none) in the same step: a reservation settled. */
+    public ClientSpend charge(long costNanoUsd, long nowMillis, CostLimits limits, String releaseHoldId) {
         // a bucket counts until its whole minute has left the window: minute m while (m + 1) * MINUTE > now - window
         MinuteBuckets kept = buckets.from(Math.floorDiv(nowMillis - limits.hourlyWindowMillis(), MINUTE));
-        return new ClientSpend(kept.plus(Math.floorDiv(nowMillis, MINUTE), costNanoUsd));
+        return new ClientSpend(kept.plus(Math.floorDiv(nowMillis, MINUTE), costNanoUsd),
+                holds.pruned(nowMillis).without(releaseHoldId));
+    }
+
+    /**
+     * Reserves {@code amountNanoUsd} as {@code holdId} (replacing what it held) until
+     * {@code expiresAtMillis} if the client's hour can take it: its spend in the window, its other
+     * holds and this one stay within its cap. Null when it cannot (nothing changed); with limits
+     * not enforced, nothing is held.
+     */
+    public ClientSpend reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis, CostLimits limits) {
+        if (!limits.enforced()) {
+            return this;
+        }
+        Holds inForce = holds.pruned(nowMillis);
+        long committed = Math.addExact(Math.addExact(snapshot(nowMillis, limits).hourlyNanoUsd(),
+                inForce.total(nowMillis, holdId)), amountNanoUsd);
+        if (committed > limits.maxClientHourlyCostNanoUsd()) {
+            return null;
+        }
+        return new ClientSpend(buckets, inForce.with(holdId, amountNanoUsd, expiresAtMillis));
+    }
+
+    /** Gives back the hold {@code holdId}. */
+    public ClientSpend release(String holdId, long nowMillis) {
+        return new ClientSpend(buckets, holds.pruned(nowMillis).without(holdId));
     }
 
     public Snapshot snapshot(long nowMillis, CostLimits limits) {
@@ -81,11 +122,12 @@ public final class ClientSpend {
 
     /** When every bucket has left the window: the entry may be dropped from then on. */
     public long idleAtMillis(CostLimits limits) {
-        return isEmpty() ? Long.MIN_VALUE : (minute(bucketCount() - 1) + 1) * MINUTE + limits.hourlyWindowMillis();
+        long spendIdle = bucketCount() == 0 ? Long.MIN_VALUE : (minute(bucketCount() - 1) + 1) * MINUTE + limits.hourlyWindowMillis();
+        return Math.max(spendIdle, holds.lastExpiryMillis());
     }
 
     public boolean isEmpty() {
-        return bucketCount() == 0;
+        return bucketCount() == 0 && holds.isEmpty();
     }
 
     /**
@@ -104,8 +146,8 @@ public final class ClientSpend {
                 byMinute.merge(c.minute(i), c.amount(i), Math::max);
             }
         }
-        return new ClientSpend(byMinute.keySet().stream().mapToLong(Long::longValue).toArray(),
-                byMinute.values().stream().mapToLong(Long::longValue).toArray());
+        return new ClientSpend(MinuteBuckets.of(byMinute.keySet().stream().mapToLong(Long::longValue).toArray(),
+                byMinute.values().stream().mapToLong(Long::longValue).toArray()), Holds.merge(a.holds, b.holds));
     }
 
     private boolean inWindow(int i, long nowMillis, long windowMillis) {
@@ -114,11 +156,11 @@ public final class ClientSpend {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ClientSpend c && buckets.equals(c.buckets);
+        return o instanceof ClientSpend c && buckets.equals(c.buckets) && holds.equals(c.holds);
     }
 
     @Override
     public int hashCode() {
-        return buckets.hashCode();
+        return 31 * buckets.hashCode() + holds.hashCode();
     }
 }

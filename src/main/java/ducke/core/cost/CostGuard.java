@@ -63,6 +63,9 @@ public final class CostGuard {
         }
     }
 
+    /** The answer to a reservation: taken, or refused by the client's hour or by the breaker's window. */
+    public enum Hold { TAKEN, CLIENT_BUDGET, CIRCUIT_BREAKER }
+
     /** Entries a journal holds by default. */
     public static final int DEFAULT_JOURNAL_CAPACITY = 10_000;
 
@@ -225,6 +228,71 @@ public final class CostGuard {
      */
     public Usage chargeEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, long nowMillis) {
         return charges.chargeEstimate(sessionId, sessionModel, chargeKey, costNanoUsd, nowMillis);
+    }
+
+    /**
+     * Reserves {@code amountNanoUsd} as {@code holdId} (replacing what that id held) against the
+     * client's rolling hour, then the breaker's window, until {@code expiresAtMillis}: the worst case
+     * of a response that may start. Refused by either, nothing stays held; a refusal by the breaker's
+     * window opens the breaker (see {@link SpendLedger#reserve}) and tells every node.
+     *
+     * @throws QuorumLostException without a quorum (nothing held)
+     */
+    public Hold reserve(String clientId, String holdId, long amountNanoUsd, long expiresAtMillis, long nowMillis) {
+        if (!health.quorum()) {
+            throw new QuorumLostException("No quorum: nothing can be reserved", Math.max(1, health.retryAfterMillis() / 1000));
+        }
+        if (!spend.reserveClient(clientId, holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits)) {
+            observer.limitReached("client_hourly");
+            return Hold.CLIENT_BUDGET;
+        }
+        SpendLedger.Reserved r;
+        try {
+            r = spend.reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits);
+        } catch (RuntimeException e) {
+            releaseQuietly(clientId, holdId, nowMillis);
+            throw e;
+        }
+        if (r.ok()) {
+            return Hold.TAKEN;
+        }
+        releaseQuietly(clientId, holdId, nowMillis);
+        if (r.breakerOpenedNow()) {
+            SpendLedger.Snapshot s = refreshSpend(nowMillis);
+            observer.limitReached("circuit_breaker");
+            observer.breakerChanged(s, "spend");
+            broadcast.publish(s);
+        }
+        return Hold.CIRCUIT_BREAKER;
+    }
+
+    /** Gives back a reservation that will not be settled by a charge; lapsed or unknown ones are fine. */
+    public void release(String clientId, String holdId, long nowMillis) {
+        spend.release(holdId, nowMillis, limits);
+        spend.releaseClient(clientId, holdId, nowMillis, limits);
+    }
+
+    private void releaseQuietly(String clientId, String holdId, long nowMillis) {
+        try {
+            spend.releaseClient(clientId, holdId, nowMillis, limits);
+        } catch (RuntimeException e) {
+            // it lapses at its expiry
+        }
+    }
+
+    /**
+     * {@link #report(String, String, String, TokenUsage, long)} that settles the reservation
+     * {@code holdId} (null: none) in the same steps as the charge.
+     */
+    public Usage settle(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String holdId,
+                        long nowMillis) {
+        return charges.report(sessionId, sessionModel, reportedModel, usage, holdId, nowMillis);
+    }
+
+    /** {@link #chargeEstimate} settling the reservation {@code holdId}. */
+    public Usage settleEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, String holdId,
+                                long nowMillis) {
+        return charges.chargeEstimate(sessionId, sessionModel, chargeKey, costNanoUsd, holdId, nowMillis);
     }
 
     /** See {@link Charges#charge}: for the journal's replay, as {@code id}. */

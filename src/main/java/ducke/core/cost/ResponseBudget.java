@@ -169,6 +169,20 @@ public final class ResponseBudget {
         }
     }
 
+    /**
+     * The most the next response may cost with this output clamp, as if {@code extraAudioChars}
+     * more audio had been appended: what a reservation for it must hold.
+     */
+    public long worstCaseNanoUsd(long maxOutputTokens, long extraAudioChars) {
+        long pending = pendingAudioChars;
+        pendingAudioChars = Math.addExact(pendingAudioChars, Math.max(0, extraAudioChars));
+        try {
+            return Math.addExact(nextInputCostNanoUsd(), cost(Math.max(0, maxOutputTokens), outputRate));
+        } finally {
+            pendingAudioChars = pending;
+        }
+    }
+
     /** Whether a next response can start at all: its estimated input plus one output token. */
     public boolean canAffordNext(long remainingNanoUsd) {
         return maxOutputTokens(remainingNanoUsd) >= 1;

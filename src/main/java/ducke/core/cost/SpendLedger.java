@@ -38,6 +38,13 @@ public final class SpendLedger {
     public record Charged(SpendLedger ledger, Snapshot snapshot, boolean breakerOpenedNow) {
     }
 
+    /**
+     * After a reservation: the new ledger, whether the hold was taken ({@code ok}), whether the
+     * refusal opened the breaker, and the snapshot.
+     */
+    public record Reserved(SpendLedger ledger, boolean ok, boolean breakerOpenedNow, Snapshot snapshot) {
+    }
+
     public static final SpendLedger EMPTY = new SpendLedger(Map.of(), Breaker.CLOSED);
 
     private final SortedMap<String, SpendRow> rows;
@@ -45,6 +52,8 @@ public final class SpendLedger {
     private final long[] minutes;
     private final long[] amounts;
     private final Breaker breaker;
+    /** Reservations of the responses that may start: counted against the breaker's threshold with the spend. */
+    private final Holds holds;
 
     /** One writer's worth of spend, for callers that do not tell writers apart. */
     public SpendLedger(long[] minutes, long[] amounts, Breaker breaker) {
@@ -53,8 +62,13 @@ public final class SpendLedger {
     }
 
     public SpendLedger(Map<String, SpendRow> rows, Breaker breaker) {
+        this(rows, breaker, Holds.NONE);
+    }
+
+    public SpendLedger(Map<String, SpendRow> rows, Breaker breaker, Holds holds) {
         this.rows = Collections.unmodifiableSortedMap(new TreeMap<>(rows));
         this.breaker = breaker;
+        this.holds = holds;
         TreeMap<Long, Long> totals = new TreeMap<>();
         for (SpendRow r : this.rows.values()) {
             for (int i = 0; i < r.bucketCount(); i++) {
@@ -87,19 +101,24 @@ public final class SpendLedger {
         return breaker;
     }
 
+    public Holds holds() {
+        return holds;
+    }
+
     /** Drops spend older than any window and closes a breaker whose cooldown is over. */
     public SpendLedger normalise(long nowMillis, CostLimits limits) {
         long oldestKept = Math.floorDiv(nowMillis - limits.spendRetentionMillis(), MINUTE);
-        SpendLedger pruned = this;
+        Holds inForce = holds.pruned(nowMillis);
+        SpendLedger pruned = inForce == holds ? this : new SpendLedger(rows, breaker, inForce);
         if (minutes.length > 0 && minutes[0] < oldestKept) {
             Map<String, SpendRow> kept = new TreeMap<>();
-            rows.forEach((writer, row) -> {
+            pruned.rows.forEach((writer, row) -> {
                 SpendRow r = row.from(oldestKept);
                 if (r.bucketCount() > 0) {
                     kept.put(writer, r);
                 }
             });
-            pruned = new SpendLedger(kept, breaker);
+            pruned = new SpendLedger(kept, breaker, inForce);
         }
         if (breaker.open() && nowMillis >= breaker.closesAtMillis()) {
             return pruned.closedAt(breaker.closesAtMillis());
@@ -124,20 +143,62 @@ public final class SpendLedger {
      * the threshold. A replay applied before changes nothing.
      */
     public Charged charge(ChargeId id, long costNanoUsd, long nowMillis, CostLimits limits) {
+        return charge(id, costNanoUsd, nowMillis, limits, null);
+    }
+
+    /**
+     * The same, settling a reservation: the hold {@code releaseHoldId} (null: none) is given back in
+     * the same step as its real cost is added, so the two are never both missing from the window.
+     */
+    public Charged charge(ChargeId id, long costNanoUsd, long nowMillis, CostLimits limits, String releaseHoldId) {
         SpendLedger n = normalise(nowMillis, limits);
         SpendRow row = n.rows.getOrDefault(id.writer(), SpendRow.EMPTY);
         if (row.seen(id.seq())) {
+            n = new SpendLedger(n.rows, n.breaker, n.holds.without(releaseHoldId));
             return new Charged(n, n.snapshot(nowMillis, limits), false);
         }
         Map<String, SpendRow> next = new TreeMap<>(n.rows);
         next.put(id.writer(), row.plus(Math.floorDiv(nowMillis, MINUTE), costNanoUsd, id.seq()));
-        n = new SpendLedger(next, n.breaker);
+        n = new SpendLedger(next, n.breaker, n.holds.without(releaseHoldId));
         boolean opens = limits.enforced() && !n.breaker.open()
                 && n.breakerSpend(nowMillis, limits) >= limits.breakerThresholdNanoUsd();
         if (opens) {
             n = n.opened(nowMillis, limits, "spend", n.breakerSpend(nowMillis, limits));
         }
         return new Charged(n, n.snapshot(nowMillis, limits), opens);
+    }
+
+    /**
+     * Reserves {@code amountNanoUsd} as {@code holdId} (replacing what that id held) until
+     * {@code expiresAtMillis}, if the breaker's window can take it: its spend, the other holds and
+     * this one stay within the threshold. A reservation that does not fit is refused, and opens
+     * the breaker (cause {@code spend}): the money committed — spent and reserved — has reached the
+     * threshold. With the breaker open nothing is reserved; with limits not enforced, nothing is
+     * held and everything fits.
+     */
+    public Reserved reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis, CostLimits limits) {
+        SpendLedger n = normalise(nowMillis, limits);
+        if (!limits.enforced()) {
+            return new Reserved(n, true, false, n.snapshot(nowMillis, limits));
+        }
+        if (n.breaker.open()) {
+            n = new SpendLedger(n.rows, n.breaker, n.holds.without(holdId));
+            return new Reserved(n, false, false, n.snapshot(nowMillis, limits));
+        }
+        long spend = n.breakerSpend(nowMillis, limits);
+        long committed = Math.addExact(Math.addExact(spend, n.holds.total(nowMillis, holdId)), amountNanoUsd);
+        if (committed > limits.breakerThresholdNanoUsd()) {
+            n = new SpendLedger(n.rows, n.breaker, n.holds.without(holdId)).opened(nowMillis, limits, "spend", spend);
+            return new Reserved(n, false, true, n.snapshot(nowMillis, limits));
+        }
+        n = new SpendLedger(n.rows, n.breaker, n.holds.with(holdId, amountNanoUsd, expiresAtMillis));
+        return new Reserved(n, true, false, n.snapshot(nowMillis, limits));
+    }
+
+    /** Gives back the hold {@code holdId} (a session that ended, a response refused). */
+    public SpendLedger release(String holdId, long nowMillis, CostLimits limits) {
+        SpendLedger n = normalise(nowMillis, limits);
+        return new SpendLedger(n.rows, n.breaker, n.holds.without(holdId));
     }
 
     /** Opens the breaker by hand; an open breaker stays as it is. */
@@ -162,7 +223,7 @@ public final class SpendLedger {
         }
         Map<String, SpendRow> rows = new TreeMap<>(a.rows);
         b.rows.forEach((writer, row) -> rows.merge(writer, row, SpendRow::later));
-        return new SpendLedger(rows, laterBreaker(a.breaker, b.breaker));
+        return new SpendLedger(rows, laterBreaker(a.breaker, b.breaker), Holds.merge(a.holds, b.holds));
     }
 
     private static Breaker laterBreaker(Breaker a, Breaker b) {
@@ -179,14 +240,14 @@ public final class SpendLedger {
 
     private SpendLedger opened(long nowMillis, CostLimits limits, String cause, long spend) {
         return new SpendLedger(rows, new Breaker(true, nowMillis, nowMillis + limits.breakerCooldownMillis(),
-                cause, spend, breaker.closedAtMillis(), breaker.baselineNanoUsd()));
+                cause, spend, breaker.closedAtMillis(), breaker.baselineNanoUsd()), holds);
     }
 
     private SpendLedger closedAt(long closedAtMillis) {
         long closingMinute = Math.floorDiv(closedAtMillis, MINUTE);
         int i = Arrays.binarySearch(minutes, closingMinute);
         long baseline = i >= 0 ? amounts[i] : 0;
-        return new SpendLedger(rows, new Breaker(false, 0, 0, "", 0, closedAtMillis, baseline));
+        return new SpendLedger(rows, new Breaker(false, 0, 0, "", 0, closedAtMillis, baseline), holds);
     }
 
     /** Spend in buckets not yet wholly older than {@code windowMillis}. */
@@ -231,11 +292,11 @@ public final class SpendLedger {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SpendLedger s && rows.equals(s.rows) && breaker.equals(s.breaker);
+        return o instanceof SpendLedger s && rows.equals(s.rows) && breaker.equals(s.breaker) && holds.equals(s.holds);
     }
 
     @Override
     public int hashCode() {
-        return 31 * rows.hashCode() + breaker.hashCode();
+        return 31 * (31 * rows.hashCode() + breaker.hashCode()) + holds.hashCode();
     }
 }

@@ -19,6 +19,42 @@ public interface SpendStore {
     /** Adds to {@code clientId}'s hourly spend; the result is as of {@code nowMillis}, after the charge. */
     ClientSpend.Snapshot chargeClient(String clientId, long costNanoUsd, long nowMillis, CostLimits limits);
 
+    /**
+     * Adds spend as {@code id}'s row and gives back the reservation {@code releaseHoldId} (null:
+     * none) in the same step.
+     */
+    default SpendLedger.Charged charge(ChargeId id, long costNanoUsd, long nowMillis, CostLimits limits, String releaseHoldId) {
+        SpendLedger.Charged c = charge(id, costNanoUsd, nowMillis, limits);
+        if (releaseHoldId != null) {
+            release(releaseHoldId, nowMillis, limits);
+        }
+        return c;
+    }
+
+    /** The same for a client's hourly spend. */
+    default ClientSpend.Snapshot chargeClient(String clientId, long costNanoUsd, long nowMillis, CostLimits limits,
+                                              String releaseHoldId) {
+        ClientSpend.Snapshot s = chargeClient(clientId, costNanoUsd, nowMillis, limits);
+        if (releaseHoldId != null) {
+            releaseClient(clientId, releaseHoldId, nowMillis, limits);
+        }
+        return s;
+    }
+
+    /**
+     * Reserves against the breaker's window ({@link SpendLedger#reserve}); answers whether it was
+     * taken, and whether the refusal opened the breaker.
+     */
+    SpendLedger.Reserved reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis, CostLimits limits);
+
+    /** Reserves against {@code clientId}'s hourly cap ({@link ClientSpend#reserve}); false: refused. */
+    boolean reserveClient(String clientId, String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis,
+                          CostLimits limits);
+
+    void release(String holdId, long nowMillis, CostLimits limits);
+
+    void releaseClient(String clientId, String holdId, long nowMillis, CostLimits limits);
+
     /** {@code clientId}'s hourly spend as of {@code nowMillis} ({@link ClientSpend.Snapshot#NONE} when it has none). */
     ClientSpend.Snapshot clientSnapshot(String clientId, long nowMillis, CostLimits limits);
 }

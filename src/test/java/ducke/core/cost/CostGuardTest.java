@@ -190,6 +190,45 @@ class CostGuardTest {
             return ledger.snapshot(nowMillis, limits);
         }
 
+        @Override
+        public synchronized SpendLedger.Reserved reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis,
+                                                         CostLimits limits) {
+            requireQuorum();
+            SpendLedger.Reserved r = ledger.reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits);
+            ledger = r.ledger();
+            return r;
+        }
+
+        @Override
+        public synchronized boolean reserveClient(String clientId, String holdId, long amountNanoUsd, long nowMillis,
+                                                  long expiresAtMillis, CostLimits limits) {
+            requireQuorum();
+            ClientSpend after = clients.getOrDefault(clientId, ClientSpend.EMPTY)
+                    .reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits);
+            if (after == null) {
+                return false;
+            }
+            clients.put(clientId, after);
+            return true;
+        }
+
+        @Override
+        public synchronized void release(String holdId, long nowMillis, CostLimits limits) {
+            ledger = ledger.release(holdId, nowMillis, limits);
+        }
+
+        @Override
+        public synchronized void releaseClient(String clientId, String holdId, long nowMillis, CostLimits limits) {
+            ClientSpend c = clients.get(clientId);
+            if (c != null) {
+                clients.put(clientId, c.release(holdId, nowMillis));
+            }
+        }
+
+        synchronized ClientSpend client(String clientId) {
+            return clients.getOrDefault(clientId, ClientSpend.EMPTY);
+        }
+
         synchronized int charges() {
             return charges;
         }

@@ -1,0 +1,160 @@
+package ducke.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import ducke.DuckeConfiguration;
+import ducke.testing.Http;
+import ducke.testing.MutableClock;
+import ducke.testing.TestApps;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Caps that span sessions are reserved per response, not checked at admission only: a client's
+ * sessions together stay within the client's hourly cap, and all sessions together within the
+ * breaker's threshold, however their responses interleave. The stand-in bills like the provider (a
+ * greedy model: every response writes as much as its limit allows, its input is the whole context);
+ * what it billed is priced here with this test's own arithmetic.
+ */
+@ExtendWith(DropwizardExtensionsSupport.class)
+class CrossSessionCapsTest {
+
+    private static final FakeUpstream UPSTREAM = Fakes.upstream();
+    private static final MutableClock CLOCK = MutableClock.at("2026-12-06T09:00:00Z");
+    private static final DropwizardAppExtension<DuckeConfiguration> APP = new DropwizardAppExtension<>(TestApps.support(CLOCK,
+            "upstream.url", UPSTREAM.url(),
+            "costProtection.maxTotalCostPerHourUsd", "100000",
+            "costProtection.maxClientCostPerHourUsd", "10.00",
+            "costProtection.maxConcurrentSessionsPerClient", "3",
+            // the breaker test uses its own clients and opens the breaker last
+            "costProtection.circuitBreakerThresholdUsd", "30.00",
+            "rateLimits.defaultLimit", "100000/minute"));
+    private static final BigDecimal ONE_PERCENT = new BigDecimal("0.01");
+
+    @AfterAll
+    static void stopUpstream() throws Exception {
+        UPSTREAM.close();
+    }
+
+    /** gpt-realtime as config.yml prices it: 100 USD per 1M input tokens, 200 per 1M output tokens. */
+    private static BigDecimal billedUsd(JsonNode usage) {
+        return BigDecimal.valueOf(usage.path("input_tokens").asLong() * 100 + usage.path("output_tokens").asLong() * 200)
+                .movePointLeft(6);
+    }
+
+    private record Live(WsClient client, FakeUpstream.Connection upstream) {
+    }
+
+    private static Live open(String address) throws Exception {
+        int before = UPSTREAM.connections().size();
+        WsClient c = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", address);
+        c.started = c.nextEvent();
+        assertThat(c.started.get("type").asText()).isEqualTo("session_started");
+        c.until("session.created");
+        assertThat(UPSTREAM.connections()).hasSize(before + 1);
+        return new Live(c, UPSTREAM.connections().get(before));
+    }
+
+    /**
+     * Asks for one response; true while the session goes on, false once it ended (for whatever
+     * reason the gateway gives, returned through {@code ends}).
+     */
+    private static boolean oneTurn(WsClient c, List<String> ends) throws Exception {
+        if (!c.sendIfOpen("{\"type\":\"response.create\"}")) {
+            return false;
+        }
+        while (true) {
+            WsClient.Received r = c.next();
+            if (r.text() == null) {
+                return false;
+            }
+            JsonNode e = WsClient.parse(r.text());
+            String type = e.path("type").asText();
+            if (type.equals("usage_update")) {
+                return true;
+            }
+            if (type.equals("error") && e.path("event_id").asText().equals("event_gw_end")) {
+                ends.add(e.at("/error/code").asText());
+                return false;
+            }
+            if (type.equals("error") && e.at("/error/code").asText().equals("conversation_already_has_active_response")) {
+                return true;
+            }
+        }
+    }
+
+    /** Round after round, every live session asks for one more response, until none is left. */
+    private static List<String> spendAll(List<Live> sessions) throws Exception {
+        List<String> ends = new ArrayList<>();
+        Set<Live> live = new HashSet<>(sessions);
+        for (int round = 0; !live.isEmpty() && round < 200; round++) {
+            for (Live s : sessions) {
+                if (live.contains(s) && !oneTurn(s.client(), ends)) {
+                    live.remove(s);
+                }
+            }
+        }
+        assertThat(live).as("every session ended").isEmpty();
+        return ends;
+    }
+
+    private static BigDecimal billed(List<Live> sessions) {
+        BigDecimal sum = BigDecimal.ZERO;
+        for (Live s : sessions) {
+            for (JsonNode u : s.upstream().billed) {
+                sum = sum.add(billedUsd(u));
+            }
+        }
+        return sum;
+    }
+
+    private static BigDecimal charged(List<Live> sessions) {
+        BigDecimal sum = BigDecimal.ZERO;
+        for (Live s : sessions) {
+            JsonNode v = Http.json(Http.local(APP.getLocalPort()).get("/v1/sessions/" + s.client().started.get("session_id").asText(),
+                    "Authorization", "Bearer " + TestApps.SERVICE_TOKEN));
+            sum = sum.add(v.get("cost_usd").decimalValue());
+        }
+        return sum;
+    }
+
+    @Test
+    void threeSessionsOfOneClientStayWithinTheClientsHourlyCap() throws Exception {
+        List<Live> sessions = List.of(open("192.0.2.10"), open("192.0.2.10"), open("192.0.2.10"));
+        List<String> ends = spendAll(sessions);
+        BigDecimal billed = billed(sessions);
+        // before: each session ran to its own 5.00 cap, 13.77 on a 10.00 cap
+        assertThat(billed).isLessThanOrEqualTo(new BigDecimal("10.00").multiply(BigDecimal.ONE.add(ONE_PERCENT)));
+        assertThat(charged(sessions)).as("the ledgers hold exactly what was billed").isEqualByComparingTo(billed);
+        assertThat(ends).contains("client_budget_exceeded");
+    }
+
+    @Test
+    void manySessionsStayWithinTheBreakersThreshold() throws Exception {
+        List<Live> sessions = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            sessions.add(open("198.18.0." + (i + 1)));
+        }
+        List<String> ends = spendAll(sessions);
+        BigDecimal billed = billed(sessions);
+        // everything the stand-in billed in this run counts toward the breaker (the other test's client too)
+        List<Live> all = new ArrayList<>();
+        UPSTREAM.connections().forEach(c -> all.add(new Live(null, c)));
+        // before: the breaker opened after the spend that crossed it, and every live session ran on toward its own cap
+        assertThat(billed(all)).isLessThanOrEqualTo(new BigDecimal("30.00").multiply(BigDecimal.ONE.add(ONE_PERCENT)));
+        assertThat(charged(sessions)).isEqualByComparingTo(billed);
+        assertThat(ends).contains("circuit_breaker_open");
+        JsonNode status = Http.json(Http.local(APP.getLocalPort()).get("/status"));
+        assertThat(status.path("circuit_breaker").asText()).isEqualTo("open");
+    }
+}
