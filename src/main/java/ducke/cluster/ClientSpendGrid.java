@@ -124,24 +124,42 @@ final class ClientSpendGrid {
         }
     }
 
-    /** Takes a reservation if the client's hour can take it. */
-    static final class Reserve extends Base<Boolean> {
+    /**
+     * Takes as much of a reservation ({@code amountNanoUsd} at most, {@code minNanoUsd} at least) as
+     * the client's hour can take; answers the amount taken, 0 when refused.
+     */
+    static final class Reserve extends Base<Long> {
+        private long minNanoUsd;
+
         Reserve() {
         }
 
-        Reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis, CostLimits limits) {
+        Reserve(String holdId, long minNanoUsd, long amountNanoUsd, long nowMillis, long expiresAtMillis, CostLimits limits) {
             super(amountNanoUsd, nowMillis, limits, holdId, expiresAtMillis);
+            this.minNanoUsd = minNanoUsd;
         }
 
         @Override
-        public Boolean process(Map.Entry<String, ClientSpend> e) {
+        public Long process(Map.Entry<String, ClientSpend> e) {
             ClientSpend before = current(e);
-            ClientSpend after = before.reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits);
+            ClientSpend after = before.reserveUpTo(holdId, minNanoUsd, amountNanoUsd, nowMillis, expiresAtMillis, limits);
             if (after == null) {
-                return Boolean.FALSE;
+                return 0L;
             }
             store(e, before, after);
-            return Boolean.TRUE;
+            return limits.enforced() ? Math.max(1, after.held(holdId, nowMillis)) : amountNanoUsd;
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            super.writeData(out);
+            out.writeLong(minNanoUsd);
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            super.readData(in);
+            minNanoUsd = in.readLong();
         }
 
         @Override
@@ -200,11 +218,12 @@ final class ClientSpendGrid {
         public void write(ObjectDataOutput out, ClientSpend.Snapshot s) throws IOException {
             out.writeLong(s.hourlyNanoUsd());
             out.writeLong(s.retryAfterMillis());
+            out.writeLong(s.heldNanoUsd());
         }
 
         @Override
         public ClientSpend.Snapshot read(ObjectDataInput in) throws IOException {
-            return new ClientSpend.Snapshot(in.readLong(), in.readLong());
+            return new ClientSpend.Snapshot(in.readLong(), in.readLong(), in.readLong());
         }
     }
 }

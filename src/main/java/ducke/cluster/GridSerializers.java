@@ -35,9 +35,10 @@ final class GridSerializers implements DataSerializableFactory {
             case GIVE_BACK -> new GiveBackProcessor();
             case LedgerProcessors.CHARGE, LedgerProcessors.END, LedgerProcessors.AUDITED, LedgerProcessors.CREATE ->
                     LedgerProcessors.create(typeId);
-            case SpendProcessors.CHARGE, SpendProcessors.TRIP, SpendProcessors.RESET -> SpendProcessors.create(typeId);
+            case SpendProcessors.CHARGE, SpendProcessors.TRIP, SpendProcessors.RESET, SpendProcessors.RESERVE,
+                    SpendProcessors.RELEASE -> SpendProcessors.create(typeId);
             case SlotProcessors.ACQUIRE, SlotProcessors.RELEASE -> SlotProcessors.create(typeId);
-            case ClientSpendGrid.CHARGE -> ClientSpendGrid.create(typeId);
+            case ClientSpendGrid.CHARGE, ClientSpendGrid.RESERVE, ClientSpendGrid.RELEASE -> ClientSpendGrid.create(typeId);
             case CostMergePolicy.LEDGERS, CostMergePolicy.SPEND, CostMergePolicy.SLOTS, CostMergePolicy.CLIENT_SPEND ->
                     CostMergePolicy.create(typeId);
             default -> null;

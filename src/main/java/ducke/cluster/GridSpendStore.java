@@ -50,18 +50,18 @@ final class GridSpendStore implements SpendStore {
     }
 
     @Override
-    public SpendLedger.Reserved reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis,
+    public SpendLedger.Reserved reserve(String holdId, long minNanoUsd, long maxNanoUsd, long nowMillis, long expiresAtMillis,
                                         CostLimits limits) {
-        Integer r = calls.await("reserving against the breaker's window", () -> spend.submitToKey(KEY,
-                new SpendProcessors.Reserve().with(nowMillis, limits, amountNanoUsd, "").hold(holdId, expiresAtMillis)));
-        return new SpendLedger.Reserved(null, r == SpendProcessors.RESERVED, r == SpendProcessors.REFUSED_BREAKER_OPENED, null);
+        long r = calls.await("reserving against the breaker's window", () -> spend.submitToKey(KEY,
+                new SpendProcessors.Reserve().with(nowMillis, limits, maxNanoUsd, "").hold(holdId, expiresAtMillis).atLeast(minNanoUsd)));
+        return new SpendLedger.Reserved(null, r > 0, r == SpendProcessors.REFUSED_BREAKER_OPENED, null, Math.max(0, r));
     }
 
     @Override
-    public boolean reserveClient(String clientId, String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis,
-                                 CostLimits limits) {
+    public long reserveClient(String clientId, String holdId, long minNanoUsd, long maxNanoUsd, long nowMillis,
+                              long expiresAtMillis, CostLimits limits) {
         return calls.await("reserving against a client's hour", () -> clients.submitToKey(clientId,
-                new ClientSpendGrid.Reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits)));
+                new ClientSpendGrid.Reserve(holdId, minNanoUsd, maxNanoUsd, nowMillis, expiresAtMillis, limits)));
     }
 
     @Override

@@ -19,10 +19,9 @@ final class SpendProcessors {
     static final int RESERVE = 23;
     static final int RELEASE = 24;
 
-    /** {@link Reserve}'s answers. */
-    static final int RESERVED = 0;
-    static final int REFUSED = 1;
-    static final int REFUSED_BREAKER_OPENED = 2;
+    /** {@link Reserve}'s answers other than the amount taken. */
+    static final long REFUSED = 0;
+    static final long REFUSED_BREAKER_OPENED = -1;
 
     private SpendProcessors() {
     }
@@ -48,6 +47,8 @@ final class SpendProcessors {
         /** A reservation's id: the one to take, to give back, or ("" none) to settle with a charge. */
         String holdId = "";
         long expiresAtMillis;
+        /** A reservation's least acceptable amount ({@code amount} is the most). */
+        long minAmount;
 
         static SpendLedger current(Map.Entry<String, SpendLedger> e) {
             return e.getValue() == null ? SpendLedger.EMPTY : e.getValue();
@@ -69,6 +70,7 @@ final class SpendProcessors {
             CostWire.writeChargeId(out, id);
             out.writeString(holdId);
             out.writeLong(expiresAtMillis);
+            out.writeLong(minAmount);
         }
 
         @Override
@@ -80,6 +82,7 @@ final class SpendProcessors {
             id = CostWire.readChargeId(in);
             holdId = in.readString();
             expiresAtMillis = in.readLong();
+            minAmount = in.readLong();
         }
 
         <T extends Base<R>> T with(long nowMillis, CostLimits limits, long amount, String cause) {
@@ -95,6 +98,13 @@ final class SpendProcessors {
         <T extends Base<R>> T hold(String id, long expiresAt) {
             this.holdId = id == null ? "" : id;
             this.expiresAtMillis = expiresAt;
+            @SuppressWarnings("unchecked") T self = (T) this;
+            return self;
+        }
+
+        /** The least a reservation may take. */
+        <T extends Base<R>> T atLeast(long min) {
+            this.minAmount = min;
             @SuppressWarnings("unchecked") T self = (T) this;
             return self;
         }
@@ -122,14 +132,17 @@ final class SpendProcessors {
         }
     }
 
-    /** Takes a reservation if the breaker's window can take it; answers {@link #RESERVED} or a refusal. */
-    static final class Reserve extends Base<Integer> {
+    /**
+     * Takes as much of a reservation as the breaker's window can take, at least {@code minAmount};
+     * answers the amount taken, {@link #REFUSED} or {@link #REFUSED_BREAKER_OPENED}.
+     */
+    static final class Reserve extends Base<Long> {
         @Override
-        public Integer process(Map.Entry<String, SpendLedger> e) {
+        public Long process(Map.Entry<String, SpendLedger> e) {
             SpendLedger before = current(e);
-            SpendLedger.Reserved r = before.reserve(holdId, amount, nowMillis, expiresAtMillis, limits);
+            SpendLedger.Reserved r = before.reserveUpTo(holdId, minAmount, amount, nowMillis, expiresAtMillis, limits);
             store(e, before, r.ledger());
-            return r.ok() ? RESERVED : r.breakerOpenedNow() ? REFUSED_BREAKER_OPENED : REFUSED;
+            return r.ok() ? Math.max(1, r.amountNanoUsd()) : r.breakerOpenedNow() ? REFUSED_BREAKER_OPENED : REFUSED;
         }
 
         @Override

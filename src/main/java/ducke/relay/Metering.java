@@ -108,13 +108,23 @@ final class Metering {
         return ledger;
     }
 
+    /**
+     * What the next response may cost, for its clamp: the session's remaining budget, and no more
+     * than the standing reservation took (less when the client's hour or the breaker's window had
+     * less room than the response's worst case) plus what responses in flight reserved.
+     */
+    private long remainingForClamp() {
+        long session = ledger.remainingBudgetNanoUsd();
+        return standing == null ? session : Math.min(session, Math.addExact(standingNanoUsd, budget.inFlightReserveNanoUsd()));
+    }
+
     private long remaining() {
         return ledger.remainingBudgetNanoUsd();
     }
 
     /** The most output tokens a response may produce now, the client's own limit included. */
     synchronized long clamp() {
-        return Math.min(budget.maxOutputTokens(remaining()), clientMaxOutput);
+        return Math.min(budget.maxOutputTokens(remainingForClamp()), clientMaxOutput);
     }
 
     /** Whether the next response can still start: its estimated input and one output token. */
@@ -128,7 +138,7 @@ final class Metering {
      * was appended, so that audio still streaming in does not at once make it too high.
      */
     synchronized Long sessionClampUpdate() {
-        long c = Math.max(1, Math.min(budget.maxOutputTokens(remaining(), CLAMP_HEADROOM_AUDIO_CHARS), clientMaxOutput));
+        long c = Math.max(1, Math.min(budget.maxOutputTokens(remainingForClamp(), CLAMP_HEADROOM_AUDIO_CHARS), clientMaxOutput));
         if (c == sessionClamp) {
             return null;
         }
@@ -217,8 +227,6 @@ final class Metering {
             // session ends): nothing may start without one
             return Start.ACTIVE_RESPONSE;
         }
-        // within what the standing reservation was sized for
-        clamp = sessionClamp > 0 ? Math.min(clamp, sessionClamp) : clamp;
         lastClampForStart = clamp;
         pending.add(new Pending(eventId, budget.responseStarted(clamp), takeStanding()));
         return Start.FORWARD;
@@ -365,15 +373,17 @@ final class Metering {
      */
     EndReason reserveStanding(long nowMillis) {
         String id;
-        long amount;
+        long least;
+        long most;
         synchronized (this) {
             if (standing != null) {
                 return null;
             }
             id = sessionId + "/" + (++holdSeq);
-            amount = standingWorstCase();
+            most = standingWorstCase();
+            least = Math.min(most, budget.worstCaseNanoUsd(1, 0));
         }
-        return take(id, amount, nowMillis, false);
+        return take(id, least, most, nowMillis, false);
     }
 
     /**
@@ -385,43 +395,47 @@ final class Metering {
         if (standing == null || raising) {
             return null;
         }
-        long now = budget.worstCaseNanoUsd(Math.max(1, sessionClamp), 0);
-        if (now <= standingNanoUsd) {
+        // the next response's input alone and one output token: more than held, the clamp cannot help
+        long least = budget.worstCaseNanoUsd(1, 0);
+        if (least <= standingNanoUsd) {
             return null;
         }
         raising = true;
         return standingWorstCase();
     }
 
-    /** Raises the standing reservation to {@code amount}; see {@link #reserveStanding} for the answer. */
+    /** Raises the standing reservation toward {@code amount}; see {@link #reserveStanding} for the answer. */
     EndReason raiseStanding(long amount, long nowMillis) {
         String id;
+        long least;
         synchronized (this) {
             id = standing;
             if (id == null) {
                 raising = false;
                 return null;
             }
+            least = budget.worstCaseNanoUsd(1, 0);
         }
-        return take(id, amount, nowMillis, true);
+        return take(id, least, Math.max(least, amount), nowMillis, true);
     }
 
-    private EndReason take(String id, long amount, long nowMillis, boolean raise) {
-        CostGuard.Hold h;
+    private EndReason take(String id, long leastNanoUsd, long mostNanoUsd, long nowMillis, boolean raise) {
+        CostGuard.Grant g;
         try {
-            h = guard.reserve(clientId, id, amount, holdExpiresAtMillis, nowMillis);
+            g = guard.reserve(clientId, id, leastNanoUsd, mostNanoUsd, holdExpiresAtMillis, nowMillis);
         } finally {
             synchronized (this) {
                 raising = raise ? false : raising;
             }
         }
         synchronized (this) {
+            CostGuard.Hold h = g.hold();
             if (h == CostGuard.Hold.TAKEN) {
                 if (raise && !id.equals(standing)) {
                     return null; // taken by a response meanwhile, which now holds the larger amount
                 }
                 standing = id;
-                standingNanoUsd = amount;
+                standingNanoUsd = g.amountNanoUsd();
                 return null;
             }
             if (raise && id.equals(standing)) {

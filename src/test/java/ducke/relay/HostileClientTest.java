@@ -442,13 +442,15 @@ class HostileClientTest {
 
     @Test
     void rotatingAddressesInsideOneIpv6NetworkIsOneClient() throws Exception {
+        // each live session reserves its next response's worst case (here its whole 0.50 cap) against
+        // its client's hour (1.00): two sessions of the /64 fill it, a third address in it is the same client
         List<Opened> held = new java.util.ArrayList<>();
-        for (int i = 1; i <= 3; i++) {
+        for (int i = 1; i <= 2; i++) {
             held.add(openAs("2001:db8:77:1::" + i));
         }
         var refused = WsClient.refused(APP.getLocalPort(), "", "X-Forwarded-For", "2001:db8:77:1:ffff:1:2:3");
         assertThat(refused.statusCode()).isEqualTo(429);
-        assertThat(Http.json(refused).get("error").asText()).isEqualTo("concurrent_session_limit");
+        assertThat(Http.json(refused).get("error").asText()).isEqualTo("client_budget_exceeded");
         assertThat(clientOf(held.get(0))).isEqualTo("2001:db8:77:1::/64");
         Opened other = openAs("2001:db8:77:2::1");
         assertThat(clientOf(other)).isEqualTo("2001:db8:77:2::/64");
@@ -467,7 +469,20 @@ class HostileClientTest {
         while (true) {
             Opened o;
             try {
-                o = openAs(address);
+                int before = UPSTREAM.connections().size();
+                WsClient c = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", address);
+                c.started = c.nextEvent();
+                JsonNode next = c.nextEvent();
+                if (!next.path("type").asText().equals("session.created")) {
+                    // admitted while the client's hour still had room, but not enough for one response:
+                    // ended before anything was forwarded
+                    assertThat(next.path("type").asText()).isEqualTo("session_ended");
+                    assertThat(c.until("error").at("/error/code").asText()).isEqualTo("client_budget_exceeded");
+                    assertThat(awaitEnded(c.started.get("session_id").asText()).get("cost_usd").decimalValue())
+                            .isEqualByComparingTo("0");
+                    break;
+                }
+                o = new Opened(c, UPSTREAM.connections().get(before), c.started.get("session_id").asText());
             } catch (java.util.concurrent.CompletionException e) {
                 @SuppressWarnings("unchecked")
                 var refusal = (java.net.http.HttpResponse<String>) ((java.net.http.WebSocketHandshakeException) e.getCause()).getResponse();
@@ -487,8 +502,8 @@ class HostileClientTest {
         }
         BigDecimal over = spent.subtract(new BigDecimal(CLIENT_CAP)).max(BigDecimal.ZERO);
         OVERSPEND.merge("one client past its hourly cap (" + CLIENT_CAP + ")", over, BigDecimal::max);
-        // new sessions stop at the cap; the last one admitted may spend up to its own cap
-        assertThat(over).isLessThanOrEqualTo(new BigDecimal(CAP));
+        // every response is reserved against the client's hour: its sessions together stop at its cap
+        assertThat(over).isLessThanOrEqualTo(new BigDecimal(CLIENT_CAP).movePointLeft(2));
     }
 
     private static String clientOf(Opened o) {

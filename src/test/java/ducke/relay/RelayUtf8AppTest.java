@@ -31,6 +31,9 @@ class RelayUtf8AppTest {
             "upstream.url", UPSTREAM.url(),
             // text is estimated at a token a byte: these messages need room in the session's budget
             "costProtection.maxSessionCostUsd", "100",
+            // and in the client's hour, where every response is reserved too
+            "costProtection.maxClientCostPerHourUsd", "1000",
+            "relay.maxUpstreamFrameSize", "1MiB",
             "costProtection.maxTotalCostPerHourUsd", "100000",
             "costProtection.circuitBreakerThresholdUsd", "100000",
             "rateLimits.defaultLimit", "100000/minute"));
@@ -142,14 +145,18 @@ class RelayUtf8AppTest {
     }
 
     @Test
-    void anUpstreamMessageOverTheLimitEndsTheSessionAsAnUpstreamError() throws Exception {
+    void anUpstreamMessageOverTheLimitIsDroppedAndTheSessionGoesOn() throws Exception {
         WsClient c = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", "198.51.100.9");
         c.started = c.nextEvent();
         c.until("session.created");
+        // over RELAY_MAX_UPSTREAM_FRAME_SIZE (1 MiB here): dropped, the client told, the session kept
         c.send("{\"type\":\"response.create\",\"test_flood\":{\"size\":1100000,\"count\":1}}");
         JsonNode error = c.until("error");
-        assertThat(error.at("/error/type").asText()).isEqualTo("upstream_unavailable");
-        assertThat(error.at("/error/message").asText()).isEqualTo("the upstream sent an oversized frame");
-        assertThat(c.awaitClose()).isEqualTo(1011);
+        assertThat(error.at("/error/code").asText()).isEqualTo("upstream_event_too_large");
+        assertThat(error.at("/error/message").asText()).contains("response.output_audio.delta");
+        c.send(itemCreate("evt_after", TEXT));
+        assertThat(c.until("conversation.item.created").at("/item/content/0/text").asText()).isEqualTo(TEXT);
+        c.ws.sendClose(1000, "bye").join();
+        assertThat(c.awaitClose()).isEqualTo(1000);
     }
 }

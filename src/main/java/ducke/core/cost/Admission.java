@@ -64,8 +64,10 @@ final class Admission {
                 return refused("hourly", CostGuard.Refusal.HOURLY_LIMIT, s.hourlyRetryAfterMillis(), s, c);
             }
             c = spend.clientSnapshot(clientId, nowMillis, limits);
-            if (c.hourlyNanoUsd() >= limits.maxClientHourlyCostNanoUsd()) {
-                return refused("client_hourly", CostGuard.Refusal.CLIENT_BUDGET, c.retryAfterMillis(), s, c);
+            if (c.committedNanoUsd() >= limits.maxClientHourlyCostNanoUsd()) {
+                // spent, or reserved by the client's live sessions: those free within a response, at the latest
+                long wait = c.hourlyNanoUsd() >= limits.maxClientHourlyCostNanoUsd() ? c.retryAfterMillis() : 1000;
+                return refused("client_hourly", CostGuard.Refusal.CLIENT_BUDGET, wait, s, c);
             }
         }
         SessionLedger ledger = SessionLedger.open(ids.get(), clientId, nodeName, model, prices.version(), nowMillis,

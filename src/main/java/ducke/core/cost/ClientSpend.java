@@ -17,8 +17,17 @@ public final class ClientSpend {
      * What the gate needs: the spend in the window as of {@code asOfMillis}, and how long until it is
      * under the cap again without new spend (0 when it already is).
      */
-    public record Snapshot(long hourlyNanoUsd, long retryAfterMillis) {
-        public static final Snapshot NONE = new Snapshot(0, 0);
+    public record Snapshot(long hourlyNanoUsd, long retryAfterMillis, long heldNanoUsd) {
+        public static final Snapshot NONE = new Snapshot(0, 0, 0);
+
+        public Snapshot(long hourlyNanoUsd, long retryAfterMillis) {
+            this(hourlyNanoUsd, retryAfterMillis, 0);
+        }
+
+        /** Spend and reservations together: what a new session's first response must fit beside. */
+        public long committedNanoUsd() {
+            return Math.addExact(hourlyNanoUsd, heldNanoUsd);
+        }
     }
 
     public static final ClientSpend EMPTY = new ClientSpend(MinuteBuckets.EMPTY);
@@ -93,6 +102,28 @@ public final class ClientSpend {
         return new ClientSpend(buckets, inForce.with(holdId, amountNanoUsd, expiresAtMillis));
     }
 
+    /**
+     * Reserves as much as fits of {@code maxNanoUsd}, at least {@code minNanoUsd}, as {@code holdId}
+     * (replacing what it held): the amount taken is the hold's in the result ({@link #held}); null
+     * when not even {@code minNanoUsd} fits (nothing changed).
+     */
+    public ClientSpend reserveUpTo(String holdId, long minNanoUsd, long maxNanoUsd, long nowMillis, long expiresAtMillis,
+                                   CostLimits limits) {
+        if (!limits.enforced()) {
+            return this;
+        }
+        long room = limits.maxClientHourlyCostNanoUsd() - snapshot(nowMillis, limits).hourlyNanoUsd()
+                - holds.pruned(nowMillis).total(nowMillis, holdId);
+        long amount = Math.min(maxNanoUsd, room);
+        return amount < Math.max(0, minNanoUsd) ? null : reserve(holdId, amount, nowMillis, expiresAtMillis, limits);
+    }
+
+    /** What {@code holdId} holds now (0: nothing, or lapsed); with limits not enforced, nothing is held. */
+    public long held(String holdId, long nowMillis) {
+        Holds.Hold h = holds.byId().get(holdId);
+        return h == null || h.expiresAtMillis() <= nowMillis ? 0 : h.amountNanoUsd();
+    }
+
     /** Gives back the hold {@code holdId}. */
     public ClientSpend release(String holdId, long nowMillis) {
         return new ClientSpend(buckets, holds.pruned(nowMillis).without(holdId));
@@ -114,10 +145,10 @@ public final class ClientSpend {
             }
             spend -= amount(i);
             if (spend < cap) {
-                return new Snapshot(total, (minute(i) + 1) * MINUTE + window - nowMillis);
+                return new Snapshot(total, (minute(i) + 1) * MINUTE + window - nowMillis, holds.total(nowMillis));
             }
         }
-        return new Snapshot(total, 0);
+        return new Snapshot(total, 0, holds.total(nowMillis));
     }
 
     /** When every bucket has left the window: the entry may be dropped from then on. */

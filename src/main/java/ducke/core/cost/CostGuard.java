@@ -63,8 +63,15 @@ public final class CostGuard {
         }
     }
 
-    /** The answer to a reservation: taken, or refused by the client's hour or by the breaker's window. */
+    /** How a reservation ended: taken, or refused by the client's hour or by the breaker's window. */
     public enum Hold { TAKEN, CLIENT_BUDGET, CIRCUIT_BREAKER }
+
+    /** A reservation's answer and, when taken, the amount held (between the least and the most asked). */
+    public record Grant(Hold hold, long amountNanoUsd) {
+        public boolean taken() {
+            return hold == Hold.TAKEN;
+        }
+    }
 
     /** Entries a journal holds by default. */
     public static final int DEFAULT_JOURNAL_CAPACITY = 10_000;
@@ -231,30 +238,37 @@ public final class CostGuard {
     }
 
     /**
-     * Reserves {@code amountNanoUsd} as {@code holdId} (replacing what that id held) against the
-     * client's rolling hour, then the breaker's window, until {@code expiresAtMillis}: the worst case
-     * of a response that may start. Refused by either, nothing stays held; a refusal by the breaker's
+     * Reserves as much as fits of {@code maxNanoUsd}, at least {@code minNanoUsd}, as {@code holdId}
+     * (replacing what that id held) against the client's rolling hour, then the breaker's window,
+     * until {@code expiresAtMillis}: the worst case of a response that may start (the relay clamps
+     * the response to what was taken). Refused by either, nothing stays held; a refusal by the breaker's
      * window opens the breaker (see {@link SpendLedger#reserve}) and tells every node.
      *
      * @throws QuorumLostException without a quorum (nothing held)
      */
-    public Hold reserve(String clientId, String holdId, long amountNanoUsd, long expiresAtMillis, long nowMillis) {
+    public Grant reserve(String clientId, String holdId, long minNanoUsd, long maxNanoUsd, long expiresAtMillis,
+                         long nowMillis) {
         if (!health.quorum()) {
             throw new QuorumLostException("No quorum: nothing can be reserved", Math.max(1, health.retryAfterMillis() / 1000));
         }
-        if (!spend.reserveClient(clientId, holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits)) {
+        long client = spend.reserveClient(clientId, holdId, minNanoUsd, maxNanoUsd, nowMillis, expiresAtMillis, limits);
+        if (client <= 0) {
             observer.limitReached("client_hourly");
-            return Hold.CLIENT_BUDGET;
+            return new Grant(Hold.CLIENT_BUDGET, 0);
         }
         SpendLedger.Reserved r;
         try {
-            r = spend.reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits);
+            r = spend.reserve(holdId, minNanoUsd, client, nowMillis, expiresAtMillis, limits);
         } catch (RuntimeException e) {
             releaseQuietly(clientId, holdId, nowMillis);
             throw e;
         }
         if (r.ok()) {
-            return Hold.TAKEN;
+            if (r.amountNanoUsd() < client) {
+                // the breaker's window took less: the client holds no more than that
+                spend.reserveClient(clientId, holdId, r.amountNanoUsd(), r.amountNanoUsd(), nowMillis, expiresAtMillis, limits);
+            }
+            return new Grant(Hold.TAKEN, r.amountNanoUsd());
         }
         releaseQuietly(clientId, holdId, nowMillis);
         if (r.breakerOpenedNow()) {
@@ -263,7 +277,7 @@ public final class CostGuard {
             observer.breakerChanged(s, "spend");
             broadcast.publish(s);
         }
-        return Hold.CIRCUIT_BREAKER;
+        return new Grant(Hold.CIRCUIT_BREAKER, 0);
     }
 
     /** Gives back a reservation that will not be settled by a charge; lapsed or unknown ones are fine. */

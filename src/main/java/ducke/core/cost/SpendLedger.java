@@ -42,7 +42,10 @@ public final class SpendLedger {
      * After a reservation: the new ledger, whether the hold was taken ({@code ok}), whether the
      * refusal opened the breaker, and the snapshot.
      */
-    public record Reserved(SpendLedger ledger, boolean ok, boolean breakerOpenedNow, Snapshot snapshot) {
+    public record Reserved(SpendLedger ledger, boolean ok, boolean breakerOpenedNow, Snapshot snapshot, long amountNanoUsd) {
+        public Reserved(SpendLedger ledger, boolean ok, boolean breakerOpenedNow, Snapshot snapshot) {
+            this(ledger, ok, breakerOpenedNow, snapshot, 0);
+        }
     }
 
     public static final SpendLedger EMPTY = new SpendLedger(Map.of(), Breaker.CLOSED);
@@ -193,6 +196,23 @@ public final class SpendLedger {
         }
         n = new SpendLedger(n.rows, n.breaker, n.holds.with(holdId, amountNanoUsd, expiresAtMillis));
         return new Reserved(n, true, false, n.snapshot(nowMillis, limits));
+    }
+
+    /**
+     * Reserves as much as fits of {@code maxNanoUsd}, at least {@code minNanoUsd}: like
+     * {@link #reserve}, with the amount taken in the answer; refused (and the breaker opened) when
+     * not even the least fits.
+     */
+    public Reserved reserveUpTo(String holdId, long minNanoUsd, long maxNanoUsd, long nowMillis, long expiresAtMillis,
+                                CostLimits limits) {
+        SpendLedger n = normalise(nowMillis, limits);
+        long amount = maxNanoUsd;
+        if (limits.enforced() && !n.breaker.open()) {
+            long room = limits.breakerThresholdNanoUsd() - n.breakerSpend(nowMillis, limits) - n.holds.total(nowMillis, holdId);
+            amount = Math.min(maxNanoUsd, Math.max(room, Math.max(0, minNanoUsd)));
+        }
+        Reserved r = n.reserve(holdId, amount, nowMillis, expiresAtMillis, limits);
+        return new Reserved(r.ledger(), r.ok(), r.breakerOpenedNow(), r.snapshot(), r.ok() ? amount : 0);
     }
 
     /** Gives back the hold {@code holdId} (a session that ended, a response refused). */

@@ -42,14 +42,16 @@ public interface SpendStore {
     }
 
     /**
-     * Reserves against the breaker's window ({@link SpendLedger#reserve}); answers whether it was
-     * taken, and whether the refusal opened the breaker.
+     * Reserves as much as fits of {@code maxNanoUsd}, at least {@code minNanoUsd}, against the
+     * breaker's window ({@link SpendLedger#reserveUpTo}); answers whether it was taken, how much,
+     * and whether the refusal opened the breaker.
      */
-    SpendLedger.Reserved reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis, CostLimits limits);
+    SpendLedger.Reserved reserve(String holdId, long minNanoUsd, long maxNanoUsd, long nowMillis, long expiresAtMillis,
+                                 CostLimits limits);
 
-    /** Reserves against {@code clientId}'s hourly cap ({@link ClientSpend#reserve}); false: refused. */
-    boolean reserveClient(String clientId, String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis,
-                          CostLimits limits);
+    /** The same against {@code clientId}'s hourly cap ({@link ClientSpend#reserveUpTo}); the amount taken, 0: refused. */
+    long reserveClient(String clientId, String holdId, long minNanoUsd, long maxNanoUsd, long nowMillis, long expiresAtMillis,
+                       CostLimits limits);
 
     void release(String holdId, long nowMillis, CostLimits limits);
 

@@ -191,25 +191,25 @@ class CostGuardTest {
         }
 
         @Override
-        public synchronized SpendLedger.Reserved reserve(String holdId, long amountNanoUsd, long nowMillis, long expiresAtMillis,
-                                                         CostLimits limits) {
+        public synchronized SpendLedger.Reserved reserve(String holdId, long minNanoUsd, long maxNanoUsd, long nowMillis,
+                                                         long expiresAtMillis, CostLimits limits) {
             requireQuorum();
-            SpendLedger.Reserved r = ledger.reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits);
+            SpendLedger.Reserved r = ledger.reserveUpTo(holdId, minNanoUsd, maxNanoUsd, nowMillis, expiresAtMillis, limits);
             ledger = r.ledger();
             return r;
         }
 
         @Override
-        public synchronized boolean reserveClient(String clientId, String holdId, long amountNanoUsd, long nowMillis,
-                                                  long expiresAtMillis, CostLimits limits) {
+        public synchronized long reserveClient(String clientId, String holdId, long minNanoUsd, long maxNanoUsd, long nowMillis,
+                                               long expiresAtMillis, CostLimits limits) {
             requireQuorum();
             ClientSpend after = clients.getOrDefault(clientId, ClientSpend.EMPTY)
-                    .reserve(holdId, amountNanoUsd, nowMillis, expiresAtMillis, limits);
+                    .reserveUpTo(holdId, minNanoUsd, maxNanoUsd, nowMillis, expiresAtMillis, limits);
             if (after == null) {
-                return false;
+                return 0;
             }
             clients.put(clientId, after);
-            return true;
+            return limits.enforced() ? after.held(holdId, nowMillis) : maxNanoUsd;
         }
 
         @Override
