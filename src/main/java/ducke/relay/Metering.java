@@ -65,6 +65,8 @@ final class Metering {
     private EndReason holdRefusal;
     /** A raise of the standing reservation is under way. */
     private boolean raising;
+    /** The standing reservation took less than asked: the clamp stays within it, no raise is asked. */
+    private boolean standingPartial;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private SessionLedger ledger;
     /** The client's own limit on output tokens per response; unlimited unless it set one. */
@@ -395,9 +397,11 @@ final class Metering {
         if (standing == null || raising) {
             return null;
         }
-        // the next response's input alone and one output token: more than held, the clamp cannot help
-        long least = budget.worstCaseNanoUsd(1, 0);
-        if (least <= standingNanoUsd) {
+        // the clamp the session's own budget allows no longer fits what is held: ask for more, once per reservation that got
+        // all it asked for (one that got less — the client's hour or the breaker's window is nearly
+        // full — is not asked again: the clamp shrinks within it instead)
+        long wanted = Math.max(1, Math.min(budget.maxOutputTokens(remaining()), clientMaxOutput));
+        if (standingPartial || budget.worstCaseNanoUsd(wanted, 0) <= standingNanoUsd) {
             return null;
         }
         raising = true;
@@ -436,6 +440,7 @@ final class Metering {
                 }
                 standing = id;
                 standingNanoUsd = g.amountNanoUsd();
+                standingPartial = g.amountNanoUsd() < mostNanoUsd;
                 return null;
             }
             if (raise && id.equals(standing)) {

@@ -20,8 +20,8 @@ class CostGuardJournalTest {
     private static final CostLimits LIMITS = CostLimits.defaults();
     private static final TokenUsage USAGE = TokenUsage.totals(10_000, 20_000);
 
-    private final CostGuardTest.MemorySessions sessions = new CostGuardTest.MemorySessions();
-    private final CostGuardTest.MemorySpend spend = new CostGuardTest.MemorySpend();
+    private final ducke.testing.MemoryStores.MemorySessions sessions = new ducke.testing.MemoryStores.MemorySessions();
+    private final ducke.testing.MemoryStores.MemorySpend spend = new ducke.testing.MemoryStores.MemorySpend();
     private final CostGuardTest.RecordingObserver observer = new RecordingJournalObserver();
     private final ClusterHealth health = new ClusterHealth(2, 3, 3, 15_000);
     private final AtomicInteger ids = new AtomicInteger();
