@@ -86,10 +86,10 @@ class CostGuardTest {
         }
 
         @Override
-        public synchronized SessionRules.Charge charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens,
-                                                       long nowMillis, CostLimits limits) {
+        public synchronized SessionRules.Charge charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd,
+                                                       TokenCounts tokens, long nowMillis, CostLimits limits) {
             requireQuorum();
-            SessionRules.Charge c = SessionRules.charge(ledgers.get(sessionId), id, costNanoUsd, tokens, nowMillis, limits);
+            SessionRules.Charge c = SessionRules.charge(ledgers.get(sessionId), id, key, costNanoUsd, tokens, nowMillis, limits);
             if (c.ledger() != null) {
                 ledgers.put(sessionId, c.ledger());
             }
