@@ -38,6 +38,7 @@ final class GridSerializers implements DataSerializableFactory {
             case SpendProcessors.CHARGE, SpendProcessors.TRIP, SpendProcessors.RESET -> SpendProcessors.create(typeId);
             case SlotProcessors.ACQUIRE, SlotProcessors.RELEASE -> SlotProcessors.create(typeId);
             case ClientSpendGrid.CHARGE -> ClientSpendGrid.create(typeId);
+            case GridReportAnswers.PUT_IF_ABSENT -> new GridReportAnswers.PutIfAbsent();
             case CostMergePolicy.LEDGERS, CostMergePolicy.SPEND, CostMergePolicy.SLOTS, CostMergePolicy.CLIENT_SPEND ->
                     CostMergePolicy.create(typeId);
             default -> null;

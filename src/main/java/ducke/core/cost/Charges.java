@@ -148,8 +148,8 @@ final class Charges {
                            PriceTable.Priced priced, long nowMillis) {
         SessionRules.Charge c = sessions.charge(sessionId, id, key, costNanoUsd, tokens, nowMillis, limits);
         if (c.ledger() != null && c.keyRepeated()) {
-            return new CostGuard.Usage(c.ledger(), false, 0, c.budgetOk(), false, null, view.get(), List.of(), priced,
-                    false, 0, c.key());
+            return new CostGuard.Usage(c.ledger(), false, 0, c.budgetOk(), false, null, view.get(),
+                    warnings(c.ledger(), view.get(), nowMillis), priced, false, 0, c.key());
         }
         if (c.ledger() == null || !c.applied() && !c.repeated()) {
             return unknown(priced);
