@@ -25,6 +25,7 @@ import ducke.core.cost.SpendView;
 import ducke.http.CircuitBreakerGate;
 import ducke.http.DecodableQueryRequestLog;
 import ducke.metrics.CostMetrics;
+import ducke.resources.KeyedAnswers;
 import ducke.resources.SessionsResource;
 import ducke.resources.ClientSecretsResource;
 import ducke.core.auth.ClientSecrets;
@@ -188,7 +189,10 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         // backends of the session API talk to the model themselves: any model with a configured price, or the relay's
         Set<String> apiModels = new java.util.TreeSet<>(config.getUpstream().getAllowedModels());
         apiModels.addAll(guard.prices().models().keySet());
-        env.jersey().register(new SessionsResource(guard, gate, clock, config.getUpstream().getModel(), apiModels, clientIds));
+        KeyedAnswers keyedAnswers = new KeyedAnswers(cluster.reportAnswers(), env.getObjectMapper(),
+                config.getCostProtection().getEndedSessionRetention().toMilliseconds());
+        env.jersey().register(new SessionsResource(guard, gate, clock, config.getUpstream().getModel(), apiModels, clientIds,
+                keyedAnswers));
         ClientSecrets secrets = new ClientSecrets(cluster.clientSecretStore());
         env.jersey().register(new ClientSecretsResource(secrets, clock, config.getUpstream().getModel(),
                 Set.copyOf(config.getUpstream().getAllowedModels()), guard.limits().maxSessionCostNanoUsd(), clientIds));

@@ -10,6 +10,8 @@ import java.util.Map;
  * {@code POST /v1/sessions/{id}/usage}, in the shape of a realtime {@code response.usage}, or of a
  * duration-billed transcription's usage ({@code "type": "duration", "seconds": n}). Numeric fields
  * are kept as JSON so that fractions, strings and overflows are refused rather than coerced.
+ * {@code report_id} is the report's idempotency key, as the {@code Idempotency-Key} header (kept as
+ * JSON too, so that a number or an object is refused rather than turned into a key).
  */
 public record UsageRequest(
         @JsonProperty("model") String model,
@@ -20,5 +22,6 @@ public record UsageRequest(
         @JsonProperty("output_token_details") JsonNode outputTokenDetails,
         @JsonProperty("seconds") JsonNode seconds,
         @JsonProperty("total_tokens") JsonNode totalTokens,
+        @JsonProperty("report_id") JsonNode reportId,
         @JsonAnySetter Map<String, Object> unknown) implements StrictBody {
 }

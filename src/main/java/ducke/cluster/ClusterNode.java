@@ -13,6 +13,7 @@ import ducke.core.cluster.GridSettingsMismatchException;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.BreakerBroadcast;
 import ducke.core.cost.CostGuard;
+import ducke.core.cost.ReportAnswers;
 import ducke.core.cost.SessionEndings;
 import ducke.core.cost.SessionLedger;
 import ducke.core.cost.SessionStore;
@@ -100,6 +101,11 @@ public final class ClusterNode implements Managed, ClusterView {
     /** Session ledgers and concurrent-session slots shared by the whole cluster; calls have the grid-call deadline. */
     public SessionStore sessionStore() {
         return new GridSessionStore(hz, calls);
+    }
+
+    /** The answers to keyed usage reports, for repeats on any node; calls have the grid-call deadline. */
+    public ReportAnswers reportAnswers() {
+        return new GridReportAnswers(hz, calls);
     }
 
     /** The cluster's spend ledger and circuit breaker; calls have the grid-call deadline. */

@@ -4,6 +4,8 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.StreamSerializer;
 import ducke.core.cost.ChargeId;
+import ducke.core.cost.ChargeKey;
+import ducke.core.cost.ChargeKeys;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.MinuteBuckets;
@@ -19,7 +21,9 @@ import ducke.core.cost.TokenCounts;
 import ducke.core.cost.TokenKind;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Explicit wire forms of the cost values kept in and returned from the grid. */
@@ -66,7 +70,30 @@ final class CostWire {
         return new ChargeId(in.readString(), in.readLong());
     }
 
+    /** A charge key, or none: a flag, then the key and its two digests. */
+    static void writeChargeKey(ObjectDataOutput out, ChargeKey key) throws IOException {
+        out.writeBoolean(key != null);
+        if (key != null) {
+            out.writeString(key.value());
+            out.writeLong(key.keyHash());
+            out.writeLong(key.reportHash());
+        }
+    }
+
+    static ChargeKey readChargeKey(ObjectDataInput in) throws IOException {
+        return in.readBoolean() ? new ChargeKey(in.readString(), in.readLong(), in.readLong()) : null;
+    }
+
     static void writeLedger(ObjectDataOutput out, SessionLedger l) throws IOException {
+        writeLedger(out, l, true);
+    }
+
+    /**
+     * @param withKeys false for a ledger that travels back to a caller (a charge's result): callers
+     *                 read costs and ends, never the keys, so up to {@link ChargeKeys#MAX_KEYS} of them
+     *                 do not cross the network with every charge. Such a copy is never stored.
+     */
+    static void writeLedger(ObjectDataOutput out, SessionLedger l, boolean withKeys) throws IOException {
         out.writeBoolean(l != null);
         if (l == null) {
             return;
@@ -92,6 +119,13 @@ final class CostWire {
         out.writeString(l.endReason() == null ? null : l.endReason().label());
         out.writeLong(l.endedAtMillis());
         out.writeBoolean(l.audited());
+        ChargeKeys keys = withKeys ? l.keys() : ChargeKeys.NONE;
+        out.writeInt(keys.size());
+        for (ChargeKeys.Entry e : keys.entries()) {
+            out.writeLong(e.keyHash());
+            out.writeLong(e.reportHash());
+            out.writeLong(e.atMillis());
+        }
     }
 
     static SessionLedger readLedger(ObjectDataInput in) throws IOException {
@@ -116,8 +150,13 @@ final class CostWire {
         String reason = in.readString();
         long ended = in.readLong();
         boolean audited = in.readBoolean();
+        int k = in.readInt();
+        List<ChargeKeys.Entry> keys = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) {
+            keys.add(new ChargeKeys.Entry(in.readLong(), in.readLong(), in.readLong()));
+        }
         return new SessionLedger(id, client, node, model, version, started, expires, max, shares, warned, holder,
-                reason == null ? null : EndReason.fromLabel(reason), ended, audited);
+                reason == null ? null : EndReason.fromLabel(reason), ended, audited, ChargeKeys.of(keys));
     }
 
     static void writeSnapshot(ObjectDataOutput out, SpendLedger.Snapshot s) throws IOException {
@@ -291,12 +330,13 @@ final class CostWire {
 
         @Override
         public void write(ObjectDataOutput out, SessionRules.Charge c) throws IOException {
-            writeLedger(out, c.ledger());
+            writeLedger(out, c.ledger(), false);
             out.writeBoolean(c.applied());
             out.writeLong(c.callCostNanoUsd());
             out.writeBoolean(c.warningNow());
             out.writeString(c.endedNow() == null ? null : c.endedNow().label());
             out.writeBoolean(c.repeated());
+            out.writeString(c.key().name());
         }
 
         @Override
@@ -307,7 +347,7 @@ final class CostWire {
             boolean warning = in.readBoolean();
             String ended = in.readString();
             return new SessionRules.Charge(l, applied, cost, warning, ended == null ? null : EndReason.fromLabel(ended),
-                    in.readBoolean());
+                    in.readBoolean(), ChargeKeys.Seen.valueOf(in.readString()));
         }
     }
 

@@ -39,6 +39,7 @@ final class GridSerializers implements DataSerializableFactory {
                     SpendProcessors.RELEASE -> SpendProcessors.create(typeId);
             case SlotProcessors.ACQUIRE, SlotProcessors.RELEASE -> SlotProcessors.create(typeId);
             case ClientSpendGrid.CHARGE, ClientSpendGrid.RESERVE, ClientSpendGrid.RELEASE -> ClientSpendGrid.create(typeId);
+            case GridReportAnswers.PUT_IF_ABSENT -> new GridReportAnswers.PutIfAbsent();
             case CostMergePolicy.LEDGERS, CostMergePolicy.SPEND, CostMergePolicy.SLOTS, CostMergePolicy.CLIENT_SPEND ->
                     CostMergePolicy.create(typeId);
             default -> null;

@@ -3,6 +3,7 @@ package ducke.cluster;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import ducke.core.cost.ChargeId;
+import ducke.core.cost.ChargeKey;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.SessionLedger;
@@ -76,10 +77,10 @@ final class GridSessionStore implements SessionStore {
     }
 
     @Override
-    public SessionRules.Charge charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, long nowMillis,
-                                      CostLimits limits) {
-        return calls.await("charging a session",
-                () -> ledgers.submitToKey(sessionId, new LedgerProcessors.Charge(id, costNanoUsd, tokens, nowMillis, limits)));
+    public SessionRules.Charge charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
+                                      long nowMillis, CostLimits limits) {
+        return calls.await("charging a session", () -> ledgers.submitToKey(sessionId,
+                new LedgerProcessors.Charge(id, key, costNanoUsd, tokens, nowMillis, limits)));
     }
 
     @Override

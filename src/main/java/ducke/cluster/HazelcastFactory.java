@@ -184,6 +184,8 @@ public class HazelcastFactory {
             c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
                     .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
         }
+        // answers to keyed usage reports: as safe as the ledgers that decide them, without a quorum of their own
+        c.addMapConfig(new MapConfig(GridReportAnswers.MAP).setBackupCount(backupCount).setAsyncBackupCount(0));
         c.addExecutorConfig(new ExecutorConfig(ADMIN_EXECUTOR).setPoolSize(2));
         partitionSettings(c);
 

@@ -5,6 +5,7 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import ducke.core.cost.ChargeId;
+import ducke.core.cost.ChargeKey;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.SessionLedger;
@@ -43,6 +44,7 @@ final class LedgerProcessors {
 
     static final class Charge extends GridProcessor<String, SessionLedger, SessionRules.Charge> {
         private ChargeId id;
+        private ChargeKey key;
         private long costNanoUsd;
         private TokenCounts tokens;
         private long nowMillis;
@@ -51,8 +53,9 @@ final class LedgerProcessors {
         Charge() {
         }
 
-        Charge(ChargeId id, long costNanoUsd, TokenCounts tokens, long nowMillis, CostLimits limits) {
+        Charge(ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens, long nowMillis, CostLimits limits) {
             this.id = id;
+            this.key = key;
             this.costNanoUsd = costNanoUsd;
             this.tokens = tokens;
             this.nowMillis = nowMillis;
@@ -65,7 +68,7 @@ final class LedgerProcessors {
          */
         @Override
         public SessionRules.Charge process(Map.Entry<String, SessionLedger> entry) {
-            SessionRules.Charge c = SessionRules.charge(entry.getValue(), id, costNanoUsd, tokens, nowMillis, limits);
+            SessionRules.Charge c = SessionRules.charge(entry.getValue(), id, key, costNanoUsd, tokens, nowMillis, limits);
             if (c.afterEnd() && entry instanceof ExtendedMapEntry<String, SessionLedger> e) {
                 e.setValue(c.ledger(), Long.MAX_VALUE, TimeUnit.MILLISECONDS);
             } else if (c.applied()) {
@@ -82,6 +85,7 @@ final class LedgerProcessors {
         @Override
         public void writeData(ObjectDataOutput out) throws IOException {
             CostWire.writeChargeId(out, id);
+            CostWire.writeChargeKey(out, key);
             out.writeLong(costNanoUsd);
             CostWire.writeTokens(out, tokens);
             out.writeLong(nowMillis);
@@ -91,6 +95,7 @@ final class LedgerProcessors {
         @Override
         public void readData(ObjectDataInput in) throws IOException {
             id = CostWire.readChargeId(in);
+            key = CostWire.readChargeKey(in);
             costNanoUsd = in.readLong();
             tokens = CostWire.readTokens(in);
             nowMillis = in.readLong();

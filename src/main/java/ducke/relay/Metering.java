@@ -311,7 +311,7 @@ final class Metering {
             // the provider billed a response whose usage cannot be read: never under, charge what was reserved
             return reserve > 0 ? estimate(responseId.isEmpty() ? "response:unknown" : responseId, reserve, hold, nowMillis) : null;
         }
-        return applied(guard.settle(sessionId, model, null, usage, hold, nowMillis));
+        return applied(guard.settle(sessionId, model, null, usage, responseId.isEmpty() ? null : responseId, hold, nowMillis));
     }
 
     /**
@@ -504,17 +504,17 @@ final class Metering {
         notifyIfIdle();
     }
 
-    /** Charges a transcription's usage, priced by the transcription model when the session named one. */
-    CostGuard.Usage chargeTranscription(TokenUsage usage, long nowMillis) {
+    /**
+     * Charges a transcription's usage, priced by the transcription model when the session named one,
+     * keyed by its item ({@code transcription:<item id>}) so that it is charged once.
+     */
+    CostGuard.Usage chargeTranscription(String itemId, TokenUsage usage, long nowMillis) {
         String named;
         synchronized (this) {
             named = transcriptionModel;
         }
-        return applied(guard.report(sessionId, model, named, usage, nowMillis));
-    }
-
-    private CostGuard.Usage charge(TokenUsage usage, long nowMillis) {
-        return applied(guard.report(sessionId, model, null, usage, nowMillis));
+        return applied(guard.report(sessionId, model, named, usage, itemId.isEmpty() ? null : "transcription:" + itemId,
+                nowMillis));
     }
 
     CostGuard.Usage chargeToolFee(String tool, long nowMillis) {

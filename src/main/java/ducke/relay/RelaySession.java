@@ -302,10 +302,11 @@ public final class RelaySession implements UpstreamLink.Events {
             case RealtimeEvents.TRANSCRIPTION_COMPLETED -> {
                 sendToClient(message);
                 TokenUsage usage = usageOf(() -> RealtimeEvents.transcriptionUsage(event));
-                metering.transcriptionArrived(event.path("item_id").asText(""));
+                String item = event.path("item_id").asText("");
+                metering.transcriptionArrived(item);
                 try {
                     if (usage != null) {
-                        ending.charging(() -> charged(metering.chargeTranscription(usage, ctx.clock().millis())));
+                        ending.charging(() -> charged(metering.chargeTranscription(item, usage, ctx.clock().millis())));
                     }
                 } finally {
                     metering.settled();

@@ -25,6 +25,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -57,10 +58,15 @@ public final class SessionsResource {
     private final String defaultModel;
     private final Set<String> allowedModels;
     private final ClientIds clientIds;
+    private final KeyedAnswers keyedAnswers;
 
-    /** @param allowedModels the models a session may ask for (priced or allowed for the relay); the default is always allowed */
+    /**
+     * @param allowedModels the models a session may ask for (priced or allowed for the relay); the default is always allowed
+     * @param keyedAnswers  the first answers to keyed usage reports
+     */
     public SessionsResource(CostGuard guard, RateLimitGate rateLimits, Clock clock, String defaultModel,
-                            Collection<String> allowedModels, ClientIds clientIds) {
+                            Collection<String> allowedModels, ClientIds clientIds, KeyedAnswers keyedAnswers) {
+        this.keyedAnswers = keyedAnswers;
         this.guard = guard;
         this.rateLimits = rateLimits;
         this.clock = clock;
@@ -122,25 +128,39 @@ public final class SessionsResource {
      * A session that has ended (within retention) and a report while the breaker is open are
      * charged all the same: the answer says so ({@code session_ended}, {@code circuit_breaker_active}).
      * A node without the cluster's quorum answers 202: the report is journaled and charged, exactly
-     * once, when the partition heals.
+     * once, when the partition heals. A report with an idempotency key ({@link ReportKeys}) that the
+     * session was charged already charges nothing and gets the first answer again ({@link KeyedAnswers});
+     * the key with a different report is a 422.
      */
     @POST
     @Path("/{id}/usage")
-    public Response usage(@PathParam("id") String id, UsageRequest body) {
+    public Response usage(@PathParam("id") String id, @HeaderParam(ReportKeys.HEADER) List<String> idempotencyKey,
+                          UsageRequest body) {
         requireWellFormed(id);
+        String key = ReportKeys.of(idempotencyKey, body == null ? null : body.reportId());
         TokenUsage usage = UsageParser.parse(body);
         String model = body.model() == null ? null : model(body.model(), null);
         long now = clock.millis();
-        CostGuard.Usage u = guard.report(id, model, usage, now);
+        CostGuard.Usage u = guard.report(id, model, usage, key == null ? null : ReportKeys.CHARGE_PREFIX + key, now);
+        if (u.conflicting()) {
+            throw ReportKeys.reused(key);
+        }
         if (u.journaled()) {
-            return Response.status(202).entity(new JournaledUsageResponse(id, true, guard.writer() + "#" + u.journalSeq(),
-                    model, usage.inputTokens(), usage.outputTokens(), "This node cannot reach a quorum of the cluster: "
+            return Response.status(202).entity(new JournaledUsageResponse(id, true,
+                    key != null ? key : guard.writer() + "#" + u.journalSeq(), model, usage.inputTokens(),
+                    usage.outputTokens(), "This node cannot reach a quorum of the cluster: "
                     + "the report is kept here and charged once the partition heals")).build();
         }
         if (u.ledger() == null) {
             throw CostExceptions.notFound(id);
         }
-        return Response.ok(UsageAnswers.of(id, model, usage, u, guard.limits(), now)).build();
+        if (key == null) {
+            return Response.ok(UsageAnswers.of(id, model, usage, u, guard.limits(), now)).build();
+        }
+        String answer = u.repeated()
+                ? keyedAnswers.repeat(u.ledger(), key, () -> UsageAnswers.of(id, model, usage, u, guard.limits(), now), now)
+                : keyedAnswers.first(u.ledger(), key, UsageAnswers.of(id, model, usage, u, guard.limits(), now), now);
+        return Response.ok(answer, MediaType.APPLICATION_JSON_TYPE).build();
     }
 
     @GET

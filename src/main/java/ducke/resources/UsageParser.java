@@ -29,7 +29,7 @@ final class UsageParser {
             throw ApiException.invalid(422, "A usage report is required: {\"input_tokens\": N, \"output_tokens\": N}");
         }
         KnownFields.require(r.unknownFields(), "a usage report takes model, type, input_tokens, output_tokens, "
-                + "total_tokens, input_token_details, output_token_details or seconds");
+                + "total_tokens, input_token_details, output_token_details, seconds or report_id");
         try {
             if (r.type() == null || r.type().equals(TOKENS)) {
                 return tokens(r).requireDetailsWithinTotals();

@@ -1,6 +1,7 @@
 package ducke.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import ducke.DuckeConfiguration;
 import ducke.config.ClusterSettings;
@@ -108,6 +109,37 @@ class GridDeadlineAppTest {
         });
         assertThat(http.post("/v1/sessions", "{\"client_id\":\"" + clientOnFrozen + "\"}", "Authorization", SERVICE)
                 .statusCode()).isEqualTo(201);
+    }
+
+    /**
+     * The member holding the backup of a session's ledger freezes: the owner applies the charge, then
+     * waits for the backup, and the report is answered 503 at the deadline although the session was
+     * charged. The backend sends it again with its key: charged once, and answered 200.
+     */
+    @Test
+    void aKeyedReportAnswered503AtTheDeadlineIsChargedOnceWhenSentAgain() {
+        HazelcastInstance appMember = Hazelcast.getAllHazelcastInstances().stream()
+                .filter(h -> h != other.hazelcast() && h.getConfig().getClusterName().equals(other.hazelcast().getConfig().getClusterName()))
+                .findFirst().orElseThrow();
+        String session = sessionOwnedBy(appMember);
+        String report = "{\"model\":\"gpt-5\",\"input_tokens\":100000,\"output_tokens\":200000}";
+
+        frozen = FrozenMember.freeze(other.hazelcast());
+        assertDegraded(http.post("/v1/sessions/" + session + "/usage", report, "Authorization", SERVICE,
+                "Idempotency-Key", "retry-1"));
+        frozen.thaw();
+
+        HttpResponse<String> retried = http.post("/v1/sessions/" + session + "/usage", report, "Authorization",
+                SERVICE, "Idempotency-Key", "retry-1");
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+        assertThat(Http.json(retried).get("call_cost").toString()).as("what the report cost").isEqualTo("7.00");
+        assertThat(Http.json(retried).get("session_cost").toString()).isEqualTo("7.00");
+        JsonNode ledger = Http.json(http.get("/v1/sessions/" + session, "Authorization", SERVICE));
+        assertThat(ledger.get("cost_usd").toString()).as("charged once, not twice").isEqualTo("7.00");
+        assertThat(ledger.get("charged_responses").asInt()).isEqualTo(1);
+        assertThat(http.post("/v1/sessions/" + session + "/usage", report, "Authorization", SERVICE,
+                "Idempotency-Key", "retry-1").body()).as("the retry's answer is kept for later repeats")
+                .isEqualTo(retried.body());
     }
 
     private static void assertDegraded(HttpResponse<String> r) {

@@ -1,6 +1,7 @@
 package ducke.testing;
 
 import ducke.core.cost.ChargeId;
+import ducke.core.cost.ChargeKey;
 import ducke.core.cost.ClientSpend;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.EndReason;
@@ -65,10 +66,10 @@ public final class MemoryStores {
         }
 
         @Override
-        public synchronized SessionRules.Charge charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens,
-                                                       long nowMillis, CostLimits limits) {
+        public synchronized SessionRules.Charge charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd,
+                                                       TokenCounts tokens, long nowMillis, CostLimits limits) {
             requireQuorum();
-            SessionRules.Charge c = SessionRules.charge(ledgers.get(sessionId), id, costNanoUsd, tokens, nowMillis, limits);
+            SessionRules.Charge c = SessionRules.charge(ledgers.get(sessionId), id, key, costNanoUsd, tokens, nowMillis, limits);
             if (c.ledger() != null) {
                 ledgers.put(sessionId, c.ledger());
             }

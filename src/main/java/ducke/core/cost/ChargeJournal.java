@@ -2,6 +2,8 @@ package ducke.core.cost;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.LongFunction;
 
 /**
@@ -19,9 +21,17 @@ public final class ChargeJournal {
         long atMillis();
     }
 
-    /** A usage report, priced when applied (the session's model may not be known here). */
+    /**
+     * A usage report, priced when applied (the session's model may not be known here), with its
+     * charge key (null: unkeyed) so that the replay counts once against whatever the cluster charged
+     * under the same key meanwhile.
+     */
     public record Usage(long seq, long atMillis, String sessionId, String sessionModel, String reportedModel,
-                        TokenUsage usage) implements Entry {
+                        TokenUsage usage, String chargeKey) implements Entry {
+
+        public Usage(long seq, long atMillis, String sessionId, String sessionModel, String reportedModel, TokenUsage usage) {
+            this(seq, atMillis, sessionId, sessionModel, reportedModel, usage, null);
+        }
     }
 
     /** A charge already priced (a tool fee). */
@@ -38,6 +48,8 @@ public final class ChargeJournal {
 
     private final int capacity;
     private final Deque<Entry> entries = new ArrayDeque<>();
+    /** Keyed usage entries not yet applied, by session and key. */
+    private final Map<String, Usage> pendingKeys = new HashMap<>();
     private long nextSeq = 1;
     private long journaled;
 
@@ -59,6 +71,9 @@ public final class ChargeJournal {
         }
         nextSeq++;
         entries.addLast(e);
+        if (e instanceof Usage u && u.chargeKey() != null) {
+            pendingKeys.putIfAbsent(keyOf(u.sessionId(), u.chargeKey()), u);
+        }
         journaled++;
         return e;
     }
@@ -74,6 +89,18 @@ public final class ChargeJournal {
             throw new IllegalStateException("journal entries are applied in order");
         }
         entries.removeFirst();
+        if (e instanceof Usage u && u.chargeKey() != null) {
+            pendingKeys.remove(keyOf(u.sessionId(), u.chargeKey()), u);
+        }
+    }
+
+    /** The keyed usage entry for {@code sessionId} and {@code chargeKey} still waiting here, or null. */
+    public synchronized Usage pending(String sessionId, String chargeKey) {
+        return pendingKeys.get(keyOf(sessionId, chargeKey));
+    }
+
+    private static String keyOf(String sessionId, String chargeKey) {
+        return sessionId + "\n" + chargeKey;
     }
 
     public synchronized int size() {

@@ -43,8 +43,8 @@ final class Charges {
         this.ends = ends;
     }
 
-    /** See {@link CostGuard#report(String, String, TokenUsage, long)}. */
-    CostGuard.Usage report(String sessionId, String model, TokenUsage usage, long nowMillis) {
+    /** See {@link CostGuard#report(String, String, TokenUsage, String, long)}. */
+    CostGuard.Usage report(String sessionId, String model, TokenUsage usage, String chargeKey, long nowMillis) {
         Optional<SessionLedger> current;
         try {
             current = health.quorum() ? sessions.get(sessionId) : null;
@@ -52,25 +52,53 @@ final class Charges {
             current = null;
         }
         if (current == null) {
-            return journaled(seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, null, model, usage));
+            return journaledUsage(sessionId, model, usage, chargeKey,
+                    seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, null, model, usage, chargeKey));
         }
         if (current.isEmpty()) {
             return unknown(null);
         }
-        return report(sessionId, current.get().model(), model, usage, nowMillis);
+        return report(sessionId, current.get().model(), model, usage, chargeKey, nowMillis);
     }
 
-    /** See {@link CostGuard#report(String, String, String, TokenUsage, long)}. */
-    CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, long nowMillis) {
-        return report(sessionId, sessionModel, reportedModel, usage, null, nowMillis);
-    }
-
-    /** The same, settling the reservation {@code holdId} (null: none). */
-    CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String holdId,
+    /** See {@link CostGuard#report(String, String, String, TokenUsage, String, long)}. */
+    CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String chargeKey,
                            long nowMillis) {
+        return report(sessionId, sessionModel, reportedModel, usage, chargeKey, null, nowMillis);
+    }
+
+    /** The same, settling the reservation {@code holdId} (null: none) in the same steps as the charge. */
+    CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String chargeKey,
+                           String holdId, long nowMillis) {
         PriceTable.Priced priced = price(sessionModel, reportedModel, usage);
-        return chargeOrJournal(sessionId, priced.costNanoUsd(), priced.tokens(), priced, new How(null, null, holdId), nowMillis,
-                seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, sessionModel, reportedModel, usage));
+        ChargeKey key = ChargeKey.orNull(chargeKey, reportedModel, usage);
+        LongFunction<ChargeJournal.Entry> entry =
+                seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, sessionModel, reportedModel, usage, chargeKey);
+        if (!health.quorum()) {
+            return journaledUsage(sessionId, reportedModel, usage, chargeKey, entry);
+        }
+        try {
+            return charge(sessionId, ChargeId.live(writer), key, priced.costNanoUsd(), priced.tokens(), priced,
+                    new How(null, chargeKey, holdId), nowMillis);
+        } catch (QuorumLostException e) {
+            return journaledUsage(sessionId, reportedModel, usage, chargeKey, entry);
+        }
+    }
+
+    /**
+     * Journals a usage report, unless it is keyed and this node's journal holds its key already:
+     * then the answer is that entry's, and nothing more is journaled.
+     */
+    private CostGuard.Usage journaledUsage(String sessionId, String reportedModel, TokenUsage usage, String chargeKey,
+                                           LongFunction<ChargeJournal.Entry> entry) {
+        ChargeJournal.Usage pending = chargeKey == null ? null : journal.pending(sessionId, chargeKey);
+        if (pending == null) {
+            return journaled(entry);
+        }
+        boolean same = ChargeKey.of(chargeKey, reportedModel, usage).reportHash()
+                == ChargeKey.of(chargeKey, pending.reportedModel(), pending.usage()).reportHash();
+        return new CostGuard.Usage(null, false, 0, false, false, null, view.get(), List.of(), null, false, pending.seq(),
+                same ? ChargeKeys.Seen.SAME_REPORT : ChargeKeys.Seen.OTHER_REPORT);
     }
 
     /** The price of a report: by the model it names, or by the session's model when it names none. */
@@ -128,7 +156,7 @@ final class Charges {
             return journaled(entry);
         }
         try {
-            return charge(sessionId, ChargeId.live(writer), costNanoUsd, tokens, priced, how, nowMillis);
+            return charge(sessionId, ChargeId.live(writer), keyOf(how, costNanoUsd), costNanoUsd, tokens, priced, how, nowMillis);
         } catch (QuorumLostException e) {
             if (how.estimate()) {
                 observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
@@ -156,12 +184,29 @@ final class Charges {
      */
     CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                            long nowMillis) {
-        return charge(sessionId, id, costNanoUsd, tokens, priced, How.PLAIN, nowMillis);
+        return charge(sessionId, id, null, costNanoUsd, tokens, priced, How.PLAIN, nowMillis);
     }
 
-    private CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens,
+    /**
+     * The same, keyed by {@code key} (null: unkeyed). A key the session has been charged already
+     * charges nothing at all: neither the session, nor the cluster's spend, nor the client's.
+     */
+    CostGuard.Usage charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
+                           PriceTable.Priced priced, long nowMillis) {
+        return charge(sessionId, id, key, costNanoUsd, tokens, priced, How.PLAIN, nowMillis);
+    }
+
+    private CostGuard.Usage charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
                                    PriceTable.Priced priced, How how, long nowMillis) {
-        SessionRules.Charge c = sessions.charge(sessionId, id, costNanoUsd, tokens, nowMillis, limits);
+        SessionRules.Charge c = sessions.charge(sessionId, id, key, costNanoUsd, tokens, nowMillis, limits);
+        if (c.ledger() != null && c.keyRepeated()) {
+            if (how.holdId() != null) {
+                // charged before: the reservation this attempt brought is given back, not settled twice
+                releaseHold(c.ledger().clientId(), how.holdId(), nowMillis);
+            }
+            return new CostGuard.Usage(c.ledger(), false, 0, c.budgetOk(), false, null, view.get(),
+                    warnings(c.ledger(), view.get(), nowMillis), priced, false, 0, c.key());
+        }
         if (c.ledger() == null || !c.applied() && !c.repeated()) {
             return unknown(priced);
         }
@@ -193,6 +238,20 @@ final class Charges {
         afterSpend(spent, label, known, costNanoUsd, tokens);
         return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(),
                 spent.snapshot(), warnings(c.ledger(), spent.snapshot(), nowMillis), priced, c.afterEnd());
+    }
+
+    /** A fixed-amount charge (an estimate) keyed by its response id, so that it is charged once. */
+    private static ChargeKey keyOf(How how, long costNanoUsd) {
+        return how.chargeKey() == null || !how.estimate() ? null : ChargeKey.of(how.chargeKey(), costNanoUsd);
+    }
+
+    private void releaseHold(String clientId, String holdId, long nowMillis) {
+        try {
+            spend.release(holdId, nowMillis, limits);
+            spend.releaseClient(clientId, holdId, nowMillis, limits);
+        } catch (QuorumLostException e) {
+            // it lapses at its expiry
+        }
     }
 
     /** The client's hourly spend is a gate, not the record of money: a charge it misses without quorum is let go. */

@@ -47,10 +47,23 @@ public final class CostGuard {
      * report was journaled ({@code journalSeq > 0}) to be applied once the quorum is back; otherwise
      * the charge was recorded ({@code applied}). {@code afterEnd}: the session had already ended,
      * so the charge was only recorded (ledger, spend, breaker, metrics, audit row), nothing ended.
+     * {@code key}: for a keyed report, whether its key had been charged (or journaled) before; if
+     * so, nothing was charged now ({@link #repeated()}), and {@code priced} is what the report costs.
      */
     public record Usage(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean budgetOk, boolean warningNow,
                         EndReason endedNow, SpendLedger.Snapshot spend, List<String> warnings, PriceTable.Priced priced,
-                        boolean afterEnd, long journalSeq) {
+                        boolean afterEnd, long journalSeq, ChargeKeys.Seen key) {
+
+        public Usage {
+            key = key == null ? ChargeKeys.Seen.NEW : key;
+        }
+
+        public Usage(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean budgetOk, boolean warningNow,
+                     EndReason endedNow, SpendLedger.Snapshot spend, List<String> warnings, PriceTable.Priced priced,
+                     boolean afterEnd, long journalSeq) {
+            this(ledger, applied, callCostNanoUsd, budgetOk, warningNow, endedNow, spend, warnings, priced, afterEnd,
+                    journalSeq, ChargeKeys.Seen.NEW);
+        }
 
         public Usage(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean budgetOk, boolean warningNow,
                      EndReason endedNow, SpendLedger.Snapshot spend, List<String> warnings, PriceTable.Priced priced,
@@ -60,6 +73,16 @@ public final class CostGuard {
 
         public boolean journaled() {
             return journalSeq > 0;
+        }
+
+        /** The report's key was charged (or journaled) before: this one charged nothing. */
+        public boolean repeated() {
+            return key != ChargeKeys.Seen.NEW;
+        }
+
+        /** ... and for a different report: the key was reused. */
+        public boolean conflicting() {
+            return key == ChargeKeys.Seen.OTHER_REPORT;
         }
     }
 
@@ -202,7 +225,18 @@ public final class CostGuard {
      * Without a quorum the report is journaled (priced when applied) unless the journal is full.
      */
     public Usage report(String sessionId, String model, TokenUsage usage, long nowMillis) {
-        return charges.report(sessionId, model, usage, nowMillis);
+        return report(sessionId, model, usage, null, nowMillis);
+    }
+
+    /**
+     * The same, keyed: a report whose {@code chargeKey} the session has been charged (or this
+     * node's journal holds) already charges nothing and says so ({@link Usage#repeated()},
+     * {@link Usage#conflicting()}), on whichever node it arrives, also after a partition heals.
+     *
+     * @param chargeKey unique within the session (see {@link ChargeKey}); null: unkeyed
+     */
+    public Usage report(String sessionId, String model, TokenUsage usage, String chargeKey, long nowMillis) {
+        return charges.report(sessionId, model, usage, chargeKey, nowMillis);
     }
 
     /**
@@ -213,7 +247,19 @@ public final class CostGuard {
      * @param reportedModel the model the report names; null or blank: the session's model
      */
     public Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, long nowMillis) {
-        return charges.report(sessionId, sessionModel, reportedModel, usage, nowMillis);
+        return report(sessionId, sessionModel, reportedModel, usage, null, nowMillis);
+    }
+
+    /**
+     * The same, keyed: the relay passes a response's id ({@code resp_…}) or
+     * {@code transcription:<item id>}, so that a response charged twice (two paths, a retry)
+     * counts once; see {@link #report(String, String, TokenUsage, String, long)}.
+     *
+     * @param chargeKey unique within the session; null: unkeyed
+     */
+    public Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String chargeKey,
+                        long nowMillis) {
+        return charges.report(sessionId, sessionModel, reportedModel, usage, chargeKey, nowMillis);
     }
 
     /** The price of a report: by the model it names, or by the session's model when it names none. */
@@ -295,12 +341,13 @@ public final class CostGuard {
     }
 
     /**
-     * {@link #report(String, String, String, TokenUsage, long)} that settles the reservation
-     * {@code holdId} (null: none) in the same steps as the charge.
+     * {@link #report(String, String, String, TokenUsage, String, long)} that settles the reservation
+     * {@code holdId} (null: none) in the same steps as the charge; keyed by {@code chargeKey} (the
+     * response id) so that a response is charged once.
      */
-    public Usage settle(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String holdId,
-                        long nowMillis) {
-        return charges.report(sessionId, sessionModel, reportedModel, usage, holdId, nowMillis);
+    public Usage settle(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String chargeKey,
+                        String holdId, long nowMillis) {
+        return charges.report(sessionId, sessionModel, reportedModel, usage, chargeKey, holdId, nowMillis);
     }
 
     /** {@link #chargeEstimate} settling the reservation {@code holdId}. */
@@ -310,9 +357,9 @@ public final class CostGuard {
     }
 
     /** See {@link Charges#charge}: for the journal's replay, as {@code id}. */
-    Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
-                 long nowMillis) {
-        return charges.charge(sessionId, id, costNanoUsd, tokens, priced, nowMillis);
+    Usage charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
+                 PriceTable.Priced priced, long nowMillis) {
+        return charges.charge(sessionId, id, key, costNanoUsd, tokens, priced, nowMillis);
     }
 
     /** Adds journaled spend alone as {@code id}: the session part of its charge went through before. */

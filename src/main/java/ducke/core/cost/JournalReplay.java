@@ -25,7 +25,7 @@ final class JournalReplay {
         int done = 0;
         for (ChargeJournal.Entry e = journal.oldest(); e != null && guard.health().quorum(); e = journal.oldest()) {
             try {
-                observer.journal(apply(e) ? "applied" : "discarded");
+                observer.journal(apply(e));
             } catch (QuorumLostException lost) {
                 break;
             }
@@ -35,33 +35,40 @@ final class JournalReplay {
         return done;
     }
 
-    /** Applies one entry; false when it had nothing to apply to (its session is unknown). */
-    private boolean apply(ChargeJournal.Entry e) {
+    /**
+     * Applies one entry: {@code applied}, {@code discarded} (its session is unknown) or
+     * {@code repeated} (its key had been charged meanwhile, on another node: nothing was charged).
+     */
+    private String apply(ChargeJournal.Entry e) {
         ChargeId id = new ChargeId(guard.writer(), e.seq());
         if (e instanceof ChargeJournal.Usage u) {
             String model = u.sessionModel();
             if (model == null) {
                 Optional<SessionLedger> l = guard.get(u.sessionId());
                 if (l.isEmpty()) {
-                    return false;
+                    return "discarded";
                 }
                 model = l.get().model();
             }
             PriceTable.Priced priced = guard.price(model, u.reportedModel(), u.usage());
-            return counted(guard.charge(u.sessionId(), id, priced.costNanoUsd(), priced.tokens(), priced, u.atMillis()));
+            ChargeKey key = ChargeKey.orNull(u.chargeKey(), u.reportedModel(), u.usage());
+            return counted(guard.charge(u.sessionId(), id, key, priced.costNanoUsd(), priced.tokens(), priced, u.atMillis()));
         }
         if (e instanceof ChargeJournal.Charge c) {
-            return counted(guard.charge(c.sessionId(), id, c.costNanoUsd(), TokenCounts.ZERO, null, c.atMillis()));
+            return counted(guard.charge(c.sessionId(), id, null, c.costNanoUsd(), TokenCounts.ZERO, null, c.atMillis()));
         }
         if (e instanceof ChargeJournal.Spend s) {
             guard.spendOnly(id, s.clientId(), s.costNanoUsd(), s.atMillis());
-            return true;
+            return "applied";
         }
         ChargeJournal.End end = (ChargeJournal.End) e;
-        return guard.end(end.sessionId(), end.reason(), end.atMillis()).isPresent();
+        return guard.end(end.sessionId(), end.reason(), end.atMillis()).isPresent() ? "applied" : "discarded";
     }
 
-    private static boolean counted(CostGuard.Usage u) {
-        return u.ledger() != null && u.applied();
+    private static String counted(CostGuard.Usage u) {
+        if (u.repeated()) {
+            return "repeated";
+        }
+        return u.ledger() != null && u.applied() ? "applied" : "discarded";
     }
 }

@@ -17,13 +17,24 @@ import java.util.TreeMap;
  * @param shares    writer → its contribution; see {@link ChargeId}
  * @param endReason null while the session is active
  * @param audited   whether the final record, as it is now, has been handed to the audit sink
+ * @param keys      the keys of its keyed charges, so that a repeat counts once ({@link ChargeKeys})
  */
 public record SessionLedger(String sessionId, String clientId, String nodeName, String model, String priceVersion,
                             long startedAtMillis, long expiresAtMillis, long maxCostNanoUsd, Map<String, Share> shares,
-                            boolean warned, String holder, EndReason endReason, long endedAtMillis, boolean audited) {
+                            boolean warned, String holder, EndReason endReason, long endedAtMillis, boolean audited,
+                            ChargeKeys keys) {
 
     public SessionLedger {
         shares = Map.copyOf(shares);
+        keys = keys == null ? ChargeKeys.NONE : keys;
+    }
+
+    /** A ledger that has taken no keyed charge. */
+    public SessionLedger(String sessionId, String clientId, String nodeName, String model, String priceVersion,
+                         long startedAtMillis, long expiresAtMillis, long maxCostNanoUsd, Map<String, Share> shares,
+                         boolean warned, String holder, EndReason endReason, long endedAtMillis, boolean audited) {
+        this(sessionId, clientId, nodeName, model, priceVersion, startedAtMillis, expiresAtMillis, maxCostNanoUsd, shares,
+                warned, holder, endReason, endedAtMillis, audited, ChargeKeys.NONE);
     }
 
     public static SessionLedger open(String sessionId, String clientId, String nodeName, String model, String priceVersion,
@@ -84,18 +95,27 @@ public record SessionLedger(String sessionId, String clientId, String nodeName, 
         return shares.getOrDefault(id.writer(), Share.NONE).seen(id.seq());
     }
 
-    SessionLedger charged(ChargeId id, long callCostNanoUsd, TokenCounts callTokens, boolean nowWarned) {
+    /** Whether {@code key} was charged before, and for the same report. */
+    public ChargeKeys.Seen seen(ChargeKey key) {
+        return keys.seen(key);
+    }
+
+    SessionLedger charged(ChargeId id, ChargeKey key, long callCostNanoUsd, TokenCounts callTokens, boolean nowWarned,
+                          long nowMillis) {
         return new SessionLedger(sessionId, clientId, nodeName, model, priceVersion, startedAtMillis, expiresAtMillis,
-                maxCostNanoUsd, plus(id, callCostNanoUsd, callTokens), nowWarned, holder, endReason, endedAtMillis, audited);
+                maxCostNanoUsd, plus(id, callCostNanoUsd, callTokens), nowWarned, holder, endReason, endedAtMillis, audited,
+                key == null ? keys : keys.plus(key, nowMillis));
     }
 
     /**
      * A charge recorded after the session ended (usage that arrived late): the money and tokens are
      * added, the end stays as it was, and the record must be handed to the audit sink again.
      */
-    SessionLedger chargedAfterEnd(ChargeId id, long callCostNanoUsd, TokenCounts callTokens) {
+    SessionLedger chargedAfterEnd(ChargeId id, ChargeKey key, long callCostNanoUsd, TokenCounts callTokens,
+                                  long nowMillis) {
         return new SessionLedger(sessionId, clientId, nodeName, model, priceVersion, startedAtMillis, expiresAtMillis,
-                maxCostNanoUsd, plus(id, callCostNanoUsd, callTokens), warned, holder, endReason, endedAtMillis, false);
+                maxCostNanoUsd, plus(id, callCostNanoUsd, callTokens), warned, holder, endReason, endedAtMillis, false,
+                key == null ? keys : keys.plus(key, nowMillis));
     }
 
     private Map<String, Share> plus(ChargeId id, long callCostNanoUsd, TokenCounts callTokens) {
@@ -106,12 +126,12 @@ public record SessionLedger(String sessionId, String clientId, String nodeName, 
 
     SessionLedger ended(EndReason reason, long nowMillis) {
         return new SessionLedger(sessionId, clientId, nodeName, model, priceVersion, startedAtMillis, expiresAtMillis,
-                maxCostNanoUsd, shares, warned, holder, reason, Math.max(nowMillis, startedAtMillis), audited);
+                maxCostNanoUsd, shares, warned, holder, reason, Math.max(nowMillis, startedAtMillis), audited, keys);
     }
 
     public SessionLedger markedAudited() {
         return new SessionLedger(sessionId, clientId, nodeName, model, priceVersion, startedAtMillis, expiresAtMillis,
-                maxCostNanoUsd, shares, warned, holder, endReason, endedAtMillis, true);
+                maxCostNanoUsd, shares, warned, holder, endReason, endedAtMillis, true, keys);
     }
 
     /** The final record of an ended session, as the audit trail keeps it. */
@@ -138,8 +158,9 @@ public record SessionLedger(String sessionId, String clientId, String nodeName, 
     /**
      * Two copies of one session's ledger, diverged while the cluster was split, as one: every
      * writer's later share (so each charge counts once), warned if either warned, and ended if
-     * either ended (the earlier end wins). Audited only if the result is exactly what an audited
-     * copy already recorded; otherwise the record is written again. Commutative; null is no copy.
+     * either ended (the earlier end wins), and every key either charged ({@link ChargeKeys#merge}).
+     * Audited only if the result is exactly what an audited copy already recorded; otherwise the
+     * record is written again. Commutative; null is no copy.
      */
     public static SessionLedger merge(SessionLedger a, SessionLedger b) {
         if (a == null || b == null) {
@@ -150,7 +171,8 @@ public record SessionLedger(String sessionId, String clientId, String nodeName, 
         SessionLedger end = firstEnded(a, b);
         SessionLedger merged = new SessionLedger(a.sessionId, a.clientId, a.nodeName, a.model, a.priceVersion,
                 a.startedAtMillis, a.expiresAtMillis, a.maxCostNanoUsd, shares, a.warned || b.warned, a.holder,
-                end == null ? null : end.endReason, end == null ? 0 : end.endedAtMillis, false);
+                end == null ? null : end.endReason, end == null ? 0 : end.endedAtMillis, false,
+                ChargeKeys.merge(a.keys, b.keys));
         boolean audited = a.audited && merged.sameOutcome(a) || b.audited && merged.sameOutcome(b);
         return audited ? merged.markedAudited() : merged;
     }

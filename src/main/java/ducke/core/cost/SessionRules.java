@@ -12,13 +12,29 @@ public final class SessionRules {
     /**
      * The result of one charge. {@code ledger} is the value after it (null: no such session, and
      * nothing was {@code applied}). {@code repeated}: a journal replay that was applied before, so
-     * nothing changed this time.
+     * nothing changed this time. {@code key}: whether the charge's key was charged before
+     * ({@link ChargeKeys.Seen#NEW} for an unkeyed charge); if so nothing changed, and nothing else
+     * (the cluster's spend, the client's) is to be charged for it.
      */
     public record Charge(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean warningNow,
-                         EndReason endedNow, boolean repeated) {
+                         EndReason endedNow, boolean repeated, ChargeKeys.Seen key) {
+
+        public Charge {
+            key = key == null ? ChargeKeys.Seen.NEW : key;
+        }
+
+        public Charge(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean warningNow, EndReason endedNow,
+                      boolean repeated) {
+            this(ledger, applied, callCostNanoUsd, warningNow, endedNow, repeated, ChargeKeys.Seen.NEW);
+        }
 
         public Charge(SessionLedger ledger, boolean applied, long callCostNanoUsd, boolean warningNow, EndReason endedNow) {
             this(ledger, applied, callCostNanoUsd, warningNow, endedNow, false);
+        }
+
+        /** Whether the charge's key had been charged before: a repeat, charged nothing. */
+        public boolean keyRepeated() {
+            return key != ChargeKeys.Seen.NEW;
         }
 
         public boolean budgetOk() {
@@ -46,20 +62,34 @@ public final class SessionRules {
      */
     public static Charge charge(SessionLedger l, ChargeId id, long costNanoUsd, TokenCounts tokens, long nowMillis,
                                 CostLimits limits) {
+        return charge(l, id, null, costNanoUsd, tokens, nowMillis, limits);
+    }
+
+    /**
+     * The same, for a keyed charge ({@code key} null: unkeyed). A key the ledger has seen is a
+     * repeat and changes nothing ({@link Charge#key()}), whether the session is live or ended. A
+     * journal replay applied before is recognised first ({@code repeated}), so that a replay retried
+     * after its session part went through still completes its spend part.
+     */
+    public static Charge charge(SessionLedger l, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
+                                long nowMillis, CostLimits limits) {
         if (l == null) {
             return new Charge(null, false, 0, false, null);
         }
         if (l.seen(id)) {
             return new Charge(l, false, 0, false, null, true);
         }
+        if (key != null && l.seen(key) != ChargeKeys.Seen.NEW) {
+            return new Charge(l, false, 0, false, null, false, l.seen(key));
+        }
         if (!l.active()) {
-            return new Charge(l.chargedAfterEnd(id, costNanoUsd, tokens), true, costNanoUsd, false, null);
+            return new Charge(l.chargedAfterEnd(id, key, costNanoUsd, tokens, nowMillis), true, costNanoUsd, false, null);
         }
         long newCost = Math.addExact(l.costNanoUsd(), costNanoUsd);
         boolean overBudget = newCost >= l.maxCostNanoUsd();
         boolean reachesWarning = Money.basisPoints(newCost, l.maxCostNanoUsd()) >= limits.warningBasisPoints();
         boolean warningNow = !l.warned() && reachesWarning && !overBudget;
-        SessionLedger after = l.charged(id, costNanoUsd, tokens, l.warned() || reachesWarning);
+        SessionLedger after = l.charged(id, key, costNanoUsd, tokens, l.warned() || reachesWarning, nowMillis);
         EndReason end = null;
         if (limits.enforced() && overBudget) {
             end = EndReason.BUDGET_EXCEEDED;

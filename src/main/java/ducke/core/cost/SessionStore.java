@@ -32,8 +32,17 @@ public interface SessionStore {
      * Atomically applies {@link SessionRules#charge} as {@code id}'s share; the ledger is null when
      * the session is unknown.
      */
-    SessionRules.Charge charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, long nowMillis,
-                               CostLimits limits);
+    default SessionRules.Charge charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, long nowMillis,
+                                       CostLimits limits) {
+        return charge(sessionId, id, null, costNanoUsd, tokens, nowMillis, limits);
+    }
+
+    /**
+     * Atomically applies {@link SessionRules#charge(SessionLedger, ChargeId, ChargeKey, long, TokenCounts, long, CostLimits)}:
+     * the same, keyed by {@code key} (null: unkeyed), so that a repeat counts once.
+     */
+    SessionRules.Charge charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
+                               long nowMillis, CostLimits limits);
 
     /** Atomically ends the session; empty when it is unknown. */
     Optional<Ended> end(String sessionId, EndReason reason, long nowMillis);
