@@ -36,7 +36,6 @@ final class Metering {
 
     private final CostGuard guard;
     private final String sessionId;
-    private final String model;
     private final int maxInFlight;
     private final ResponseBudget budget;
     private final Deque<Pending> pending = new ArrayDeque<>();
@@ -64,7 +63,6 @@ final class Metering {
         this.guard = guard;
         this.ledger = ledger;
         this.sessionId = ledger.sessionId();
-        this.model = ledger.model();
         this.maxInFlight = maxInFlight;
         this.budget = budget;
     }
@@ -253,15 +251,15 @@ final class Metering {
         synchronized (this) {
             named = transcriptionModel;
         }
-        return applied(guard.report(sessionId, model, named, usage, nowMillis));
+        return applied(guard.report(ledger(), named, usage, nowMillis));
     }
 
     private CostGuard.Usage charge(TokenUsage usage, long nowMillis) {
-        return applied(guard.report(sessionId, model, null, usage, nowMillis));
+        return applied(guard.report(ledger(), null, usage, nowMillis));
     }
 
     CostGuard.Usage chargeToolFee(String tool, long nowMillis) {
-        return applied(guard.chargeToolFee(sessionId, tool, nowMillis));
+        return applied(guard.chargeToolFee(ledger(), tool, nowMillis));
     }
 
     private CostGuard.Usage applied(CostGuard.Usage u) {

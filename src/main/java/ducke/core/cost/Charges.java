@@ -52,19 +52,22 @@ final class Charges {
             current = null;
         }
         if (current == null) {
-            return journaled(seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, null, model, usage));
+            return journaled(seq -> new ChargeJournal.Usage(new ChargeId(writer, seq), nowMillis, sessionId, null, null, model,
+                    usage));
         }
         if (current.isEmpty()) {
             return unknown(null);
         }
-        return report(sessionId, current.get().model(), model, usage, nowMillis);
+        return report(sessionId, current.get().clientId(), current.get().model(), model, usage, nowMillis);
     }
 
-    /** See {@link CostGuard#report(String, String, String, TokenUsage, long)}. */
-    CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, long nowMillis) {
+    /** See {@link CostGuard#report(SessionLedger, String, TokenUsage, long)}; {@code clientId} null when not known. */
+    CostGuard.Usage report(String sessionId, String clientId, String sessionModel, String reportedModel, TokenUsage usage,
+                           long nowMillis) {
         PriceTable.Priced priced = price(sessionModel, reportedModel, usage);
         return chargeOrJournal(sessionId, priced.costNanoUsd(), priced.tokens(), priced, nowMillis,
-                seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, sessionModel, reportedModel, usage));
+                seq -> new ChargeJournal.Usage(new ChargeId(writer, seq), nowMillis, sessionId, clientId, sessionModel,
+                        reportedModel, usage));
     }
 
     /** The price of a report: by the model it names, or by the session's model when it names none. */
@@ -72,35 +75,53 @@ final class Charges {
         return prices.price(reportedModel == null || reportedModel.isBlank() ? sessionModel : reportedModel, usage);
     }
 
-    /** Charges a fixed tool fee; nothing happens (null) when the tool has no fee. */
-    CostGuard.Usage chargeToolFee(String sessionId, String tool, long nowMillis) {
+    /** Charges a fixed tool fee; nothing happens (null) when the tool has no fee. Client and model as for a report. */
+    CostGuard.Usage chargeToolFee(String sessionId, String clientId, String sessionModel, String tool, long nowMillis) {
         long fee = prices.toolFeeNanoUsd(tool);
         return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null, nowMillis,
-                seq -> new ChargeJournal.Charge(seq, nowMillis, sessionId, fee));
+                seq -> new ChargeJournal.Charge(new ChargeId(writer, seq), nowMillis, sessionId, clientId, sessionModel, fee));
     }
 
+    /**
+     * Charges live, or journals {@code entry} without a quorum. Room in the journal is taken first:
+     * the spend part may find no quorum after the session part was applied, and must then be kept;
+     * a journal without room refuses before anything is applied.
+     */
     private CostGuard.Usage chargeOrJournal(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                                             long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
         if (!health.quorum()) {
             return journaled(entry);
         }
+        ChargeJournal.Room room = journal.reserve();
+        if (room == null) {
+            throw refused();
+        }
         try {
-            return charge(sessionId, ChargeId.live(writer), costNanoUsd, tokens, priced, nowMillis);
+            return charge(sessionId, ChargeId.live(writer), costNanoUsd, tokens, priced, nowMillis, room);
         } catch (QuorumLostException e) {
-            return journaled(entry);
+            return journaled(journal.append(room, entry));
+        } finally {
+            journal.release(room);
         }
     }
 
     /** Keeps an entry for later; the journal being full is a refusal ({@link QuorumLostException}). */
     private CostGuard.Usage journaled(LongFunction<ChargeJournal.Entry> entry) {
-        ChargeJournal.Entry e = journal.append(entry);
+        return journaled(journal.append(entry));
+    }
+
+    private CostGuard.Usage journaled(ChargeJournal.Entry e) {
         if (e == null) {
-            observer.journal("refused");
-            throw new QuorumLostException("No quorum, and the journal of charges waiting for it is full",
-                    Math.max(1, health.retryAfterMillis() / 1000));
+            throw refused();
         }
         observer.journal("journaled");
         return new CostGuard.Usage(null, false, 0, false, false, null, view.get(), List.of(), null, false, e.seq());
+    }
+
+    private QuorumLostException refused() {
+        observer.journal("refused");
+        return new QuorumLostException("No quorum, and the journal of charges waiting for it is full (or cannot be written)",
+                Math.max(1, health.retryAfterMillis() / 1000));
     }
 
     /**
@@ -110,6 +131,12 @@ final class Charges {
      */
     CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                            long nowMillis) {
+        return charge(sessionId, id, costNanoUsd, tokens, priced, nowMillis, null);
+    }
+
+    /** The same, with room taken in the journal for the spend part of a live charge. */
+    private CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens,
+                                   PriceTable.Priced priced, long nowMillis, ChargeJournal.Room room) {
         SessionRules.Charge c = sessions.charge(sessionId, id, costNanoUsd, tokens, nowMillis, limits);
         if (c.ledger() == null || !c.applied() && !c.repeated()) {
             return unknown(priced);
@@ -121,7 +148,10 @@ final class Charges {
             if (id.replay()) {
                 throw e;
             }
-            journaled(seq -> new ChargeJournal.Spend(seq, nowMillis, c.ledger().clientId(), costNanoUsd));
+            String clientId = c.ledger().clientId();
+            ChargeJournal.Entry kept = journal.append(room, seq -> new ChargeJournal.Spend(new ChargeId(writer, seq), nowMillis,
+                    clientId, costNanoUsd));
+            observer.journal(kept == null ? "refused" : "journaled");
             return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(), view.get(),
                     List.of(), priced, c.afterEnd());
         } finally {
@@ -151,6 +181,25 @@ final class Charges {
         SpendLedger.Charged spent = spend.charge(id, costNanoUsd, nowMillis, limits);
         chargeClient(clientId, costNanoUsd, nowMillis);
         afterSpend(spent, "journal", true, costNanoUsd, TokenCounts.ZERO);
+    }
+
+    /**
+     * Counts a journaled charge whose session's ledger is gone (it expired during a long partition):
+     * the money was spent all the same, so it goes to the cluster's spend and breaker as {@code id},
+     * to the client's hourly spend when the entry knew the client, and to the audit as a charge of
+     * its own ({@code journal:<writer>#<seq>}).
+     */
+    void orphan(ChargeId id, String sessionId, String clientId, long costNanoUsd, TokenCounts tokens,
+                PriceTable.Priced priced, String sessionModel, long atMillis) {
+        SpendLedger.Charged spent = spend.charge(id, costNanoUsd, atMillis, limits);
+        if (clientId != null) {
+            chargeClient(clientId, costNanoUsd, atMillis);
+        }
+        String label = priced == null ? "tool_fee" : priced.match().label();
+        afterSpend(spent, label, priced == null || priced.match().known(), costNanoUsd, tokens);
+        String model = priced == null ? sessionModel : priced.match().known() ? priced.match().price().model() : label;
+        observer.chargeRecorded(new ChargeRecord(sessionId, "journal:" + id.writer() + "#" + id.seq(), clientId, model, tokens,
+                costNanoUsd, false, atMillis, prices.version()));
     }
 
     private void afterSpend(SpendLedger.Charged spent, String modelLabel, boolean knownModel, long costNanoUsd,

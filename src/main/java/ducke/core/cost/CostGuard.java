@@ -203,7 +203,15 @@ public final class CostGuard {
      * @param reportedModel the model the report names; null or blank: the session's model
      */
     public Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, long nowMillis) {
-        return charges.report(sessionId, sessionModel, reportedModel, usage, nowMillis);
+        return charges.report(sessionId, null, sessionModel, reportedModel, usage, nowMillis);
+    }
+
+    /**
+     * The same for the session a caller holds (the relay): a journaled report also keeps the
+     * session's client and model, so that it is counted even if the ledger is gone when it is applied.
+     */
+    public Usage report(SessionLedger session, String reportedModel, TokenUsage usage, long nowMillis) {
+        return charges.report(session.sessionId(), session.clientId(), session.model(), reportedModel, usage, nowMillis);
     }
 
     /** The price of a report: by the model it names, or by the session's model when it names none. */
@@ -213,7 +221,12 @@ public final class CostGuard {
 
     /** Charges a fixed tool fee; nothing happens when the tool has no fee. */
     public Usage chargeToolFee(String sessionId, String tool, long nowMillis) {
-        return charges.chargeToolFee(sessionId, tool, nowMillis);
+        return charges.chargeToolFee(sessionId, null, null, tool, nowMillis);
+    }
+
+    /** The same for the session a caller holds; see {@link #report(SessionLedger, String, TokenUsage, long)}. */
+    public Usage chargeToolFee(SessionLedger session, String tool, long nowMillis) {
+        return charges.chargeToolFee(session.sessionId(), session.clientId(), session.model(), tool, nowMillis);
     }
 
     /** See {@link Charges#charge}: for the journal's replay, as {@code id}. */
@@ -225,6 +238,12 @@ public final class CostGuard {
     /** Adds journaled spend alone as {@code id}: the session part of its charge went through before. */
     void spendOnly(ChargeId id, String clientId, long costNanoUsd, long nowMillis) {
         charges.spendOnly(id, clientId, costNanoUsd, nowMillis);
+    }
+
+    /** See {@link Charges#orphan}: a journaled charge whose session is gone, counted all the same. */
+    void orphan(ChargeId id, String sessionId, String clientId, long costNanoUsd, TokenCounts tokens,
+                PriceTable.Priced priced, String sessionModel, long atMillis) {
+        charges.orphan(id, sessionId, clientId, costNanoUsd, tokens, priced, sessionModel, atMillis);
     }
 
     /**
@@ -248,7 +267,7 @@ public final class CostGuard {
         } catch (QuorumLostException e) {
             // journaled below
         }
-        observer.journal(journal.append(seq -> new ChargeJournal.End(seq, nowMillis, sessionId, reason)) == null
+        observer.journal(journal.append(seq -> new ChargeJournal.End(new ChargeId(writer, seq), nowMillis, sessionId, reason)) == null
                 ? "refused" : "journaled");
         return Optional.empty();
     }
@@ -257,7 +276,8 @@ public final class CostGuard {
      * Applies journaled charges and ends, oldest first, while the quorum holds; each exactly once
      * however often this runs. Call from one background thread.
      *
-     * @return how many entries were applied (or discarded: their session is unknown)
+     * @return how many entries were applied (to their session, or, when it is gone, to the spend alone)
+     *         or discarded (the end of a session that is gone)
      */
     public int replayJournal() {
         return replay.run();

@@ -125,6 +125,11 @@ class CostGuardTest {
         synchronized int ledgerCount() {
             return ledgers.size();
         }
+
+        /** The ledger expires (as the grid's retention removes it). */
+        synchronized void expire(String sessionId) {
+            ledgers.remove(sessionId);
+        }
     }
 
     /**
