@@ -67,6 +67,7 @@ public final class JournalFile implements ChargeJournal.Store, Closeable {
     }
 
     private final Path file;
+    private final int compactAfter;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final List<ChargeJournal.Entry> restored;
@@ -78,8 +79,9 @@ public final class JournalFile implements ChargeJournal.Store, Closeable {
     private final AtomicLong synced = new AtomicLong();
     private final Object forcing = new Object();
 
-    private JournalFile(Path file, FileChannel lockChannel, FileLock lock, List<ChargeJournal.Entry> restored) {
+    private JournalFile(Path file, int compactAfter, FileChannel lockChannel, FileLock lock, List<ChargeJournal.Entry> restored) {
         this.file = file;
+        this.compactAfter = compactAfter;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.restored = restored;
@@ -92,6 +94,11 @@ public final class JournalFile implements ChargeJournal.Store, Closeable {
      * @throws Unavailable another process holds it, or it holds records this build cannot read
      */
     public static JournalFile open(Path dir) throws IOException {
+        return open(dir, COMPACT_AFTER);
+    }
+
+    /** The same, rewriting the file once {@code compactAfter} records no longer matter (and outnumber those that do). */
+    static JournalFile open(Path dir, int compactAfter) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(FILE);
         FileChannel lockChannel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -108,7 +115,7 @@ public final class JournalFile implements ChargeJournal.Store, Closeable {
                     + "or give this one another directory.");
         }
         try {
-            JournalFile j = new JournalFile(file, lockChannel, lock, read(file));
+            JournalFile j = new JournalFile(file, compactAfter, lockChannel, lock, read(file));
             j.rewrite(j.restored);
             return j;
         } catch (IOException | RuntimeException e) {
@@ -248,7 +255,7 @@ public final class JournalFile implements ChargeJournal.Store, Closeable {
             }
             append(record(JournalCodec.applied(e.id())));
             dead += 2;
-            if (dead >= COMPACT_AFTER && dead > left) {
+            if (dead >= compactAfter && dead > left) {
                 rewrite(rest.get());
             }
         } catch (IOException failed) {

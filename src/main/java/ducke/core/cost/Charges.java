@@ -160,18 +160,26 @@ final class Charges {
                 ends.ended(c.ledger());
             }
         }
-        chargeClient(c.ledger().clientId(), costNanoUsd, nowMillis);
         afterSpend(spent, priced == null ? "tool_fee" : priced.match().label(), priced == null || priced.match().known(),
                 costNanoUsd, tokens);
+        chargeClient(id, c.ledger().clientId(), costNanoUsd, nowMillis);
         return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(),
                 spent.snapshot(), warnings(c.ledger(), spent.snapshot(), nowMillis), priced, c.afterEnd());
     }
 
-    /** The client's hourly spend is a gate, not the record of money: a charge it misses without quorum is let go. */
-    private void chargeClient(String clientId, long costNanoUsd, long nowMillis) {
+    /**
+     * The client's hourly spend is a gate, not the record of money: a live charge it misses without
+     * quorum is let go. A replay is retried instead (it runs when the quorum is back, and a grid that
+     * still refuses a moment later would otherwise drop the client's part for good): its other parts
+     * are idempotent, this one is charged again.
+     */
+    private void chargeClient(ChargeId id, String clientId, long costNanoUsd, long nowMillis) {
         try {
             spend.chargeClient(clientId, costNanoUsd, nowMillis, limits);
         } catch (QuorumLostException e) {
+            if (id.replay()) {
+                throw e;
+            }
             // the session, the cluster's spend and the audit have the charge
         }
     }
@@ -179,8 +187,8 @@ final class Charges {
     /** Adds journaled spend alone as {@code id}: the session part of its charge went through before. */
     void spendOnly(ChargeId id, String clientId, long costNanoUsd, long nowMillis) {
         SpendLedger.Charged spent = spend.charge(id, costNanoUsd, nowMillis, limits);
-        chargeClient(clientId, costNanoUsd, nowMillis);
         afterSpend(spent, "journal", true, costNanoUsd, TokenCounts.ZERO);
+        chargeClient(id, clientId, costNanoUsd, nowMillis);
     }
 
     /**
@@ -192,11 +200,11 @@ final class Charges {
     void orphan(ChargeId id, String sessionId, String clientId, long costNanoUsd, TokenCounts tokens,
                 PriceTable.Priced priced, String sessionModel, long atMillis) {
         SpendLedger.Charged spent = spend.charge(id, costNanoUsd, atMillis, limits);
-        if (clientId != null) {
-            chargeClient(clientId, costNanoUsd, atMillis);
-        }
         String label = priced == null ? "tool_fee" : priced.match().label();
         afterSpend(spent, label, priced == null || priced.match().known(), costNanoUsd, tokens);
+        if (clientId != null) {
+            chargeClient(id, clientId, costNanoUsd, atMillis);
+        }
         String model = priced == null ? sessionModel : priced.match().known() ? priced.match().price().model() : label;
         observer.chargeRecorded(new ChargeRecord(sessionId, "journal:" + id.writer() + "#" + id.seq(), clientId, model, tokens,
                 costNanoUsd, false, atMillis, prices.version()));
