@@ -24,7 +24,7 @@ WORKDIR /app
 COPY --from=build /src/target/duck-e.jar /app/duck-e.jar
 COPY config.yml /app/config.yml
 COPY migrations/ /app/migrations/
-# /app/data holds the default H2 audit file when DATABASE_URL is not set
+# /app/data holds the charge journal (docs/cluster.md) and the default H2 audit file when DATABASE_URL is not set
 RUN mkdir -p /app/data && chown -R ducke:ducke /app/data
 ENV DUCKE_DATA_DIR=/app/data \
     DUCKE_MIGRATIONS_DIR=/app/migrations

@@ -9,6 +9,9 @@ import ducke.cli.PortCheck;
 import ducke.cli.ServeCommand;
 import ducke.cli.ValidateCommand;
 import ducke.core.cost.ChargeJournal;
+import ducke.cli.StartupException;
+import ducke.journal.JournalFile;
+import io.dropwizard.lifecycle.Managed;
 import ducke.core.cost.CostObserver;
 import ducke.resources.AuditResource;
 import ducke.resources.ClientIds;
@@ -73,6 +76,8 @@ import jakarta.servlet.DispatcherType;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.component.LifeCycle;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -142,19 +147,62 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     public void run(DuckeConfiguration config, Environment env) {
         config.getTls().addConnectorTo(config.getServerFactory());
         PortCheck.requireFree(config.getServerFactory());
+        JournalFile journal = openJournal(config, env);
         LocalDenials denials = config.getRateLimits().buildLocalDenials();
-        ClusterNode cluster = ClusterNode.start(config.getHazelcast(), config.resolvedNodeName(), denials,
-                ClusterSettings.of(config));
+        ClusterNode cluster;
+        try {
+            cluster = ClusterNode.start(config.getHazelcast(), config.resolvedNodeName(), denials, ClusterSettings.of(config));
+        } catch (RuntimeException e) {
+            closeQuietly(journal);
+            throw e;
+        }
         env.lifecycle().manage(cluster);
         try {
-            wire(config, env, cluster, denials);
+            wire(config, env, cluster, denials, journal);
         } catch (RuntimeException e) {
             cluster.stop();
+            closeQuietly(journal);
             throw e;
         }
     }
 
-    private void wire(DuckeConfiguration config, Environment env, ClusterNode cluster, LocalDenials denials) {
+    /**
+     * Opens this node's charge journal and locks it for this process; what an earlier process left
+     * in it is applied once the cluster has a quorum. Closed after everything else has stopped.
+     */
+    private static JournalFile openJournal(DuckeConfiguration config, Environment env) {
+        JournalFile journal;
+        try {
+            journal = JournalFile.open(Path.of(config.getDataDir()));
+        } catch (JournalFile.Unavailable e) {
+            throw new StartupException(e.getMessage());
+        } catch (IOException e) {
+            throw new StartupException("Cannot start: the charge journal in " + Path.of(config.getDataDir()).toAbsolutePath()
+                    + " (DUCKE_DATA_DIR, dataDir) cannot be opened: " + e);
+        }
+        if (!journal.restored().isEmpty()) {
+            LOG.warn("Charge journal {}: {} charges and ends of an earlier process, applied once the cluster has a quorum",
+                    journal.path(), journal.restored().size());
+        }
+        env.lifecycle().manage(new Managed() {
+            @Override
+            public void stop() throws IOException {
+                journal.close();
+            }
+        });
+        return journal;
+    }
+
+    private static void closeQuietly(JournalFile journal) {
+        try {
+            journal.close();
+        } catch (IOException e) {
+            LOG.warn("Charge journal {}: closing failed: {}", journal.path(), e.toString());
+        }
+    }
+
+    private void wire(DuckeConfiguration config, Environment env, ClusterNode cluster, LocalDenials denials,
+                      JournalFile journal) {
         RateLimiter limiter = config.getRateLimits().build(
                 cluster.rateLimitStore(config.getRateLimits().getGridTimeout().toMilliseconds()), denials);
         GuardMetrics metrics = new GuardMetrics(env.metrics(), cluster, denials, limiter.endpoints());
@@ -176,7 +224,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         env.servlets().addServlet("metrics", new MetricsServlet(metrics)).addMapping("/metrics");
 
         Audit audit = Audit.install(env, config.getAudit(), clock, cluster.nodeName(), metrics);
-        CostGuard guard = costProtection(config, env, cluster, metrics, audit);
+        CostGuard guard = costProtection(config, env, cluster, metrics, audit, journal);
 
         TokenRegistry tokens = config.getAuth().build();
         AuthSetup.register(env.jersey(), tokens);
@@ -214,14 +262,14 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
     /** Prices, limits, ledgers in the grid, the breaker's broadcast and this node's reaper. */
     private CostGuard costProtection(DuckeConfiguration config, Environment env, ClusterNode cluster, GuardMetrics metrics,
-                                     Audit audit) {
+                                     Audit audit, JournalFile journal) {
         CostProtectionFactory cp = config.getCostProtection();
         CostLimits limits = cp.limits();
         PriceTable prices = config.getPrices().build();
         CostMetrics costMetrics = new CostMetrics(metrics, limits, modelLabels(prices));
         CostGuard guard = new CostGuard(prices, limits, cluster.sessionStore(), cluster.spendStore(),
                 new SpendView(), cluster.breakerBroadcast(), CostObserver.both(costMetrics, audit.breakerJournal()),
-                cluster.nodeName(), SessionIds::next, cluster.health(), new ChargeJournal(cp.getJournalCapacity()),
+                cluster.nodeName(), SessionIds::next, cluster.health(), new ChargeJournal(cp.getJournalCapacity(), journal.restored(), journal),
                 CostGuard.newWriter(cluster.nodeName()));
         costMetrics.degradedMode(metrics, cluster.health(), guard.journal());
         SessionReaper reaper = cluster.sessionReaper(guard, audit.sink(), clock,

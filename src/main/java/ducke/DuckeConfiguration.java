@@ -22,6 +22,7 @@ import io.dropwizard.validation.MaxDataSize;
 import io.dropwizard.validation.ValidationMethod;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.Pattern;
 
 import java.net.InetAddress;
@@ -34,6 +35,13 @@ public class DuckeConfiguration extends Configuration {
     @NotNull
     @Pattern(regexp = "[A-Za-z0-9._-]{0,64}", message = "must be up to 64 characters of A-Z a-z 0-9 . _ -")
     private String nodeName = "";
+
+    /**
+     * This node's own directory on local disk: the charge journal it keeps without a quorum (and,
+     * by default, the H2 audit file). Never shared by two running nodes.
+     */
+    @NotEmpty
+    private String dataDir = "./data";
 
     /** Largest request body the API accepts; larger ones get 413 before they are read. */
     @NotNull
@@ -86,6 +94,8 @@ public class DuckeConfiguration extends Configuration {
 
     @JsonProperty public String getNodeName() { return nodeName; }
     @JsonProperty public void setNodeName(String nodeName) { this.nodeName = nodeName; }
+    @JsonProperty public String getDataDir() { return dataDir; }
+    @JsonProperty public void setDataDir(String dataDir) { this.dataDir = dataDir; }
     @JsonProperty public DataSize getMaxRequestBodySize() { return maxRequestBodySize; }
     @JsonProperty public void setMaxRequestBodySize(DataSize v) { this.maxRequestBodySize = v; }
     @JsonProperty public HazelcastFactory getHazelcast() { return hazelcast; }

@@ -78,8 +78,9 @@ public final class CostMetrics implements CostObserver {
                 .help("Duration of ended sessions in seconds, by end reason").labelNames("status")
                 .classicOnly().classicUpperBounds(durationBuckets(limits.maxSessionDurationMillis())).register(registry);
         journal = Counter.builder().name(MetricNames.COST_JOURNAL)
-                .help("Charges and session ends kept while this node had no quorum: journaled, refused (journal full), "
-                        + "applied or discarded (session unknown) once the quorum was back")
+                .help("Charges and session ends kept while this node had no quorum: journaled, refused (journal full "
+                        + "or not writable), then applied, applied_orphan (counted without its session, which is gone) "
+                        + "or discarded (the end of a session that is gone) once the quorum was back")
                 .labelNames("outcome").register(registry);
         estimated = Counter.builder().name(MetricNames.ESTIMATED_CHARGES)
                 .help("Responses and transcriptions charged their reservation because their usage never arrived "

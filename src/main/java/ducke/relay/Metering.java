@@ -47,7 +47,6 @@ final class Metering {
 
     private final CostGuard guard;
     private final String sessionId;
-    private final String model;
     private final int maxInFlight;
     private final ResponseBudget budget;
     private final Deque<Pending> pending = new ArrayDeque<>();
@@ -101,7 +100,6 @@ final class Metering {
         this.sessionId = ledger.sessionId();
         this.clientId = ledger.clientId();
         this.holdExpiresAtMillis = ledger.expiresAtMillis() + HOLD_GRACE_MILLIS;
-        this.model = ledger.model();
         this.maxInFlight = maxInFlight;
         this.budget = budget;
     }
@@ -311,7 +309,7 @@ final class Metering {
             // the provider billed a response whose usage cannot be read: never under, charge what was reserved
             return reserve > 0 ? estimate(responseId.isEmpty() ? "response:unknown" : responseId, reserve, hold, nowMillis) : null;
         }
-        return applied(guard.settle(sessionId, model, null, usage, responseId.isEmpty() ? null : responseId, hold, nowMillis));
+        return applied(guard.settle(ledger(), null, usage, responseId.isEmpty() ? null : responseId, hold, nowMillis));
     }
 
     /**
@@ -492,7 +490,7 @@ final class Metering {
     }
 
     private CostGuard.Usage estimate(String chargeKey, long costNanoUsd, String holdId, long nowMillis) {
-        return applied(guard.settleEstimate(sessionId, model, chargeKey, costNanoUsd, holdId, nowMillis));
+        return applied(guard.settleEstimate(ledger(), chargeKey, costNanoUsd, holdId, nowMillis));
     }
 
     /**
@@ -513,12 +511,11 @@ final class Metering {
         synchronized (this) {
             named = transcriptionModel;
         }
-        return applied(guard.report(sessionId, model, named, usage, itemId.isEmpty() ? null : "transcription:" + itemId,
-                nowMillis));
+        return applied(guard.report(ledger(), named, usage, itemId.isEmpty() ? null : "transcription:" + itemId, nowMillis));
     }
 
     CostGuard.Usage chargeToolFee(String tool, long nowMillis) {
-        return applied(guard.chargeToolFee(sessionId, tool, nowMillis));
+        return applied(guard.chargeToolFee(ledger(), tool, nowMillis));
     }
 
     private CostGuard.Usage applied(CostGuard.Usage u) {

@@ -105,6 +105,11 @@ public final class MemoryStores {
         public synchronized int ledgerCount() {
             return ledgers.size();
         }
+
+        /** The ledger expires (as the grid's retention removes it). */
+        public synchronized void expire(String sessionId) {
+            ledgers.remove(sessionId);
+        }
     }
 
     /**

@@ -53,6 +53,8 @@ public final class TestApps {
         settings.put("upstream.url", "ws://127.0.0.1:9/v1/realtime");
         settings.put("relay.upstreamPingInterval", "500ms");
         settings.put("audit.url", "jdbc:h2:mem:audit-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        // a node's data directory (its charge journal) is its own
+        settings.put("dataDir", "target/test-data/" + UUID.randomUUID());
         settings.put("server.applicationConnectors[0].port", "0");
         settings.put("server.adminConnectors[0].port", "0");
         settings.put("hazelcast.clusterName", "test-" + UUID.randomUUID());

@@ -52,36 +52,43 @@ final class Charges {
             current = null;
         }
         if (current == null) {
-            return journaledUsage(sessionId, model, usage, chargeKey,
-                    seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, null, model, usage, chargeKey));
+            return journaledUsage(sessionId, model, usage, chargeKey, seq -> new ChargeJournal.Usage(new ChargeId(writer, seq),
+                    nowMillis, sessionId, null, null, model, usage, chargeKey));
         }
         if (current.isEmpty()) {
             return unknown(null);
         }
-        return report(sessionId, current.get().model(), model, usage, chargeKey, nowMillis);
+        return report(sessionId, current.get().clientId(), current.get().model(), model, usage, chargeKey, null, nowMillis);
     }
 
-    /** See {@link CostGuard#report(String, String, String, TokenUsage, String, long)}. */
-    CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String chargeKey,
-                           long nowMillis) {
-        return report(sessionId, sessionModel, reportedModel, usage, chargeKey, null, nowMillis);
-    }
-
-    /** The same, settling the reservation {@code holdId} (null: none) in the same steps as the charge. */
-    CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String chargeKey,
-                           String holdId, long nowMillis) {
+    /**
+     * Prices a report and charges it as {@code chargeKey} (null: unkeyed), settling the reservation
+     * {@code holdId} (null: none) in the same steps; without a quorum it is journaled with what the
+     * caller knows of the session ({@code clientId}, {@code sessionModel}; null when not known), so
+     * that it is counted even if the ledger is gone when it is applied.
+     */
+    CostGuard.Usage report(String sessionId, String clientId, String sessionModel, String reportedModel, TokenUsage usage,
+                           String chargeKey, String holdId, long nowMillis) {
         PriceTable.Priced priced = price(sessionModel, reportedModel, usage);
         ChargeKey key = ChargeKey.orNull(chargeKey, reportedModel, usage);
-        LongFunction<ChargeJournal.Entry> entry =
-                seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, sessionModel, reportedModel, usage, chargeKey);
+        LongFunction<ChargeJournal.Entry> entry = seq -> new ChargeJournal.Usage(new ChargeId(writer, seq), nowMillis,
+                sessionId, clientId, sessionModel, reportedModel, usage, chargeKey);
         if (!health.quorum()) {
             return journaledUsage(sessionId, reportedModel, usage, chargeKey, entry);
         }
+        ChargeJournal.Room room = journal.reserve();
+        if (room == null) {
+            throw refused();
+        }
         try {
             return charge(sessionId, ChargeId.live(writer), key, priced.costNanoUsd(), priced.tokens(), priced,
-                    new How(null, chargeKey, holdId), nowMillis);
+                    new How(null, chargeKey, holdId), nowMillis, room);
         } catch (QuorumLostException e) {
-            return journaledUsage(sessionId, reportedModel, usage, chargeKey, entry);
+            ChargeJournal.Usage pending = chargeKey == null ? null : journal.pending(sessionId, chargeKey);
+            return pending != null ? journaledUsage(sessionId, reportedModel, usage, chargeKey, entry)
+                    : journaled(journal.append(room, entry));
+        } finally {
+            journal.release(room);
         }
     }
 
@@ -106,33 +113,30 @@ final class Charges {
         return prices.price(reportedModel == null || reportedModel.isBlank() ? sessionModel : reportedModel, usage);
     }
 
-    /** Charges a fixed tool fee; nothing happens (null) when the tool has no fee. */
-    CostGuard.Usage chargeToolFee(String sessionId, String tool, long nowMillis) {
+    /** Charges a fixed tool fee; nothing happens (null) when the tool has no fee. Client and model as for a report. */
+    CostGuard.Usage chargeToolFee(String sessionId, String clientId, String sessionModel, String tool, long nowMillis) {
         long fee = prices.toolFeeNanoUsd(tool);
-        return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null, nowMillis,
-                seq -> new ChargeJournal.Charge(seq, nowMillis, sessionId, fee));
+        return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null, How.PLAIN, nowMillis,
+                seq -> new ChargeJournal.Charge(new ChargeId(writer, seq), nowMillis, sessionId, clientId, sessionModel, fee));
     }
 
     /**
      * Charges an estimate: a response (or transcription) whose usage never arrived is charged what
-     * was reserved for it, priced at the session model's dearest rates, and marked estimated.
+     * was reserved for it, marked estimated, keyed by {@code chargeKey} (its response id), settling
+     * the reservation {@code holdId} (null: none).
      */
-    CostGuard.Usage chargeEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, long nowMillis) {
-        return chargeEstimate(sessionId, sessionModel, chargeKey, costNanoUsd, null, nowMillis);
-    }
-
-    /** The same, settling the reservation {@code holdId} (null: none). */
-    CostGuard.Usage chargeEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, String holdId,
-                                   long nowMillis) {
+    CostGuard.Usage chargeEstimate(String sessionId, String clientId, String sessionModel, String chargeKey, long costNanoUsd,
+                                   String holdId, long nowMillis) {
         How how = new How(sessionModel == null ? "" : sessionModel, chargeKey, holdId);
         return chargeOrJournal(sessionId, costNanoUsd, TokenCounts.ZERO, null, how, nowMillis,
-                seq -> new ChargeJournal.Charge(seq, nowMillis, sessionId, costNanoUsd));
+                seq -> new ChargeJournal.Charge(new ChargeId(writer, seq), nowMillis, sessionId, clientId, sessionModel,
+                        costNanoUsd));
     }
 
     /**
      * More about a charge: for an estimate, the session's model ({@code estimatedModel}, null when
-     * the charge is no estimate) and the response's key; the reservation it settles ({@code holdId},
-     * null: none).
+     * the charge is no estimate); its key within the session ({@code chargeKey}, null: none); the
+     * reservation it settles ({@code holdId}, null: none).
      */
     record How(String estimatedModel, String chargeKey, String holdId) {
         static final How PLAIN = new How(null, null, null);
@@ -142,39 +146,55 @@ final class Charges {
         }
     }
 
-    private CostGuard.Usage chargeOrJournal(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
-                                            long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
-        return chargeOrJournal(sessionId, costNanoUsd, tokens, priced, How.PLAIN, nowMillis, entry);
-    }
-
+    /**
+     * Charges live, or journals {@code entry} without a quorum. Room in the journal is taken first:
+     * the spend part may find no quorum after the session part was applied, and must then be kept;
+     * a journal without room refuses before anything is applied.
+     */
     private CostGuard.Usage chargeOrJournal(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                                             How how, long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
         if (!health.quorum()) {
-            if (how.estimate()) {
-                observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
-            }
+            estimated(how, costNanoUsd);
             return journaled(entry);
         }
+        ChargeJournal.Room room = journal.reserve();
+        if (room == null) {
+            throw refused();
+        }
         try {
-            return charge(sessionId, ChargeId.live(writer), keyOf(how, costNanoUsd), costNanoUsd, tokens, priced, how, nowMillis);
+            return charge(sessionId, ChargeId.live(writer), keyOf(how, costNanoUsd), costNanoUsd, tokens, priced, how,
+                    nowMillis, room);
         } catch (QuorumLostException e) {
-            if (how.estimate()) {
-                observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
-            }
-            return journaled(entry);
+            estimated(how, costNanoUsd);
+            return journaled(journal.append(room, entry));
+        } finally {
+            journal.release(room);
+        }
+    }
+
+    private void estimated(How how, long costNanoUsd) {
+        if (how.estimate()) {
+            observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
         }
     }
 
     /** Keeps an entry for later; the journal being full is a refusal ({@link QuorumLostException}). */
     private CostGuard.Usage journaled(LongFunction<ChargeJournal.Entry> entry) {
-        ChargeJournal.Entry e = journal.append(entry);
+        return journaled(journal.append(entry));
+    }
+
+    private CostGuard.Usage journaled(ChargeJournal.Entry e) {
         if (e == null) {
-            observer.journal("refused");
-            throw new QuorumLostException("No quorum, and the journal of charges waiting for it is full",
-                    Math.max(1, health.retryAfterMillis() / 1000));
+            throw refused();
         }
         observer.journal("journaled");
         return new CostGuard.Usage(null, false, 0, false, false, null, view.get(), List.of(), null, false, e.seq());
+    }
+
+    private QuorumLostException refused() {
+        observer.journal("refused");
+        return new QuorumLostException("No quorum, and the journal of charges waiting for it is full (or cannot be written)",
+                Math.max(1, health.retryAfterMillis() / 1000));
     }
 
     /**
@@ -184,7 +204,7 @@ final class Charges {
      */
     CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                            long nowMillis) {
-        return charge(sessionId, id, null, costNanoUsd, tokens, priced, How.PLAIN, nowMillis);
+        return charge(sessionId, id, null, costNanoUsd, tokens, priced, How.PLAIN, nowMillis, null);
     }
 
     /**
@@ -193,11 +213,12 @@ final class Charges {
      */
     CostGuard.Usage charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
                            PriceTable.Priced priced, long nowMillis) {
-        return charge(sessionId, id, key, costNanoUsd, tokens, priced, How.PLAIN, nowMillis);
+        return charge(sessionId, id, key, costNanoUsd, tokens, priced, How.PLAIN, nowMillis, null);
     }
 
+    /** The same, with room taken in the journal for the spend part of a live charge (null: none). */
     private CostGuard.Usage charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
-                                   PriceTable.Priced priced, How how, long nowMillis) {
+                                   PriceTable.Priced priced, How how, long nowMillis, ChargeJournal.Room room) {
         SessionRules.Charge c = sessions.charge(sessionId, id, key, costNanoUsd, tokens, nowMillis, limits);
         if (c.ledger() != null && c.keyRepeated()) {
             if (how.holdId() != null) {
@@ -217,7 +238,10 @@ final class Charges {
             if (id.replay()) {
                 throw e;
             }
-            journaled(seq -> new ChargeJournal.Spend(seq, nowMillis, c.ledger().clientId(), costNanoUsd));
+            String clientId = c.ledger().clientId();
+            ChargeJournal.Entry kept = journal.append(room, seq -> new ChargeJournal.Spend(new ChargeId(writer, seq), nowMillis,
+                    clientId, costNanoUsd));
+            observer.journal(kept == null ? "refused" : "journaled");
             return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(), view.get(),
                     List.of(), priced, c.afterEnd());
         } finally {
@@ -226,7 +250,6 @@ final class Charges {
                 ends.ended(c.ledger());
             }
         }
-        chargeClient(c.ledger().clientId(), costNanoUsd, nowMillis, how.holdId());
         if (how.estimate() && c.applied()) {
             observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
             observer.chargeRecorded(new ChargeRecord(sessionId, how.chargeKey(), c.ledger().clientId(),
@@ -236,6 +259,7 @@ final class Charges {
                 : priced == null ? "tool_fee" : priced.match().label();
         boolean known = how.estimate() ? prices.match(how.estimatedModel()).known() : priced == null || priced.match().known();
         afterSpend(spent, label, known, costNanoUsd, tokens);
+        chargeClient(id, c.ledger().clientId(), costNanoUsd, nowMillis, how.holdId());
         return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(),
                 spent.snapshot(), warnings(c.ledger(), spent.snapshot(), nowMillis), priced, c.afterEnd());
     }
@@ -254,24 +278,46 @@ final class Charges {
         }
     }
 
-    /** The client's hourly spend is a gate, not the record of money: a charge it misses without quorum is let go. */
-    private void chargeClient(String clientId, long costNanoUsd, long nowMillis) {
-        chargeClient(clientId, costNanoUsd, nowMillis, null);
-    }
-
-    private void chargeClient(String clientId, long costNanoUsd, long nowMillis, String releaseHoldId) {
+    /**
+     * The client's hourly spend: a live charge it misses without quorum is let go (the session, the
+     * cluster's spend and the audit have it; the reservation it settles lapses). A replay is retried
+     * instead (it runs when the quorum is back, and a grid that still refuses a moment later would
+     * otherwise drop the client's part for good): its other parts are idempotent, this one is charged again.
+     */
+    private void chargeClient(ChargeId id, String clientId, long costNanoUsd, long nowMillis, String releaseHoldId) {
         try {
             spend.chargeClient(clientId, costNanoUsd, nowMillis, limits, releaseHoldId);
         } catch (QuorumLostException e) {
-            // the session, the cluster's spend and the audit have the charge
+            if (id.replay()) {
+                throw e;
+            }
         }
     }
 
     /** Adds journaled spend alone as {@code id}: the session part of its charge went through before. */
     void spendOnly(ChargeId id, String clientId, long costNanoUsd, long nowMillis) {
         SpendLedger.Charged spent = spend.charge(id, costNanoUsd, nowMillis, limits);
-        chargeClient(clientId, costNanoUsd, nowMillis);
         afterSpend(spent, "journal", true, costNanoUsd, TokenCounts.ZERO);
+        chargeClient(id, clientId, costNanoUsd, nowMillis, null);
+    }
+
+    /**
+     * Counts a journaled charge whose session's ledger is gone (it expired during a long partition):
+     * the money was spent all the same, so it goes to the cluster's spend and breaker as {@code id},
+     * to the client's hourly spend when the entry knew the client, and to the audit as a charge of
+     * its own ({@code journal:<writer>#<seq>}).
+     */
+    void orphan(ChargeId id, String sessionId, String clientId, long costNanoUsd, TokenCounts tokens,
+                PriceTable.Priced priced, String sessionModel, long atMillis) {
+        SpendLedger.Charged spent = spend.charge(id, costNanoUsd, atMillis, limits);
+        String label = priced == null ? "tool_fee" : priced.match().label();
+        afterSpend(spent, label, priced == null || priced.match().known(), costNanoUsd, tokens);
+        if (clientId != null) {
+            chargeClient(id, clientId, costNanoUsd, atMillis, null);
+        }
+        String model = priced == null ? sessionModel : priced.match().known() ? priced.match().price().model() : label;
+        observer.chargeRecorded(new ChargeRecord(sessionId, "journal:" + id.writer() + "#" + id.seq(), clientId, model, tokens,
+                costNanoUsd, false, atMillis, prices.version()));
     }
 
     private void afterSpend(SpendLedger.Charged spent, String modelLabel, boolean knownModel, long costNanoUsd,

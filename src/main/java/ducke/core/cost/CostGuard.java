@@ -259,7 +259,21 @@ public final class CostGuard {
      */
     public Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String chargeKey,
                         long nowMillis) {
-        return charges.report(sessionId, sessionModel, reportedModel, usage, chargeKey, nowMillis);
+        return charges.report(sessionId, null, sessionModel, reportedModel, usage, chargeKey, null, nowMillis);
+    }
+
+    /**
+     * The same for the session a caller holds (the relay): a journaled report also keeps the
+     * session's client and model, so that it is counted even if the ledger is gone when it is applied.
+     */
+    public Usage report(SessionLedger session, String reportedModel, TokenUsage usage, long nowMillis) {
+        return report(session, reportedModel, usage, null, nowMillis);
+    }
+
+    /** The same, keyed ({@code chargeKey}, null: unkeyed). */
+    public Usage report(SessionLedger session, String reportedModel, TokenUsage usage, String chargeKey, long nowMillis) {
+        return charges.report(session.sessionId(), session.clientId(), session.model(), reportedModel, usage, chargeKey, null,
+                nowMillis);
     }
 
     /** The price of a report: by the model it names, or by the session's model when it names none. */
@@ -269,18 +283,12 @@ public final class CostGuard {
 
     /** Charges a fixed tool fee; nothing happens when the tool has no fee. */
     public Usage chargeToolFee(String sessionId, String tool, long nowMillis) {
-        return charges.chargeToolFee(sessionId, tool, nowMillis);
+        return charges.chargeToolFee(sessionId, null, null, tool, nowMillis);
     }
 
-    /**
-     * Charges a response or transcription whose usage never arrived (the upstream failed or closed,
-     * its usage was unreadable, or the wait for it ran out): what was reserved for it, marked
-     * estimated (metric, audit). Without a quorum it is journaled like any charge.
-     *
-     * @param chargeKey the response id, or {@code transcription:<item id>}
-     */
-    public Usage chargeEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, long nowMillis) {
-        return charges.chargeEstimate(sessionId, sessionModel, chargeKey, costNanoUsd, nowMillis);
+    /** The same for the session a caller holds; see {@link #report(SessionLedger, String, TokenUsage, String, long)}. */
+    public Usage chargeToolFee(SessionLedger session, String tool, long nowMillis) {
+        return charges.chargeToolFee(session.sessionId(), session.clientId(), session.model(), tool, nowMillis);
     }
 
     /**
@@ -341,19 +349,27 @@ public final class CostGuard {
     }
 
     /**
-     * {@link #report(String, String, String, TokenUsage, String, long)} that settles the reservation
+     * {@link #report(SessionLedger, String, TokenUsage, String, long)} that settles the reservation
      * {@code holdId} (null: none) in the same steps as the charge; keyed by {@code chargeKey} (the
      * response id) so that a response is charged once.
      */
-    public Usage settle(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, String chargeKey,
-                        String holdId, long nowMillis) {
-        return charges.report(sessionId, sessionModel, reportedModel, usage, chargeKey, holdId, nowMillis);
+    public Usage settle(SessionLedger session, String reportedModel, TokenUsage usage, String chargeKey, String holdId,
+                        long nowMillis) {
+        return charges.report(session.sessionId(), session.clientId(), session.model(), reportedModel, usage, chargeKey,
+                holdId, nowMillis);
     }
 
-    /** {@link #chargeEstimate} settling the reservation {@code holdId}. */
-    public Usage settleEstimate(String sessionId, String sessionModel, String chargeKey, long costNanoUsd, String holdId,
-                                long nowMillis) {
-        return charges.chargeEstimate(sessionId, sessionModel, chargeKey, costNanoUsd, holdId, nowMillis);
+    /**
+     * Charges a response or transcription whose usage never arrived (the upstream failed or closed,
+     * its usage was unreadable, or the wait for it ran out): what was reserved for it, marked
+     * estimated (metric, audit), settling the reservation {@code holdId} (null: none). Without a
+     * quorum it is journaled like any charge.
+     *
+     * @param chargeKey the response id, or {@code transcription:<item id>}: charged once
+     */
+    public Usage settleEstimate(SessionLedger session, String chargeKey, long costNanoUsd, String holdId, long nowMillis) {
+        return charges.chargeEstimate(session.sessionId(), session.clientId(), session.model(), chargeKey, costNanoUsd,
+                holdId, nowMillis);
     }
 
     /** See {@link Charges#charge}: for the journal's replay, as {@code id}. */
@@ -365,6 +381,12 @@ public final class CostGuard {
     /** Adds journaled spend alone as {@code id}: the session part of its charge went through before. */
     void spendOnly(ChargeId id, String clientId, long costNanoUsd, long nowMillis) {
         charges.spendOnly(id, clientId, costNanoUsd, nowMillis);
+    }
+
+    /** See {@link Charges#orphan}: a journaled charge whose session is gone, counted all the same. */
+    void orphan(ChargeId id, String sessionId, String clientId, long costNanoUsd, TokenCounts tokens,
+                PriceTable.Priced priced, String sessionModel, long atMillis) {
+        charges.orphan(id, sessionId, clientId, costNanoUsd, tokens, priced, sessionModel, atMillis);
     }
 
     /**
@@ -388,7 +410,7 @@ public final class CostGuard {
         } catch (QuorumLostException e) {
             // journaled below
         }
-        observer.journal(journal.append(seq -> new ChargeJournal.End(seq, nowMillis, sessionId, reason)) == null
+        observer.journal(journal.append(seq -> new ChargeJournal.End(new ChargeId(writer, seq), nowMillis, sessionId, reason)) == null
                 ? "refused" : "journaled");
         return Optional.empty();
     }
@@ -397,7 +419,8 @@ public final class CostGuard {
      * Applies journaled charges and ends, oldest first, while the quorum holds; each exactly once
      * however often this runs. Call from one background thread.
      *
-     * @return how many entries were applied (or discarded: their session is unknown)
+     * @return how many entries were applied (to their session, or, when it is gone, to the spend alone)
+     *         or discarded (the end of a session that is gone)
      */
     public int replayJournal() {
         return replay.run();

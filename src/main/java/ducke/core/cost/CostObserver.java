@@ -21,7 +21,9 @@ public interface CostObserver {
 
     /**
      * The journal of charges waiting for a quorum: {@code journaled}, {@code refused} (it was
-     * full), {@code applied} or {@code discarded} (its session was unknown when applied).
+     * full, or could not be written), {@code applied}, {@code applied_orphan} (a charge whose session
+     * is gone, counted in the spend, the client's spend and the audit without it) or
+     * {@code discarded} (the end of a session that is gone).
      */
     default void journal(String outcome) {
     }

@@ -5,9 +5,12 @@ import ducke.core.cluster.QuorumLostException;
 import java.util.Optional;
 
 /**
- * Applies a guard's journal to the grid, oldest entry first, as the guard's own writer with each
- * entry's sequence number, so that an entry applied twice (a retry after a failure halfway) counts
- * once. Stops at the first entry the grid cannot take yet; the next run starts there again.
+ * Applies a guard's journal to the grid, oldest entry first, each as the {@link ChargeId} it was
+ * journaled under (its writer may be an earlier process of this node, whose journal was found on
+ * disk), so that an entry applied twice (a retry after a failure halfway, or after a crash)
+ * counts once. A charge whose session is gone by now (its ledger expired during a long partition)
+ * still counts: in the cluster's spend and breaker, the client's spend and the audit. Stops at the
+ * first entry the grid cannot take yet; the next run starts there again.
  */
 final class JournalReplay {
 
@@ -36,26 +39,38 @@ final class JournalReplay {
     }
 
     /**
-     * Applies one entry: {@code applied}, {@code discarded} (its session is unknown) or
-     * {@code repeated} (its key had been charged meanwhile, on another node: nothing was charged).
+     * Applies one entry: {@code applied}, {@code applied_orphan} (counted without its session, which
+     * is gone), {@code repeated} (its key had been charged meanwhile, on another node: nothing was
+     * charged) or {@code discarded} (the end of a session that is gone: nothing to do).
      */
     private String apply(ChargeJournal.Entry e) {
-        ChargeId id = new ChargeId(guard.writer(), e.seq());
+        ChargeId id = e.id();
         if (e instanceof ChargeJournal.Usage u) {
             String model = u.sessionModel();
             if (model == null) {
                 Optional<SessionLedger> l = guard.get(u.sessionId());
-                if (l.isEmpty()) {
-                    return "discarded";
-                }
-                model = l.get().model();
+                model = l.map(SessionLedger::model).orElse(null);
             }
             PriceTable.Priced priced = guard.price(model, u.reportedModel(), u.usage());
             ChargeKey key = ChargeKey.orNull(u.chargeKey(), u.reportedModel(), u.usage());
-            return counted(guard.charge(u.sessionId(), id, key, priced.costNanoUsd(), priced.tokens(), priced, u.atMillis()));
+            CostGuard.Usage charged = guard.charge(u.sessionId(), id, key, priced.costNanoUsd(), priced.tokens(), priced,
+                    u.atMillis());
+            if (charged.repeated()) {
+                return "repeated";
+            }
+            if (counted(charged)) {
+                return "applied";
+            }
+            guard.orphan(id, u.sessionId(), u.clientId(), priced.costNanoUsd(), priced.tokens(), priced, model, u.atMillis());
+            return "applied_orphan";
         }
         if (e instanceof ChargeJournal.Charge c) {
-            return counted(guard.charge(c.sessionId(), id, null, c.costNanoUsd(), TokenCounts.ZERO, null, c.atMillis()));
+            if (counted(guard.charge(c.sessionId(), id, null, c.costNanoUsd(), TokenCounts.ZERO, null, c.atMillis()))) {
+                return "applied";
+            }
+            guard.orphan(id, c.sessionId(), c.clientId(), c.costNanoUsd(), TokenCounts.ZERO, null, c.sessionModel(),
+                    c.atMillis());
+            return "applied_orphan";
         }
         if (e instanceof ChargeJournal.Spend s) {
             guard.spendOnly(id, s.clientId(), s.costNanoUsd(), s.atMillis());
@@ -65,10 +80,7 @@ final class JournalReplay {
         return guard.end(end.sessionId(), end.reason(), end.atMillis()).isPresent() ? "applied" : "discarded";
     }
 
-    private static String counted(CostGuard.Usage u) {
-        if (u.repeated()) {
-            return "repeated";
-        }
-        return u.ledger() != null && u.applied() ? "applied" : "discarded";
+    private static boolean counted(CostGuard.Usage u) {
+        return u.ledger() != null && u.applied();
     }
 }
