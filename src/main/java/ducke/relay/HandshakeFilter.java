@@ -4,6 +4,7 @@ import ducke.api.ErrorBody;
 import ducke.cluster.ClusterNode;
 import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cost.CostGuard;
+import ducke.core.cost.SessionLedger;
 import ducke.errors.ApiException;
 import ducke.errors.ClusterUnavailableExceptionMapper;
 import ducke.errors.CostExceptions;
@@ -35,7 +36,9 @@ import java.util.Set;
  * (breaker or hourly cap → 503, concurrent sessions → 429). The per-client handshake rate limit
  * (429) has already run in {@link RateLimitFilter}. A session that passes is opened here and
  * handed to the WebSocket creator with its slot reserved; its ledger is stored only once the upgrade
- * has completed ({@link Handshake}), and if the upgrade fails the slot is given back: a refused or
+ * has completed ({@link Handshake}). Every other end gives the slot back: an upgrade refused below
+ * this filter (any status but 101), a 101 that could not be written or a connection that was not
+ * handed to the WebSocket ({@link UpgradeWatch}), a WebSocket closed before it opened. A refused or
  * aborted handshake leaves no ledger, audit row, slot or upstream connection.
  */
 public final class HandshakeFilter implements Filter {
@@ -111,26 +114,35 @@ public final class HandshakeFilter implements Filter {
             errors.write(response, CostExceptions.refused(start, guard.limits(), now));
             return;
         }
-        Handshake handshake = new Handshake(start.ledger(), client);
+        SessionLedger reserved = start.ledger();
+        Handshake handshake = new Handshake(reserved, client, () -> releaseUnopened(reserved));
         request.setAttribute(HANDSHAKE_ATTRIBUTE, handshake);
+        boolean watched = UpgradeWatch.install(request, upgraded -> {
+            if (upgraded) {
+                metrics.handshake("accepted");
+            } else if (handshake.abandon()) {
+                metrics.handshake("aborted");
+            }
+        });
         try {
             chain.doFilter(req, res);
         } finally {
-            if (response.getStatus() != 101 && handshake.abandon()) {
-                releaseUnopened(handshake);
-                metrics.handshake("upgrade_failed");
-            } else {
+            if (response.getStatus() != 101) {
+                if (handshake.abandon()) {
+                    metrics.handshake("upgrade_failed");
+                }
+            } else if (!watched) {
                 metrics.handshake("accepted");
             }
         }
     }
 
     /** A handshake whose upgrade failed gives its slot back; if the grid cannot take that now, the slot lapses at its expiry. */
-    private void releaseUnopened(Handshake handshake) {
+    private void releaseUnopened(SessionLedger reserved) {
         try {
-            guard.release(handshake.ledger(), clock.millis());
+            guard.release(reserved, clock.millis());
         } catch (ClusterUnavailableException e) {
-            LOG.warn("Could not give back the slot of {} after its upgrade failed: {}", handshake.ledger().sessionId(), e.getMessage());
+            LOG.warn("Could not give back the slot of {} after its upgrade failed: {}", reserved.sessionId(), e.getMessage());
         }
     }
 
