@@ -61,8 +61,7 @@ import ducke.resources.StatusResource;
 import ducke.resources.ToolQuotaResource;
 import ducke.tasks.ResetRateLimitsTask;
 import ducke.tasks.TaskAnswerFilter;
-import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
-import io.dropwizard.configuration.SubstitutingSourceProvider;
+import ducke.config.ConfigVariableSource;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.server.AbstractServerFactory;
 import io.dropwizard.core.setup.Bootstrap;
@@ -78,6 +77,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 
 /** DUCK-E Guard: {@link #run} wires the subsystems together and holds no logic of its own. */
 public class DuckeApplication extends Application<DuckeConfiguration> {
@@ -86,6 +86,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     private static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
 
     private final Clock clock;
+    private final Function<String, String> variables;
 
     public DuckeApplication() {
         this(Clock.systemUTC());
@@ -93,7 +94,16 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
     /** @param clock the one clock of this application; tests pass a controllable one */
     public DuckeApplication(Clock clock) {
+        this(clock, System::getenv);
+    }
+
+    /**
+     * @param variables where config.yml's {@code ${VAR}} values come from: the environment in
+     *                  production, an explicit map in tests
+     */
+    public DuckeApplication(Clock clock, Function<String, String> variables) {
         this.clock = clock;
+        this.variables = variables;
     }
 
     public static void main(String[] args) throws Exception {
@@ -118,8 +128,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
     @Override
     public void initialize(Bootstrap<DuckeConfiguration> bootstrap) {
-        bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
-                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false, true)));
+        bootstrap.setConfigurationSourceProvider(ConfigVariableSource.substituting(bootstrap.getConfigurationSourceProvider(), variables));
         bootstrap.addCommand(new AuditCommand(clock, System.out));
         // money leaves as plain decimals: 0.000000001, never 1E-9
         bootstrap.getObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
