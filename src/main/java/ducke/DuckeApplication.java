@@ -18,6 +18,7 @@ import ducke.config.ClusterSettings;
 import ducke.config.CostProtectionFactory;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.CostLimits;
+import ducke.core.cost.ModelAllowList;
 import ducke.core.cost.ModelPrice;
 import ducke.core.cost.PriceTable;
 import ducke.core.cost.SessionIds;
@@ -76,7 +77,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Function;
 
 /** DUCK-E Guard: {@link #run} wires the subsystems together and holds no logic of its own. */
@@ -195,12 +195,10 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         ClientIds clientIds = new ClientIds(identity);
         env.jersey().register(new ToolQuotaResource(gate, clientIds));
         // backends of the session API talk to the model themselves: any model with a configured price, or the relay's
-        Set<String> apiModels = new java.util.TreeSet<>(config.getUpstream().getAllowedModels());
-        apiModels.addAll(guard.prices().models().keySet());
-        env.jersey().register(new SessionsResource(guard, gate, clock, config.getUpstream().getModel(), apiModels, clientIds));
+        ModelAllowList relayModels = config.getUpstream().modelAllowList();
+        env.jersey().register(new SessionsResource(guard, gate, clock, relayModels.with(guard.prices().models().keySet()), clientIds));
         ClientSecrets secrets = new ClientSecrets(cluster.clientSecretStore());
-        env.jersey().register(new ClientSecretsResource(secrets, clock, config.getUpstream().getModel(),
-                Set.copyOf(config.getUpstream().getAllowedModels()), guard.limits().maxSessionCostNanoUsd(), clientIds));
+        env.jersey().register(new ClientSecretsResource(secrets, clock, relayModels, guard.limits().maxSessionCostNanoUsd(), clientIds));
         Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper(), secrets);
 

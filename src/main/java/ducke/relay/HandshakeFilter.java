@@ -4,6 +4,7 @@ import ducke.api.ErrorBody;
 import ducke.cluster.ClusterNode;
 import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cost.CostGuard;
+import ducke.core.cost.ModelAllowList;
 import ducke.core.cost.SessionLedger;
 import ducke.errors.ApiException;
 import ducke.errors.ClusterUnavailableExceptionMapper;
@@ -54,13 +55,12 @@ public final class HandshakeFilter implements Filter {
     private final ErrorResponses errors;
     private final RelayMetrics metrics;
     private final Set<String> allowedOrigins;
-    private final Set<String> allowedModels;
-    private final String defaultModel;
+    private final ModelAllowList models;
     private final boolean upstreamConfigured;
     private final ClientAuth clientAuth;
 
     public HandshakeFilter(CostGuard guard, ClusterNode cluster, RelayRegistry registry, Clock clock, ErrorResponses errors,
-                           RelayMetrics metrics, List<String> allowedOrigins, List<String> allowedModels, String defaultModel,
+                           RelayMetrics metrics, List<String> allowedOrigins, ModelAllowList models,
                            boolean upstreamConfigured, ClientAuth clientAuth) {
         this.upstreamConfigured = upstreamConfigured;
         this.clientAuth = clientAuth;
@@ -71,8 +71,7 @@ public final class HandshakeFilter implements Filter {
         this.errors = errors;
         this.metrics = metrics;
         this.allowedOrigins = Set.copyOf(allowedOrigins.stream().map(HandshakeFilter::origin).toList());
-        this.allowedModels = Set.copyOf(allowedModels);
-        this.defaultModel = defaultModel;
+        this.models = models;
     }
 
     @Override
@@ -84,8 +83,7 @@ public final class HandshakeFilter implements Filter {
             metrics.handshake(refusal);
             return;
         }
-        String model = request.getParameter("model") == null || request.getParameter("model").isBlank()
-                ? defaultModel : request.getParameter("model").strip();
+        String model = models.choose(request.getParameter("model")).orElseThrow(); // refusal() checked it
         String client = (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE);
         long now = clock.millis();
         long maxCost = guard.limits().maxSessionCostNanoUsd();
@@ -174,10 +172,8 @@ public final class HandshakeFilter implements Filter {
             errors.write(response, new ApiException(403, ErrorWords.FORBIDDEN, "Origin not allowed"));
             return "origin_forbidden";
         }
-        String model = request.getParameter("model");
-        if (model != null && !model.isBlank() && !model.strip().equals(defaultModel) && !allowedModels.contains(model.strip())) {
-            errors.write(response, ApiException.invalid(400, "Model not allowed; allowed: "
-                    + String.join(", ", allowedModels.stream().sorted().toList())));
+        if (models.choose(request.getParameter("model")).isEmpty()) {
+            errors.write(response, ApiException.invalid(400, "Model not allowed; allowed: " + String.join(", ", models.allowed())));
             return "model_forbidden";
         }
         if (!registry.accepting()) {
