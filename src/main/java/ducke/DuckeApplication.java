@@ -21,6 +21,7 @@ import ducke.config.ClusterSettings;
 import ducke.config.CostProtectionFactory;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.CostLimits;
+import ducke.core.cost.ModelAllowList;
 import ducke.core.cost.ModelPrice;
 import ducke.core.cost.PriceTable;
 import ducke.core.cost.SessionIds;
@@ -65,8 +66,7 @@ import ducke.resources.StatusResource;
 import ducke.resources.ToolQuotaResource;
 import ducke.tasks.ResetRateLimitsTask;
 import ducke.tasks.TaskAnswerFilter;
-import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
-import io.dropwizard.configuration.SubstitutingSourceProvider;
+import ducke.config.ConfigVariableSource;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.server.AbstractServerFactory;
 import io.dropwizard.core.setup.Bootstrap;
@@ -83,7 +83,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
+import java.util.function.Function;
 
 /** DUCK-E Guard: {@link #run} wires the subsystems together and holds no logic of its own. */
 public class DuckeApplication extends Application<DuckeConfiguration> {
@@ -92,6 +92,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     private static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
 
     private final Clock clock;
+    private final Function<String, String> variables;
 
     public DuckeApplication() {
         this(Clock.systemUTC());
@@ -99,7 +100,16 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
     /** @param clock the one clock of this application; tests pass a controllable one */
     public DuckeApplication(Clock clock) {
+        this(clock, System::getenv);
+    }
+
+    /**
+     * @param variables where config.yml's {@code ${VAR}} values come from: the environment in
+     *                  production, an explicit map in tests
+     */
+    public DuckeApplication(Clock clock, Function<String, String> variables) {
         this.clock = clock;
+        this.variables = variables;
     }
 
     public static void main(String[] args) throws Exception {
@@ -124,8 +134,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
     @Override
     public void initialize(Bootstrap<DuckeConfiguration> bootstrap) {
-        bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
-                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false, true)));
+        bootstrap.setConfigurationSourceProvider(ConfigVariableSource.substituting(bootstrap.getConfigurationSourceProvider(), variables));
         bootstrap.addCommand(new AuditCommand(clock, System.out));
         // money leaves as plain decimals: 0.000000001, never 1E-9
         bootstrap.getObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
@@ -235,15 +244,13 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         ClientIds clientIds = new ClientIds(identity);
         env.jersey().register(new ToolQuotaResource(gate, clientIds));
         // backends of the session API talk to the model themselves: any model with a configured price, or the relay's
-        Set<String> apiModels = new java.util.TreeSet<>(config.getUpstream().getAllowedModels());
-        apiModels.addAll(guard.prices().models().keySet());
+        ModelAllowList relayModels = config.getUpstream().modelAllowList();
         KeyedAnswers keyedAnswers = new KeyedAnswers(cluster.reportAnswers(), env.getObjectMapper(),
                 config.getCostProtection().getEndedSessionRetention().toMilliseconds());
-        env.jersey().register(new SessionsResource(guard, gate, clock, config.getUpstream().getModel(), apiModels, clientIds,
-                keyedAnswers));
+        env.jersey().register(new SessionsResource(guard, gate, clock, relayModels.with(guard.prices().models().keySet()),
+                clientIds, keyedAnswers));
         ClientSecrets secrets = new ClientSecrets(cluster.clientSecretStore());
-        env.jersey().register(new ClientSecretsResource(secrets, clock, config.getUpstream().getModel(),
-                Set.copyOf(config.getUpstream().getAllowedModels()), guard.limits().maxSessionCostNanoUsd(), clientIds));
+        env.jersey().register(new ClientSecretsResource(secrets, clock, relayModels, guard.limits().maxSessionCostNanoUsd(), clientIds));
         Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper(), secrets);
 

@@ -2,19 +2,19 @@ package ducke;
 
 import io.dropwizard.configuration.ConfigurationException;
 import io.dropwizard.configuration.ConfigurationSourceProvider;
-import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.FileConfigurationSourceProvider;
-import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.configuration.ConfigurationFactory;
 import io.dropwizard.configuration.DefaultConfigurationFactoryFactory;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.jersey.validation.Validators;
+import ducke.config.ConfigVariableSource;
 import ducke.core.ratelimit.Endpoints;
 import ducke.testing.TestApps;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -31,10 +31,15 @@ class ConfigurationTest {
         return factory.build(fromString, "test.yml");
     }
 
+    /** The project's config.yml with its variables from {@code variables} alone, never the caller's environment. */
+    private DuckeConfiguration projectConfig(Map<String, String> variables) throws Exception {
+        return factory.build(ConfigVariableSource.substituting(new FileConfigurationSourceProvider(), variables::get),
+                TestApps.configPath());
+    }
+
     @Test
     void projectConfigGivesTheDocumentedDefaults() throws Exception {
-        DuckeConfiguration c = factory.build(new SubstitutingSourceProvider(new FileConfigurationSourceProvider(),
-                new EnvironmentVariableSubstitutor(false, true)), TestApps.configPath());
+        DuckeConfiguration c = projectConfig(TestApps.VARIABLES);
         var policies = c.getRateLimits().policies();
         assertThat(policies.get(Endpoints.STATUS).describe()).isEqualTo("60 per 1 minute");
         assertThat(policies.get(Endpoints.MAIN_PAGE).describe()).isEqualTo("30 per 1 minute");
@@ -57,6 +62,17 @@ class ConfigurationTest {
                 .containsEntry("gpt-4o-mini-transcribe", 3_000_000L);
         assertThat(prices.version()).as("config.yml prices are the built-in defaults")
                 .isEqualTo(ducke.core.cost.PriceTable.defaults().version());
+    }
+
+    @Test
+    void projectConfigReadsItsVariables() throws Exception {
+        DuckeConfiguration c = projectConfig(Map.of("DUCKE_SERVICE_TOKEN", "dev-service-token-0123456789",
+                "RATE_LIMIT_WEBSOCKET", "2/minute", "HAZELCAST_MEMBERS", "10.0.0.1:5701,10.0.0.2:5701",
+                "DUCKE_OPERATOR_TOKEN", "dev-operator-token-0123456789"));
+        assertThat(c.getAuth().getServiceTokens()).containsExactly("dev-service-token-0123456789");
+        assertThat(c.getRateLimits().policies().get(Endpoints.WEBSOCKET).describe()).isEqualTo("2 per 1 minute");
+        assertThat(c.getHazelcast().getMembers()).containsExactly("10.0.0.1:5701", "10.0.0.2:5701");
+        assertThat(c.getHazelcast().getPort()).as("an unset variable still gives its default").isEqualTo(5701);
     }
 
     @Test
@@ -159,8 +175,7 @@ class ConfigurationTest {
 
     @Test
     void gridCallTimeoutDefaultsToTwoSeconds() throws Exception {
-        DuckeConfiguration c = factory.build(new SubstitutingSourceProvider(new FileConfigurationSourceProvider(),
-                new EnvironmentVariableSubstitutor(false, true)), TestApps.configPath());
+        DuckeConfiguration c = projectConfig(TestApps.VARIABLES);
         assertThat(c.getHazelcast().getCallTimeout().toMilliseconds()).isEqualTo(2000);
         assertThatThrownBy(() -> parse("hazelcast:\n  callTimeout: \"0ms\"\n")).hasMessageContaining("hazelcast.callTimeout");
     }

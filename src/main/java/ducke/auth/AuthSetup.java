@@ -3,7 +3,6 @@ package ducke.auth;
 import ducke.core.auth.TokenRegistry;
 import io.dropwizard.auth.AuthDynamicFeature;
 import io.dropwizard.auth.AuthValueFactoryProvider;
-import io.dropwizard.auth.oauth.OAuthCredentialAuthFilter;
 import io.dropwizard.jersey.setup.JerseyEnvironment;
 import org.glassfish.jersey.server.filter.RolesAllowedDynamicFeature;
 
@@ -15,10 +14,10 @@ public final class AuthSetup {
 
     public static void register(JerseyEnvironment jersey, TokenRegistry tokens) {
         BearerTokenAuthenticator auth = new BearerTokenAuthenticator(tokens);
-        jersey.register(new AuthDynamicFeature(new OAuthCredentialAuthFilter.Builder<Caller>()
+        jersey.register(new AuthDynamicFeature(new BearerAuthFilter.Builder()
                 .setAuthenticator(auth)
                 .setAuthorizer(auth)
-                .setPrefix("Bearer")
+                .setPrefix(BearerAuthFilter.SCHEME)
                 .setRealm("duck-e")
                 .setUnauthorizedHandler(new JsonUnauthorizedHandler())
                 .buildAuthFilter()));

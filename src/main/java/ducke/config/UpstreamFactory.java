@@ -1,6 +1,7 @@
 package ducke.config;
 
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import ducke.core.cost.ModelAllowList;
 import io.dropwizard.util.Duration;
 import io.dropwizard.validation.MinDuration;
 import jakarta.validation.constraints.NotBlank;
@@ -53,5 +54,10 @@ public class UpstreamFactory {
 
     public URI uri() {
         return URI.create(url);
+    }
+
+    /** The models a realtime client may ask for: {@link #getModel()} by default, or one of {@link #getAllowedModels()}. */
+    public ModelAllowList modelAllowList() {
+        return new ModelAllowList(model, allowedModels);
     }
 }

@@ -24,7 +24,7 @@ public final class RelayMetrics {
     /** Handshake outcomes other than the cost refusals (which are {@link CostGuard.Refusal} names, lower case). */
     static final List<String> HANDSHAKE_OUTCOMES = List.of("accepted", "not_websocket", "bad_version", "bad_key",
             "upstream_unavailable", "origin_forbidden", "model_forbidden", "unauthorized", "cluster_degraded",
-            "shutting_down", "upgrade_failed");
+            "shutting_down", "upgrade_failed", "aborted");
 
     private final Counter handshakes;
     private final Counter frames;

@@ -1,5 +1,6 @@
 package ducke.relay;
 
+import ducke.core.auth.BearerToken;
 import ducke.core.auth.ClientSecret;
 import ducke.core.auth.ClientSecrets;
 import jakarta.servlet.http.HttpServletRequest;
@@ -47,12 +48,9 @@ final class ClientAuth {
 
     /** The secret a client presents, by header or subprotocol; null when it presents none. */
     static String presented(HttpServletRequest request) {
-        String auth = request.getHeader("Authorization");
-        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            String value = auth.substring(7).strip();
-            if (ClientSecrets.looksLikeSecret(value)) {
-                return value;
-            }
+        String bearer = BearerToken.of(request.getHeader("Authorization"));
+        if (ClientSecrets.looksLikeSecret(bearer)) {
+            return bearer;
         }
         List<String> offered = Collections.list(request.getHeaders("Sec-WebSocket-Protocol")).stream()
                 .flatMap(h -> java.util.Arrays.stream(h.split(","))).map(String::strip).toList();

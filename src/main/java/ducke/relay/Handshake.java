@@ -6,8 +6,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A handshake that passed the gates: the session it may open (slot reserved, ledger not stored
- * yet) and who may still claim it. Exactly one of the WebSocket's open and the filter's clean-up
- * wins: the open stores the ledger, the clean-up gives the slot back.
+ * yet) and who may still claim it. Exactly one of the WebSocket's open and an abandonment wins:
+ * the open stores the ledger (the session then gives the slot back when it ends), an abandonment
+ * gives the slot back at once. Whatever ends the handshake without an open — a refused upgrade,
+ * a 101 that never reached the client, a connection closed before the WebSocket opened — abandons
+ * it, so an aborted handshake leaves no slot. Thread-safe.
  */
 final class Handshake {
 
@@ -18,11 +21,14 @@ final class Handshake {
 
     private final SessionLedger ledger;
     private final String client;
+    private final Runnable giveBackSlot;
     private final AtomicInteger state = new AtomicInteger(PENDING);
 
-    Handshake(SessionLedger ledger, String client) {
+    /** @param giveBackSlot releases the slot reserved for {@code ledger}; run at most once, must not block */
+    Handshake(SessionLedger ledger, String client, Runnable giveBackSlot) {
         this.ledger = ledger;
         this.client = client;
+        this.giveBackSlot = giveBackSlot;
     }
 
     SessionLedger ledger() {
@@ -39,13 +45,20 @@ final class Handshake {
         return state.compareAndSet(PENDING, CREATED);
     }
 
-    /** The upgrade completed: the session may open; false when the filter gave it up first. */
+    /** The upgrade completed: the session may open; false when the handshake was abandoned first. */
     boolean open() {
         return state.compareAndSet(CREATED, OPENED) || state.compareAndSet(PENDING, OPENED);
     }
 
-    /** The upgrade did not complete: true when the slot must be given back (nobody opened it). */
+    /**
+     * The upgrade did not complete: gives the slot back unless the session opened (or the slot was
+     * given back already). True when this call gave it back.
+     */
     boolean abandon() {
-        return state.compareAndSet(PENDING, ABANDONED) || state.compareAndSet(CREATED, ABANDONED);
+        if (state.compareAndSet(PENDING, ABANDONED) || state.compareAndSet(CREATED, ABANDONED)) {
+            giveBackSlot.run();
+            return true;
+        }
+        return false;
     }
 }

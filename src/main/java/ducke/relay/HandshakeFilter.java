@@ -4,6 +4,8 @@ import ducke.api.ErrorBody;
 import ducke.cluster.ClusterNode;
 import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cost.CostGuard;
+import ducke.core.cost.ModelAllowList;
+import ducke.core.cost.SessionLedger;
 import ducke.errors.ApiException;
 import ducke.errors.ClusterUnavailableExceptionMapper;
 import ducke.errors.CostExceptions;
@@ -35,7 +37,9 @@ import java.util.Set;
  * (breaker or hourly cap → 503, concurrent sessions → 429). The per-client handshake rate limit
  * (429) has already run in {@link RateLimitFilter}. A session that passes is opened here and
  * handed to the WebSocket creator with its slot reserved; its ledger is stored only once the upgrade
- * has completed ({@link Handshake}), and if the upgrade fails the slot is given back: a refused or
+ * has completed ({@link Handshake}). Every other end gives the slot back: an upgrade refused below
+ * this filter (any status but 101), a 101 that could not be written or a connection that was not
+ * handed to the WebSocket ({@link UpgradeWatch}), a WebSocket closed before it opened. A refused or
  * aborted handshake leaves no ledger, audit row, slot or upstream connection.
  */
 public final class HandshakeFilter implements Filter {
@@ -51,13 +55,12 @@ public final class HandshakeFilter implements Filter {
     private final ErrorResponses errors;
     private final RelayMetrics metrics;
     private final Set<String> allowedOrigins;
-    private final Set<String> allowedModels;
-    private final String defaultModel;
+    private final ModelAllowList models;
     private final boolean upstreamConfigured;
     private final ClientAuth clientAuth;
 
     public HandshakeFilter(CostGuard guard, ClusterNode cluster, RelayRegistry registry, Clock clock, ErrorResponses errors,
-                           RelayMetrics metrics, List<String> allowedOrigins, List<String> allowedModels, String defaultModel,
+                           RelayMetrics metrics, List<String> allowedOrigins, ModelAllowList models,
                            boolean upstreamConfigured, ClientAuth clientAuth) {
         this.upstreamConfigured = upstreamConfigured;
         this.clientAuth = clientAuth;
@@ -68,8 +71,7 @@ public final class HandshakeFilter implements Filter {
         this.errors = errors;
         this.metrics = metrics;
         this.allowedOrigins = Set.copyOf(allowedOrigins.stream().map(HandshakeFilter::origin).toList());
-        this.allowedModels = Set.copyOf(allowedModels);
-        this.defaultModel = defaultModel;
+        this.models = models;
     }
 
     @Override
@@ -81,8 +83,7 @@ public final class HandshakeFilter implements Filter {
             metrics.handshake(refusal);
             return;
         }
-        String model = request.getParameter("model") == null || request.getParameter("model").isBlank()
-                ? defaultModel : request.getParameter("model").strip();
+        String model = models.choose(request.getParameter("model")).orElseThrow(); // refusal() checked it
         String client = (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE);
         long now = clock.millis();
         long maxCost = guard.limits().maxSessionCostNanoUsd();
@@ -111,26 +112,35 @@ public final class HandshakeFilter implements Filter {
             errors.write(response, CostExceptions.refused(start, guard.limits(), now));
             return;
         }
-        Handshake handshake = new Handshake(start.ledger(), client);
+        SessionLedger reserved = start.ledger();
+        Handshake handshake = new Handshake(reserved, client, () -> releaseUnopened(reserved));
         request.setAttribute(HANDSHAKE_ATTRIBUTE, handshake);
+        boolean watched = UpgradeWatch.install(request, upgraded -> {
+            if (upgraded) {
+                metrics.handshake("accepted");
+            } else if (handshake.abandon()) {
+                metrics.handshake("aborted");
+            }
+        });
         try {
             chain.doFilter(req, res);
         } finally {
-            if (response.getStatus() != 101 && handshake.abandon()) {
-                releaseUnopened(handshake);
-                metrics.handshake("upgrade_failed");
-            } else {
+            if (response.getStatus() != 101) {
+                if (handshake.abandon()) {
+                    metrics.handshake("upgrade_failed");
+                }
+            } else if (!watched) {
                 metrics.handshake("accepted");
             }
         }
     }
 
     /** A handshake whose upgrade failed gives its slot back; if the grid cannot take that now, the slot lapses at its expiry. */
-    private void releaseUnopened(Handshake handshake) {
+    private void releaseUnopened(SessionLedger reserved) {
         try {
-            guard.release(handshake.ledger(), clock.millis());
+            guard.release(reserved, clock.millis());
         } catch (ClusterUnavailableException e) {
-            LOG.warn("Could not give back the slot of {} after its upgrade failed: {}", handshake.ledger().sessionId(), e.getMessage());
+            LOG.warn("Could not give back the slot of {} after its upgrade failed: {}", reserved.sessionId(), e.getMessage());
         }
     }
 
@@ -162,10 +172,8 @@ public final class HandshakeFilter implements Filter {
             errors.write(response, new ApiException(403, ErrorWords.FORBIDDEN, "Origin not allowed"));
             return "origin_forbidden";
         }
-        String model = request.getParameter("model");
-        if (model != null && !model.isBlank() && !model.strip().equals(defaultModel) && !allowedModels.contains(model.strip())) {
-            errors.write(response, ApiException.invalid(400, "Model not allowed; allowed: "
-                    + String.join(", ", allowedModels.stream().sorted().toList())));
+        if (models.choose(request.getParameter("model")).isEmpty()) {
+            errors.write(response, ApiException.invalid(400, "Model not allowed; allowed: " + String.join(", ", models.allowed())));
             return "model_forbidden";
         }
         if (!registry.accepting()) {

@@ -62,7 +62,7 @@ public final class Relay {
         cluster.health().addListener(registry::quorumLost);
         JettyWebSocketServletContainerInitializer.configure(env.getApplicationContext(), null);
         env.servlets().addFilter("relay-handshake", new HandshakeFilter(guard, cluster, registry, clock, errors, metrics,
-                        relay.getAllowedOrigins(), upstream.getAllowedModels(), upstream.getModel(),
+                        relay.getAllowedOrigins(), upstream.modelAllowList(),
                         !upstream.getApiKey().isBlank(), new ClientAuth(ClientAuth.mode(relay.getClientAuth()), secrets)))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, PATHS);
         env.servlets().addServlet("relay", new RelayServlet(ctx)).addMapping(PATHS);

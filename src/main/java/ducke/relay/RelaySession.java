@@ -154,6 +154,11 @@ public final class RelaySession implements UpstreamLink.Events {
 
     /** The client's connection closed or failed. */
     void clientClosed() {
+        if (handshake.abandon()) {
+            // closed before the WebSocket opened: the slot is back, there is no session to end
+            ctx.metrics().handshake("aborted");
+            return;
+        }
         finish(EndReason.CLIENT_CLOSED, null, null);
     }
 

@@ -5,6 +5,7 @@ import ducke.api.ClientSecretRequest;
 import ducke.api.ClientSecretResponse;
 import ducke.core.auth.ClientSecrets;
 import ducke.core.auth.Role;
+import ducke.core.cost.ModelAllowList;
 import ducke.core.cost.Money;
 import ducke.errors.ApiException;
 import jakarta.annotation.security.RolesAllowed;
@@ -17,7 +18,6 @@ import jakarta.ws.rs.core.Response;
 
 import java.math.BigDecimal;
 import java.time.Clock;
-import java.util.Set;
 
 /**
  * Client secrets for end users (mirrors the provider's ephemeral keys, so browser code does not
@@ -35,18 +35,16 @@ public final class ClientSecretsResource {
 
     private final ClientSecrets secrets;
     private final Clock clock;
-    private final String defaultModel;
-    private final Set<String> allowedModels;
+    private final ModelAllowList models;
     private final long maxSessionCostNanoUsd;
     private final ClientIds clientIds;
 
-    public ClientSecretsResource(ClientSecrets secrets, Clock clock, String defaultModel, Set<String> allowedModels,
-                                 long maxSessionCostNanoUsd, ClientIds clientIds) {
+    public ClientSecretsResource(ClientSecrets secrets, Clock clock, ModelAllowList models, long maxSessionCostNanoUsd,
+                                 ClientIds clientIds) {
         this.clientIds = clientIds;
         this.secrets = secrets;
         this.clock = clock;
-        this.defaultModel = defaultModel;
-        this.allowedModels = allowedModels;
+        this.models = models;
         this.maxSessionCostNanoUsd = maxSessionCostNanoUsd;
     }
 
@@ -62,11 +60,8 @@ public final class ClientSecretsResource {
         }
         String client = clientIds.canonical(clientId);
         long ttl = ttlSeconds(body.expiresAfterSeconds());
-        String requestedModel = KnownFields.text(body.model(), "model");
-        String model = requestedModel == null || requestedModel.isBlank() ? defaultModel : requestedModel.strip();
-        if (!model.equals(defaultModel) && !allowedModels.contains(model)) {
-            throw ApiException.invalid(422, "model not allowed; allowed: " + String.join(", ", allowedModels.stream().sorted().toList()));
-        }
+        String model = models.choose(KnownFields.text(body.model(), "model")).orElseThrow(
+                () -> ApiException.invalid(422, "model not allowed; allowed: " + String.join(", ", models.allowed())));
         long maxCost = maxCost(body.maxCostUsd());
         var minted = secrets.mint(client, model, maxCost, ttl * 1000, clock.millis());
         return Response.status(201).entity(new ClientSecretResponse(minted.value(), minted.secret().expiresAtMillis() / 1000,

@@ -9,6 +9,7 @@ import ducke.api.UsageResponse;
 import ducke.core.auth.Role;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.EndReason;
+import ducke.core.cost.ModelAllowList;
 import ducke.core.cost.Money;
 import ducke.core.cost.SessionIds;
 import ducke.core.cost.SessionLedger;
@@ -36,11 +37,8 @@ import jakarta.ws.rs.core.Response;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /** The session API for trusted backends that talk to the model themselves and report usage. */
@@ -55,24 +53,21 @@ public final class SessionsResource {
     private final CostGuard guard;
     private final RateLimitGate rateLimits;
     private final Clock clock;
-    private final String defaultModel;
-    private final Set<String> allowedModels;
+    private final ModelAllowList models;
     private final ClientIds clientIds;
     private final KeyedAnswers keyedAnswers;
 
     /**
-     * @param allowedModels the models a session may ask for (priced or allowed for the relay); the default is always allowed
-     * @param keyedAnswers  the first answers to keyed usage reports
+     * @param models       the models a session may ask for (priced or allowed for the relay)
+     * @param keyedAnswers the first answers to keyed usage reports
      */
-    public SessionsResource(CostGuard guard, RateLimitGate rateLimits, Clock clock, String defaultModel,
-                            Collection<String> allowedModels, ClientIds clientIds, KeyedAnswers keyedAnswers) {
+    public SessionsResource(CostGuard guard, RateLimitGate rateLimits, Clock clock, ModelAllowList models, ClientIds clientIds,
+                            KeyedAnswers keyedAnswers) {
         this.keyedAnswers = keyedAnswers;
         this.guard = guard;
         this.rateLimits = rateLimits;
         this.clock = clock;
-        this.defaultModel = defaultModel;
-        this.allowedModels = new TreeSet<>(allowedModels);
-        this.allowedModels.add(defaultModel);
+        this.models = models;
         this.clientIds = clientIds;
     }
 
@@ -115,12 +110,9 @@ public final class SessionsResource {
 
     /** The requested model when it is allowed, the default when none is asked for; 422 otherwise. */
     private String allowedModel(String requested) {
-        String model = model(requested, defaultModel);
-        if (!allowedModels.contains(model)) {
-            throw new ApiException(422, ErrorWords.INVALID_REQUEST, "Model '" + model + "' is not allowed; allowed: "
-                    + String.join(", ", allowedModels), Map.of("allowed_models", List.copyOf(allowedModels)), Map.of());
-        }
-        return model;
+        String named = model(requested, null);
+        return models.choose(named).orElseThrow(() -> new ApiException(422, ErrorWords.INVALID_REQUEST, "Model '" + named
+                + "' is not allowed; allowed: " + String.join(", ", models.allowed()), Map.of("allowed_models", models.allowed()), Map.of()));
     }
 
     /**

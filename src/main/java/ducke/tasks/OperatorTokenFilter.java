@@ -1,6 +1,7 @@
 package ducke.tasks;
 
 import ducke.api.ErrorBody;
+import ducke.core.auth.BearerToken;
 import ducke.core.auth.Role;
 import ducke.core.auth.TokenRegistry;
 import ducke.errors.ErrorWords;
@@ -39,7 +40,6 @@ import java.util.Set;
 public final class OperatorTokenFilter implements Filter {
 
     private static final Logger LOG = LoggerFactory.getLogger(OperatorTokenFilter.class);
-    private static final String BEARER = "Bearer ";
 
     private final TokenRegistry tokens;
     private final ErrorResponses errors;
@@ -96,10 +96,7 @@ public final class OperatorTokenFilter implements Filter {
                     SingleHeaders.refusal(repeated), Map.of()), Map.of());
             return;
         }
-        String header = ((HttpServletRequest) req).getHeader("Authorization");
-        String token = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
-                ? header.substring(BEARER.length()).strip() : null;
-        Set<Role> roles = tokens.rolesOf(token);
+        Set<Role> roles = tokens.rolesOf(BearerToken.of(((HttpServletRequest) req).getHeader("Authorization")));
         if (roles.contains(Role.OPERATOR)) {
             chain.doFilter(req, res);
             return;

@@ -335,6 +335,16 @@ class SessionApiAppTest {
     }
 
     @Test
+    void theTokenIsReadFromTheAuthorizationHeaderOnly() {
+        String unknown = "/v1/sessions/sess_00000000000000000000000000000000";
+        assertThat(http.get(unknown, "Authorization", "bearer  " + TestApps.SERVICE_TOKEN).statusCode()).isEqualTo(404);
+        // a token in the URL would be written to the request log: not a credential here
+        HttpResponse<String> inUrl = http.get(unknown + "?access_token=" + TestApps.SERVICE_TOKEN);
+        assertThat(inUrl.statusCode()).isEqualTo(401);
+        assertThat(Http.json(inUrl).get("error").asText()).isEqualTo("unauthorized");
+    }
+
+    @Test
     void unknownModelsPayTheDearestRatesAndAreCounted() {
         String id = start("gpt-realtime");
         JsonNode r = Http.json(usage(id, "{\"model\":\"mystery-model-9000\",\"input_tokens\":10000,\"output_tokens\":10000}"));

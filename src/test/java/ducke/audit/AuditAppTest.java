@@ -181,7 +181,7 @@ class AuditAppTest {
         PrintStream original = System.out;
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            new DuckeApplication().run("audit", TestApps.configPath(), "--since", "24h", "--group-by", "model");
+            TestApps.application(java.time.Clock.systemUTC()).run("audit", TestApps.configPath(), "--since", "24h", "--group-by", "model");
         } finally {
             System.setOut(original);
         }

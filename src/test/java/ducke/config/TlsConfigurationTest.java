@@ -8,9 +8,7 @@ import io.dropwizard.configuration.ConfigurationException;
 import io.dropwizard.configuration.ConfigurationFactory;
 import io.dropwizard.configuration.ConfigurationSourceProvider;
 import io.dropwizard.configuration.DefaultConfigurationFactoryFactory;
-import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.FileConfigurationSourceProvider;
-import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.server.DefaultServerFactory;
 import io.dropwizard.core.server.SimpleServerFactory;
 import io.dropwizard.core.setup.Bootstrap;
@@ -55,8 +53,8 @@ class TlsConfigurationTest {
 
     @Test
     void offByDefaultAndWhenThePortIsEmptyOrZero() throws Exception {
-        assertThat(factory.build(new SubstitutingSourceProvider(new FileConfigurationSourceProvider(),
-                new EnvironmentVariableSubstitutor(false, true)), TestApps.configPath()).getTls().enabled()).isFalse();
+        assertThat(factory.build(ConfigVariableSource.substituting(new FileConfigurationSourceProvider(), TestApps.VARIABLES::get),
+                TestApps.configPath()).getTls().enabled()).isFalse();
         assertThat(parse("nodeName: a\n").getTls().enabled()).isFalse();
         assertThat(parse("tls:\n  port:\n").getTls().enabled()).isFalse();
         assertThat(parse(tls(0, null, "")).getTls().enabled()).isFalse();

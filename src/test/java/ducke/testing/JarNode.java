@@ -14,9 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.fail;
 
@@ -28,6 +32,7 @@ import static org.assertj.core.api.Assertions.fail;
 public final class JarNode {
 
     private static final int LOG_TAIL_LINES = 80;
+    private static final Pattern CONFIG_VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)");
     /** Pollers act as a fresh client on every request so that polling never spends a real client's limit. */
     private static final AtomicInteger POLL_CLIENTS = new AtomicInteger();
 
@@ -146,14 +151,32 @@ public final class JarNode {
         return new JarNode(name, pb.start(), httpPort, adminPort, hazelcastPort, log);
     }
 
-    /** Nothing from the surrounding shell may configure a process or add JVM flags behind a test's back. */
-    private static void clean(Map<String, String> environment) {
-        environment.keySet().removeIf(k -> k.startsWith("DUCKE_") || k.startsWith("HAZELCAST_")
+    /**
+     * Nothing from the surrounding shell may configure a process or add JVM flags behind a test's back:
+     * every variable config.yml reads goes (also one added to it later), and the families it uses.
+     */
+    static void clean(Map<String, String> environment) {
+        Set<String> read = configVariables();
+        environment.keySet().removeIf(k -> read.contains(k) || k.startsWith("DUCKE_") || k.startsWith("HAZELCAST_")
                 || k.startsWith("RATE_LIMIT_") || k.startsWith("DATABASE_") || k.startsWith("COST_PROTECTION_")
                 || k.startsWith("UPSTREAM_") || k.startsWith("RELAY_") || k.equals("OPENAI_API_KEY")
                 || k.startsWith("CLIENT_IPV") || k.startsWith("AUDIT_") || k.equals("GRID_CALL_TIMEOUT")
                 || k.equals("ALLOWED_ORIGINS") || k.equals("TRUSTED_PROXIES") || k.equals("METRICS_ALLOW_FROM")
                 || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS") || k.equals("_JAVA_OPTIONS"));
+    }
+
+    /** The names of the {@code ${NAME}} variables in the project's config.yml. */
+    static Set<String> configVariables() {
+        try {
+            Matcher m = CONFIG_VARIABLE.matcher(Files.readString(Path.of(TestApps.configPath())));
+            Set<String> names = new TreeSet<>();
+            while (m.find()) {
+                names.add(m.group(1));
+            }
+            return names;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The outcome of one command run to its end: exit code, stdout and stderr together, and how long it took. */

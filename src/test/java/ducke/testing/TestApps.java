@@ -24,6 +24,11 @@ public final class TestApps {
     public static final String SERVICE_TOKEN = "test-service-token-0123456789";
     public static final String OPERATOR_TOKEN = "test-operator-token-0123456789";
     public static final String UPSTREAM_KEY = "test-upstream-key";
+    /**
+     * config.yml's {@code ${VAR}} values as every test app sees them: none is set, so each key takes
+     * its default (or a test's override), whatever the shell that runs the tests exported.
+     */
+    public static final Map<String, String> VARIABLES = Map.of();
 
     private TestApps() {
     }
@@ -35,6 +40,11 @@ public final class TestApps {
      */
     public static void clearOverrides() {
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("dw.")).forEach(System::clearProperty);
+    }
+
+    /** The application as the tests run it: on {@code clock}, config.yml's variables from {@link #VARIABLES}. */
+    public static DuckeApplication application(Clock clock) {
+        return new DuckeApplication(clock, VARIABLES::get);
     }
 
     /** The project's config.yml (tests run with the project directory as working directory). */
@@ -76,7 +86,7 @@ public final class TestApps {
         return new DropwizardTestSupport<>(DuckeApplication.class, configPath(), all) {
             @Override
             public Application<DuckeConfiguration> newApplication() {
-                return new DuckeApplication(clock);
+                return application(clock);
             }
         };
     }

@@ -1,11 +1,7 @@
 package ducke.core.auth;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Optional;
 
 /**
@@ -40,7 +36,7 @@ public final class ClientSecrets {
         random.nextBytes(bytes);
         String value = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
         ClientSecret secret = new ClientSecret(clientId, model, maxCostNanoUsd, nowMillis + ttlMillis);
-        store.put(digest(value), secret, ttlMillis);
+        store.put(SecretDigest.hex(value), secret, ttlMillis);
         return new Minted(value, secret);
     }
 
@@ -49,18 +45,10 @@ public final class ClientSecrets {
         if (!looksLikeSecret(presented)) {
             return Optional.empty();
         }
-        return store.get(digest(presented)).filter(s -> s.validAt(nowMillis));
+        return store.get(SecretDigest.hex(presented)).filter(s -> s.validAt(nowMillis));
     }
 
     public static boolean looksLikeSecret(String value) {
         return value != null && value.startsWith(PREFIX) && value.length() <= 128;
-    }
-
-    static String digest(String value) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

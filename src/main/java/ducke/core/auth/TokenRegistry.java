@@ -1,8 +1,6 @@
 package ducke.core.auth;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -24,7 +22,7 @@ public final class TokenRegistry {
 
     public TokenRegistry(Map<Role, List<String>> tokensByRole) {
         List<Entry> list = new ArrayList<>();
-        tokensByRole.forEach((role, tokens) -> tokens.forEach(t -> list.add(new Entry(digest(t), role))));
+        tokensByRole.forEach((role, tokens) -> tokens.forEach(t -> list.add(new Entry(SecretDigest.of(t), role))));
         this.entries = List.copyOf(list);
     }
 
@@ -34,7 +32,7 @@ public final class TokenRegistry {
         if (token == null) {
             return roles;
         }
-        byte[] presented = digest(token);
+        byte[] presented = SecretDigest.of(token);
         for (Entry e : entries) {
             if (MessageDigest.isEqual(presented, e.digest)) {
                 roles.add(e.role);
@@ -48,13 +46,5 @@ public final class TokenRegistry {
         byte[] bytes = new byte[32];
         new SecureRandom().nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    }
-
-    private static byte[] digest(String token) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
     }
 }
