@@ -259,12 +259,14 @@ public final class RelaySession implements UpstreamLink.Events {
             case RealtimeEvents.RESPONSE_DONE -> responseDone(message, event);
             case RealtimeEvents.ERROR -> {
                 String about = event.path("error").path("event_id").asText("");
+                // released before the client hears of it: a client that answers the error with its
+                // next response.create finds the refused one no longer in flight
+                metering.createFailed(about);
                 // the gateway's own cancel finding nothing to cancel (it raced the response's end, or
                 // only transcriptions were awaited) is not the client's business
                 if (!about.equals(GatewayEvents.CANCEL_EVENT_ID)) {
                     sendToClient(policy.errorForClient(message, event));
                 }
-                metering.createFailed(about);
             }
             case RealtimeEvents.AUDIO_COMMITTED -> {
                 sendToClient(message);
