@@ -80,12 +80,31 @@ public class RelayFactory {
     @jakarta.validation.constraints.Max(1_000_000)
     private long minInputReserveTokens = 2_000;
 
+    /**
+     * Tool types clients may declare ({@code session.update}, {@code response.create}). Only
+     * {@code function} by default: with {@code mcp} the provider lists and calls an MCP server's
+     * tools itself, input the relay cannot see before it is billed.
+     */
+    @NotNull
+    @JsonDeserialize(using = CommaSeparatedListDeserializer.class)
+    private List<String> allowedToolTypes = new ArrayList<>(List.of("function"));
+
+    /**
+     * Whether clients may reference a stored prompt ({@code prompt}); off by default: its text lives
+     * at the provider, input the relay cannot see before it is billed.
+     */
+    private boolean allowPromptReferences;
+
     /** How realtime clients identify: none (by address), optional or required (a client secret). */
     @NotNull
     @jakarta.validation.constraints.Pattern(regexp = "(?i)none|optional|required",
             message = "must be none, optional or required (RELAY_CLIENT_AUTH)")
     private String clientAuth = "none";
 
+    public List<String> getAllowedToolTypes() { return allowedToolTypes; }
+    public void setAllowedToolTypes(List<String> v) { this.allowedToolTypes = v; }
+    public boolean isAllowPromptReferences() { return allowPromptReferences; }
+    public void setAllowPromptReferences(boolean v) { this.allowPromptReferences = v; }
     public String getClientAuth() { return clientAuth; }
     public void setClientAuth(String v) { this.clientAuth = v; }
     public int getMaxResponsesInFlight() { return maxResponsesInFlight; }

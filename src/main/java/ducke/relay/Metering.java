@@ -9,6 +9,7 @@ import ducke.core.cost.TokenUsage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -51,6 +52,11 @@ final class Metering {
     private final ResponseBudget budget;
     private final Deque<Pending> pending = new ArrayDeque<>();
     private final Map<String, InFlight> active = new LinkedHashMap<>();
+    /**
+     * Responses that do not read the conversation or do not join it ({@link ResponseBudget.Scope}),
+     * by event id while pending and by response id once announced; the others read and join it.
+     */
+    private final Map<String, ResponseBudget.Scope> scopes = new HashMap<>();
     private final String clientId;
     private final long holdExpiresAtMillis;
     /**
@@ -209,6 +215,22 @@ final class Metering {
     }
 
     /**
+     * The client set its own per-response limit on the upstream session ({@code session.update};
+     * Long.MAX_VALUE for "inf"). Returns what to write there instead: the session clamp, with its
+     * audio headroom and the client's limit, which is from now on the one set.
+     */
+    synchronized long clientSessionLimit(long tokens) {
+        clientMaxOutput(tokens);
+        sessionClampUpdate();
+        return sessionClamp;
+    }
+
+    /** A response's own input refers to conversation items this many times more than once. */
+    synchronized void repeatedItemReferences(long count) {
+        budget.repeatedItemReferences(count);
+    }
+
+    /**
      * A {@code response.create} (the client's or the gateway's) is about to be forwarded. When it
      * may, the response is counted as in flight with its reservation; {@link #lastClamp()} then
      * says what its output was clamped to.
@@ -230,6 +252,15 @@ final class Metering {
         lastClampForStart = clamp;
         pending.add(new Pending(eventId, budget.responseStarted(clamp), takeStanding()));
         return Start.FORWARD;
+    }
+
+    /** {@link #startResponse(String, long)} for a response of this scope. */
+    synchronized Start startResponse(String eventId, long requestedMaxOutput, ResponseBudget.Scope scope) {
+        Start s = startResponse(eventId, requestedMaxOutput);
+        if (s == Start.FORWARD && scope != ResponseBudget.Scope.CONVERSATION) {
+            scopes.put(eventId, scope);
+        }
+        return s;
     }
 
     synchronized long lastClamp() {
@@ -255,12 +286,29 @@ final class Metering {
         return maxOutputTokens > allowed || hold == null;
     }
 
+    /**
+     * {@link #responseCreated(String, long)}, told whether the response resource says it joins no
+     * conversation; the scope its {@code response.create} asked for follows it otherwise.
+     */
+    synchronized boolean responseCreated(String responseId, long maxOutputTokens, boolean outOfBand) {
+        Pending p = pending.peek();
+        ResponseBudget.Scope scope = p == null ? null : scopes.remove(p.eventId());
+        if (outOfBand) {
+            scope = ResponseBudget.Scope.OUT_OF_BAND;
+        }
+        if (scope != null) {
+            scopes.put(responseId, scope);
+        }
+        return responseCreated(responseId, maxOutputTokens);
+    }
+
     /** The upstream refused the client event with this id: a pending response never started. */
     synchronized void createFailed(String eventId) {
         for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
             Pending p = it.next();
             if (p.eventId().equals(eventId)) {
                 it.remove();
+                scopes.remove(eventId);
                 budget.responseFinished(p.reserveNanoUsd());
                 if (standing == null) {
                     standing = p.holdId(); // never used: it stands again
@@ -288,6 +336,7 @@ final class Metering {
                 return null; // charged its reservation already, when the session ended without it
             }
             InFlight r = active.remove(responseId);
+            ResponseBudget.Scope scope = scopes.remove(responseId);
             if (r == null && responseId.isEmpty() && pending.isEmpty() && !active.isEmpty()) {
                 // a report without an id: the oldest response in flight
                 Iterator<Map.Entry<String, InFlight>> oldest = active.entrySet().iterator();
@@ -297,12 +346,15 @@ final class Metering {
             if (r == null) {
                 Pending p = pending.poll();
                 r = p == null ? new InFlight(0, null) : new InFlight(p.reserveNanoUsd(), p.holdId());
+                if (p != null && scope == null) {
+                    scope = scopes.remove(p.eventId());
+                }
             }
             reserve = r.reserveNanoUsd();
             hold = r.holdId();
             budget.responseFinished(reserve);
             if (usage != null) {
-                budget.reported(usage);
+                budget.reported(usage, scope == null ? ResponseBudget.Scope.CONVERSATION : scope);
             }
         }
         if (usage == null) {

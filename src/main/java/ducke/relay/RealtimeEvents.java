@@ -3,6 +3,8 @@ package ducke.relay;
 import com.fasterxml.jackson.databind.JsonNode;
 import ducke.core.cost.TokenUsage;
 
+import java.util.List;
+
 /** Reading the few upstream events that matter, in their real shapes. */
 final class RealtimeEvents {
 
@@ -27,12 +29,29 @@ final class RealtimeEvents {
                 || type.equals(OUTPUT_ITEM_DONE) || type.startsWith(FUNCTION_ARGS_PREFIX);
     }
 
+    /** The output limit's name in GA sessions and responses, and in beta responses and the response resource. */
+    static final String MAX_OUTPUT_TOKENS = "max_output_tokens";
+    /** The output limit's name in a beta session. */
+    static final String MAX_RESPONSE_OUTPUT_TOKENS = "max_response_output_tokens";
+    /** Every name a client may write an output limit under, in either interface: each is read as its limit. */
+    static final List<String> OUTPUT_LIMIT_FIELDS = List.of(MAX_OUTPUT_TOKENS, MAX_RESPONSE_OUTPUT_TOKENS);
+
+    /** The name of a session's output limit: {@code session.max_response_output_tokens} (beta), {@code session.max_output_tokens} (GA). */
+    static String sessionOutputLimit(boolean beta) {
+        return beta ? MAX_RESPONSE_OUTPUT_TOKENS : MAX_OUTPUT_TOKENS;
+    }
+
+    /** The name of a response's output limit in {@code response.create}: {@code response.max_output_tokens} in both interfaces. */
+    static String responseOutputLimit(boolean beta) {
+        return MAX_OUTPUT_TOKENS;
+    }
+
     /**
-     * The output limit a response was started with: its {@code max_output_tokens} (GA) or
-     * {@code max_response_output_tokens} (beta); "inf" or absent as unlimited.
+     * The output limit a response was started with: the response resource's {@code max_output_tokens}
+     * (both interfaces; the beta name is read too); "inf" or absent as unlimited.
      */
     static long maxOutputTokens(JsonNode response) {
-        for (String field : new String[]{"max_output_tokens", "max_response_output_tokens"}) {
+        for (String field : OUTPUT_LIMIT_FIELDS) {
             JsonNode v = response.path(field);
             if (v.isIntegralNumber() && v.canConvertToLong()) {
                 return v.asLong();
@@ -56,6 +75,14 @@ final class RealtimeEvents {
         }
         int end = head.indexOf('"', at + 1);
         return end < 0 || end - at > 128 ? "" : head.substring(at + 1, end);
+    }
+
+    /**
+     * Whether the response resource says it joins no conversation: {@code conversation_id} present
+     * and null, as the provider writes it for {@code conversation: "none"}. Absent says nothing.
+     */
+    static boolean outOfBand(JsonNode response) {
+        return response.has("conversation_id") && response.get("conversation_id").isNull();
     }
 
     /** The usage of a {@code response.done}, or null when it carries none. */

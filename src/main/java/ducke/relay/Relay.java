@@ -56,7 +56,8 @@ public final class Relay {
                 Duration.ofMillis(relay.getIdleTimeout().toMilliseconds()),
                 Duration.ofMillis(relay.getUpstreamPingInterval().toMilliseconds()), Map.copyOf(relay.getToolFunctions()), timers,
                 relay.getMaxResponsesInFlight(), Duration.ofMillis(relay.getFinalUsageWait().toMilliseconds()),
-                relay.getMinInputReserveTokens());
+                relay.getMinInputReserveTokens(),
+                new ClientEventPolicy.Allowed(java.util.Set.copyOf(relay.getAllowedToolTypes()), relay.isAllowPromptReferences()));
 
         cluster.onSessionEnded(registry::ledgerEnded);
         cluster.health().addListener(registry::quorumLost);

@@ -54,7 +54,7 @@ public final class RelaySession implements UpstreamLink.Events {
         var price = ctx.guard().prices().match(model).price();
         this.metering = new Metering(ctx.guard(), ledger, ctx.maxResponsesInFlight(),
                 ResponseBudget.forModel(price, ctx.minInputReserveTokens()));
-        this.policy = new ClientEventPolicy(ctx.mapper(), metering, ctx.guard().prices(), model, beta);
+        this.policy = new ClientEventPolicy(ctx.mapper(), metering, ctx.guard().prices(), model, beta, ctx.allowedInput());
         this.tools = new ToolCalls(ctx, client);
         this.upstream = new UpstreamLink(ctx, this);
         this.ending = new SessionEnding(ctx, this, metering, upstream, () -> toClient);
@@ -218,7 +218,7 @@ public final class RelaySession implements UpstreamLink.Events {
     }
 
     private String clampEvent(long maxOutputTokens) {
-        String field = ClientEventPolicy.outputLimitField(beta);
+        String field = RealtimeEvents.sessionOutputLimit(beta);
         return beta
                 ? "{\"type\":\"session.update\",\"event_id\":\"event_gw_clamp\",\"session\":{\"" + field + "\":" + maxOutputTokens + "}}"
                 : "{\"type\":\"session.update\",\"event_id\":\"event_gw_clamp\",\"session\":{\"type\":\"realtime\",\""
@@ -282,7 +282,8 @@ public final class RelaySession implements UpstreamLink.Events {
             case RealtimeEvents.RESPONSE_CREATED -> {
                 sendToClient(message);
                 JsonNode r = event.path("response");
-                boolean overBudget = metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r));
+                boolean overBudget = metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r),
+                        RealtimeEvents.outOfBand(r));
                 // started before the upstream saw the latest clamp, it may cost more than the budget
                 // allows; started while the session ends (server VAD found a turn in audio already sent),
                 // nobody is left to hear it: either way it is cancelled, and charged when it is done
@@ -293,12 +294,14 @@ public final class RelaySession implements UpstreamLink.Events {
             case RealtimeEvents.RESPONSE_DONE -> responseDone(message, event);
             case RealtimeEvents.ERROR -> {
                 String about = event.path("error").path("event_id").asText("");
+                // released before the client hears of it: a client that answers the error with its
+                // next response.create finds the refused one no longer in flight
+                metering.createFailed(about);
                 // the gateway's own cancel finding nothing to cancel (it raced the response's end, or
                 // only transcriptions were awaited) is not the client's business
                 if (!about.equals(GatewayEvents.CANCEL_EVENT_ID)) {
-                    sendToClient(message);
+                    sendToClient(policy.errorForClient(message, event));
                 }
-                metering.createFailed(about);
             }
             case RealtimeEvents.AUDIO_COMMITTED -> {
                 sendToClient(message);

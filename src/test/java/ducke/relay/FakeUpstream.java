@@ -25,10 +25,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A stand-in for the paid realtime model: a local WebSocket server that speaks its event shapes.
  * It sends {@code session.created} on connect, answers {@code conversation.item.create} with
  * {@code conversation.item.created}, and answers a {@code response.create} as the provider bills:
- * {@code response.created}, then {@code response.done} whose input is the whole context and whose
- * output is as long as the model wants ({@code test_want_output}, greedy by default) within the
- * response's or the session's {@code max_output_tokens}. {@code test_hold} keeps the response in
- * progress until a {@code response.cancel}, which bills half of it. A {@code test_script} plays
+ * {@code response.created} (echoing the response's {@code max_output_tokens} and its
+ * {@code conversation_id}, null out of band), then {@code response.done} whose input is the whole
+ * context, or the response's own {@code input} when it has one, and whose output is as long as the
+ * model wants ({@code test_want_output}, greedy by default) within the response's or the session's
+ * limit; the output joins the context unless the response is out of band ({@code conversation:
+ * "none"}). The limits are read under the interface's names only: {@code response.max_output_tokens}
+ * in both, {@code session.max_output_tokens} on GA and {@code session.max_response_output_tokens}
+ * on beta (the header {@code OpenAI-Beta: realtime=v1}); a limit under another name is ignored.
+ * {@code test_hold} keeps the response in progress until a {@code response.cancel}, which bills
+ * half of it. {@code test_defer} leaves a {@code response.create} unanswered (the provider has not
+ * started it yet) until an event with {@code test_release} arrives; {@code test_refuse} answers it
+ * with an {@code error} naming its {@code event_id}, as the provider refuses a request. A {@code test_script} plays
  * back the events a test wrote instead ({@code response.done} with {@code usage}, function calls,
  * transcriptions). An {@code input_audio_buffer.commit} with {@code test_vad} starts a response
  * the way server VAD does, without a {@code response.create}; one with {@code test_transcribe}
@@ -152,6 +160,10 @@ public final class FakeUpstream implements AutoCloseable {
         private volatile boolean deaf;
         /** A script played for every later response.create too: a model that keeps doing the same. */
         private volatile JsonNode loop;
+        /** A response.create not answered yet ({@code test_defer}), until an event with {@code test_release}. */
+        private JsonNode deferred;
+        /** Held responses that are out of band. */
+        private final java.util.Set<String> heldOutOfBand = ConcurrentHashMap.newKeySet();
 
         Endpoint(Connection c) {
             this.c = c;
@@ -174,6 +186,11 @@ public final class FakeUpstream implements AutoCloseable {
                     c.session.sendPing(ByteBuffer.wrap(event.get("test_ping").asText().getBytes(StandardCharsets.UTF_8)),
                             Callback.NOOP);
                 }
+                if (event.path("test_release").asBoolean() && deferred != null) {
+                    JsonNode d = deferred;
+                    deferred = null;
+                    responseCreate(d);
+                }
                 switch (event.path("type").asText()) {
                     case "conversation.item.create" -> {
                         contextTokens += event.path("item").toString().length() / 4;
@@ -182,9 +199,7 @@ public final class FakeUpstream implements AutoCloseable {
                     }
                     case "input_audio_buffer.append" -> contextTokens += event.path("audio").asText().length() / AUDIO_CHARS_PER_TOKEN;
                     case "session.update" -> {
-                        JsonNode m = event.path("session").path("max_output_tokens");
-                        JsonNode beta = event.path("session").path("max_response_output_tokens");
-                        JsonNode v = m.isMissingNode() ? beta : m;
+                        JsonNode v = event.path("session").path(beta() ? "max_response_output_tokens" : "max_output_tokens");
                         if (!v.isMissingNode()) {
                             sessionMaxOutput = v.canConvertToLong() && v.isIntegralNumber() ? v.asLong() : Long.MAX_VALUE;
                         }
@@ -219,7 +234,21 @@ public final class FakeUpstream implements AutoCloseable {
             }
         }
 
+        private boolean beta() {
+            return c.beta != null && c.beta.contains("realtime=v1");
+        }
+
         private void responseCreate(JsonNode event) {
+            if (event.path("test_refuse").asBoolean()) {
+                send("{\"type\":\"error\",\"event_id\":\"event_err\",\"error\":{\"type\":\"invalid_request_error\","
+                        + "\"code\":\"invalid_value\",\"message\":\"Refused (test)\",\"param\":null,\"event_id\":"
+                        + event.path("event_id") + "}}");
+                return;
+            }
+            if (event.path("test_defer").asBoolean()) {
+                deferred = ((com.fasterxml.jackson.databind.node.ObjectNode) event.deepCopy()).without("test_defer");
+                return;
+            }
             if (event.has("test_flood")) {
                 String chunk = "{\"type\":\"response.output_audio.delta\",\"delta\":\""
                         + "A".repeat(event.get("test_flood").get("size").asInt()) + "\"}";
@@ -252,24 +281,38 @@ public final class FakeUpstream implements AutoCloseable {
             // as the provider bills: input is the whole context, output as much as the model wants within the limit
             String id = "resp_" + (++responses);
             JsonNode r = event.path("response");
-            JsonNode limit = r.has("max_output_tokens") ? r.get("max_output_tokens") : r.path("max_response_output_tokens");
+            // the response's limit has one name in both interfaces
+            JsonNode limit = r.path("max_output_tokens");
             long max = limit.isIntegralNumber() ? limit.asLong() : limit.isMissingNode() ? sessionMaxOutput : Long.MAX_VALUE;
             long want = event.path("test_want_output").asLong(GREEDY_OUTPUT);
             long output = Math.min(want, max);
-            long input = contextTokens;
+            boolean outOfBand = "none".equals(r.path("conversation").asText());
+            // its own input instead of the conversation, counted as conversation items are
+            long input = r.has("input") ? (r.get("input").toString().length() + r.path("instructions").asText("").length()) / 4
+                    : contextTokens;
             send("{\"type\":\"response.created\",\"event_id\":\"event_rc\",\"response\":{\"id\":\"" + id
-                    + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\",\"max_output_tokens\":"
-                    + (max == Long.MAX_VALUE ? "\"inf\"" : max) + ",\"output\":[]}}");
+                    + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\",\"conversation_id\":"
+                    + conversationId(outOfBand) + ",\"max_output_tokens\":" + (max == Long.MAX_VALUE ? "\"inf\"" : max)
+                    + ",\"output\":[]}}");
             if (event.path("test_hold").asBoolean()) {
                 synchronized (held) {
                     held.put(id, usage(input, output / 2));
+                }
+                if (outOfBand) {
+                    heldOutOfBand.add(id);
                 }
                 vadOnCancel |= event.path("test_vad_on_cancel").asBoolean();
                 deaf |= event.path("test_deaf").asBoolean();
                 return;
             }
-            contextTokens += output;
-            done(id, "completed", usage(input, output));
+            if (!outOfBand) {
+                contextTokens += output;
+            }
+            done(id, "completed", usage(input, output), outOfBand);
+        }
+
+        private static String conversationId(boolean outOfBand) {
+            return outOfBand ? "null" : "\"conv_1\"";
         }
 
         /**
@@ -293,7 +336,7 @@ public final class FakeUpstream implements AutoCloseable {
                 usage = id == null ? null : held.remove(id);
             }
             if (id != null) {
-                done(id, "cancelled", usage);
+                done(id, "cancelled", usage, heldOutOfBand.remove(id));
             } else {
                 send("{\"type\":\"error\",\"event_id\":\"event_err\",\"error\":{\"type\":\"invalid_request_error\","
                         + "\"code\":\"response_cancel_not_active\",\"message\":\"There is no active response\",\"param\":null,"
@@ -326,10 +369,11 @@ public final class FakeUpstream implements AutoCloseable {
             }
         }
 
-        private void done(String id, String status, JsonNode usage) {
+        private void done(String id, String status, JsonNode usage, boolean outOfBand) {
             c.billed.add(usage);
             send("{\"type\":\"response.done\",\"event_id\":\"event_rd\",\"response\":{\"id\":\"" + id
-                    + "\",\"object\":\"realtime.response\",\"status\":\"" + status + "\",\"output\":[],\"usage\":" + usage + "}}");
+                    + "\",\"object\":\"realtime.response\",\"status\":\"" + status + "\",\"conversation_id\":"
+                    + conversationId(outOfBand) + ",\"output\":[],\"usage\":" + usage + "}}");
         }
 
         private static JsonNode usage(long input, long output) {

@@ -510,6 +510,13 @@ class HostileClientTest {
         return session(o.id()).get("client_id").asText();
     }
 
+    /**
+     * The beta interface names the session's limit {@code max_response_output_tokens} and a
+     * response's {@code max_output_tokens} (the stand-in reads only those): whatever name the client
+     * used, the limit goes upstream under the right one. Before, a beta response's limit went as
+     * {@code max_response_output_tokens}, which the upstream does not read there: the response ran
+     * to the session's limit (1,420 tokens for the 7 asked) and was cancelled too late.
+     */
     @Test
     void aBetaClientGetsTheBetaVocabularyAndItsHeaderForwarded() throws Exception {
         Opened o = open("OpenAI-Beta", "realtime=v1");
@@ -517,11 +524,115 @@ class HostileClientTest {
         JsonNode first = JSON.readTree(firstReceived(o.up()));
         assertThat(first.path("session").path("max_response_output_tokens").asLong()).isEqualTo(1_420);
         assertThat(first.path("session").has("type")).isFalse();
-        o.ws().send("{\"type\":\"response.create\",\"response\":{\"max_response_output_tokens\":\"inf\"},\"test_want_output\":5}");
+        o.ws().send("{\"type\":\"session.update\",\"session\":{\"max_output_tokens\":\"inf\"}}");
+        o.ws().send("{\"type\":\"response.create\",\"response\":{\"max_response_output_tokens\":7}}");
         o.ws().until("usage_update");
+        assertThat(o.up().billed.get(0).path("output_tokens").asLong()).as("output within the client's limit").isEqualTo(7);
+        assertThat(count(o.up(), "response.cancel")).as("nothing to cancel").isZero();
+        String update = o.up().received.stream().filter(m -> m.contains("\"session.update\"")).skip(1).findFirst().orElseThrow();
+        assertThat(JSON.readTree(update).at("/session/max_response_output_tokens").asLong()).isEqualTo(1_420);
+        assertThat(JSON.readTree(update).at("/session").has("max_output_tokens")).isFalse();
         String create = o.up().received.stream().filter(m -> m.contains("\"response.create\"")).findFirst().orElseThrow();
-        assertThat(JSON.readTree(create).at("/response/max_response_output_tokens").asLong()).isEqualTo(1_500);
+        assertThat(JSON.readTree(create).at("/response/max_output_tokens").asLong()).isEqualTo(7);
+        assertThat(JSON.readTree(create).at("/response").has("max_response_output_tokens")).isFalse();
         o.ws().ws.sendClose(1000, "").join();
         assertBounded("beta vocabulary", o);
+    }
+
+    /**
+     * Two turns on a context of ~1,550 tokens, an out-of-band response whose own input is empty,
+     * then a turn the client wants as long as possible. The out-of-band report says nothing about the
+     * conversation: the last turn is still clamped for the whole context. Before, its report became
+     * the context (20 tokens), and the last turn overshot the $0.50 cap by $0.15.
+     */
+    @Test
+    void anOutOfBandResponseDoesNotMakeTheConversationLookFree() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\",\"role\":\"user\","
+                + "\"content\":[{\"type\":\"input_text\",\"text\":\"" + "x".repeat(2_000) + "\"}]}}");
+        for (int turn = 0; turn < 2; turn++) {
+            o.ws().send("{\"type\":\"response.create\",\"test_want_output\":20}");
+            o.ws().until("usage_update");
+        }
+        o.ws().send("{\"type\":\"response.create\",\"response\":{\"conversation\":\"none\",\"input\":[]},\"test_want_output\":20}");
+        JsonNode oob = o.ws().until("response.done");
+        assertThat(oob.at("/response/usage/input_tokens").asLong()).as("billed by its own input").isZero();
+        o.ws().until("usage_update");
+        o.ws().send("{\"type\":\"response.create\"}");
+        for (JsonNode e = o.ws().nextEvent(); !e.path("type").asText().matches("usage_update|budget_exceeded"); e = o.ws().nextEvent()) {
+            // the last turn's events
+        }
+        closeUnlessEnded(o);
+        assertBounded("out-of-band response, then the conversation", o);
+    }
+
+    /**
+     * A client's own limit on the session is written as the guard's session clamp, 2 s of audio
+     * ahead, and is the clamp the guard keeps: a response server VAD starts after a second of audio
+     * fits and is answered. Before, the client's limit was rewritten to the clamp without the
+     * headroom (1,500) while the guard still thought 1,420 was set, and the response was cancelled.
+     */
+    @Test
+    void aClientsSessionLimitKeepsTheAudioHeadroom() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"max_output_tokens\":4096}}");
+        o.ws().send(append(64_000));
+        o.ws().send("{\"type\":\"input_audio_buffer.commit\",\"test_vad\":true}");
+        JsonNode done = o.ws().until("response.done");
+        assertThat(done.at("/response/status").asText()).isEqualTo("completed");
+        o.ws().until("usage_update");
+        assertThat(count(o.up(), "response.cancel")).as("the user's turn was not cancelled").isZero();
+        String update = o.up().received.stream().filter(m -> m.contains("\"session.update\"")).skip(1).findFirst().orElseThrow();
+        assertThat(JSON.readTree(update).at("/session/max_output_tokens").asLong()).isEqualTo(1_420);
+        closeUnlessEnded(o);
+        assertBounded("client session limit", o);
+    }
+
+    /**
+     * A response.create goes upstream under the gateway's own event id: an upstream error naming the
+     * client's id (here about a response.cancel with the same id, sent while the response waits to
+     * start) does not release the response's reservation, so a second response is still refused.
+     * An error about the response.create itself reaches the client under the client's id. Before,
+     * the error released the reservation and the second response ran next to the first.
+     */
+    @Test
+    void aClientEventIdCannotReleaseAResponsesReservation() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"response.create\",\"event_id\":\"evt_refused\",\"test_refuse\":true}");
+        JsonNode refused = o.ws().until("error");
+        assertThat(refused.at("/error/code").asText()).isEqualTo("invalid_value");
+        assertThat(refused.at("/error/event_id").asText()).as("the client's own id").isEqualTo("evt_refused");
+        o.ws().send("{\"type\":\"response.create\",\"event_id\":\"evt_x\",\"test_defer\":true,\"test_want_output\":10}");
+        o.ws().send("{\"type\":\"response.cancel\",\"event_id\":\"evt_x\"}");
+        JsonNode collision = o.ws().until("error");
+        assertThat(collision.at("/error/code").asText()).isEqualTo("response_cancel_not_active");
+        assertThat(collision.at("/error/event_id").asText()).isEqualTo("evt_x");
+        o.ws().send("{\"type\":\"response.create\",\"event_id\":\"evt_y\",\"test_want_output\":10}");
+        JsonNode second = o.ws().until("error");
+        assertThat(second.at("/error/code").asText()).isEqualTo("conversation_already_has_active_response");
+        assertThat(second.at("/error/event_id").asText()).isEqualTo("evt_y");
+        o.ws().send("{\"type\":\"input_audio_buffer.clear\",\"test_release\":true}");
+        o.ws().until("usage_update");
+        assertThat(o.up().received.stream().filter(m -> m.contains("\"response.create\"")))
+                .as("the refused one and the deferred one").hasSize(2)
+                .noneMatch(m -> m.contains("evt_"));
+        o.ws().ws.sendClose(1000, "").join();
+        assertBounded("event id collision", o);
+    }
+
+    /** MCP tools and stored prompts add input the guard cannot see: refused unless the deployment allows them. */
+    @Test
+    void toolsAndPromptsTheGuardCannotSeeAreRefused() throws Exception {
+        Opened o = open();
+        o.ws().send("{\"type\":\"session.update\",\"event_id\":\"evt_mcp\",\"session\":{\"type\":\"realtime\","
+                + "\"tools\":[{\"type\":\"mcp\",\"server_label\":\"big\",\"server_url\":\"https://mcp.example/sse\"}]}}");
+        JsonNode mcp = o.ws().until("error");
+        assertThat(mcp.at("/error/code").asText()).isEqualTo("tool_type_not_allowed");
+        assertThat(mcp.at("/error/event_id").asText()).isEqualTo("evt_mcp");
+        o.ws().send("{\"type\":\"response.create\",\"response\":{\"prompt\":{\"id\":\"pmpt_123\"}}}");
+        assertThat(o.ws().until("error").at("/error/code").asText()).isEqualTo("tool_type_not_allowed");
+        assertThat(o.up().received.stream().filter(m -> m.contains("mcp.example") || m.contains("pmpt_"))).isEmpty();
+        o.ws().ws.sendClose(1000, "").join();
+        assertBounded("MCP tools and stored prompts", o);
     }
 }

@@ -20,10 +20,28 @@ import java.math.BigInteger;
  * ratio would price the next minute of audio at nearly nothing. Audio that the session
  * transcribes is reserved a second time at the transcription model's input rate.
  *
+ * <p>Only a response that read the conversation tells what the conversation's context is. An
+ * out-of-band response ({@code conversation: "none"}) joins nothing to it, and one given its own
+ * {@code input} read something else: their reports leave the context estimate as it was (the
+ * second's output joins the conversation and is added to it), and they teach no audio ratio. Such
+ * a response is still reserved the whole conversation's estimate, which covers every item its own
+ * input may refer to once; an item referred to again counts as the whole context each time, since
+ * the relay does not know how large that item is.
+ *
  * <p>Pure and not thread-safe: the relay calls it under one lock. Rates are nano-USD per million
  * tokens, money nano-USD.
  */
 public final class ResponseBudget {
+
+    /** What a response reads and where its answer goes, as its {@code response.create} said. */
+    public enum Scope {
+        /** Reads the conversation and its answer joins it: the default, and every response server VAD starts. */
+        CONVERSATION,
+        /** Reads its own {@code input} instead of the conversation; its answer joins the conversation. */
+        OWN_INPUT,
+        /** {@code conversation: "none"}: its answer joins no conversation. */
+        OUT_OF_BAND
+    }
 
     /**
      * Base64 characters of audio per input token before the session has shown its own ratio:
@@ -98,13 +116,40 @@ public final class ResponseBudget {
         pendingTextTokens = Math.addExact(pendingTextTokens, Math.max(0, utf8Bytes));
     }
 
+    /**
+     * A response's own input refers to conversation items this many times more than once: each
+     * repeat counts as large as the whole context may be now, a bound on any one item.
+     */
+    public void repeatedItemReferences(long count) {
+        if (count > 0) {
+            long each = nextInputTokens();
+            pendingTextTokens = Math.addExact(pendingTextTokens, Math.multiplyExact(count, each));
+        }
+    }
+
     /** The session now transcribes its input audio at this input rate (0: not at all). */
     public void transcribing(long transcriptionInputRate) {
         this.transcriptionRate = Math.max(0, transcriptionInputRate);
     }
 
-    /** A response was charged with this usage: the context is now what it reported. */
+    /** A response that read the conversation was charged with this usage: the context is now what it reported. */
     public void reported(TokenUsage usage) {
+        reported(usage, Scope.CONVERSATION);
+    }
+
+    /**
+     * A response was charged with this usage. Only a report of the conversation sets the context;
+     * the answer of a response that read its own input joins the conversation as pending input;
+     * an out-of-band report changes nothing. What was pending when such a response started is not
+     * in its report and stays pending.
+     */
+    public void reported(TokenUsage usage, Scope scope) {
+        if (scope == Scope.OWN_INPUT) {
+            pendingTextTokens = Math.addExact(pendingTextTokens, usage.outputTokens());
+        }
+        if (scope != Scope.CONVERSATION) {
+            return;
+        }
         reported = true;
         contextTokens = Math.addExact(usage.inputTokens(), usage.outputTokens());
         long audioTokens = usage.audioInput() == null ? 0 : usage.audioInput();

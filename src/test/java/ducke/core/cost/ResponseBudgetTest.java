@@ -127,6 +127,78 @@ class ResponseBudgetTest {
     }
 
     @Test
+    void anOutOfBandReportLeavesTheConversationsContextAsItWas() {
+        ResponseBudget b = realtime();
+        b.reported(TokenUsage.totals(10_000, 5_000));
+        b.textAdded(100);
+        b.responseFinished(b.responseStarted(10));
+        // conversation: "none" with an input of its own: tiny, and nothing joins the conversation
+        b.reported(TokenUsage.totals(10, 20), ResponseBudget.Scope.OUT_OF_BAND);
+        assertThat(b.nextInputTokens()).isEqualTo(15_000 + 100);
+        // the next response of the conversation is clamped for the whole context: 2.00 - 1.51 = 0.49 = 2,450 out
+        assertThat(b.maxOutputTokens(Money.nanoUsd("2.00"))).isEqualTo(2_450);
+    }
+
+    @Test
+    void anOutOfBandReportBeforeAnyOtherKeepsTheFloor() {
+        ResponseBudget b = realtime();
+        b.reported(TokenUsage.totals(10, 20), ResponseBudget.Scope.OUT_OF_BAND);
+        assertThat(b.nextInputTokens()).isEqualTo(2_000);
+    }
+
+    @Test
+    void theAnswerToAResponseWithItsOwnInputJoinsTheConversation() {
+        ResponseBudget b = realtime();
+        b.reported(TokenUsage.totals(10_000, 5_000));
+        b.responseFinished(b.responseStarted(10));
+        b.reported(TokenUsage.totals(30, 400), ResponseBudget.Scope.OWN_INPUT);
+        assertThat(b.nextInputTokens()).isEqualTo(15_000 + 400);
+        // the conversation's next report covers that answer: it is no longer pending
+        b.responseFinished(b.responseStarted(10));
+        b.reported(TokenUsage.totals(15_400, 10));
+        assertThat(b.nextInputTokens()).isEqualTo(15_410);
+    }
+
+    @Test
+    void outOfBandReportsTeachNoAudioRatio() {
+        ResponseBudget b = realtime();
+        b.audioAppended(640_000);
+        b.responseFinished(b.responseStarted(1));
+        b.reported(new TokenUsage(100, 0, 0L, 100L, null, null, null, null), ResponseBudget.Scope.OUT_OF_BAND);
+        b.reported(new TokenUsage(100, 0, 0L, 100L, null, null, null, null), ResponseBudget.Scope.OWN_INPUT);
+        assertThat(b.audioCharsPerToken()).isEqualTo(ResponseBudget.DEFAULT_AUDIO_CHARS_PER_TOKEN);
+    }
+
+    @Test
+    void anItemReferredToAgainCountsAsTheWholeContextEachTime() {
+        ResponseBudget b = realtime();
+        b.reported(TokenUsage.totals(1_000, 0));
+        b.repeatedItemReferences(3);
+        assertThat(b.nextInputTokens()).isEqualTo(1_000 + 3 * 1_000);
+        b.repeatedItemReferences(0);
+        assertThat(b.nextInputTokens()).isEqualTo(4_000);
+    }
+
+    @Test
+    void theHeadroomClampCountsAudioStillToComeWithoutKeepingIt() {
+        ResponseBudget b = realtime();
+        b.reported(TokenUsage.totals(0, 0));
+        b.audioAppended(80_000);
+        // 128,000 characters more at 800 a token: 160 tokens of input (0.016), 80 output tokens fewer
+        assertThat(b.maxOutputTokens(Money.nanoUsd("0.50"), 128_000)).isEqualTo(b.maxOutputTokens(Money.nanoUsd("0.50")) - 80);
+        assertThat(b.nextInputTokens()).as("the audio to come is not kept").isEqualTo(100);
+    }
+
+    @Test
+    void aReportOfMoreAudioTokensThanCharactersTeachesOneCharacterAToken() {
+        ResponseBudget b = realtime();
+        b.audioAppended(ResponseBudget.LEARN_MIN_AUDIO_CHARS);
+        b.responseFinished(b.responseStarted(1));
+        b.reported(new TokenUsage(1_000_000, 0, 0L, 1_000_000L, null, null, null, null));
+        assertThat(b.audioCharsPerToken()).isEqualTo(1);
+    }
+
+    @Test
     void refusesNonsenseRates() {
         assertThatThrownBy(() -> new ResponseBudget(0, 1, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new ResponseBudget(-1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
