@@ -36,7 +36,7 @@ final class Metering {
      * A response asked for but not announced yet, what it reserved of the session's budget, and the
      * grid reservation (client hour, breaker window) it started on (null: none).
      */
-    private record Pending(String eventId, long reserveNanoUsd, String holdId) {
+    private record Pending(String eventId, long reserveNanoUsd, String holdId, long holdNanoUsd, boolean holdPartial) {
     }
 
     /** A response in progress: the same, once the upstream named it. */
@@ -250,7 +250,9 @@ final class Metering {
             return Start.ACTIVE_RESPONSE;
         }
         lastClampForStart = clamp;
-        pending.add(new Pending(eventId, budget.responseStarted(clamp), takeStanding()));
+        long held = standingNanoUsd;
+        boolean partial = standingPartial;
+        pending.add(new Pending(eventId, budget.responseStarted(clamp), takeStanding(), held, partial));
         return Start.FORWARD;
     }
 
@@ -310,9 +312,12 @@ final class Metering {
                 it.remove();
                 scopes.remove(eventId);
                 budget.responseFinished(p.reserveNanoUsd());
-                if (standing == null) {
-                    standing = p.holdId(); // never used: it stands again
-                } else {
+                if (standing == null && p.holdId() != null) {
+                    // never used: it stands again
+                    standing = p.holdId();
+                    standingNanoUsd = p.holdNanoUsd();
+                    standingPartial = p.holdPartial();
+                } else if (p.holdId() != null) {
                     orphanHolds.add(p.holdId());
                 }
                 notifyIfIdle();
@@ -388,6 +393,7 @@ final class Metering {
             active.clear();
             transcriptions.forEach((item, cost) -> owed.put("transcription:" + item, new InFlight(cost, null)));
             transcriptions.clear();
+            scopes.clear();
             notifyIfIdle();
         }
         int charged = 0;

@@ -6,7 +6,11 @@ import ducke.core.cost.CostLimits;
 import ducke.core.cost.Money;
 import ducke.core.cost.PriceTable;
 import ducke.core.cost.ResponseBudget;
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.CostObserver;
 import ducke.core.cost.SessionLedger;
+import ducke.core.cost.SpendView;
+import ducke.testing.MemoryStores;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -27,12 +31,17 @@ class ClientEventPolicyTest {
 
     private final Metering metering = metering("0.50");
 
-    /** Metering of one session; the policy never charges, so it needs no guard. */
+    /**
+     * Metering of one session, on a guard over in-memory stores: the policy never charges, but a
+     * response starts only on the session's standing reservation, taken first as the relay does.
+     */
     private static Metering metering(String capUsd) {
-        SessionLedger ledger = SessionLedger.open("sess_policy", "client", "node", "gpt-realtime", "v1", 0,
-                CostLimits.defaults(), null, Money.nanoUsd(capUsd));
+        CostGuard guard = new CostGuard(PRICES, CostLimits.defaults(), new MemoryStores.MemorySessions(),
+                new MemoryStores.MemorySpend(), new SpendView(), s -> { }, CostObserver.NONE, "node", () -> "sess_policy");
+        SessionLedger ledger = guard.start("client", "gpt-realtime", "", Money.nanoUsd(capUsd), 0).ledger();
         var price = PRICES.match("gpt-realtime").price();
-        Metering m = new Metering(null, ledger, 1, ResponseBudget.forModel(price, 2_000));
+        Metering m = new Metering(guard, ledger, 1, ResponseBudget.forModel(price, 2_000));
+        assertThat(m.reserveStanding(0)).isNull();
         m.sessionClampUpdate(); // as the relay does first
         return m;
     }
