@@ -9,6 +9,7 @@ import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.MergePolicyConfig;
+import com.hazelcast.config.PartitioningStrategyConfig;
 import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
@@ -35,6 +36,9 @@ public class HazelcastFactory {
     static final String SLOTS_MAP = "ducke-session-slots";
     static final String SPEND_MAP = "ducke-spend";
     static final String CLIENT_SPEND_MAP = "ducke-client-spend";
+    /** The audit's outbox ({@link AuditOutbox}): final records and charge rows not yet written; no quorum needed. */
+    static final String AUDIT_RECORDS_MAP = "ducke-audit-records";
+    static final String AUDIT_CHARGES_MAP = "ducke-audit-charges";
     static final String BREAKER_TOPIC = "ducke-breaker";
     static final String SESSION_ENDINGS_TOPIC = "ducke-session-endings";
     /** The split-brain protection every cost map refers to. */
@@ -184,6 +188,13 @@ public class HazelcastFactory {
             c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
                     .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
         }
+        for (String map : new String[]{AUDIT_RECORDS_MAP, AUDIT_CHARGES_MAP}) {
+            c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
+                    .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
+        }
+        // a session's charges live in its partition: one node writes them and its final record
+        c.getMapConfig(AUDIT_CHARGES_MAP).setPartitioningStrategyConfig(
+                new PartitioningStrategyConfig(new AuditOutbox.SessionPartitioning()));
         c.addExecutorConfig(new ExecutorConfig(ADMIN_EXECUTOR).setPoolSize(2));
         partitionSettings(c);
 
@@ -203,6 +214,8 @@ public class HazelcastFactory {
         serializer(c, ducke.core.cost.SpendLedger.Snapshot.class, new CostWire.SnapshotSerializer());
         serializer(c, ducke.core.cost.ClientSpend.class, new ClientSpendGrid.ClientSpendSerializer());
         serializer(c, ducke.core.cost.ClientSpend.Snapshot.class, new ClientSpendGrid.ClientSnapshotSerializer());
+        serializer(c, ducke.core.cost.SessionRecord.class, new AuditWire.SessionRecordSerializer());
+        serializer(c, ducke.core.cost.ChargeRecord.class, new AuditWire.ChargeRecordSerializer());
         c.setUserContext(new java.util.concurrent.ConcurrentHashMap<>(userContext));
         return c;
     }

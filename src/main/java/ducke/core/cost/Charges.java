@@ -6,6 +6,7 @@ import ducke.core.cluster.QuorumLostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 
 /**
@@ -26,6 +27,8 @@ final class Charges {
     private final ChargeJournal journal;
     private final String writer;
     private final SessionEnds ends;
+    /** Numbers this process's charge keys until charges carry keys of their own. */
+    private final AtomicLong chargeSeq = new AtomicLong();
 
     Charges(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
             BreakerBroadcast broadcast, CostObserver observer, ClusterHealth health, ChargeJournal journal, String writer,
@@ -63,7 +66,7 @@ final class Charges {
     /** See {@link CostGuard#report(String, String, String, TokenUsage, long)}. */
     CostGuard.Usage report(String sessionId, String sessionModel, String reportedModel, TokenUsage usage, long nowMillis) {
         PriceTable.Priced priced = price(sessionModel, reportedModel, usage);
-        return chargeOrJournal(sessionId, priced.costNanoUsd(), priced.tokens(), priced, nowMillis,
+        return chargeOrJournal(sessionId, priced.costNanoUsd(), priced.tokens(), priced, null, nowMillis,
                 seq -> new ChargeJournal.Usage(seq, nowMillis, sessionId, sessionModel, reportedModel, usage));
     }
 
@@ -75,17 +78,17 @@ final class Charges {
     /** Charges a fixed tool fee; nothing happens (null) when the tool has no fee. */
     CostGuard.Usage chargeToolFee(String sessionId, String tool, long nowMillis) {
         long fee = prices.toolFeeNanoUsd(tool);
-        return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null, nowMillis,
+        return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null, tool, nowMillis,
                 seq -> new ChargeJournal.Charge(seq, nowMillis, sessionId, fee));
     }
 
     private CostGuard.Usage chargeOrJournal(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
-                                            long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
+                                            String tool, long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
         if (!health.quorum()) {
             return journaled(entry);
         }
         try {
-            return charge(sessionId, ChargeId.live(writer), costNanoUsd, tokens, priced, nowMillis);
+            return charge(sessionId, ChargeId.live(writer), costNanoUsd, tokens, priced, tool, nowMillis);
         } catch (QuorumLostException e) {
             return journaled(entry);
         }
@@ -110,9 +113,18 @@ final class Charges {
      */
     CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                            long nowMillis) {
+        return charge(sessionId, id, costNanoUsd, tokens, priced, null, nowMillis);
+    }
+
+    /** The same; {@code tool} names the tool of a fee (null for usage, or a fee replayed from the journal). */
+    private CostGuard.Usage charge(String sessionId, ChargeId id, long costNanoUsd, TokenCounts tokens,
+                                   PriceTable.Priced priced, String tool, long nowMillis) {
         SessionRules.Charge c = sessions.charge(sessionId, id, costNanoUsd, tokens, nowMillis, limits);
         if (c.ledger() == null || !c.applied() && !c.repeated()) {
             return unknown(priced);
+        }
+        if (!c.repeated()) {
+            record(c.ledger(), costNanoUsd, tokens, priced, tool, nowMillis);
         }
         SpendLedger.Charged spent;
         try {
@@ -135,6 +147,19 @@ final class Charges {
                 costNanoUsd, tokens);
         return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(),
                 spent.snapshot(), warnings(c.ledger(), spent.snapshot(), nowMillis), priced, c.afterEnd());
+    }
+
+    /**
+     * Tells the observer of a charge the session's ledger took (once per charge): the model that
+     * priced it (a tool fee: the session's model), keyed uniquely within this process.
+     */
+    private void record(SessionLedger ledger, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced, String tool,
+                        long nowMillis) {
+        String key = (priced == null ? "tool:" + (tool == null ? "fee" : tool) : "charge") + ":" + writer + ":"
+                + chargeSeq.incrementAndGet();
+        String model = priced == null ? ledger.model() : priced.match().label();
+        observer.chargeRecorded(new ChargeRecord(ledger.sessionId(), key, ledger.clientId(), model, tokens, costNanoUsd,
+                false, nowMillis, prices.version()));
     }
 
     /** The client's hourly spend is a gate, not the record of money: a charge it misses without quorum is let go. */
