@@ -2,7 +2,6 @@ package ducke.cluster;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
-import com.hazelcast.partition.PartitioningStrategy;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.ChargeBuffer;
 import ducke.core.cost.ChargeRecord;
@@ -27,8 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * records handed over by the node that charged, each kept (with the grid's synchronous backups)
  * until the store has taken it, so a node that dies loses none of them. Neither map needs a
  * quorum: a node cut off from the others, or the last one left, writes what it holds whenever the
- * database takes it (every write is idempotent). A charge is kept in its session's partition, so
- * the node that writes a session's final record writes its charges too, charges first.
+ * database takes it (every write is idempotent). Each node writes the entries of its own
+ * partitions, charges first.
  */
 public final class AuditOutbox implements ChargeBuffer {
 
@@ -38,18 +37,6 @@ public final class AuditOutbox implements ChargeBuffer {
     static final int PER_DRAIN = 5_000;
     /** Charges the grid did not take (kept on this node until written; beyond this, logged and dropped). */
     static final int UNPLACED_CAPACITY = 100_000;
-
-    /** Places {@code sessionId/chargeKey} in the partition of {@code sessionId}. */
-    static final class SessionPartitioning implements PartitioningStrategy<Object> {
-        @Override
-        public Object getPartitionKey(Object key) {
-            if (key instanceof String s) {
-                int slash = s.indexOf('/');
-                return slash > 0 ? s.substring(0, slash) : s;
-            }
-            return null;
-        }
-    }
 
     /** What one drain wrote. */
     record Drained(int charges, int finals) {

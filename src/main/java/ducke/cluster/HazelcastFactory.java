@@ -9,7 +9,6 @@ import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.MergePolicyConfig;
-import com.hazelcast.config.PartitioningStrategyConfig;
 import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
@@ -192,9 +191,6 @@ public class HazelcastFactory {
             c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
                     .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
         }
-        // a session's charges live in its partition: one node writes them and its final record
-        c.getMapConfig(AUDIT_CHARGES_MAP).setPartitioningStrategyConfig(
-                new PartitioningStrategyConfig(new AuditOutbox.SessionPartitioning()));
         c.addExecutorConfig(new ExecutorConfig(ADMIN_EXECUTOR).setPoolSize(2));
         partitionSettings(c);
 
