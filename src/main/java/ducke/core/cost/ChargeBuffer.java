@@ -8,6 +8,4 @@ public interface ChargeBuffer {
 
     /** Keeps {@code record} until the audit store has taken it. */
     void add(ChargeRecord record);
-
-    ChargeBuffer NONE = record -> { };
 }
