@@ -232,7 +232,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/metrics");
         env.servlets().addServlet("metrics", new MetricsServlet(metrics)).addMapping("/metrics");
 
-        Audit audit = Audit.install(env, config.getAudit(), clock, cluster.nodeName(), metrics);
+        Audit audit = Audit.install(env, config.getAudit(), clock, cluster.nodeName(), metrics,
+                cluster.chargeBuffer());
         CostGuard guard = costProtection(config, env, cluster, metrics, audit, journal);
 
         TokenRegistry tokens = config.getAuth().build();
@@ -275,7 +276,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         PriceTable prices = config.getPrices().build();
         CostMetrics costMetrics = new CostMetrics(metrics, limits, modelLabels(prices));
         CostGuard guard = new CostGuard(prices, limits, cluster.sessionStore(), cluster.spendStore(),
-                new SpendView(), cluster.breakerBroadcast(), CostObserver.both(costMetrics, audit.breakerJournal()),
+                new SpendView(), cluster.breakerBroadcast(), CostObserver.both(costMetrics, audit.observer()),
                 cluster.nodeName(), SessionIds::next, cluster.health(), new ChargeJournal(cp.getJournalCapacity(), journal.restored(), journal),
                 CostGuard.newWriter(cluster.nodeName()));
         costMetrics.degradedMode(metrics, cluster.health(), guard.journal());

@@ -11,6 +11,7 @@ import ducke.core.cost.TokenKind;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** A session as the API shows it: live, or its final record once ended. Money is exact decimal USD. */
@@ -31,7 +32,8 @@ public record SessionView(
         @JsonProperty("remaining_budget_usd") BigDecimal remainingBudgetUsd,
         @JsonProperty("charged_responses") int chargedResponses,
         @JsonProperty("tokens") Map<String, Long> tokens,
-        @JsonProperty("price_version") String priceVersion) {
+        @JsonProperty("price_version") String priceVersion,
+        @JsonProperty("models") List<String> models) {
 
     public static SessionView of(SessionLedger l) {
         boolean ended = !l.active();
@@ -40,13 +42,18 @@ public record SessionView(
                 iso(l.startedAtMillis()), iso(l.expiresAtMillis()), ended ? iso(l.endedAtMillis()) : null,
                 ended ? l.endReason().label() : null, ended ? seconds(durationMillis) : null, Money.usd(l.costNanoUsd()),
                 Money.usd(l.maxCostNanoUsd()), Money.usd(l.remainingBudgetNanoUsd()), l.chargedResponses(),
-                tokens(l.tokens()), l.priceVersion());
+                tokens(l.tokens()), l.priceVersion(), null);
     }
 
     public static SessionView of(SessionRecord r) {
+        return of(r, null);
+    }
+
+    /** An audit row: the final record and the models that priced its charges (sorted). */
+    public static SessionView of(SessionRecord r, List<String> models) {
         return new SessionView(r.sessionId(), "ended", r.clientId(), r.nodeName(), r.model(), iso(r.startedAtMillis()),
                 null, iso(r.endedAtMillis()), r.endReason().label(), seconds(r.durationMillis()), Money.usd(r.costNanoUsd()),
-                null, null, r.chargedResponses(), tokens(r.tokens()), r.priceVersion());
+                null, null, r.chargedResponses(), tokens(r.tokens()), r.priceVersion(), models);
     }
 
     static String iso(long epochMillis) {

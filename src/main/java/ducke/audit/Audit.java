@@ -1,6 +1,8 @@
 package ducke.audit;
 
 import ducke.config.AuditFactory;
+import ducke.core.cost.ChargeBuffer;
+import ducke.core.cost.ChargeRecord;
 import ducke.core.cost.CostObserver;
 import ducke.core.cost.SessionRecord;
 import ducke.core.cost.SpendLedger;
@@ -30,14 +32,18 @@ public final class Audit {
     private final AuditDao dao;
     private final JdbiAuditSink sink;
     private final AuditJournal journal;
+    private final ChargeBuffer charges;
 
-    private Audit(AuditDao dao, JdbiAuditSink sink, AuditJournal journal) {
+    private Audit(AuditDao dao, JdbiAuditSink sink, AuditJournal journal, ChargeBuffer charges) {
         this.dao = dao;
         this.sink = sink;
         this.journal = journal;
+        this.charges = charges;
     }
 
-    public static Audit install(Environment env, AuditFactory config, Clock clock, String node, GuardMetrics metrics) {
+    /** @param charges where charge rows wait (in the grid) until this node's reaper writes them */
+    public static Audit install(Environment env, AuditFactory config, Clock clock, String node, GuardMetrics metrics,
+                                ChargeBuffer charges) {
         int applied = Migrations.apply(config);
         LOG.info("Audit store ready ({} migration(s) applied now)", applied);
         if (config.getUrl().startsWith("jdbc:h2:")) {
@@ -59,14 +65,17 @@ public final class Audit {
         GaugeWithCallback.builder().name("audit_records_written")
                 .help("Session records this node has written to the audit store since it started")
                 .callback(cb -> cb.call(sink.written())).register(metrics.registry());
-        return new Audit(dao, sink, journal);
+        GaugeWithCallback.builder().name("audit_charges_written")
+                .help("Charge rows this node has written to the audit store since it started")
+                .callback(cb -> cb.call(sink.chargesWritten())).register(metrics.registry());
+        return new Audit(dao, sink, journal, charges);
     }
 
     /** Registers the backlog metric and health check once the reaper that holds the backlog exists. */
     public void watchBacklog(Environment env, GuardMetrics metrics, IntSupplier pendingRecords) {
         IntSupplier backlog = () -> pendingRecords.getAsInt() + journal.backlog();
         GaugeWithCallback.builder().name("audit_backlog")
-                .help("Final session records (in this node's share of the grid) and journal entries not yet written")
+                .help("Final session records and charge rows (in this node's share of the grid) and journal entries not yet written")
                 .callback(cb -> cb.call(backlog.getAsInt())).register(metrics.registry());
         env.healthChecks().register("audit", new AuditHealthCheck(dao, sink, backlog));
     }
@@ -83,8 +92,8 @@ public final class Audit {
         return journal;
     }
 
-    /** Records breaker changes made on this node. */
-    public CostObserver breakerJournal() {
+    /** Records breaker changes made on this node, and keeps every charge applied here for the audit store. */
+    public CostObserver observer() {
         return new CostObserver() {
             @Override
             public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
@@ -105,6 +114,11 @@ public final class Audit {
             @Override
             public void breakerChanged(SpendLedger.Snapshot snapshot, String cause) {
                 journal.breakerChange(snapshot, cause);
+            }
+
+            @Override
+            public void chargeRecorded(ChargeRecord record) {
+                charges.add(record);
             }
         };
     }

@@ -23,8 +23,9 @@ import java.util.Locale;
 
 /**
  * {@code java -jar duck-e.jar audit config.yml --since 24h --group-by model [--format csv]}:
- * a summary of finished sessions from the same audit store the nodes write. It only reads: a
- * store that does not exist is reported, never created.
+ * a summary of finished sessions from the same audit store the nodes write; with
+ * {@code --charges <session-id>}, that session's charges instead. It only reads: a store that
+ * does not exist is reported, never created.
  */
 public final class AuditCommand extends ConfiguredCommand<DuckeConfiguration> {
 
@@ -45,6 +46,8 @@ public final class AuditCommand extends ConfiguredCommand<DuckeConfiguration> {
         subparser.addArgument("--group-by").dest("groupBy").setDefault("model")
                 .choices("hour", "day", "model", "client", "end_reason").help("grouping");
         subparser.addArgument("--format").setDefault("table").choices("table", "csv").help("output format");
+        subparser.addArgument("--charges").metavar("SESSION_ID")
+                .help("list this session's charges (model priced, tokens, cost) instead of the summary");
     }
 
     @Override
@@ -52,15 +55,16 @@ public final class AuditCommand extends ConfiguredCommand<DuckeConfiguration> {
         Duration since = ns.<SinceArgument.Since>get("since").duration();
         AuditDao.GroupBy group = AuditDao.GroupBy.valueOf(ns.getString("groupBy").toUpperCase(Locale.ROOT));
         AuditStore store = AuditStore.of(config.getAudit(), ConfigVariables.of(ns.getString("file")));
-        List<AuditDao.SummaryRow> rows;
+        String session = ns.getString("charges");
+        List<String[]> table;
         try {
-            Jdbi jdbi = Jdbi.create(store.readOnlyUrl(), store.user(), store.password());
-            rows = new AuditDao(jdbi).summary(
-                    new AuditQuery(clock.millis() - since.toMillis(), null, null, null, null, null), group);
+            AuditDao dao = new AuditDao(Jdbi.create(store.readOnlyUrl(), store.user(), store.password()));
+            table = session != null ? ChargeTable.of(dao, session.strip())
+                    : table(ns.getString("groupBy"), group, dao.summary(
+                            new AuditQuery(clock.millis() - since.toMillis(), null, null, null, null, null), group));
         } catch (JdbiException e) {
             throw store.unreadable(e);
         }
-        List<String[]> table = table(ns.getString("groupBy"), group, rows);
         if ("csv".equals(ns.getString("format"))) {
             table.subList(0, table.size() - 1).forEach(row -> out.println(String.join(",", row)));
         } else {

@@ -12,6 +12,7 @@ import ducke.core.cluster.GridSettings;
 import ducke.core.cluster.GridSettingsMismatchException;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.BreakerBroadcast;
+import ducke.core.cost.ChargeBuffer;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.ReportAnswers;
 import ducke.core.cost.SessionEndings;
@@ -45,6 +46,7 @@ public final class ClusterNode implements Managed, ClusterView {
     private final String clusterName;
     private final GridCalls calls;
     private final ClusterHealth health;
+    private final AuditOutbox outbox;
 
     private ClusterNode(HazelcastInstance hz, String nodeName, String clusterName, GridCalls calls, ClusterHealth health) {
         this.hz = hz;
@@ -52,6 +54,7 @@ public final class ClusterNode implements Managed, ClusterView {
         this.clusterName = clusterName;
         this.calls = calls;
         this.health = health;
+        this.outbox = new AuditOutbox(hz, calls);
     }
 
     /** Starts a member and joins (or forms) the cluster, announcing no settings; for tests of the grid alone. */
@@ -150,7 +153,12 @@ public final class ClusterNode implements Managed, ClusterView {
     /** The same, checkpointing live sessions to {@code sink} every {@code checkpointIntervalMillis} (0: never). */
     public SessionReaper sessionReaper(CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis,
                                        long checkpointIntervalMillis) {
-        return new SessionReaper(hz, guard, sink, clock, retentionMillis, intervalMillis, checkpointIntervalMillis);
+        return new SessionReaper(hz, guard, sink, outbox, clock, retentionMillis, intervalMillis, checkpointIntervalMillis);
+    }
+
+    /** Where charge rows wait in the grid for the audit store; this node's reaper writes its share. */
+    public ChargeBuffer chargeBuffer() {
+        return outbox;
     }
 
     /** Client-secret digests, shared by every member. */

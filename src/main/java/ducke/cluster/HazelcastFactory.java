@@ -35,6 +35,9 @@ public class HazelcastFactory {
     static final String SLOTS_MAP = "ducke-session-slots";
     static final String SPEND_MAP = "ducke-spend";
     static final String CLIENT_SPEND_MAP = "ducke-client-spend";
+    /** The audit's outbox ({@link AuditOutbox}): final records and charge rows not yet written; no quorum needed. */
+    static final String AUDIT_RECORDS_MAP = "ducke-audit-records";
+    static final String AUDIT_CHARGES_MAP = "ducke-audit-charges";
     static final String BREAKER_TOPIC = "ducke-breaker";
     static final String SESSION_ENDINGS_TOPIC = "ducke-session-endings";
     /** The split-brain protection every cost map refers to. */
@@ -186,6 +189,10 @@ public class HazelcastFactory {
         }
         // answers to keyed usage reports: as safe as the ledgers that decide them, without a quorum of their own
         c.addMapConfig(new MapConfig(GridReportAnswers.MAP).setBackupCount(backupCount).setAsyncBackupCount(0));
+        for (String map : new String[]{AUDIT_RECORDS_MAP, AUDIT_CHARGES_MAP}) {
+            c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
+                    .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
+        }
         c.addExecutorConfig(new ExecutorConfig(ADMIN_EXECUTOR).setPoolSize(2));
         partitionSettings(c);
 
@@ -205,6 +212,8 @@ public class HazelcastFactory {
         serializer(c, ducke.core.cost.SpendLedger.Snapshot.class, new CostWire.SnapshotSerializer());
         serializer(c, ducke.core.cost.ClientSpend.class, new ClientSpendGrid.ClientSpendSerializer());
         serializer(c, ducke.core.cost.ClientSpend.Snapshot.class, new ClientSpendGrid.ClientSnapshotSerializer());
+        serializer(c, ducke.core.cost.SessionRecord.class, new AuditWire.SessionRecordSerializer());
+        serializer(c, ducke.core.cost.ChargeRecord.class, new AuditWire.ChargeRecordSerializer());
         c.setUserContext(new java.util.concurrent.ConcurrentHashMap<>(userContext));
         return c;
     }

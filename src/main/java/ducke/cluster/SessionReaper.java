@@ -30,20 +30,29 @@ import java.util.concurrent.TimeUnit;
  * Runs on every node over the ledgers whose partitions this node owns, so that together the
  * nodes cover every session exactly once: ends sessions past their duration cap, ends all live
  * sessions while the breaker is open, ends sessions whose holding member left the cluster
- * ({@code node_lost}), and hands final records to the audit sink until it accepts them. The
- * records stay in the (backed-up) ledger map until then, so a crash loses none of them. Live
- * sessions are checkpointed to the audit sink ({@link AuditCheckpoints}).
+ * ({@code node_lost}), and hands final records over to the audit's outbox in the grid
+ * ({@link AuditOutbox}), then writes this node's share of the outbox (final records and charge
+ * rows) to the audit sink. Records stay in the (backed-up) grid until the sink has taken them, so
+ * a crash loses none of them. Live sessions are checkpointed to the audit sink ({@link AuditCheckpoints}).
  *
- * <p>Without a quorum a pass does nothing; with it, the guard's journal of charges made without
- * one is applied first. The last member to stop ends every live session ({@code node_shutdown})
- * and writes every final record before it leaves.
+ * <p>Without a quorum the ledgers are left alone; with it, the guard's journal of charges made
+ * without one is applied first. The outbox needs no quorum: whatever it holds is written whenever
+ * the database takes it. The last member to stop ends every live session ({@code node_shutdown})
+ * if it has a quorum, and every stopping member writes what its share of the outbox holds before
+ * it leaves.
  */
 public final class SessionReaper implements Managed {
 
     private static final Logger LOG = LoggerFactory.getLogger(SessionReaper.class);
 
-    /** What one pass did; {@code skipped} without a quorum. */
+    /**
+     * What one pass did: {@code audited} final records handed over to the outbox, {@code sinkFailed}
+     * when the sink refused what the outbox holds, {@code skipped} the ledgers without a quorum.
+     */
     public record Pass(int active, int endedNow, int audited, boolean sinkFailed, int replayed, boolean skipped) {
+        Pass failed(boolean sinkFailed) {
+            return new Pass(active, endedNow, audited, sinkFailed, replayed, skipped);
+        }
     }
 
     /** Attempts at writing the last member's final records before giving up on them. */
@@ -53,6 +62,7 @@ public final class SessionReaper implements Managed {
     private final IMap<String, SessionLedger> ledgers;
     private final CostGuard guard;
     private final AuditSink sink;
+    private final AuditOutbox outbox;
     private final Clock clock;
     private final long retentionMillis;
     private final long intervalMillis;
@@ -66,13 +76,14 @@ public final class SessionReaper implements Managed {
     private volatile int localPending;
     private volatile long lastSinkWarningMillis;
 
-    SessionReaper(HazelcastInstance hz, CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis,
-                  long checkpointIntervalMillis) {
+    SessionReaper(HazelcastInstance hz, CostGuard guard, AuditSink sink, AuditOutbox outbox, Clock clock, long retentionMillis,
+                  long intervalMillis, long checkpointIntervalMillis) {
         this.hz = hz;
         this.checkpoints = new AuditCheckpoints(hz.getMap(HazelcastFactory.SESSIONS_MAP), sink, checkpointIntervalMillis);
         this.ledgers = hz.getMap(HazelcastFactory.SESSIONS_MAP);
         this.guard = guard;
         this.sink = sink;
+        this.outbox = outbox;
         this.clock = clock;
         this.retentionMillis = retentionMillis;
         this.intervalMillis = intervalMillis;
@@ -83,9 +94,12 @@ public final class SessionReaper implements Managed {
         return localActive;
     }
 
-    /** Final records in this node's partitions not yet accepted by the audit sink, as of the last pass. */
+    /**
+     * Final records and charge rows in this node's partitions not yet accepted by the audit sink,
+     * as of the last pass.
+     */
     public int localPending() {
-        return localPending;
+        return localPending + outbox.localBacklog();
     }
 
     @Override
@@ -93,13 +107,24 @@ public final class SessionReaper implements Managed {
         scheduler.scheduleWithFixedDelay(this::passSafely, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
-    /** Stops the passes; on the last member, ends and records every live session first. */
+    /**
+     * Stops the passes; on the last member, ends every live session first (with a quorum). Then
+     * writes what this node's share of the outbox holds, quorum or not: the last member tries
+     * {@value #FINAL_ATTEMPTS} times, another member once (its share moves to the others anyway).
+     */
     @Override
     public void stop() throws InterruptedException {
         scheduler.shutdown();
         scheduler.awaitTermination(10, TimeUnit.SECONDS);
-        if (hz.getLifecycleService().isRunning() && hz.getCluster().getMembers().size() == 1) {
+        if (!hz.getLifecycleService().isRunning()) {
+            return;
+        }
+        if (hz.getCluster().getMembers().size() == 1) {
             drainAsLastMember();
+        } else {
+            synchronized (this) {
+                writeOutbox(clock.millis());
+            }
         }
     }
 
@@ -122,11 +147,21 @@ public final class SessionReaper implements Managed {
         }
     }
 
-    /** One pass over the local ledgers. Runs on the reaper thread; public for tests. */
+    /** One pass over the local ledgers, then over the local outbox. Runs on the reaper thread; public for tests. */
     public synchronized Pass pass() {
-        if (!guard.health().quorum()) {
-            return new Pass(localActive, 0, 0, false, 0, true);
+        Pass reaped;
+        try {
+            reaped = guard.health().quorum() ? reap() : null;
+        } catch (QuorumLostException e) {
+            reaped = null;
         }
+        if (reaped == null) {
+            reaped = new Pass(localActive, 0, 0, false, 0, true);
+        }
+        return reaped.failed(!writeOutbox(clock.millis()));
+    }
+
+    private Pass reap() {
         int replayed = guard.replayJournal();
         long now = clock.millis();
         boolean breakerOpen = guard.limits().enforced() && guard.refreshSpend(now).breakerOpenAt(now);
@@ -156,42 +191,67 @@ public final class SessionReaper implements Managed {
         return new Pass(live.size(), endedNow, pending.isEmpty() ? 0 : handOver(pending, now), false, replayed, false);
     }
 
+    /** Writes this node's share of the outbox; false when the sink refused it (it stays for the next attempt). */
+    private boolean writeOutbox(long now) {
+        try {
+            outbox.drain(sink, false);
+            return true;
+        } catch (Exception e) {
+            if (hz.getLifecycleService().isRunning() && now - lastSinkWarningMillis > 60_000) {
+                lastSinkWarningMillis = now;
+                LOG.warn("Audit sink refused what this node's share of the outbox holds ({} record(s) and charge row(s)); "
+                        + "they stay in the grid and are offered again", outbox.localBacklog(), e);
+            }
+            return false;
+        }
+    }
+
     /**
-     * The last member is stopping, and the grid with it: every live session ends
-     * ({@code node_shutdown}) and every final record is written, or, failing that, logged.
+     * The last member is stopping, and the grid with it: with a quorum every live session ends
+     * ({@code node_shutdown}) and its final record is handed over; then everything the outbox
+     * holds is written, or, failing that, logged.
      */
     private synchronized void drainAsLastMember() throws InterruptedException {
-        if (!guard.health().quorum()) {
-            LOG.error("Last member stopping without a quorum: live sessions cannot be ended here; their audit rows "
-                    + "stay open at their last checkpoint and are closed as node_lost when the cluster next starts");
-            return;
-        }
-        guard.replayJournal();
-        long now = clock.millis();
         int ended = 0;
-        for (SessionLedger l : ledgers.values()) {
-            if (l.active() && guard.end(l.sessionId(), EndReason.NODE_SHUTDOWN, now).map(e -> e.endedNow()).orElse(false)) {
-                ended++;
+        if (guard.health().quorum()) {
+            guard.replayJournal();
+            long now = clock.millis();
+            for (SessionLedger l : ledgers.values()) {
+                if (l.active() && guard.end(l.sessionId(), EndReason.NODE_SHUTDOWN, now).map(e -> e.endedNow()).orElse(false)) {
+                    ended++;
+                }
             }
-        }
-        List<SessionRecord> pending = unaudited();
-        for (int attempt = 1; !pending.isEmpty() && attempt <= FINAL_ATTEMPTS; attempt++) {
-            try {
-                sink.writeFinal(pending);
+            List<SessionRecord> pending = unaudited();
+            if (!pending.isEmpty()) {
+                outbox.handOver(pending);
                 markAudited(pending);
-                pending = List.of();
+            }
+        } else {
+            LOG.error("Last member stopping without a quorum: live sessions cannot be ended here; their audit rows "
+                    + "stay open at their last checkpoint and are closed as node_lost when the cluster next starts. "
+                    + "Final records and charge rows this member holds are written now");
+        }
+        for (int attempt = 1; attempt <= FINAL_ATTEMPTS; attempt++) {
+            try {
+                outbox.drain(sink, true);
+                if (outbox.localBacklog() == 0) {
+                    break;
+                }
             } catch (Exception e) {
-                LOG.warn("Last member: audit store refused {} final record(s) (attempt {} of {})", pending.size(), attempt,
-                        FINAL_ATTEMPTS, e);
-                Thread.sleep(1000);
+                LOG.warn("Last member: audit store refused {} final record(s) and charge row(s) (attempt {} of {})",
+                        outbox.localBacklog(), attempt, FINAL_ATTEMPTS, e);
+                if (attempt < FINAL_ATTEMPTS) {
+                    Thread.sleep(1000);
+                }
             }
         }
-        for (SessionRecord r : pending) {
+        Collection<SessionRecord> unwritten = outbox.localFinals();
+        for (SessionRecord r : unwritten) {
             LOG.error("Last member: final record not written: session {} client {} cost {} USD, {} response(s), {}",
                     r.sessionId(), r.clientId(), ducke.core.cost.Money.usd(r.costNanoUsd()).toPlainString(),
                     r.chargedResponses(), r.endReason().label());
         }
-        LOG.info("Last member stopping: ended {} live session(s), {} final record(s) left unwritten", ended, pending.size());
+        LOG.info("Last member stopping: ended {} live session(s), {} final record(s) left unwritten", ended, unwritten.size());
     }
 
     private List<SessionRecord> unaudited() {
@@ -223,13 +283,15 @@ public final class SessionReaper implements Managed {
         return null;
     }
 
+    /** Hands final records over to the outbox and marks them audited; returns how many were marked. */
     private int handOver(List<SessionRecord> records, long now) {
         try {
-            sink.write(records);
-        } catch (Exception e) {
+            outbox.handOver(records);
+        } catch (RuntimeException e) {
             if (now - lastSinkWarningMillis > 60_000) {
                 lastSinkWarningMillis = now;
-                LOG.warn("Audit sink refused {} record(s); they stay in the grid and are offered again", records.size(), e);
+                LOG.warn("The audit's outbox did not take {} final record(s); they stay in their ledgers and are offered "
+                        + "again", records.size(), e);
             }
             return 0;
         }

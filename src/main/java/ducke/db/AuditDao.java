@@ -1,5 +1,6 @@
 package ducke.db;
 
+import ducke.core.cost.ChargeRecord;
 import ducke.core.cost.EndReason;
 import ducke.core.cost.Money;
 import ducke.core.cost.SessionRecord;
@@ -50,8 +51,18 @@ public final class AuditDao {
         }
     }
 
-    /** A page of sessions, newest end first, and the cursor of the next page (null at the end). */
-    public record Page(List<SessionRecord> records, String nextCursor) {
+    /**
+     * A page of sessions, newest end first, and the cursor of the next page (null at the end);
+     * {@code models}: per session, the models that priced its charges, sorted.
+     */
+    public record Page(List<SessionRecord> records, Map<String, List<String>> models, String nextCursor) {
+        public List<String> models(String sessionId) {
+            return models.getOrDefault(sessionId, List.of());
+        }
+    }
+
+    /** A page of one session's charges, oldest first, and the cursor of the next page (null at the end). */
+    public record ChargePage(List<ChargeRecord> charges, String nextCursor) {
     }
 
     private static final String COLUMNS = "session_id, client_id, node, model, started_at_ms, ended_at_ms, end_reason, "
@@ -88,7 +99,54 @@ public final class AuditDao {
         if (records.isEmpty()) {
             return 0;
         }
-        return jdbi.inTransaction(h -> SessionRows.finish(h, postgres(h), records, recordedAtMillis));
+        return jdbi.inTransaction(h -> {
+            int changed = SessionRows.finish(h, postgres(h), records, recordedAtMillis);
+            ChargeRows.refreshModels(h, records.stream().map(SessionRecord::sessionId).toList());
+            return changed;
+        });
+    }
+
+    /**
+     * Stores charges in one transaction, each once whatever the number of attempts (the first
+     * write of a session's charge key stays), and updates their sessions' {@code models}.
+     * Returns how many rows were added.
+     */
+    public int insertCharges(List<ChargeRecord> charges, long recordedAtMillis) {
+        if (charges.isEmpty()) {
+            return 0;
+        }
+        return jdbi.inTransaction(h -> {
+            int added = ChargeRows.insert(h, postgres(h), charges, recordedAtMillis);
+            ChargeRows.refreshModels(h, charges.stream().map(ChargeRecord::sessionId).toList());
+            return added;
+        });
+    }
+
+    /** One session's charges, oldest first (ties by key), keyset-paged. */
+    public ChargePage charges(String sessionId, int limit, String cursor) {
+        ChargeCursor after = cursor == null ? null : ChargeCursor.decode(cursor);
+        String sql = "SELECT " + ChargeRows.COLUMNS + " FROM audit_charges WHERE session_id = :id"
+                + (after == null ? "" : " AND (at_ms > :cAt OR (at_ms = :cAt AND charge_key > :cKey))")
+                + " ORDER BY at_ms, charge_key LIMIT :limit";
+        List<ChargeRecord> rows = jdbi.withHandle(h -> {
+            Query query = h.createQuery(sql).bind("id", sessionId).bind("limit", limit + 1);
+            if (after != null) {
+                query.bind("cAt", after.atMillis()).bind("cKey", after.chargeKey());
+            }
+            return query.map((rs, ctx) -> ChargeRows.record(rs)).list();
+        });
+        if (rows.size() <= limit) {
+            return new ChargePage(rows, null);
+        }
+        ChargeRecord last = rows.get(limit - 1);
+        return new ChargePage(List.copyOf(rows.subList(0, limit)), new ChargeCursor(last.atMillis(), last.chargeKey()).encode());
+    }
+
+    /** Whether the store has a row of this session or of one of its charges. */
+    public boolean knows(String sessionId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT 1 FROM audit_sessions WHERE session_id = :id UNION ALL "
+                + "SELECT 1 FROM audit_charges WHERE session_id = :id").bind("id", sessionId).mapTo(Integer.class)
+                .findFirst().isPresent());
     }
 
     /**
@@ -109,40 +167,57 @@ public final class AuditDao {
 
     /** Closes the open rows of these sessions as their last checkpoint left them; returns how many. */
     public int closeOpen(Collection<String> sessionIds) {
-        return jdbi.inTransaction(h -> SessionRows.close(h, sessionIds));
+        return jdbi.inTransaction(h -> {
+            int closed = SessionRows.close(h, sessionIds);
+            ChargeRows.refreshModels(h, sessionIds);
+            return closed;
+        });
     }
 
     /** Sessions matching {@code q}, newest end first, keyset-paged so pages stay stable while rows are added. */
     public Page sessions(AuditQuery q, int limit, String cursor) {
         Cursor after = cursor == null ? null : Cursor.decode(cursor);
-        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM audit_sessions WHERE is_open = FALSE");
-        where(sql, q);
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(", models FROM audit_sessions WHERE is_open = FALSE");
+        where(sql, q, "");
         if (after != null) {
             sql.append(" AND (ended_at_ms < :cEnded OR (ended_at_ms = :cEnded AND session_id < :cId))");
         }
         sql.append(" ORDER BY ended_at_ms DESC, session_id DESC LIMIT :limit");
+        Map<String, List<String>> models = new java.util.HashMap<>();
         List<SessionRecord> rows = jdbi.withHandle(h -> {
             Query query = bind(h.createQuery(sql.toString()), q).bind("limit", limit + 1);
             if (after != null) {
                 query.bind("cEnded", after.endedAtMillis()).bind("cId", after.sessionId());
             }
-            return query.map((rs, ctx) -> record(rs)).list();
+            return query.map((rs, ctx) -> {
+                models.put(rs.getString("session_id"), ChargeRows.models(rs.getString("models")));
+                return record(rs);
+            }).list();
         });
         if (rows.size() <= limit) {
-            return new Page(rows, null);
+            return new Page(rows, Map.copyOf(models), null);
         }
         List<SessionRecord> page = rows.subList(0, limit);
         SessionRecord last = page.get(limit - 1);
-        return new Page(List.copyOf(page), new Cursor(last.endedAtMillis(), last.sessionId()).encode());
+        return new Page(List.copyOf(page), Map.copyOf(models), new Cursor(last.endedAtMillis(), last.sessionId()).encode());
     }
 
+    /**
+     * Finished sessions matching {@code q} (filters apply to the session), summed by {@code groupBy}.
+     * By model, the charges are summed by the model that priced them (a session counts once under
+     * each model it used); a session without charge rows (recorded before they were kept) counts
+     * under its own model with its totals.
+     */
     public List<SummaryRow> summary(AuditQuery q, GroupBy groupBy) {
-        StringBuilder sql = new StringBuilder("SELECT ").append(groupBy.sql).append(" AS grp, COUNT(*) AS sessions, ")
+        StringBuilder sql = groupBy == GroupBy.MODEL ? ModelSummary.sql(q) : new StringBuilder("SELECT ")
+                .append(groupBy.sql).append(" AS grp, COUNT(*) AS sessions, ")
                 .append("SUM(cost_usd) AS cost, SUM(text_input_tokens) AS ti, SUM(audio_input_tokens) AS ai, ")
                 .append("SUM(cached_input_tokens) AS ci, SUM(text_output_tokens) AS tout, SUM(audio_output_tokens) AS aout, ")
                 .append("SUM(duration_ms) AS dur FROM audit_sessions WHERE is_open = FALSE");
-        where(sql, q);
-        sql.append(" GROUP BY ").append(groupBy.sql).append(" ORDER BY grp");
+        if (groupBy != GroupBy.MODEL) {
+            where(sql, q, "");
+            sql.append(" GROUP BY ").append(groupBy.sql).append(" ORDER BY grp");
+        }
         return jdbi.withHandle(h -> bind(h.createQuery(sql.toString()), q).map((rs, ctx) -> new SummaryRow(
                 rs.getString("grp"), rs.getLong("sessions"), rs.getBigDecimal("cost").setScale(9),
                 TokenCounts.of(rs.getLong("ti"), rs.getLong("ai"), rs.getLong("ci"), rs.getLong("tout"), rs.getLong("aout")),
@@ -179,24 +254,25 @@ public final class AuditDao {
         jdbi.useHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
     }
 
-    private static void where(StringBuilder sql, AuditQuery q) {
+    /** The filters on the session row, its columns prefixed with {@code table} (e.g. {@code "s."}). */
+    static void where(StringBuilder sql, AuditQuery q, String table) {
         if (q.fromMillis() != null) {
-            sql.append(" AND ended_at_ms >= :from");
+            sql.append(" AND ").append(table).append("ended_at_ms >= :from");
         }
         if (q.toMillis() != null) {
-            sql.append(" AND ended_at_ms < :to");
+            sql.append(" AND ").append(table).append("ended_at_ms < :to");
         }
         if (q.client() != null) {
-            sql.append(" AND client_id = :client");
+            sql.append(" AND ").append(table).append("client_id = :client");
         }
         if (q.model() != null) {
-            sql.append(" AND model = :model");
+            sql.append(" AND ").append(table).append("model = :model");
         }
         if (q.endReason() != null) {
-            sql.append(" AND end_reason = :reason");
+            sql.append(" AND ").append(table).append("end_reason = :reason");
         }
         if (q.minCostUsd() != null) {
-            sql.append(" AND cost_usd >= :minCost");
+            sql.append(" AND ").append(table).append("cost_usd >= :minCost");
         }
     }
 

@@ -1,6 +1,7 @@
 package ducke.db;
 
 import ducke.core.cost.AuditSink;
+import ducke.core.cost.ChargeRecord;
 import ducke.core.cost.SessionRecord;
 
 import java.time.Clock;
@@ -32,6 +33,7 @@ public final class JdbiAuditSink implements AuditSink {
     private final int batchSize;
     private final long maxRetryMillis;
     private final AtomicLong written = new AtomicLong();
+    private final AtomicLong chargesWritten = new AtomicLong();
     private volatile long nextAttemptMillis;
     private volatile long retryMillis;
     private volatile boolean up = true;
@@ -57,6 +59,22 @@ public final class JdbiAuditSink implements AuditSink {
     private void insertAll(List<SessionRecord> records, long now) {
         for (int from = 0; from < records.size(); from += batchSize) {
             written.addAndGet(dao.insert(records.subList(from, Math.min(records.size(), from + batchSize)), now));
+        }
+    }
+
+    @Override
+    public void writeCharges(List<ChargeRecord> charges) throws Exception {
+        attempt(now -> insertCharges(charges, now), false);
+    }
+
+    @Override
+    public void writeChargesFinal(List<ChargeRecord> charges) throws Exception {
+        attempt(now -> insertCharges(charges, now), true);
+    }
+
+    private void insertCharges(List<ChargeRecord> charges, long now) {
+        for (int from = 0; from < charges.size(); from += batchSize) {
+            chargesWritten.addAndGet(dao.insertCharges(charges.subList(from, Math.min(charges.size(), from + batchSize)), now));
         }
     }
 
@@ -112,8 +130,13 @@ public final class JdbiAuditSink implements AuditSink {
         return lastError;
     }
 
-    /** New rows this node has written since it started. */
+    /** New session rows this node has written since it started. */
     public long written() {
         return written.get();
+    }
+
+    /** New charge rows this node has written since it started. */
+    public long chargesWritten() {
+        return chargesWritten.get();
     }
 }

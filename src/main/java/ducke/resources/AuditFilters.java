@@ -41,6 +41,17 @@ final class AuditFilters {
         }
     }
 
+    /** The {@code session} a query is about: required, at most as long as a session id can be. */
+    static String session(String text) {
+        if (text == null || text.isBlank()) {
+            throw ApiException.invalid(400, "session is required: the id of a session");
+        }
+        if (text.strip().length() > 64) {
+            throw ApiException.invalid(400, "session is too long to be a session id");
+        }
+        return text.strip();
+    }
+
     static int limit(String text) {
         try {
             int n = Integer.parseInt(text.strip());

@@ -1,5 +1,6 @@
 package ducke.resources;
 
+import ducke.api.ChargeView;
 import ducke.api.SessionView;
 import ducke.core.auth.Role;
 import ducke.core.cost.Money;
@@ -7,6 +8,7 @@ import ducke.core.cost.SessionRecord;
 import ducke.core.cost.TokenKind;
 import ducke.db.AuditDao;
 import ducke.errors.ApiException;
+import ducke.errors.ErrorWords;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -33,6 +35,7 @@ public final class AuditResource {
     static final Set<String> SESSION_PARAMS = Set.of("from", "to", "client", "model", "end_reason", "min_cost", "limit", "cursor");
     static final Set<String> SUMMARY_PARAMS = Set.of("group_by", "from", "to", "client", "model", "end_reason", "min_cost");
     static final Set<String> JOURNAL_PARAMS = Set.of("limit");
+    static final Set<String> CHARGE_PARAMS = Set.of("session", "limit", "cursor");
 
     private final AuditDao dao;
     private final Clock clock;
@@ -62,7 +65,7 @@ public final class AuditResource {
         KnownParams.require(uri, SESSION_PARAMS);
         AuditDao.Page page = page(from, to, client, model, endReason, minCost, limit, cursor);
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("sessions", page.records().stream().map(SessionView::of).toList());
+        body.put("sessions", page.records().stream().map(r -> SessionView.of(r, page.models(r.sessionId()))).toList());
         body.put("next_cursor", page.nextCursor());
         return body;
     }
@@ -80,14 +83,14 @@ public final class AuditResource {
         StringBuilder csv = new StringBuilder(
                 "session_id,client_id,node,model,started_at,ended_at,duration_seconds,end_reason,"
                         + "text_input_tokens,audio_input_tokens,cached_input_tokens,text_output_tokens,audio_output_tokens,"
-                        + "charged_responses,cost_usd,price_version\n");
+                        + "charged_responses,cost_usd,price_version,models\n");
         for (SessionRecord r : page.records()) {
             csv.append(Csv.row(r.sessionId(), r.clientId(), r.nodeName(), r.model(), Instant.ofEpochMilli(r.startedAtMillis()),
                     Instant.ofEpochMilli(r.endedAtMillis()), BigDecimal.valueOf(r.durationMillis(), 3).toPlainString(),
                     r.endReason().label(), r.tokens().get(TokenKind.TEXT_INPUT), r.tokens().get(TokenKind.AUDIO_INPUT),
                     r.tokens().get(TokenKind.CACHED_INPUT), r.tokens().get(TokenKind.TEXT_OUTPUT),
                     r.tokens().get(TokenKind.AUDIO_OUTPUT), r.chargedResponses(), Money.usd(r.costNanoUsd()).toPlainString(),
-                    r.priceVersion()));
+                    r.priceVersion(), String.join(",", page.models(r.sessionId()))));
         }
         return csv.toString();
     }
@@ -119,6 +122,31 @@ public final class AuditResource {
         KnownParams.require(uri, SUMMARY_PARAMS);
         AuditDao.GroupBy group = AuditFilters.groupBy(groupBy);
         return AuditSummaries.csv(dao.summary(AuditFilters.query(from, to, client, model, endReason, minCost, clientIds), group), group);
+    }
+
+    /** One session's charges, oldest first, each priced by the model named. */
+    @GET
+    @Path("/charges")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> charges(@QueryParam("session") String session, @QueryParam("limit") String limit,
+                                       @QueryParam("cursor") String cursor, @Context UriInfo uri) {
+        KnownParams.require(uri, CHARGE_PARAMS);
+        String id = AuditFilters.session(session);
+        int n = limit == null ? 100 : AuditFilters.limit(limit);
+        AuditDao.ChargePage page;
+        try {
+            page = dao.charges(id, n, AuditFilters.blankToNull(cursor));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(400, "cursor is not valid: use next_cursor of a previous page");
+        }
+        if (page.charges().isEmpty() && cursor == null && !dao.knows(id)) {
+            throw new ApiException(404, ErrorWords.SESSION_NOT_FOUND, "The audit store has no session '" + id + "'");
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("session_id", id);
+        body.put("charges", page.charges().stream().map(ChargeView::of).toList());
+        body.put("next_cursor", page.nextCursor());
+        return body;
     }
 
     /** The latest admin actions, newest first. */

@@ -1,6 +1,10 @@
 package ducke.cluster;
 
 import ducke.core.cost.AuditSink;
+import ducke.core.cost.ChargeBuffer;
+import ducke.core.cost.ChargeRecord;
+import ducke.core.cost.SpendLedger;
+import ducke.core.cost.TokenCounts;
 import ducke.core.cost.ChargeJournal;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.CostLimits;
@@ -21,6 +25,7 @@ final class CostGrid {
     /** An audit sink double that records what it accepted and can be told to refuse. */
     static final class RecordingSink implements AuditSink {
         final List<SessionRecord> accepted = new ArrayList<>();
+        final List<ChargeRecord> charges = new ArrayList<>();
         final AtomicInteger refusalsLeft = new AtomicInteger();
 
         @Override
@@ -31,8 +36,17 @@ final class CostGrid {
             accepted.addAll(records);
         }
 
+        @Override
+        public synchronized void writeCharges(List<ChargeRecord> records) {
+            charges.addAll(records);
+        }
+
         synchronized List<SessionRecord> accepted() {
             return List.copyOf(accepted);
+        }
+
+        synchronized List<ChargeRecord> charges() {
+            return List.copyOf(charges);
         }
     }
 
@@ -50,11 +64,37 @@ final class CostGrid {
         this.nodes = nodes;
         for (ClusterNode node : nodes) {
             CostGuard guard = new CostGuard(PriceTable.defaults(), limits, node.sessionStore(), node.spendStore(),
-                    new SpendView(), node.breakerBroadcast(), CostObserver.NONE, node.nodeName(), SessionIds::next,
+                    new SpendView(), node.breakerBroadcast(), keepingCharges(node.chargeBuffer()), node.nodeName(), SessionIds::next,
                     node.health(), new ChargeJournal(1000), CostGuard.newWriter(node.nodeName()));
             guards.add(guard);
             reapers.add(node.sessionReaper(guard, auditSink == null ? sink : auditSink, clock, 3_600_000, 1_000));
         }
+    }
+
+    /** Hands every charge to the audit's outbox, as the application's audit observer does. */
+    static CostObserver keepingCharges(ChargeBuffer buffer) {
+        return CostObserver.both(CostObserver.NONE, new CostObserver() {
+            @Override
+            public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
+            }
+
+            @Override
+            public void limitReached(String limit) {
+            }
+
+            @Override
+            public void sessionEnded(SessionRecord record) {
+            }
+
+            @Override
+            public void spend(SpendLedger.Snapshot snapshot) {
+            }
+
+            @Override
+            public void chargeRecorded(ChargeRecord record) {
+                buffer.add(record);
+            }
+        });
     }
 
     /** One reaper pass on every member that is still running. */

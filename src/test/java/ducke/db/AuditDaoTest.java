@@ -114,7 +114,7 @@ class AuditDaoTest {
             factory.setUser(db.user());
             factory.setPassword(db.password());
             factory.setMigrations(new File("migrations").getAbsolutePath());
-            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(2);
+            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(3);
             assertThat(Migrations.apply(factory)).as("migrations are applied once").isZero();
             jdbi = Jdbi.create(db.url(), db.user(), db.password());
             dao = new AuditDao(jdbi);

@@ -66,7 +66,7 @@ class AuditOutageTest {
         AuditFactory factory = new AuditFactory();
         factory.setUrl(url);
         factory.setMigrations(new File("migrations").getAbsolutePath());
-        assertThat(Migrations.apply(factory)).isEqualTo(2);
+        assertThat(Migrations.apply(factory)).isEqualTo(3);
         Jdbi jdbi = Jdbi.create(() -> {
             connectionAttempts.incrementAndGet();
             if (!reachable) {

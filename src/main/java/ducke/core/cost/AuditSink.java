@@ -20,6 +20,18 @@ public interface AuditSink {
     }
 
     /**
+     * Takes a batch of charge records, each stored once whatever the number of attempts (keyed by
+     * session and charge key); throwing means none of it is taken and it is offered again later.
+     */
+    default void writeCharges(List<ChargeRecord> charges) throws Exception {
+    }
+
+    /** The same, as the last chance before the process exits: no waiting out an earlier failure. */
+    default void writeChargesFinal(List<ChargeRecord> charges) throws Exception {
+        writeCharges(charges);
+    }
+
+    /**
      * Keeps the running state of live sessions, each as the record it would get if it were lost
      * now ({@link SessionLedger#checkpoint}), as an open record. Throwing means: try again later.
      */

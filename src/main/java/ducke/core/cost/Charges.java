@@ -15,6 +15,9 @@ import java.util.function.LongFunction;
  */
 final class Charges {
 
+    /** Numbers the charges of this process that carry no key of their own, for their audit rows. */
+    private final java.util.concurrent.atomic.AtomicLong chargeSeq = new java.util.concurrent.atomic.AtomicLong();
+
     private final PriceTable prices;
     private final CostLimits limits;
     private final SessionStore sessions;
@@ -116,7 +119,7 @@ final class Charges {
     /** Charges a fixed tool fee; nothing happens (null) when the tool has no fee. Client and model as for a report. */
     CostGuard.Usage chargeToolFee(String sessionId, String clientId, String sessionModel, String tool, long nowMillis) {
         long fee = prices.toolFeeNanoUsd(tool);
-        return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null, How.PLAIN, nowMillis,
+        return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null, new How(null, null, null, tool), nowMillis,
                 seq -> new ChargeJournal.Charge(new ChargeId(writer, seq), nowMillis, sessionId, clientId, sessionModel, fee));
     }
 
@@ -136,10 +139,15 @@ final class Charges {
     /**
      * More about a charge: for an estimate, the session's model ({@code estimatedModel}, null when
      * the charge is no estimate); its key within the session ({@code chargeKey}, null: none); the
-     * reservation it settles ({@code holdId}, null: none).
+     * reservation it settles ({@code holdId}, null: none); the tool of a fee ({@code tool}, null for
+     * usage, or a fee replayed from the journal).
      */
-    record How(String estimatedModel, String chargeKey, String holdId) {
-        static final How PLAIN = new How(null, null, null);
+    record How(String estimatedModel, String chargeKey, String holdId, String tool) {
+        static final How PLAIN = new How(null, null, null, null);
+
+        How(String estimatedModel, String chargeKey, String holdId) {
+            this(estimatedModel, chargeKey, holdId, null);
+        }
 
         boolean estimate() {
             return estimatedModel != null;
@@ -231,6 +239,9 @@ final class Charges {
         if (c.ledger() == null || !c.applied() && !c.repeated()) {
             return unknown(priced);
         }
+        if (!c.repeated()) {
+            record(c.ledger(), costNanoUsd, tokens, priced, how, nowMillis);
+        }
         SpendLedger.Charged spent;
         try {
             spent = spend.charge(id, costNanoUsd, nowMillis, limits, how.holdId());
@@ -252,8 +263,6 @@ final class Charges {
         }
         if (how.estimate() && c.applied()) {
             observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
-            observer.chargeRecorded(new ChargeRecord(sessionId, how.chargeKey(), c.ledger().clientId(),
-                    how.estimatedModel(), TokenCounts.ZERO, costNanoUsd, true, nowMillis, c.ledger().priceVersion()));
         }
         String label = how.estimate() ? prices.match(how.estimatedModel()).label()
                 : priced == null ? "tool_fee" : priced.match().label();
@@ -262,6 +271,23 @@ final class Charges {
         chargeClient(id, c.ledger().clientId(), costNanoUsd, nowMillis, how.holdId());
         return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(),
                 spent.snapshot(), warnings(c.ledger(), spent.snapshot(), nowMillis), priced, c.afterEnd());
+    }
+
+    /**
+     * Tells the observer of a charge the session's ledger took (once per charge): its key (the
+     * charge's own — a response id, a report's idempotency key — or one unique within this process),
+     * the model that priced it (a tool fee, an estimate: the session's model), and whether it is an
+     * estimate.
+     */
+    private void record(SessionLedger ledger, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced, How how,
+                        long nowMillis) {
+        String key = how.chargeKey() != null ? how.chargeKey()
+                : (priced == null ? "tool:" + (how.tool() == null ? "fee" : how.tool()) : "charge") + ":" + writer + ":"
+                + chargeSeq.incrementAndGet();
+        String model = how.estimate() ? prices.match(how.estimatedModel()).label()
+                : priced == null ? ledger.model() : priced.match().label();
+        observer.chargeRecorded(new ChargeRecord(ledger.sessionId(), key, ledger.clientId(), model, tokens, costNanoUsd,
+                how.estimate(), nowMillis, prices.version()));
     }
 
     /** A fixed-amount charge (an estimate) keyed by its response id, so that it is charged once. */
