@@ -18,31 +18,12 @@ final class Charges {
     /** Numbers the charges of this process that carry no key of their own, for their audit rows. */
     private final java.util.concurrent.atomic.AtomicLong chargeSeq = new java.util.concurrent.atomic.AtomicLong();
 
-    private final PriceTable prices;
-    private final CostLimits limits;
-    private final SessionStore sessions;
-    private final SpendStore spend;
-    private final SpendView view;
-    private final BreakerBroadcast broadcast;
-    private final CostObserver observer;
-    private final ClusterHealth health;
-    private final ChargeJournal journal;
-    private final String writer;
+    /** The guard's stores, limits and collaborators, shared with it. */
+    private final CostParts parts;
     private final SessionEnds ends;
 
-    Charges(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
-            BreakerBroadcast broadcast, CostObserver observer, ClusterHealth health, ChargeJournal journal, String writer,
-            SessionEnds ends) {
-        this.prices = prices;
-        this.limits = limits;
-        this.sessions = sessions;
-        this.spend = spend;
-        this.view = view;
-        this.broadcast = broadcast;
-        this.observer = observer;
-        this.health = health;
-        this.journal = journal;
-        this.writer = writer;
+    Charges(CostParts parts, SessionEnds ends) {
+        this.parts = parts;
         this.ends = ends;
     }
 
@@ -50,12 +31,12 @@ final class Charges {
     CostGuard.Usage report(String sessionId, String model, TokenUsage usage, String chargeKey, long nowMillis) {
         Optional<SessionLedger> current;
         try {
-            current = health.quorum() ? sessions.get(sessionId) : null;
+            current = parts.health().quorum() ? parts.sessions().get(sessionId) : null;
         } catch (QuorumLostException e) {
             current = null;
         }
         if (current == null) {
-            return journaledUsage(sessionId, model, usage, chargeKey, seq -> new ChargeJournal.Usage(new ChargeId(writer, seq),
+            return journaledUsage(sessionId, model, usage, chargeKey, seq -> new ChargeJournal.Usage(new ChargeId(parts.writer(), seq),
                     nowMillis, sessionId, null, null, model, usage, chargeKey));
         }
         if (current.isEmpty()) {
@@ -74,24 +55,24 @@ final class Charges {
                            String chargeKey, String holdId, long nowMillis) {
         PriceTable.Priced priced = price(sessionModel, reportedModel, usage);
         ChargeKey key = ChargeKey.orNull(chargeKey, reportedModel, usage);
-        LongFunction<ChargeJournal.Entry> entry = seq -> new ChargeJournal.Usage(new ChargeId(writer, seq), nowMillis,
+        LongFunction<ChargeJournal.Entry> entry = seq -> new ChargeJournal.Usage(new ChargeId(parts.writer(), seq), nowMillis,
                 sessionId, clientId, sessionModel, reportedModel, usage, chargeKey);
-        if (!health.quorum()) {
+        if (!parts.health().quorum()) {
             return journaledUsage(sessionId, reportedModel, usage, chargeKey, entry);
         }
-        ChargeJournal.Room room = journal.reserve();
+        ChargeJournal.Room room = parts.journal().reserve();
         if (room == null) {
             throw refused();
         }
         try {
-            return charge(sessionId, ChargeId.live(writer), key, priced.costNanoUsd(), priced.tokens(), priced,
+            return charge(sessionId, ChargeId.live(parts.writer()), key, priced.costNanoUsd(), priced.tokens(), priced,
                     new How(null, chargeKey, holdId), nowMillis, room);
         } catch (QuorumLostException e) {
-            ChargeJournal.Usage pending = chargeKey == null ? null : journal.pending(sessionId, chargeKey);
+            ChargeJournal.Usage pending = chargeKey == null ? null : parts.journal().pending(sessionId, chargeKey);
             return pending != null ? journaledUsage(sessionId, reportedModel, usage, chargeKey, entry)
-                    : journaled(journal.append(room, entry));
+                    : journaled(parts.journal().append(room, entry));
         } finally {
-            journal.release(room);
+            parts.journal().release(room);
         }
     }
 
@@ -101,26 +82,26 @@ final class Charges {
      */
     private CostGuard.Usage journaledUsage(String sessionId, String reportedModel, TokenUsage usage, String chargeKey,
                                            LongFunction<ChargeJournal.Entry> entry) {
-        ChargeJournal.Usage pending = chargeKey == null ? null : journal.pending(sessionId, chargeKey);
+        ChargeJournal.Usage pending = chargeKey == null ? null : parts.journal().pending(sessionId, chargeKey);
         if (pending == null) {
             return journaled(entry);
         }
         boolean same = ChargeKey.of(chargeKey, reportedModel, usage).reportHash()
                 == ChargeKey.of(chargeKey, pending.reportedModel(), pending.usage()).reportHash();
-        return new CostGuard.Usage(null, false, 0, false, false, null, view.get(), List.of(), null, false, pending.seq(),
+        return new CostGuard.Usage(null, false, 0, false, false, null, parts.view().get(), List.of(), null, false, pending.seq(),
                 same ? ChargeKeys.Seen.SAME_REPORT : ChargeKeys.Seen.OTHER_REPORT);
     }
 
     /** The price of a report: by the model it names, or by the session's model when it names none. */
     PriceTable.Priced price(String sessionModel, String reportedModel, TokenUsage usage) {
-        return prices.price(reportedModel == null || reportedModel.isBlank() ? sessionModel : reportedModel, usage);
+        return parts.prices().price(reportedModel == null || reportedModel.isBlank() ? sessionModel : reportedModel, usage);
     }
 
     /** Charges a fixed tool fee; nothing happens (null) when the tool has no fee. Client and model as for a report. */
     CostGuard.Usage chargeToolFee(String sessionId, String clientId, String sessionModel, String tool, long nowMillis) {
-        long fee = prices.toolFeeNanoUsd(tool);
+        long fee = parts.prices().toolFeeNanoUsd(tool);
         return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null, new How(null, null, null, tool), nowMillis,
-                seq -> new ChargeJournal.Charge(new ChargeId(writer, seq), nowMillis, sessionId, clientId, sessionModel, fee));
+                seq -> new ChargeJournal.Charge(new ChargeId(parts.writer(), seq), nowMillis, sessionId, clientId, sessionModel, fee));
     }
 
     /**
@@ -132,7 +113,7 @@ final class Charges {
                                    String holdId, long nowMillis) {
         How how = new How(sessionModel == null ? "" : sessionModel, chargeKey, holdId);
         return chargeOrJournal(sessionId, costNanoUsd, TokenCounts.ZERO, null, how, nowMillis,
-                seq -> new ChargeJournal.Charge(new ChargeId(writer, seq), nowMillis, sessionId, clientId, sessionModel,
+                seq -> new ChargeJournal.Charge(new ChargeId(parts.writer(), seq), nowMillis, sessionId, clientId, sessionModel,
                         costNanoUsd));
     }
 
@@ -161,48 +142,48 @@ final class Charges {
      */
     private CostGuard.Usage chargeOrJournal(String sessionId, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced,
                                             How how, long nowMillis, LongFunction<ChargeJournal.Entry> entry) {
-        if (!health.quorum()) {
+        if (!parts.health().quorum()) {
             estimated(how, costNanoUsd);
             return journaled(entry);
         }
-        ChargeJournal.Room room = journal.reserve();
+        ChargeJournal.Room room = parts.journal().reserve();
         if (room == null) {
             throw refused();
         }
         try {
-            return charge(sessionId, ChargeId.live(writer), keyOf(how, costNanoUsd), costNanoUsd, tokens, priced, how,
+            return charge(sessionId, ChargeId.live(parts.writer()), keyOf(how, costNanoUsd), costNanoUsd, tokens, priced, how,
                     nowMillis, room);
         } catch (QuorumLostException e) {
             estimated(how, costNanoUsd);
-            return journaled(journal.append(room, entry));
+            return journaled(parts.journal().append(room, entry));
         } finally {
-            journal.release(room);
+            parts.journal().release(room);
         }
     }
 
     private void estimated(How how, long costNanoUsd) {
         if (how.estimate()) {
-            observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
+            parts.observer().estimated(parts.prices().match(how.estimatedModel()).label(), costNanoUsd);
         }
     }
 
     /** Keeps an entry for later; the journal being full is a refusal ({@link QuorumLostException}). */
     private CostGuard.Usage journaled(LongFunction<ChargeJournal.Entry> entry) {
-        return journaled(journal.append(entry));
+        return journaled(parts.journal().append(entry));
     }
 
     private CostGuard.Usage journaled(ChargeJournal.Entry e) {
         if (e == null) {
             throw refused();
         }
-        observer.journal("journaled");
-        return new CostGuard.Usage(null, false, 0, false, false, null, view.get(), List.of(), null, false, e.seq());
+        parts.observer().journal("journaled");
+        return new CostGuard.Usage(null, false, 0, false, false, null, parts.view().get(), List.of(), null, false, e.seq());
     }
 
     private QuorumLostException refused() {
-        observer.journal("refused");
+        parts.observer().journal("refused");
         return new QuorumLostException("No quorum, and the journal of charges waiting for it is full (or cannot be written)",
-                Math.max(1, health.retryAfterMillis() / 1000));
+                Math.max(1, parts.health().retryAfterMillis() / 1000));
     }
 
     /**
@@ -227,14 +208,14 @@ final class Charges {
     /** The same, with room taken in the journal for the spend part of a live charge (null: none). */
     private CostGuard.Usage charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
                                    PriceTable.Priced priced, How how, long nowMillis, ChargeJournal.Room room) {
-        SessionRules.Charge c = sessions.charge(sessionId, id, key, costNanoUsd, tokens, nowMillis, limits);
+        SessionRules.Charge c = parts.sessions().charge(sessionId, id, key, costNanoUsd, tokens, nowMillis, parts.limits());
         if (c.ledger() != null && c.keyRepeated()) {
             if (how.holdId() != null) {
                 // charged before: the reservation this attempt brought is given back, not settled twice
                 releaseHold(c.ledger().clientId(), how.holdId(), nowMillis);
             }
-            return new CostGuard.Usage(c.ledger(), false, 0, c.budgetOk(), false, null, view.get(),
-                    warnings(c.ledger(), view.get(), nowMillis), priced, false, 0, c.key());
+            return new CostGuard.Usage(c.ledger(), false, 0, c.budgetOk(), false, null, parts.view().get(),
+                    warnings(c.ledger(), parts.view().get(), nowMillis), priced, false, 0, c.key());
         }
         if (c.ledger() == null || !c.applied() && !c.repeated()) {
             return unknown(priced);
@@ -244,16 +225,16 @@ final class Charges {
         }
         SpendLedger.Charged spent;
         try {
-            spent = spend.charge(id, costNanoUsd, nowMillis, limits, how.holdId());
+            spent = parts.spend().charge(id, costNanoUsd, nowMillis, parts.limits(), how.holdId());
         } catch (QuorumLostException e) {
             if (id.replay()) {
                 throw e;
             }
             String clientId = c.ledger().clientId();
-            ChargeJournal.Entry kept = journal.append(room, seq -> new ChargeJournal.Spend(new ChargeId(writer, seq), nowMillis,
+            ChargeJournal.Entry kept = parts.journal().append(room, seq -> new ChargeJournal.Spend(new ChargeId(parts.writer(), seq), nowMillis,
                     clientId, costNanoUsd));
-            observer.journal(kept == null ? "refused" : "journaled");
-            return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(), view.get(),
+            parts.observer().journal(kept == null ? "refused" : "journaled");
+            return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(), parts.view().get(),
                     List.of(), priced, c.afterEnd());
         } finally {
             // the session's own end must be completed even if the cluster spend could not be updated
@@ -262,11 +243,11 @@ final class Charges {
             }
         }
         if (how.estimate() && c.applied()) {
-            observer.estimated(prices.match(how.estimatedModel()).label(), costNanoUsd);
+            parts.observer().estimated(parts.prices().match(how.estimatedModel()).label(), costNanoUsd);
         }
-        String label = how.estimate() ? prices.match(how.estimatedModel()).label()
+        String label = how.estimate() ? parts.prices().match(how.estimatedModel()).label()
                 : priced == null ? "tool_fee" : priced.match().label();
-        boolean known = how.estimate() ? prices.match(how.estimatedModel()).known() : priced == null || priced.match().known();
+        boolean known = how.estimate() ? parts.prices().match(how.estimatedModel()).known() : priced == null || priced.match().known();
         afterSpend(spent, label, known, costNanoUsd, tokens);
         chargeClient(id, c.ledger().clientId(), costNanoUsd, nowMillis, how.holdId());
         return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(),
@@ -282,12 +263,12 @@ final class Charges {
     private void record(SessionLedger ledger, long costNanoUsd, TokenCounts tokens, PriceTable.Priced priced, How how,
                         long nowMillis) {
         String key = how.chargeKey() != null ? how.chargeKey()
-                : (priced == null ? "tool:" + (how.tool() == null ? "fee" : how.tool()) : "charge") + ":" + writer + ":"
+                : (priced == null ? "tool:" + (how.tool() == null ? "fee" : how.tool()) : "charge") + ":" + parts.writer() + ":"
                 + chargeSeq.incrementAndGet();
-        String model = how.estimate() ? prices.match(how.estimatedModel()).label()
+        String model = how.estimate() ? parts.prices().match(how.estimatedModel()).label()
                 : priced == null ? ledger.model() : priced.match().label();
-        observer.chargeRecorded(new ChargeRecord(ledger.sessionId(), key, ledger.clientId(), model, tokens, costNanoUsd,
-                how.estimate(), nowMillis, prices.version()));
+        parts.observer().chargeRecorded(new ChargeRecord(ledger.sessionId(), key, ledger.clientId(), model, tokens, costNanoUsd,
+                how.estimate(), nowMillis, parts.prices().version()));
     }
 
     /** A fixed-amount charge (an estimate) keyed by its response id, so that it is charged once. */
@@ -297,8 +278,8 @@ final class Charges {
 
     private void releaseHold(String clientId, String holdId, long nowMillis) {
         try {
-            spend.release(holdId, nowMillis, limits);
-            spend.releaseClient(clientId, holdId, nowMillis, limits);
+            parts.spend().release(holdId, nowMillis, parts.limits());
+            parts.spend().releaseClient(clientId, holdId, nowMillis, parts.limits());
         } catch (QuorumLostException e) {
             // it lapses at its expiry
         }
@@ -312,7 +293,7 @@ final class Charges {
      */
     private void chargeClient(ChargeId id, String clientId, long costNanoUsd, long nowMillis, String releaseHoldId) {
         try {
-            spend.chargeClient(clientId, costNanoUsd, nowMillis, limits, releaseHoldId);
+            parts.spend().chargeClient(clientId, costNanoUsd, nowMillis, parts.limits(), releaseHoldId);
         } catch (QuorumLostException e) {
             if (id.replay()) {
                 throw e;
@@ -322,7 +303,7 @@ final class Charges {
 
     /** Adds journaled spend alone as {@code id}: the session part of its charge went through before. */
     void spendOnly(ChargeId id, String clientId, long costNanoUsd, long nowMillis) {
-        SpendLedger.Charged spent = spend.charge(id, costNanoUsd, nowMillis, limits);
+        SpendLedger.Charged spent = parts.spend().charge(id, costNanoUsd, nowMillis, parts.limits());
         afterSpend(spent, "journal", true, costNanoUsd, TokenCounts.ZERO);
         chargeClient(id, clientId, costNanoUsd, nowMillis, null);
     }
@@ -335,31 +316,31 @@ final class Charges {
      */
     void orphan(ChargeId id, String sessionId, String clientId, long costNanoUsd, TokenCounts tokens,
                 PriceTable.Priced priced, String sessionModel, long atMillis) {
-        SpendLedger.Charged spent = spend.charge(id, costNanoUsd, atMillis, limits);
+        SpendLedger.Charged spent = parts.spend().charge(id, costNanoUsd, atMillis, parts.limits());
         String label = priced == null ? "tool_fee" : priced.match().label();
         afterSpend(spent, label, priced == null || priced.match().known(), costNanoUsd, tokens);
         if (clientId != null) {
             chargeClient(id, clientId, costNanoUsd, atMillis, null);
         }
         String model = priced == null ? sessionModel : priced.match().known() ? priced.match().price().model() : label;
-        observer.chargeRecorded(new ChargeRecord(sessionId, "journal:" + id.writer() + "#" + id.seq(), clientId, model, tokens,
-                costNanoUsd, false, atMillis, prices.version()));
+        parts.observer().chargeRecorded(new ChargeRecord(sessionId, "journal:" + id.writer() + "#" + id.seq(), clientId, model, tokens,
+                costNanoUsd, false, atMillis, parts.prices().version()));
     }
 
     private void afterSpend(SpendLedger.Charged spent, String modelLabel, boolean knownModel, long costNanoUsd,
                             TokenCounts tokens) {
-        view.offer(spent.snapshot());
-        observer.spend(spent.snapshot());
-        observer.charged(modelLabel, knownModel, costNanoUsd, tokens);
+        parts.view().offer(spent.snapshot());
+        parts.observer().spend(spent.snapshot());
+        parts.observer().charged(modelLabel, knownModel, costNanoUsd, tokens);
         if (spent.breakerOpenedNow()) {
-            observer.limitReached("circuit_breaker");
-            observer.breakerChanged(spent.snapshot(), "spend");
-            broadcast.publish(spent.snapshot());
+            parts.observer().limitReached("circuit_breaker");
+            parts.observer().breakerChanged(spent.snapshot(), "spend");
+            parts.broadcast().publish(spent.snapshot());
         }
     }
 
     private CostGuard.Usage unknown(PriceTable.Priced priced) {
-        return new CostGuard.Usage(null, false, 0, false, false, null, view.get(), List.of(), priced, false);
+        return new CostGuard.Usage(null, false, 0, false, false, null, parts.view().get(), List.of(), priced, false);
     }
 
     private List<String> warnings(SessionLedger l, SpendLedger.Snapshot s, long nowMillis) {
@@ -373,7 +354,7 @@ final class Charges {
         if (s.breakerOpenAt(nowMillis)) {
             w.add(CostGuard.WARNING_BREAKER);
         }
-        if (s.hourlyNanoUsd() >= limits.maxHourlyCostNanoUsd()) {
+        if (s.hourlyNanoUsd() >= parts.limits().maxHourlyCostNanoUsd()) {
             w.add(CostGuard.WARNING_HOURLY);
         }
         return w;

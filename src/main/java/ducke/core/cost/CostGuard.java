@@ -99,16 +99,7 @@ public final class CostGuard {
     /** Entries a journal holds by default. */
     public static final int DEFAULT_JOURNAL_CAPACITY = 10_000;
 
-    private final PriceTable prices;
-    private final CostLimits limits;
-    private final SessionStore sessions;
-    private final SpendStore spend;
-    private final SpendView view;
-    private final BreakerBroadcast broadcast;
-    private final CostObserver observer;
-    private final ClusterHealth health;
-    private final ChargeJournal journal;
-    private final String writer;
+    private final CostParts parts;
     private final SessionEnds ends;
     private final Admission admission;
     private final Charges charges;
@@ -129,19 +120,10 @@ public final class CostGuard {
     public CostGuard(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
                      BreakerBroadcast broadcast, CostObserver observer, String nodeName, Supplier<String> ids,
                      ClusterHealth health, ChargeJournal journal, String writer) {
-        this.prices = prices;
-        this.limits = limits;
-        this.sessions = sessions;
-        this.spend = spend;
-        this.view = view;
-        this.broadcast = broadcast;
-        this.observer = observer;
-        this.health = health;
-        this.journal = journal;
-        this.writer = writer;
+        this.parts = new CostParts(prices, limits, sessions, spend, view, broadcast, observer, health, journal, writer);
         this.ends = new SessionEnds(sessions, observer);
         this.admission = new Admission(prices, limits, sessions, spend, view, observer, nodeName, ids, health);
-        this.charges = new Charges(prices, limits, sessions, spend, view, broadcast, observer, health, journal, writer, ends);
+        this.charges = new Charges(parts, ends);
         this.replay = new JournalReplay(this, journal, observer);
     }
 
@@ -151,28 +133,28 @@ public final class CostGuard {
     }
 
     public CostLimits limits() {
-        return limits;
+        return parts.limits();
     }
 
     public PriceTable prices() {
-        return prices;
+        return parts.prices();
     }
 
     public SpendView view() {
-        return view;
+        return parts.view();
     }
 
     public ClusterHealth health() {
-        return health;
+        return parts.health();
     }
 
     public ChargeJournal journal() {
-        return journal;
+        return parts.journal();
     }
 
     /** This process's writer id ({@link ChargeId}). */
     public String writer() {
-        return writer;
+        return parts.writer();
     }
 
     /** A writer id for one process of {@code nodeName}: the name and 64 random bits. */
@@ -187,7 +169,7 @@ public final class CostGuard {
      * @param holder grid member that will hold the live connection, or "" for API sessions
      */
     public Start start(String clientId, String model, String holder, long nowMillis) {
-        return start(clientId, model, holder, limits.maxSessionCostNanoUsd(), nowMillis);
+        return start(clientId, model, holder, parts.limits().maxSessionCostNanoUsd(), nowMillis);
     }
 
     /** The same, with a budget of its own for the session (never above the configured cap). */
@@ -302,17 +284,17 @@ public final class CostGuard {
      */
     public Grant reserve(String clientId, String holdId, long minNanoUsd, long maxNanoUsd, long expiresAtMillis,
                          long nowMillis) {
-        if (!health.quorum()) {
-            throw new QuorumLostException("No quorum: nothing can be reserved", Math.max(1, health.retryAfterMillis() / 1000));
+        if (!parts.health().quorum()) {
+            throw new QuorumLostException("No quorum: nothing can be reserved", Math.max(1, parts.health().retryAfterMillis() / 1000));
         }
-        long client = spend.reserveClient(clientId, holdId, minNanoUsd, maxNanoUsd, nowMillis, expiresAtMillis, limits);
+        long client = parts.spend().reserveClient(clientId, holdId, minNanoUsd, maxNanoUsd, nowMillis, expiresAtMillis, parts.limits());
         if (client <= 0) {
-            observer.limitReached("client_hourly");
+            parts.observer().limitReached("client_hourly");
             return new Grant(Hold.CLIENT_BUDGET, 0);
         }
         SpendLedger.Reserved r;
         try {
-            r = spend.reserve(holdId, minNanoUsd, client, nowMillis, expiresAtMillis, limits);
+            r = parts.spend().reserve(holdId, minNanoUsd, client, nowMillis, expiresAtMillis, parts.limits());
         } catch (RuntimeException e) {
             releaseQuietly(clientId, holdId, nowMillis);
             throw e;
@@ -320,29 +302,29 @@ public final class CostGuard {
         if (r.ok()) {
             if (r.amountNanoUsd() < client) {
                 // the breaker's window took less: the client holds no more than that
-                spend.reserveClient(clientId, holdId, r.amountNanoUsd(), r.amountNanoUsd(), nowMillis, expiresAtMillis, limits);
+                parts.spend().reserveClient(clientId, holdId, r.amountNanoUsd(), r.amountNanoUsd(), nowMillis, expiresAtMillis, parts.limits());
             }
             return new Grant(Hold.TAKEN, r.amountNanoUsd());
         }
         releaseQuietly(clientId, holdId, nowMillis);
         if (r.breakerOpenedNow()) {
             SpendLedger.Snapshot s = refreshSpend(nowMillis);
-            observer.limitReached("circuit_breaker");
-            observer.breakerChanged(s, "spend");
-            broadcast.publish(s);
+            parts.observer().limitReached("circuit_breaker");
+            parts.observer().breakerChanged(s, "spend");
+            parts.broadcast().publish(s);
         }
         return new Grant(Hold.CIRCUIT_BREAKER, 0);
     }
 
     /** Gives back a reservation that will not be settled by a charge; lapsed or unknown ones are fine. */
     public void release(String clientId, String holdId, long nowMillis) {
-        spend.release(holdId, nowMillis, limits);
-        spend.releaseClient(clientId, holdId, nowMillis, limits);
+        parts.spend().release(holdId, nowMillis, parts.limits());
+        parts.spend().releaseClient(clientId, holdId, nowMillis, parts.limits());
     }
 
     private void releaseQuietly(String clientId, String holdId, long nowMillis) {
         try {
-            spend.releaseClient(clientId, holdId, nowMillis, limits);
+            parts.spend().releaseClient(clientId, holdId, nowMillis, parts.limits());
         } catch (RuntimeException e) {
             // it lapses at its expiry
         }
@@ -404,13 +386,13 @@ public final class CostGuard {
      */
     public Optional<SessionStore.Ended> endOrJournal(String sessionId, EndReason reason, long nowMillis) {
         try {
-            if (health.quorum()) {
+            if (parts.health().quorum()) {
                 return end(sessionId, reason, nowMillis);
             }
         } catch (QuorumLostException e) {
             // journaled below
         }
-        observer.journal(journal.append(seq -> new ChargeJournal.End(new ChargeId(writer, seq), nowMillis, sessionId, reason)) == null
+        parts.observer().journal(parts.journal().append(seq -> new ChargeJournal.End(new ChargeId(parts.writer(), seq), nowMillis, sessionId, reason)) == null
                 ? "refused" : "journaled");
         return Optional.empty();
     }
@@ -427,27 +409,27 @@ public final class CostGuard {
     }
 
     public Optional<SessionLedger> get(String sessionId) {
-        return sessions.get(sessionId);
+        return parts.sessions().get(sessionId);
     }
 
     /** Trips the breaker by hand and tells every node; an open breaker stays as it is. */
     public SpendLedger.Snapshot trip(String cause, long nowMillis) {
-        SpendLedger.Snapshot s = spend.trip(nowMillis, limits, cause);
-        view.force(s);
+        SpendLedger.Snapshot s = parts.spend().trip(nowMillis, parts.limits(), cause);
+        parts.view().force(s);
         // a breaker that was open already keeps its opening time: nothing changed, nothing to announce
         if (s.breakerOpenedAtMillis() == nowMillis) {
-            observer.breakerChanged(s, cause);
-            broadcast.publish(s);
+            parts.observer().breakerChanged(s, cause);
+            parts.broadcast().publish(s);
         }
         return s;
     }
 
     /** Closes the breaker now and tells every node. */
     public SpendLedger.Snapshot resetBreaker(long nowMillis) {
-        SpendLedger.Snapshot s = spend.reset(nowMillis, limits);
-        view.force(s);
-        observer.breakerChanged(s, "reset");
-        broadcast.publish(s);
+        SpendLedger.Snapshot s = parts.spend().reset(nowMillis, parts.limits());
+        parts.view().force(s);
+        parts.observer().breakerChanged(s, "reset");
+        parts.broadcast().publish(s);
         return s;
     }
 
