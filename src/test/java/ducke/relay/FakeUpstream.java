@@ -158,6 +158,8 @@ public final class FakeUpstream implements AutoCloseable {
         private int commits;
         /** Cancels are not answered: a provider whose last usage never arrives. */
         private volatile boolean deaf;
+        /** How often the loop's script was played again. */
+        private int replays;
         /** A script played for every later response.create too: a model that keeps doing the same. */
         private volatile JsonNode loop;
         /** A response.create not answered yet ({@code test_defer}), until an event with {@code test_release}. */
@@ -263,6 +265,9 @@ public final class FakeUpstream implements AutoCloseable {
             JsonNode script = event.has("test_script") ? event.get("test_script") : loop;
             if (script != null) {
                 boolean twice = event.path("test_keys_twice").asBoolean();
+                // a script played again (a model that keeps doing the same) is a new response each time,
+                // with ids of its own, as the provider's are
+                String replay = event.has("test_script") ? null : "\"resp_r" + (++replays) + "_";
                 for (JsonNode e : script) {
                     if (e.has("test_pad")) {
                         // an event larger than a client may send: padded here, by the provider
@@ -273,8 +278,9 @@ public final class FakeUpstream implements AutoCloseable {
                     if ("response.done".equals(e.path("type").asText())) {
                         c.billed.add(e.path("response").path("usage"));
                     }
+                    String text = replay == null ? e.toString() : e.toString().replace("\"resp_", replay);
                     // a JSON style a provider could have: an event's type key written twice
-                    send(twice ? e.toString().replaceFirst("\\{\"type\":(\"[^\"]+\")", "{\"type\":$1,\"type\":$1") : e.toString());
+                    send(twice ? text.replaceFirst("\\{\"type\":(\"[^\"]+\")", "{\"type\":$1,\"type\":$1") : text);
                 }
                 return;
             }

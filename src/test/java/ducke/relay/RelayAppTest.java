@@ -55,6 +55,8 @@ class RelayAppTest {
         return c;
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong SCRIPTED = new java.util.concurrent.atomic.AtomicLong();
+
     /** A {@code response.done} in the real shape, with realtime token details. */
     static String responseDone(long textIn, long audioIn, long textOut, long audioOut) {
         return """
@@ -62,7 +64,9 @@ class RelayAppTest {
                  "status":"completed","output":[],"usage":{"total_tokens":%d,"input_tokens":%d,"output_tokens":%d,
                  "input_token_details":{"text_tokens":%d,"audio_tokens":%d,"cached_tokens":0},
                  "output_token_details":{"text_tokens":%d,"audio_tokens":%d}}}}"""
-                .formatted(textIn + audioIn + textOut + audioOut, textIn + audioIn, textOut + audioOut, textIn, audioIn, textOut, audioOut);
+                .formatted(textIn + audioIn + textOut + audioOut, textIn + audioIn, textOut + audioOut, textIn, audioIn, textOut, audioOut)
+                // every response has its own id, as the provider's do (a charge is keyed by it)
+                .replace("\"resp_1\"", "\"resp_s" + SCRIPTED.incrementAndGet() + "\"");
     }
 
     static String script(String... events) {
