@@ -147,6 +147,21 @@ public final class SessionReaper implements Managed {
         }
     }
 
+    /**
+     * Waits (at most {@value #SETTLE_WAIT_MILLIS} ms) until this member owns what the members that
+     * left held: their backups here are promoted asynchronously, and until then the local key sets
+     * the last member drains miss their entries.
+     */
+    private void awaitPartitionsSettled() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_WAIT_MILLIS);
+        while (!hz.getPartitionService().isClusterSafe() && System.nanoTime() - deadline < 0) {
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+    }
+
+    /** How long the last member waits for its partitions to settle before it drains. */
+    static final long SETTLE_WAIT_MILLIS = 10_000;
+
     /** One pass over the local ledgers, then over the local outbox. Runs on the reaper thread; public for tests. */
     public synchronized Pass pass() {
         Pass reaped;
@@ -212,6 +227,7 @@ public final class SessionReaper implements Managed {
      * holds is written, or, failing that, logged.
      */
     private synchronized void drainAsLastMember() throws InterruptedException {
+        awaitPartitionsSettled();
         int ended = 0;
         if (guard.health().quorum()) {
             guard.replayJournal();
