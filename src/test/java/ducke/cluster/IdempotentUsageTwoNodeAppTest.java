@@ -115,8 +115,10 @@ class IdempotentUsageTwoNodeAppTest {
         Poll.until("every partition placed, with its backup", Duration.ofSeconds(60), Duration.ofMillis(50),
                 () -> memberA.getPartitionService().isClusterSafe());
         String id = null;
+        String client = null;
         for (int i = 0; id == null; i++) {
-            HttpResponse<String> started = a.post("/v1/sessions", "{\"client_id\":\"203.0.113." + (10 + i) + "\",\"model\":\"gpt-5\"}",
+            client = "203.0.113." + (10 + i);
+            HttpResponse<String> started = a.post("/v1/sessions", "{\"client_id\":\"" + client + "\",\"model\":\"gpt-5\"}",
                     "Authorization", SERVICE);
             assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
             String candidate = Http.json(started).get("session_id").asText();
@@ -144,11 +146,14 @@ class IdempotentUsageTwoNodeAppTest {
         JsonNode ledger = Http.json(b.get("/v1/sessions/" + session, "Authorization", SERVICE));
         assertThat(ledger.get("cost_usd").toString()).isEqualTo("7.00");
         assertThat(ledger.get("charged_responses").asInt()).isEqualTo(1);
+        BigDecimal chargeRows = CostIntegrity.audited(List.of(a, b), List.of(session), REPORT_USD, Duration.ofSeconds(10));
+        // 7.00 on a 5.00 cap: the charge ended the session, and its final row goes to the audit
+        BigDecimal sessionRow = CostIntegrity.sessionRow(List.of(a, b), client, session, Duration.ofSeconds(20));
         CostIntegrity.attack("report answered 503 at the grid deadline, retried on the other node").billed(REPORT_USD)
-                .ledger(ledger.get("cost_usd").decimalValue())
-                .audit(CostIntegrity.audited(List.of(a, b), List.of(session), REPORT_USD, Duration.ofSeconds(20))).usage("arrived")
-                .note("hourly spend counted " + Http.json(again).get("hourly_cost_usd").decimalValue().toPlainString()
-                        + " of it (the spend part of a charge the deadline cut off is not run; docs/cost-integrity.md)").print();
+                .ledger(ledger.get("cost_usd").decimalValue()).audit(chargeRows).usage("arrived")
+                .field("audit_session_row", sessionRow == null ? "none" : sessionRow.toPlainString())
+                .field("hourly_spend_counted", Http.json(again).get("hourly_cost_usd").decimalValue().toPlainString())
+                .note("the attempt cut off by the deadline ran neither its spend part nor its charge row; the retry is a repeat").print();
     }
 
     private static HazelcastInstance member(String cluster, int port) {

@@ -153,6 +153,27 @@ public final class CostIntegrity {
         }
     }
 
+    /**
+     * The cost on an ended session's own audit row (its totals, next to its charge rows), from
+     * whichever of {@code nodes} wrote it, polled until it is there; null when none is within {@code within}.
+     */
+    public static BigDecimal sessionRow(List<Http> nodes, String clientId, String sessionId, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            for (Http node : nodes) {
+                JsonNode rows = Http.json(node.get("/v1/audit/sessions?limit=1000&client=" + URLEncoder.encode(clientId, StandardCharsets.UTF_8),
+                        "Authorization", "Bearer " + TestApps.OPERATOR_TOKEN));
+                for (JsonNode row : rows.path("sessions")) {
+                    if (row.path("session_id").asText().equals(sessionId)) {
+                        return row.path("cost_usd").decimalValue();
+                    }
+                }
+            }
+            LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+        }
+        return null;
+    }
+
     /** {@link #audited(List, Collection, BigDecimal, Duration)} on one node, 20 s at most. */
     public static BigDecimal audited(Http node, Collection<String> sessions, BigDecimal expected) {
         return audited(List.of(node), sessions, expected, Duration.ofSeconds(20));
