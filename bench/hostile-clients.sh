@@ -49,8 +49,13 @@ BEGIN {
     else if (("audit" in f) && num(f["audit"]) != num(f["ledger"])) check = "AUDIT != LEDGER"
     if (check != "ok") bad = 1
     also = ""
-    for (k in f) if (k !~ /^(billed|billed_max|ledger|audit|cap|over|usage)$/) also = also (also == "" ? "" : "; ") k "=" f[k]
-    gsub(/_/, " ", also)
+    for (i = 3; i <= NF; i++) {
+        k = $i; sub(/=.*/, "", k)
+        if (k !~ /^(billed|billed_max|ledger|audit|cap|over|usage|note)$/) {
+            name = k; gsub(/_/, " ", name); also = also (also == "" ? "" : "; ") name " " f[k]
+        }
+    }
+    if ("note" in f) also = f["note"] (also == "" ? "" : "; " also)
     printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, ("usage" in f) ? f["usage"] : "—", billed, ledger, audit, cap, over, check, also
 }
 END { exit bad }' || status=1

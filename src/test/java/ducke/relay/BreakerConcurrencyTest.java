@@ -160,7 +160,7 @@ class BreakerConcurrencyTest {
         assertThat(audited).as("the audit's charge rows hold exactly what was billed").isEqualByComparingTo(billed);
         CostIntegrity.attack(SESSIONS + " concurrent sessions, one thread each").billed(billed).ledger(charged).audit(audited)
                 .cap("breaker", THRESHOLD).usage("arrived")
-                .note(responses + " responses; the breaker opened " + THRESHOLD.subtract(billed).max(BigDecimal.ZERO).toPlainString()
+                .note(responses + " responses; the breaker opened " + CostIntegrity.usd(THRESHOLD.subtract(billed).max(BigDecimal.ZERO))
                         + " below its threshold (reservations held for the responses that could start next)").print();
     }
 }

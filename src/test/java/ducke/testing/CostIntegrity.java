@@ -104,7 +104,7 @@ public final class CostIntegrity {
     }
 
     /** Exact, without trailing zeros past the cents: 57.668, 7.00, 0.00. */
-    static String usd(BigDecimal v) {
+    public static String usd(BigDecimal v) {
         BigDecimal s = v.stripTrailingZeros();
         return (s.scale() < 2 ? s.setScale(2) : s).toPlainString();
     }
