@@ -4,6 +4,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import ducke.DuckeConfiguration;
 import ducke.core.cost.SessionSlots;
+import ducke.testing.CostIntegrity;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.Poll;
@@ -77,6 +78,7 @@ class AbortedHandshakeAppTest {
         Http http = Http.local(APP.getLocalPort());
         String client = "10.71.0.1";
         double before = handshakesHandled(http);
+        int upstreamsBefore = UPSTREAM.connections().size();
         for (int i = 0; i < 3; i++) {
             resetAfterRequest(client);
         }
@@ -84,6 +86,9 @@ class AbortedHandshakeAppTest {
                 () -> handshakesHandled(http) >= before + 3);
         Poll.until("no slot held by the reset handshakes", Duration.ofSeconds(20), Duration.ofMillis(20),
                 () -> "slots held: " + slotsHeld(client), () -> slotsHeld(client) == 0);
+        CostIntegrity.attack("3 handshakes reset after the request").billed(java.math.BigDecimal.ZERO)
+                .field("slots_left", Integer.toString(slotsHeld(client)))
+                .field("upstreams_opened", Integer.toString(UPSTREAM.connections().size() - upstreamsBefore)).print();
 
         // the client's full share of sessions opens, and the limit still holds for real sessions
         List<WsClient> sessions = new ArrayList<>();

@@ -2,6 +2,7 @@ package ducke.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import ducke.DuckeConfiguration;
+import ducke.testing.CostIntegrity;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.TestApps;
@@ -133,6 +134,10 @@ class CrossSessionCapsTest {
         return sum;
     }
 
+    private static List<String> ids(List<Live> sessions) {
+        return sessions.stream().map(s -> s.client().started.get("session_id").asText()).toList();
+    }
+
     @Test
     @Order(1)
     void threeSessionsOfOneClientStayWithinTheClientsHourlyCap() throws Exception {
@@ -144,6 +149,9 @@ class CrossSessionCapsTest {
         assertThat(billed).isLessThanOrEqualTo(new BigDecimal("10.00").multiply(BigDecimal.ONE.add(ONE_PERCENT)));
         assertThat(charged(sessions)).as("the ledgers hold exactly what was billed").isEqualByComparingTo(billed);
         assertThat(ends).contains("client_budget_exceeded");
+        CostIntegrity.attack("one client, 3 concurrent sessions").billed(billed).ledger(charged(sessions))
+                .audit(CostIntegrity.audited(Http.local(APP.getLocalPort()), ids(sessions), billed))
+                .cap("client hour", new BigDecimal("10.00")).usage("arrived").print();
     }
 
     @Test
@@ -167,5 +175,9 @@ class CrossSessionCapsTest {
         // before: the breaker opened after the spend that crossed it, and every live session ran on toward its own cap
         assertThat(billed(all)).isLessThanOrEqualTo(new BigDecimal("30.00").multiply(BigDecimal.ONE.add(ONE_PERCENT)));
         assertThat(charged(sessions)).isEqualByComparingTo(billed);
+        CostIntegrity.attack("12 sessions round-robin, one thread").billed(billed).ledger(charged(sessions))
+                .audit(CostIntegrity.audited(Http.local(APP.getLocalPort()), ids(sessions), billed))
+                .cap("breaker", new BigDecimal("30.00")).spentAgainstCap(billed(all)).usage("arrived")
+                .note("the breaker window also holds the 3-session client's spend").print();
     }
 }

@@ -2,6 +2,7 @@ package ducke.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import ducke.DuckeConfiguration;
+import ducke.testing.CostIntegrity;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.Poll;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -83,6 +85,22 @@ class EstimatedChargeTest {
         return last[0];
     }
 
+    /**
+     * A line for bench/hostile-clients.sh: what the stand-in billed (or the most it can have billed),
+     * the ledger, the session's charge rows in the audit store, and the overspend past the session cap.
+     */
+    private static void measured(WsClient c, BigDecimal ledger, CostIntegrity billed, String usage) {
+        String id = c.started.get("session_id").asText();
+        billed.ledger(ledger).audit(CostIntegrity.audited(Http.local(APP.getLocalPort()), List.of(id), ledger))
+                .cap("session", c.started.get("max_cost_usd").decimalValue()).usage(usage).print();
+    }
+
+    /** The output limit the guard gave the last response.create it forwarded upstream. */
+    private static long forwardedClamp() throws Exception {
+        String create = lastUpstream().received.stream().filter(m -> m.contains("\"response.create\"")).reduce((a, b) -> b).orElseThrow();
+        return WsClient.parse(create).at("/response/max_output_tokens").asLong();
+    }
+
     @Test
     void aResponseCutOffByTheUpstreamIsChargedItsReservation() throws Exception {
         double before = estimatedCharges();
@@ -97,6 +115,8 @@ class EstimatedChargeTest {
         // whatever the provider billed for it, at most its whole context and its whole output limit
         assertThat(s.get("cost_usd").decimalValue()).isGreaterThanOrEqualTo(billedUsd(STAND_IN_CONTEXT, clamp));
         assertThat(estimatedCharges()).isEqualTo(before + 1);
+        measured(c, s.get("cost_usd").decimalValue(),
+                CostIntegrity.attack("upstream socket reset mid-response").billedAtMost(billedUsd(STAND_IN_CONTEXT, clamp)), "estimated");
     }
 
     @Test
@@ -118,6 +138,9 @@ class EstimatedChargeTest {
                 .isEqualByComparingTo(billedUsd(usage.get("input_tokens").asLong(), usage.get("output_tokens").asLong()));
         assertThat(session(c).get("status").asText()).isEqualTo("active");
         c.ws.sendClose(1000, "bye").join();
+        measured(c, update.get("session_cost").decimalValue(),
+                CostIntegrity.attack("oversized conversation.item.retrieve mid-response")
+                        .billed(billedUsd(usage.get("input_tokens").asLong(), usage.get("output_tokens").asLong())), "arrived");
     }
 
     @Test
@@ -137,6 +160,8 @@ class EstimatedChargeTest {
         assertThat(update.get("session_cost").decimalValue()).isGreaterThanOrEqualTo(billedUsd(1000, 1000));
         assertThat(estimatedCharges()).isEqualTo(before + 1);
         c.ws.sendClose(1000, "bye").join();
+        measured(c, update.get("session_cost").decimalValue(),
+                CostIntegrity.attack("oversized response.done").billed(billedUsd(1000, 1000)), "estimated");
     }
 
     @Test
@@ -151,6 +176,8 @@ class EstimatedChargeTest {
         assertThat(update.get("session_cost").decimalValue()).isGreaterThanOrEqualTo(billedUsd(STAND_IN_CONTEXT, 900));
         assertThat(estimatedCharges()).isEqualTo(before + 1);
         c.ws.sendClose(1000, "bye").join();
+        measured(c, update.get("session_cost").decimalValue(), CostIntegrity.attack("malformed usage")
+                .billedAtMost(billedUsd(STAND_IN_CONTEXT, forwardedClamp())).note("usage named -500 input and 900 output tokens"), "estimated");
     }
 
     @Test
@@ -165,5 +192,7 @@ class EstimatedChargeTest {
         assertThat(s.get("end_reason").asText()).isEqualTo("client_closed");
         assertThat(s.get("cost_usd").decimalValue()).isGreaterThanOrEqualTo(billedUsd(STAND_IN_CONTEXT, clamp));
         assertThat(estimatedCharges()).isEqualTo(before + 1);
+        measured(c, s.get("cost_usd").decimalValue(),
+                CostIntegrity.attack("a tail that never arrives").billedAtMost(billedUsd(STAND_IN_CONTEXT, clamp)), "estimated");
     }
 }

@@ -3,6 +3,7 @@ package ducke.relay;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ducke.DuckeConfiguration;
+import ducke.testing.CostIntegrity;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.PromText;
@@ -48,6 +49,11 @@ class HostileClientTest {
             "rateLimits.websocket", "100000/minute"));
     private static final AtomicInteger CLIENTS = new AtomicInteger();
     private static final Map<String, BigDecimal> OVERSPEND = new TreeMap<>();
+    /** Per attack, for bench/hostile-clients.sh: its sessions, what the stand-in billed, what the ledgers hold, the cap. */
+    private record Measured(String attack, List<String> sessions, BigDecimal billed, BigDecimal ledger, String cap, String capUsd) {
+    }
+
+    private static final List<Measured> MEASURED = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @AfterAll
     static void report() throws Exception {
@@ -55,6 +61,11 @@ class HostileClientTest {
         StringBuilder table = new StringBuilder("\n| attack | largest overspend past the session cap (" + CAP + ") |\n|---|---|\n");
         OVERSPEND.forEach((attack, usd) -> table.append("| ").append(attack).append(" | ").append(usd.toPlainString()).append(" |\n"));
         System.out.println("hostile-clients" + table);
+        for (Measured m : MEASURED) {
+            CostIntegrity.attack(m.attack()).billed(m.billed()).ledger(m.ledger())
+                    .audit(CostIntegrity.audited(Http.local(APP.getLocalPort()), m.sessions(), m.ledger()))
+                    .cap(m.cap(), new BigDecimal(m.capUsd())).usage("arrived").print();
+        }
     }
 
     private static String newClient() {
@@ -113,6 +124,7 @@ class HostileClientTest {
         JsonNode s = awaitEnded(o.id());
         BigDecimal cost = s.get("cost_usd").decimalValue();
         assertThat(cost).as("%s: what the provider billed is in the ledger", attack).isEqualByComparingTo(billed(o.up()));
+        MEASURED.add(new Measured(attack, List.of(o.id()), billed(o.up()), cost, "session", CAP));
         BigDecimal over = cost.subtract(new BigDecimal(CAP)).max(BigDecimal.ZERO);
         OVERSPEND.merge(attack, over, BigDecimal::max);
         assertThat(over).as("%s: overspend past the cap", attack).isLessThanOrEqualTo(new BigDecimal(CAP).movePointLeft(2));
@@ -465,6 +477,8 @@ class HostileClientTest {
     void oneClientAloneCannotSpendPastItsHourlyCapWithNewSessions() throws Exception {
         String address = "198.51.100.250";
         BigDecimal spent = BigDecimal.ZERO;
+        BigDecimal billed = BigDecimal.ZERO;
+        List<String> ids = new java.util.ArrayList<>();
         int sessions = 0;
         while (true) {
             Opened o;
@@ -497,11 +511,14 @@ class HostileClientTest {
                 o.ws().ws.sendClose(1000, "").exceptionally(closedMeanwhile -> null).join();
             }
             spent = spent.add(awaitEnded(o.id()).get("cost_usd").decimalValue());
+            billed = billed.add(billed(o.up()));
+            ids.add(o.id());
             sessions++;
             assertThat(sessions).as("sessions before the client cap").isLessThan(10);
         }
         BigDecimal over = spent.subtract(new BigDecimal(CLIENT_CAP)).max(BigDecimal.ZERO);
         OVERSPEND.merge("one client past its hourly cap (" + CLIENT_CAP + ")", over, BigDecimal::max);
+        MEASURED.add(new Measured("one client, one session after another", ids, billed, spent, "client hour", CLIENT_CAP));
         // every response is reserved against the client's hour: its sessions together stop at its cap
         assertThat(over).isLessThanOrEqualTo(new BigDecimal(CLIENT_CAP).movePointLeft(2));
     }
