@@ -147,6 +147,8 @@ class IdempotentUsageTwoNodeAppTest {
         assertThat(ledger.get("cost_usd").toString()).isEqualTo("7.00");
         assertThat(ledger.get("charged_responses").asInt()).isEqualTo(1);
         BigDecimal chargeRows = CostIntegrity.audited(List.of(a, b), List.of(session), REPORT_USD, Duration.ofSeconds(10));
+        // the retry hands the charge row over again (the first attempt was answered before it could): once, not missing
+        assertThat(chargeRows).as("the charge row in the audit").isEqualByComparingTo(REPORT_USD);
         // 7.00 on a 5.00 cap: the charge ended the session, and its final row goes to the audit
         BigDecimal sessionRow = CostIntegrity.sessionRow(List.of(a, b), client, session, Duration.ofSeconds(20));
         CostIntegrity.attack("report answered 503 at the grid deadline, retried on the other node").billed(REPORT_USD)

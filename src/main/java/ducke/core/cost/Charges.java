@@ -214,6 +214,11 @@ final class Charges {
                 // charged before: the reservation this attempt brought is given back, not settled twice
                 releaseHold(c.ledger().clientId(), how.holdId(), nowMillis);
             }
+            if (c.key() == ChargeKeys.Seen.SAME_REPORT && how.chargeKey() != null) {
+                // the first attempt may have been applied and then answered 503 before it handed its
+                // audit row over: the row is handed over again (written once, whoever writes it first)
+                record(c.ledger(), costNanoUsd, tokens, priced, how, nowMillis);
+            }
             return new CostGuard.Usage(c.ledger(), false, 0, c.budgetOk(), false, null, parts.view().get(),
                     warnings(c.ledger(), parts.view().get(), nowMillis), priced, false, 0, c.key());
         }
