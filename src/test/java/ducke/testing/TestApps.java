@@ -61,7 +61,9 @@ public final class TestApps {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("nodeName", "");
         settings.put("upstream.url", "ws://127.0.0.1:9/v1/realtime");
-        settings.put("relay.upstreamPingInterval", "500ms");
+        // the link gives up on an upstream silent for three intervals: wide enough that a test machine whose
+        // cores are taken by other work for a second is not mistaken for a dead provider
+        settings.put("relay.upstreamPingInterval", "2s");
         settings.put("audit.url", "jdbc:h2:mem:audit-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         // a node's data directory (its charge journal) is its own
         settings.put("dataDir", "target/test-data/" + UUID.randomUUID());
