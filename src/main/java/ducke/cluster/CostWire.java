@@ -125,6 +125,7 @@ final class CostWire {
             out.writeLong(e.keyHash());
             out.writeLong(e.reportHash());
             out.writeLong(e.atMillis());
+            out.writeBoolean(e.spendPending());
         }
     }
 
@@ -153,7 +154,7 @@ final class CostWire {
         int k = in.readInt();
         List<ChargeKeys.Entry> keys = new ArrayList<>(k);
         for (int i = 0; i < k; i++) {
-            keys.add(new ChargeKeys.Entry(in.readLong(), in.readLong(), in.readLong()));
+            keys.add(new ChargeKeys.Entry(in.readLong(), in.readLong(), in.readLong(), in.readBoolean()));
         }
         return new SessionLedger(id, client, node, model, version, started, expires, max, shares, warned, holder,
                 reason == null ? null : EndReason.fromLabel(reason), ended, audited, ChargeKeys.of(keys));

@@ -33,7 +33,8 @@ final class GridSerializers implements DataSerializableFactory {
             case FORGET_DENIALS -> new ForgetDenialsTask();
             case DEPARTURE -> new DepartureTask();
             case GIVE_BACK -> new GiveBackProcessor();
-            case LedgerProcessors.CHARGE, LedgerProcessors.END, LedgerProcessors.AUDITED, LedgerProcessors.CREATE ->
+            case LedgerProcessors.CHARGE, LedgerProcessors.END, LedgerProcessors.AUDITED, LedgerProcessors.CREATE,
+                    LedgerProcessors.CONFIRM_SPEND ->
                     LedgerProcessors.create(typeId);
             case SpendProcessors.CHARGE, SpendProcessors.TRIP, SpendProcessors.RESET, SpendProcessors.RESERVE,
                     SpendProcessors.RELEASE -> SpendProcessors.create(typeId);

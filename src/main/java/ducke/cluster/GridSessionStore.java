@@ -84,6 +84,11 @@ final class GridSessionStore implements SessionStore {
     }
 
     @Override
+    public void confirmSpend(String sessionId, ChargeKey key) {
+        calls.await("confirming a charge's spend", () -> ledgers.submitToKey(sessionId, new LedgerProcessors.ConfirmSpend(key)));
+    }
+
+    @Override
     public Optional<Ended> end(String sessionId, EndReason reason, long nowMillis) {
         return Optional.ofNullable(calls.await("ending a session",
                 () -> ledgers.submitToKey(sessionId, new LedgerProcessors.End(reason, nowMillis))));

@@ -28,6 +28,7 @@ final class LedgerProcessors {
     static final int END = 11;
     static final int AUDITED = 12;
     static final int CREATE = 13;
+    static final int CONFIRM_SPEND = 14;
 
     private LedgerProcessors() {
     }
@@ -38,8 +39,46 @@ final class LedgerProcessors {
             case END -> new End();
             case AUDITED -> new Audited();
             case CREATE -> new Create();
+            case CONFIRM_SPEND -> new ConfirmSpend();
             default -> null;
         };
+    }
+
+    /** Records that a keyed charge's spend part completed ({@link SessionRules#spendConfirmed}). */
+    static final class ConfirmSpend extends GridProcessor<String, SessionLedger, Boolean> {
+        private ChargeKey key;
+
+        ConfirmSpend() {
+        }
+
+        ConfirmSpend(ChargeKey key) {
+            this.key = key;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, SessionLedger> entry) {
+            SessionLedger before = entry.getValue();
+            SessionLedger after = SessionRules.spendConfirmed(before, key);
+            if (after != before) {
+                entry.setValue(after);
+            }
+            return after != before;
+        }
+
+        @Override
+        public int getClassId() {
+            return CONFIRM_SPEND;
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            CostWire.writeChargeKey(out, key);
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            key = CostWire.readChargeKey(in);
+        }
     }
 
     static final class Charge extends GridProcessor<String, SessionLedger, SessionRules.Charge> {

@@ -20,7 +20,7 @@ final class ReportKeys {
     static final int MAX_LENGTH = 255;
     static final String HEADER = "Idempotency-Key";
     /** Keys of usage reports, in the ledger and the audit, next to the relay's {@code resp_…} and {@code transcription:…}. */
-    static final String CHARGE_PREFIX = "report:";
+    static final String CHARGE_PREFIX = ducke.core.cost.ChargeKey.REPORT_PREFIX;
 
     private static final Pattern KEY = Pattern.compile("[\\x21-\\x7E]{1," + MAX_LENGTH + "}");
 

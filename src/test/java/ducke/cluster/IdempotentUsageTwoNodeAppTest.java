@@ -143,6 +143,9 @@ class IdempotentUsageTwoNodeAppTest {
         assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
         assertThat(Http.json(again).get("call_cost").toString()).as("what the report cost").isEqualTo("7.00");
         assertThat(Http.json(again).get("session_cost").toString()).as("7.00 once, not 14.00").isEqualTo("7.00");
+        // the attempt cut off by the deadline never ran its spend part: the retry does, once
+        assertThat(Http.json(again).get("hourly_cost_usd").decimalValue()).as("the cluster's hourly spend")
+                .isEqualByComparingTo(REPORT_USD);
         JsonNode ledger = Http.json(b.get("/v1/sessions/" + session, "Authorization", SERVICE));
         assertThat(ledger.get("cost_usd").toString()).isEqualTo("7.00");
         assertThat(ledger.get("charged_responses").asInt()).isEqualTo(1);
@@ -155,7 +158,7 @@ class IdempotentUsageTwoNodeAppTest {
                 .ledger(ledger.get("cost_usd").decimalValue()).audit(chargeRows).usage("arrived")
                 .field("audit_session_row", sessionRow == null ? "none" : sessionRow.toPlainString())
                 .field("hourly_spend_counted", Http.json(again).get("hourly_cost_usd").decimalValue().toPlainString())
-                .note("the attempt cut off by the deadline ran neither its spend part nor its charge row; the retry is a repeat").print();
+                .note("the attempt cut off by the deadline ran neither its spend part nor its charge row; the retry, a repeat, completes both").print();
     }
 
     private static HazelcastInstance member(String cluster, int port) {

@@ -77,6 +77,12 @@ public final class MemoryStores {
         }
 
         @Override
+        public synchronized void confirmSpend(String sessionId, ChargeKey key) {
+            requireQuorum();
+            ledgers.computeIfPresent(sessionId, (k, l) -> SessionRules.spendConfirmed(l, key));
+        }
+
+        @Override
         public synchronized Optional<Ended> end(String sessionId, EndReason reason, long nowMillis) {
             requireQuorum();
             SessionLedger before = ledgers.get(sessionId);

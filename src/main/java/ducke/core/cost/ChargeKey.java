@@ -18,6 +18,17 @@ import java.security.NoSuchAlgorithmException;
  */
 public record ChargeKey(String value, long keyHash, long reportHash) {
 
+    /** The prefix of a usage report's idempotency key as charged (the API's keys, apart from the relay's). */
+    public static final String REPORT_PREFIX = "report:";
+
+    /**
+     * Whether this is a usage report's key: such a charge may be retried after an answer that never
+     * arrived, so the ledger remembers whether its spend part completed ({@link ChargeKeys}).
+     */
+    public boolean reported() {
+        return value.startsWith(REPORT_PREFIX);
+    }
+
     public ChargeKey {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException("a charge key is never blank");

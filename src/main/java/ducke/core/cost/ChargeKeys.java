@@ -23,11 +23,21 @@ public final class ChargeKeys {
 
     public static final ChargeKeys NONE = new ChargeKeys(List.of());
 
-    /** Whether a key was charged before, and if so, for the same report. */
-    public enum Seen { NEW, SAME_REPORT, OTHER_REPORT }
+    /**
+     * Whether a key was charged before, and if so, for the same report: {@code SAME_REPORT_UNSPENT}
+     * when that charge's spend part (the cluster's hourly spend and breaker, the client's hour) was
+     * not confirmed, so that a retry completes it.
+     */
+    public enum Seen { NEW, SAME_REPORT, OTHER_REPORT, SAME_REPORT_UNSPENT }
 
-    /** One keyed charge: its key's and report's digests ({@link ChargeKey}) and when it was charged. */
-    public record Entry(long keyHash, long reportHash, long atMillis) {
+    /**
+     * One keyed charge: its key's and report's digests ({@link ChargeKey}), when it was charged, and
+     * whether its spend part is still to be confirmed (usage reports only: {@link ChargeKey#reported()}).
+     */
+    public record Entry(long keyHash, long reportHash, long atMillis, boolean spendPending) {
+        public Entry(long keyHash, long reportHash, long atMillis) {
+            this(keyHash, reportHash, atMillis, false);
+        }
     }
 
     private static final Comparator<Entry> ORDER = Comparator.comparingLong(Entry::atMillis)
@@ -46,11 +56,16 @@ public final class ChargeKeys {
         }
         List<Entry> sorted = new ArrayList<>(entries);
         sorted.sort(ORDER);
-        Map<Long, Entry> first = new HashMap<>();
+        Map<Long, Integer> first = new HashMap<>();
         List<Entry> kept = new ArrayList<>(sorted.size());
         for (Entry e : sorted) {
-            if (first.putIfAbsent(e.keyHash(), e) == null) {
+            Integer at = first.putIfAbsent(e.keyHash(), kept.size());
+            if (at == null) {
                 kept.add(e);
+            } else if (e.spendPending() && !kept.get(at).spendPending()) {
+                // one copy did not see the spend part confirmed: pending (a retry may count it twice, never not at all)
+                Entry k = kept.get(at);
+                kept.set(at, new Entry(k.keyHash(), k.reportHash(), k.atMillis(), true));
             }
         }
         return new ChargeKeys(kept.size() > MAX_KEYS ? kept.subList(kept.size() - MAX_KEYS, kept.size()) : kept);
@@ -68,7 +83,8 @@ public final class ChargeKeys {
     public Seen seen(ChargeKey key) {
         for (Entry e : entries) {
             if (e.keyHash() == key.keyHash()) {
-                return e.reportHash() == key.reportHash() ? Seen.SAME_REPORT : Seen.OTHER_REPORT;
+                return e.reportHash() != key.reportHash() ? Seen.OTHER_REPORT
+                        : e.spendPending() ? Seen.SAME_REPORT_UNSPENT : Seen.SAME_REPORT;
             }
         }
         return Seen.NEW;
@@ -76,7 +92,7 @@ public final class ChargeKeys {
 
     /** With {@code key} charged at {@code atMillis}; the oldest key goes when the bound is passed. */
     ChargeKeys plus(ChargeKey key, long atMillis) {
-        Entry added = new Entry(key.keyHash(), key.reportHash(), atMillis);
+        Entry added = new Entry(key.keyHash(), key.reportHash(), atMillis, key.reported());
         List<Entry> next = new ArrayList<>(entries.size() + 1);
         next.addAll(entries);
         next.add(added);
@@ -85,9 +101,25 @@ public final class ChargeKeys {
         return inOrder && next.size() <= MAX_KEYS ? new ChargeKeys(next) : of(next);
     }
 
+    /** The same with {@code key}'s spend part confirmed; unchanged when it is not here. */
+    ChargeKeys spendConfirmed(ChargeKey key) {
+        List<Entry> next = new ArrayList<>(entries.size());
+        boolean changed = false;
+        for (Entry e : entries) {
+            if (e.keyHash() == key.keyHash() && e.spendPending()) {
+                next.add(new Entry(e.keyHash(), e.reportHash(), e.atMillis(), false));
+                changed = true;
+            } else {
+                next.add(e);
+            }
+        }
+        return changed ? new ChargeKeys(next) : this;
+    }
+
     /**
      * Both copies' keys as one: every key either side charged (a key both charged keeps its earlier
-     * charge), the newest {@link #MAX_KEYS} of them. Commutative and idempotent.
+     * charge, and is spend-pending if either copy had it so), the newest {@link #MAX_KEYS} of them.
+     * Commutative and idempotent.
      */
     public static ChargeKeys merge(ChargeKeys a, ChargeKeys b) {
         if (a.equals(b) || b.entries.isEmpty()) {

@@ -214,10 +214,19 @@ final class Charges {
                 // charged before: the reservation this attempt brought is given back, not settled twice
                 releaseHold(c.ledger().clientId(), how.holdId(), nowMillis);
             }
-            if (c.key() == ChargeKeys.Seen.SAME_REPORT && how.chargeKey() != null) {
+            if (c.key() != ChargeKeys.Seen.OTHER_REPORT && how.chargeKey() != null) {
                 // the first attempt may have been applied and then answered 503 before it handed its
                 // audit row over: the row is handed over again (written once, whoever writes it first)
                 record(c.ledger(), costNanoUsd, tokens, priced, how, nowMillis);
+            }
+            if (c.key() == ChargeKeys.Seen.SAME_REPORT_UNSPENT && key.reported() && !id.replay()) {
+                // ... and before its spend part ran: this retry completes it (counted twice if the first
+                // is still running it now: never not at all)
+                SpendLedger.Charged spent = parts.spend().charge(id, costNanoUsd, nowMillis, parts.limits());
+                afterSpend(spent, priced == null ? "tool_fee" : priced.match().label(), priced == null || priced.match().known(),
+                        costNanoUsd, tokens);
+                chargeClient(id, c.ledger().clientId(), costNanoUsd, nowMillis, null);
+                confirmSpend(sessionId, key);
             }
             return new CostGuard.Usage(c.ledger(), false, 0, c.budgetOk(), false, null, parts.view().get(),
                     warnings(c.ledger(), parts.view().get(), nowMillis), priced, false, 0, c.key());
@@ -255,6 +264,9 @@ final class Charges {
         boolean known = how.estimate() ? parts.prices().match(how.estimatedModel()).known() : priced == null || priced.match().known();
         afterSpend(spent, label, known, costNanoUsd, tokens);
         chargeClient(id, c.ledger().clientId(), costNanoUsd, nowMillis, how.holdId());
+        if (key != null && key.reported()) {
+            confirmSpend(sessionId, key);
+        }
         return new CostGuard.Usage(c.ledger(), true, costNanoUsd, c.budgetOk(), c.warningNow(), c.endedNow(),
                 spent.snapshot(), warnings(c.ledger(), spent.snapshot(), nowMillis), priced, c.afterEnd());
     }
@@ -274,6 +286,18 @@ final class Charges {
                 : priced == null ? ledger.model() : priced.match().label();
         parts.observer().chargeRecorded(new ChargeRecord(ledger.sessionId(), key, ledger.clientId(), model, tokens, costNanoUsd,
                 how.estimate(), nowMillis, parts.prices().version()));
+    }
+
+    /**
+     * Records on the ledger that the usage report {@code key}'s spend part completed, so that a retry
+     * charges nothing more; if that cannot be recorded, a retry counts the spend again (never under).
+     */
+    private void confirmSpend(String sessionId, ChargeKey key) {
+        try {
+            parts.sessions().confirmSpend(sessionId, key);
+        } catch (RuntimeException e) {
+            // the retry (if any) counts the spend part once more
+        }
     }
 
     /** A fixed-amount charge (an estimate) keyed by its response id, so that it is charged once. */

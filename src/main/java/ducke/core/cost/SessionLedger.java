@@ -95,6 +95,13 @@ public record SessionLedger(String sessionId, String clientId, String nodeName, 
         return shares.getOrDefault(id.writer(), Share.NONE).seen(id.seq());
     }
 
+    /** The same ledger with {@code key}'s spend part confirmed. */
+    SessionLedger keySpendConfirmed(ChargeKey key) {
+        ChargeKeys next = keys.spendConfirmed(key);
+        return next == keys ? this : new SessionLedger(sessionId, clientId, nodeName, model, priceVersion, startedAtMillis,
+                expiresAtMillis, maxCostNanoUsd, shares, warned, holder, endReason, endedAtMillis, audited, next);
+    }
+
     /** Whether {@code key} was charged before, and for the same report. */
     public ChargeKeys.Seen seen(ChargeKey key) {
         return keys.seen(key);

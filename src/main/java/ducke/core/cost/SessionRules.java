@@ -102,6 +102,11 @@ public final class SessionRules {
         return new Charge(after, true, costNanoUsd, warningNow, end);
     }
 
+    /** Records that the spend part of the keyed charge {@code key} completed; a ledger without it is returned as it is. */
+    public static SessionLedger spendConfirmed(SessionLedger l, ChargeKey key) {
+        return l == null ? null : l.keySpendConfirmed(key);
+    }
+
     /** Ends an active ledger; an ended one is returned as it is (the first end wins). */
     public static SessionLedger end(SessionLedger l, EndReason reason, long nowMillis) {
         return l == null || !l.active() ? l : l.ended(reason, nowMillis);

@@ -48,4 +48,10 @@ public interface SessionStore {
     Optional<Ended> end(String sessionId, EndReason reason, long nowMillis);
 
     Optional<SessionLedger> get(String sessionId);
+
+    /**
+     * Atomically applies {@link SessionRules#spendConfirmed}: the spend part of the keyed charge
+     * {@code key} completed, so that a retry of it charges nothing more.
+     */
+    void confirmSpend(String sessionId, ChargeKey key);
 }

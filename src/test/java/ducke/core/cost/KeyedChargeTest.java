@@ -41,10 +41,26 @@ class KeyedChargeTest {
 
         SessionRules.Charge again = SessionRules.charge(first.ledger(), B, K1, usd("1.00"), SOME, T0 + 1, LIMITS);
         assertThat(again.applied()).isFalse();
-        assertThat(again.key()).isEqualTo(ChargeKeys.Seen.SAME_REPORT);
+        // a report's spend part is not confirmed yet: a retry would complete it
+        assertThat(again.key()).isEqualTo(ChargeKeys.Seen.SAME_REPORT_UNSPENT);
         assertThat(again.ledger()).isSameAs(first.ledger());
         assertThat(again.ledger().costNanoUsd()).isEqualTo(usd("1.00"));
         assertThat(again.ledger().chargedResponses()).isEqualTo(1);
+
+        SessionLedger confirmed = SessionRules.spendConfirmed(first.ledger(), K1);
+        SessionRules.Charge later = SessionRules.charge(confirmed, B, K1, usd("1.00"), SOME, T0 + 2, LIMITS);
+        assertThat(later.key()).isEqualTo(ChargeKeys.Seen.SAME_REPORT);
+        assertThat(later.ledger().costNanoUsd()).isEqualTo(usd("1.00"));
+        assertThat(SessionRules.spendConfirmed(confirmed, K1)).as("confirmed once is enough").isSameAs(confirmed);
+    }
+
+    @Test
+    void aMergeKeepsASpendPartThatEitherCopyHadNotSeenConfirmed() {
+        SessionLedger pending = SessionRules.charge(fresh(), A, K1, usd("1.00"), SOME, T0, LIMITS).ledger();
+        SessionLedger confirmed = SessionRules.spendConfirmed(pending, K1);
+        assertThat(SessionLedger.merge(pending, confirmed).seen(K1)).isEqualTo(ChargeKeys.Seen.SAME_REPORT_UNSPENT);
+        assertThat(SessionLedger.merge(confirmed, pending).seen(K1)).isEqualTo(ChargeKeys.Seen.SAME_REPORT_UNSPENT);
+        assertThat(SessionLedger.merge(confirmed, confirmed).seen(K1)).isEqualTo(ChargeKeys.Seen.SAME_REPORT);
     }
 
     @Test
