@@ -351,10 +351,14 @@ public final class RelaySession implements UpstreamLink.Events {
      * goes to the client after the charge.
      */
     private void responseDone(ByteBuffer forClient, String responseId, TokenUsage usage, ToolCalls.Answers answers) {
+        // decided before the client hears of the charge: a response it asks for right after (in flight
+        // by the time this thread looks again) is not the budget's concern here
+        boolean[] affordable = {true};
         try {
             ending.charging(() -> {
                 CostGuard.Usage u = metering.responseDone(responseId, usage, ctx.clock().millis());
-                if (!ending.started() && (u == null || u.endedNow() == null) && metering.canAffordNext()) {
+                affordable[0] = metering.canAffordNext();
+                if (!ending.started() && (u == null || u.endedNow() == null) && affordable[0]) {
                     // the next response's reservation before the client hears of this one's end: what it
                     // asks for next starts on it
                     EndReason refused = metering.reserveStanding(ctx.clock().millis());
@@ -378,7 +382,7 @@ public final class RelaySession implements UpstreamLink.Events {
             return;
         }
         answers.outputs().forEach(this::toUpstream);
-        if (!metering.canAffordNext()) {
+        if (!affordable[0]) {
             finish(EndReason.BUDGET_EXCEEDED, null, null);
             return;
         }
