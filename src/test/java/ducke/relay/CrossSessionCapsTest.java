@@ -113,6 +113,23 @@ class CrossSessionCapsTest {
         return ends;
     }
 
+    /** This app's member (the only one whose cluster holds these sessions). */
+    private static com.hazelcast.core.HazelcastInstance member() {
+        return com.hazelcast.core.Hazelcast.getAllHazelcastInstances().stream()
+                .filter(h -> h.getConfig().getClusterName().equals(APP.getConfiguration().getHazelcast().getClusterName()))
+                .findFirst().orElseThrow();
+    }
+
+    private static java.util.Map<String, ?> spendHolds() {
+        ducke.core.cost.SpendLedger l = member().<String, ducke.core.cost.SpendLedger>getMap("ducke-spend").get("cluster");
+        return l == null ? java.util.Map.of() : l.holds().byId();
+    }
+
+    private static java.util.Map<String, ?> clientHolds(String client) {
+        ducke.core.cost.ClientSpend c = member().<String, ducke.core.cost.ClientSpend>getMap("ducke-client-spend").get(client);
+        return c == null ? java.util.Map.of() : c.holds().byId();
+    }
+
     private static BigDecimal billed(List<Live> sessions) {
         BigDecimal sum = BigDecimal.ZERO;
         for (Live s : sessions) {
@@ -149,6 +166,10 @@ class CrossSessionCapsTest {
         assertThat(billed).isLessThanOrEqualTo(new BigDecimal("10.00").multiply(BigDecimal.ONE.add(ONE_PERCENT)));
         assertThat(charged(sessions)).as("the ledgers hold exactly what was billed").isEqualByComparingTo(billed);
         assertThat(ends).contains("client_budget_exceeded");
+        // nothing stays reserved once every session has ended: the holds were settled or given back
+        ducke.testing.Poll.until("every reservation given back", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(20),
+                () -> "spend " + spendHolds() + ", client " + clientHolds("192.0.2.10"),
+                () -> spendHolds().isEmpty() && clientHolds("192.0.2.10").isEmpty());
         CostIntegrity.attack("one client, 3 concurrent sessions").billed(billed).ledger(charged(sessions))
                 .audit(CostIntegrity.audited(Http.local(APP.getLocalPort()), ids(sessions), billed))
                 .cap("client hour", new BigDecimal("10.00")).usage("arrived").print();
