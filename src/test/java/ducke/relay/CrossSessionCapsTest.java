@@ -166,6 +166,7 @@ class CrossSessionCapsTest {
         assertThat(billed).isLessThanOrEqualTo(new BigDecimal("10.00").multiply(BigDecimal.ONE.add(ONE_PERCENT)));
         assertThat(charged(sessions)).as("the ledgers hold exactly what was billed").isEqualByComparingTo(billed);
         assertThat(ends).contains("client_budget_exceeded");
+        assertThat(member().getMap("ducke-client-spend").containsKey("192.0.2.10")).as("the client's hour is under its address").isTrue();
         // nothing stays reserved once every session has ended: the holds were settled or given back
         ducke.testing.Poll.until("every reservation given back", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(20),
                 () -> "spend " + spendHolds() + ", client " + clientHolds("192.0.2.10"),
