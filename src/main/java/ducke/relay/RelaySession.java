@@ -280,10 +280,12 @@ public final class RelaySession implements UpstreamLink.Events {
         }
         switch (type) {
             case RealtimeEvents.RESPONSE_CREATED -> {
-                sendToClient(message);
+                // in flight before the client hears of it: a client that leaves on hearing it leaves an
+                // ending that waits for it
                 JsonNode r = event.path("response");
                 boolean overBudget = metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r),
                         RealtimeEvents.outOfBand(r));
+                sendToClient(message);
                 // started before the upstream saw the latest clamp, it may cost more than the budget
                 // allows; started while the session ends (server VAD found a turn in audio already sent),
                 // nobody is left to hear it: either way it is cancelled, and charged when it is done
@@ -304,8 +306,9 @@ public final class RelaySession implements UpstreamLink.Events {
                 }
             }
             case RealtimeEvents.AUDIO_COMMITTED -> {
-                sendToClient(message);
+                // awaited before the client hears of it (a client that leaves right then leaves it awaited)
                 metering.audioCommitted(event.path("item_id").asText(""));
+                sendToClient(message);
             }
             case RealtimeEvents.TRANSCRIPTION_COMPLETED -> {
                 sendToClient(message);
