@@ -29,6 +29,7 @@ import ducke.core.cost.SpendView;
 import ducke.http.CircuitBreakerGate;
 import ducke.http.DecodableQueryRequestLog;
 import ducke.metrics.CostMetrics;
+import ducke.resources.HealthProbesResource;
 import ducke.resources.KeyedAnswers;
 import ducke.resources.SessionsResource;
 import ducke.resources.ClientSecretsResource;
@@ -242,6 +243,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         StatusResource status = new StatusResource(cluster, limiter, guard, clock, clock.instant(), version());
         env.jersey().register(status);
         env.jersey().register(new HomeResource(status));
+        env.jersey().register(new HealthProbesResource(cluster));
         ClientIds clientIds = new ClientIds(identity);
         env.jersey().register(new ToolQuotaResource(gate, clientIds));
         // backends of the session API talk to the model themselves: any model with a configured price, or the relay's

@@ -24,6 +24,8 @@ public final class RateLimitFilter implements Filter {
 
     public static final String CLIENT_ATTRIBUTE = "ducke.client";
     static final String METRICS_PATH = "/metrics";
+    /** Health probes: a kubelet or load balancer asks every few seconds, and must never be told 429. */
+    static final String PROBES_PATH = "/health/";
 
     private final ClientIdentityResolver identity;
     private final RateLimitGate gate;
@@ -43,7 +45,7 @@ public final class RateLimitFilter implements Filter {
         request.setAttribute(CLIENT_ATTRIBUTE, client);
         // the decoded path, as routing sees it: "/%73tatus" counts as "/status"
         String path = Objects.toString(request.getServletPath(), "") + Objects.toString(request.getPathInfo(), "");
-        if (path.equals(METRICS_PATH) || path.startsWith(METRICS_PATH + "/")) {
+        if (path.equals(METRICS_PATH) || path.startsWith(METRICS_PATH + "/") || path.startsWith(PROBES_PATH)) {
             chain.doFilter(req, res);
             return;
         }
