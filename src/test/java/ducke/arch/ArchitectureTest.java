@@ -7,7 +7,7 @@ import com.tngtech.archunit.lang.ArchRule;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
-/** The layout of STYLE.md, enforced: a pure core, and Hazelcast only behind cluster/. */
+/** The layout of docs/conventions.md, enforced: a pure core, and Hazelcast only behind cluster/. */
 @AnalyzeClasses(packages = "ducke", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
 
