@@ -4,9 +4,7 @@ import ducke.config.AuditFactory;
 import ducke.core.cost.ChargeBuffer;
 import ducke.core.cost.ChargeRecord;
 import ducke.core.cost.CostObserver;
-import ducke.core.cost.SessionRecord;
 import ducke.core.cost.SpendLedger;
-import ducke.core.cost.TokenCounts;
 import ducke.db.AuditDao;
 import ducke.db.AuditJournal;
 import ducke.db.JdbiAuditSink;
@@ -95,22 +93,6 @@ public final class Audit {
     /** Records breaker changes made on this node, and keeps every charge applied here for the audit store. */
     public CostObserver observer() {
         return new CostObserver() {
-            @Override
-            public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
-            }
-
-            @Override
-            public void limitReached(String limit) {
-            }
-
-            @Override
-            public void sessionEnded(SessionRecord record) {
-            }
-
-            @Override
-            public void spend(SpendLedger.Snapshot snapshot) {
-            }
-
             @Override
             public void breakerChanged(SpendLedger.Snapshot snapshot, String cause) {
                 journal.breakerChange(snapshot, cause);

@@ -3,8 +3,6 @@ package ducke.cluster;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.ChargeBuffer;
 import ducke.core.cost.ChargeRecord;
-import ducke.core.cost.SpendLedger;
-import ducke.core.cost.TokenCounts;
 import ducke.core.cost.ChargeJournal;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.CostLimits;
@@ -73,28 +71,12 @@ final class CostGrid {
 
     /** Hands every charge to the audit's outbox, as the application's audit observer does. */
     static CostObserver keepingCharges(ChargeBuffer buffer) {
-        return CostObserver.both(CostObserver.NONE, new CostObserver() {
-            @Override
-            public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
-            }
-
-            @Override
-            public void limitReached(String limit) {
-            }
-
-            @Override
-            public void sessionEnded(SessionRecord record) {
-            }
-
-            @Override
-            public void spend(SpendLedger.Snapshot snapshot) {
-            }
-
+        return new CostObserver() {
             @Override
             public void chargeRecorded(ChargeRecord record) {
                 buffer.add(record);
             }
-        });
+        };
     }
 
     /** One reaper pass on every member that is still running. */

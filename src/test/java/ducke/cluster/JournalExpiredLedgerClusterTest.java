@@ -9,10 +9,7 @@ import ducke.core.cost.Money;
 import ducke.core.cost.PriceTable;
 import ducke.core.cost.SessionIds;
 import ducke.core.cost.SessionLedger;
-import ducke.core.cost.SessionRecord;
-import ducke.core.cost.SpendLedger;
 import ducke.core.cost.SpendView;
-import ducke.core.cost.TokenCounts;
 import ducke.core.cost.TokenUsage;
 import ducke.journal.JournalFile;
 import ducke.testing.FreePorts;
@@ -64,21 +61,6 @@ class JournalExpiredLedgerClusterTest {
             records.add(record);
         }
 
-        @Override
-        public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
-        }
-
-        @Override
-        public void limitReached(String limit) {
-        }
-
-        @Override
-        public void sessionEnded(SessionRecord record) {
-        }
-
-        @Override
-        public void spend(SpendLedger.Snapshot snapshot) {
-        }
     }
 
     @AfterEach

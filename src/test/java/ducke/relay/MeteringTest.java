@@ -9,7 +9,6 @@ import ducke.core.cost.Money;
 import ducke.core.cost.PriceTable;
 import ducke.core.cost.ResponseBudget;
 import ducke.core.cost.SessionIds;
-import ducke.core.cost.SessionLedger;
 import ducke.core.cost.SpendView;
 import ducke.core.cost.TokenUsage;
 import ducke.testing.MemoryStores.MemorySessions;
@@ -35,22 +34,6 @@ class MeteringTest {
     private final MemorySpend spend = new MemorySpend();
     private final AtomicInteger estimated = new AtomicInteger();
     private final CostObserver observer = new CostObserver() {
-        @Override
-        public void charged(String modelLabel, boolean knownModel, long costNanoUsd, ducke.core.cost.TokenCounts tokens) {
-        }
-
-        @Override
-        public void limitReached(String limit) {
-        }
-
-        @Override
-        public void sessionEnded(ducke.core.cost.SessionRecord record) {
-        }
-
-        @Override
-        public void spend(ducke.core.cost.SpendLedger.Snapshot snapshot) {
-        }
-
         @Override
         public void estimated(String modelLabel, long costNanoUsd) {
             estimated.incrementAndGet();

@@ -62,20 +62,8 @@ class SessionEndingTest {
     private final List<SessionRecord> ended = new CopyOnWriteArrayList<>();
     private final CostObserver observer = new CostObserver() {
         @Override
-        public void charged(String modelLabel, boolean knownModel, long costNanoUsd, ducke.core.cost.TokenCounts tokens) {
-        }
-
-        @Override
-        public void limitReached(String limit) {
-        }
-
-        @Override
         public void sessionEnded(SessionRecord record) {
             ended.add(record);
-        }
-
-        @Override
-        public void spend(ducke.core.cost.SpendLedger.Snapshot snapshot) {
         }
 
         @Override

@@ -1,19 +1,26 @@
 package ducke.core.cost;
 
-/** Told about every charge, refusal and end, for metrics. Must be fast and never throw. */
+/**
+ * Told about every charge, refusal and end, for metrics and the audit. Must be fast and never
+ * throw. Every method does nothing unless overridden: an observer names only what it listens to.
+ */
 public interface CostObserver {
 
-    void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens);
+    default void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
+    }
 
     /**
      * A limit was hit: {@code session_cost}, {@code session_duration}, {@code hourly},
      * {@code client_hourly}, {@code circuit_breaker} or {@code concurrent_sessions}.
      */
-    void limitReached(String limit);
+    default void limitReached(String limit) {
+    }
 
-    void sessionEnded(SessionRecord record);
+    default void sessionEnded(SessionRecord record) {
+    }
 
-    void spend(SpendLedger.Snapshot snapshot);
+    default void spend(SpendLedger.Snapshot snapshot) {
+    }
 
     /** The breaker changed state on this node's doing: tripped by hand, reset, or opened by spend. */
     default void breakerChanged(SpendLedger.Snapshot snapshot, String cause) {
@@ -96,20 +103,5 @@ public interface CostObserver {
     }
 
     CostObserver NONE = new CostObserver() {
-        @Override
-        public void charged(String modelLabel, boolean knownModel, long costNanoUsd, TokenCounts tokens) {
-        }
-
-        @Override
-        public void limitReached(String limit) {
-        }
-
-        @Override
-        public void sessionEnded(SessionRecord record) {
-        }
-
-        @Override
-        public void spend(SpendLedger.Snapshot snapshot) {
-        }
     };
 }
