@@ -9,6 +9,11 @@ import ducke.cli.PortCheck;
 import ducke.cli.ServeCommand;
 import ducke.cli.ValidateCommand;
 import ducke.core.cost.ChargeJournal;
+import ducke.core.drain.Drain;
+import ducke.http.DrainFilter;
+import ducke.relay.NodeDrain;
+import ducke.relay.RelayRegistry;
+import ducke.tasks.DrainTask;
 import ducke.cli.StartupException;
 import ducke.journal.JournalFile;
 import io.dropwizard.lifecycle.Managed;
@@ -94,6 +99,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
     private final Clock clock;
     private final Function<String, String> variables;
+    private volatile NodeDrain drain;
 
     public DuckeApplication() {
         this(Clock.systemUTC());
@@ -149,7 +155,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     /** {@code server} and {@code check}, reporting configuration errors without a stack trace. */
     @Override
     protected void addDefaultCommands(Bootstrap<DuckeConfiguration> bootstrap) {
-        bootstrap.addCommand(new ServeCommand<>(this));
+        bootstrap.addCommand(new ServeCommand<>(this, this::drain));
         bootstrap.addCommand(new ValidateCommand<>(this, System.out));
     }
 
@@ -226,6 +232,10 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         registerErrorHandling(config, env, errors);
         env.servlets().addFilter("rate-limit", new RateLimitFilter(identity, gate, errors))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+        // matched before the rate limiter: a session refused for the drain spends no limit
+        Drain draining = new Drain(config.getDrainTimeout().toMilliseconds());
+        env.servlets().addFilter("drain", new DrainFilter(draining, errors))
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, DrainFilter.PATHS);
         // registered last but matched first: it also drains bodies of requests the rate limiter refused
         env.servlets().addFilter("request-body", new RequestBodyFilter(config.getMaxRequestBodySize().toBytes(), errors))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
@@ -243,7 +253,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         StatusResource status = new StatusResource(cluster, limiter, guard, clock, clock.instant(), version());
         env.jersey().register(status);
         env.jersey().register(new HomeResource(status));
-        env.jersey().register(new HealthProbesResource(cluster));
+        env.jersey().register(new HealthProbesResource(cluster, draining));
         ClientIds clientIds = new ClientIds(identity);
         env.jersey().register(new ToolQuotaResource(gate, clientIds));
         // backends of the session API talk to the model themselves: any model with a configured price, or the relay's
@@ -254,8 +264,11 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 clientIds, keyedAnswers));
         ClientSecrets secrets = new ClientSecrets(cluster.clientSecretStore());
         env.jersey().register(new ClientSecretsResource(secrets, clock, relayModels, guard.limits().maxSessionCostNanoUsd(), clientIds));
-        Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
+        RelayRegistry relayed = Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper(), secrets);
+        drain = new NodeDrain(draining, relayed, clock,
+                java.time.Duration.ofMillis(config.getRelay().getFinalUsageWait().toMilliseconds() + 2000));
+        metrics.nodeDraining(draining::draining);
 
         env.jersey().register(new AuditResource(audit.dao(), clock, clientIds));
 
@@ -264,6 +277,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         env.admin().addTask(new TripCircuitBreakerTask(guard, clock, audit.journal()));
         env.admin().addTask(new ResetCircuitBreakerTask(guard, clock, audit.journal()));
         env.admin().addTask(new EndSessionTask(guard, clock, audit.journal()));
+        env.admin().addTask(new DrainTask(drain, audit.journal()));
         env.admin().addFilter("task-answers", new TaskAnswerFilter(errors))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/tasks/*");
         env.healthChecks().register("cluster", new ClusterHealthCheck(cluster));
@@ -329,6 +343,11 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 }
             }
         });
+    }
+
+    /** This node's draining stop, once {@link #run} has wired it (null before). */
+    public NodeDrain drain() {
+        return drain;
     }
 
     private String version() {

@@ -18,6 +18,9 @@ import ducke.config.TlsFactory;
 import io.dropwizard.core.Configuration;
 import io.dropwizard.util.DataSize;
 import io.dropwizard.util.DataSizeUnit;
+import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDuration;
+import io.dropwizard.validation.MinDuration;
 import io.dropwizard.validation.MaxDataSize;
 import io.dropwizard.validation.ValidationMethod;
 import jakarta.validation.Valid;
@@ -47,6 +50,15 @@ public class DuckeConfiguration extends Configuration {
     @NotNull
     @MaxDataSize(value = 16, unit = DataSizeUnit.MEBIBYTES)
     private DataSize maxRequestBodySize = DataSize.kibibytes(64);
+
+    /**
+     * How long live relayed sessions may go on once this node drains (SIGTERM, task {@code drain})
+     * before the rest are ended; 0 ends them at once.
+     */
+    @NotNull
+    @MinDuration(value = 0, unit = java.util.concurrent.TimeUnit.SECONDS)
+    @MaxDuration(value = 24, unit = java.util.concurrent.TimeUnit.HOURS)
+    private Duration drainTimeout = Duration.minutes(5);
 
     @Valid
     @NotNull
@@ -98,6 +110,8 @@ public class DuckeConfiguration extends Configuration {
     @JsonProperty public void setDataDir(String dataDir) { this.dataDir = dataDir; }
     @JsonProperty public DataSize getMaxRequestBodySize() { return maxRequestBodySize; }
     @JsonProperty public void setMaxRequestBodySize(DataSize v) { this.maxRequestBodySize = v; }
+    @JsonProperty public Duration getDrainTimeout() { return drainTimeout; }
+    @JsonProperty public void setDrainTimeout(Duration v) { this.drainTimeout = v; }
     @JsonProperty public HazelcastFactory getHazelcast() { return hazelcast; }
     @JsonProperty public void setHazelcast(HazelcastFactory hazelcast) { this.hazelcast = hazelcast; }
     @JsonProperty public RateLimitFactory getRateLimits() { return rateLimits; }

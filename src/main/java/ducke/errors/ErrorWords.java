@@ -17,6 +17,7 @@ public final class ErrorWords {
     public static final String FORBIDDEN = "forbidden";
     public static final String UPSTREAM_UNAVAILABLE = "upstream_unavailable";
     public static final String CLUSTER_DEGRADED = "cluster_degraded";
+    public static final String NODE_DRAINING = "node_draining";
     public static final String INTERNAL_ERROR = "internal_error";
 
     private ErrorWords() {

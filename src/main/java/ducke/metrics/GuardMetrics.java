@@ -71,6 +71,13 @@ public final class GuardMetrics {
                 .callback(cb -> cb.call(cluster.memberCount())).register(registry);
     }
 
+    /** 1 while this node drains (refuses new sessions, lets live ones finish), else 0. */
+    public void nodeDraining(java.util.function.BooleanSupplier draining) {
+        GaugeWithCallback.builder().name(MetricNames.NODE_DRAINING)
+                .help("1 while this node drains: new sessions refused, live ones finishing before it stops")
+                .callback(cb -> cb.call(draining.getAsBoolean() ? 1 : 0)).register(registry);
+    }
+
     public PrometheusRegistry registry() {
         return registry;
     }

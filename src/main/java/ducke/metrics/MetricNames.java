@@ -23,6 +23,7 @@ public final class MetricNames {
     public static final String COST_JOURNAL_ENTRIES = "cost_journal_entries";
     public static final String COST_JOURNAL = "cost_journal_total";
     public static final String ESTIMATED_CHARGES = "estimated_charges_total";
+    public static final String NODE_DRAINING = "node_draining";
 
     private MetricNames() {
     }

@@ -47,7 +47,8 @@ record ClientEnding(String event, String error, int code, String closeReason) {
             case NODE_SHUTDOWN -> {
                 event = e.serviceUnavailable("node_shutdown");
                 error = e.terminalError("server_error", "service_unavailable", "This server is shutting down; reconnect");
-                code = 1013;
+                // 1012 "service restart": the official SDKs that reconnect do so on it (docs/relay.md)
+                code = 1012;
             }
             case CLUSTER_DEGRADED -> {
                 event = e.serviceUnavailable("cluster_degraded");

@@ -26,6 +26,7 @@ public final class RelayRegistry {
 
     private final Map<String, RelaySession> live = new ConcurrentHashMap<>();
     private boolean accepting = true;
+    private volatile Runnable onRemoved = () -> { };
 
     /** Registers a live session; false when the node stopped accepting sessions (it must end at once). */
     synchronized boolean add(RelaySession s) {
@@ -37,7 +38,14 @@ public final class RelayRegistry {
     }
 
     void remove(RelaySession s) {
-        live.remove(s.sessionId(), s);
+        if (live.remove(s.sessionId(), s)) {
+            onRemoved.run();
+        }
+    }
+
+    /** Runs {@code listener} after each session has ended and left this registry (on the ending thread). */
+    void onRemoved(Runnable listener) {
+        this.onRemoved = listener;
     }
 
     public int size() {

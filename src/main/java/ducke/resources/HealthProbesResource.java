@@ -2,6 +2,7 @@ package ducke.resources;
 
 import ducke.api.ErrorBody;
 import ducke.core.cluster.ClusterView;
+import ducke.core.drain.Drain;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -14,7 +15,7 @@ import java.util.Map;
  * Probes on the application port, for load balancers and a kubelet that cannot reach the admin
  * port (it listens on loopback): {@code GET /health/live} while the process serves,
  * {@code GET /health/ready} while this node should be sent new sessions — its grid member runs and
- * its part of the cluster holds the quorum cost state needs. Unauthenticated, never rate-limited,
+ * its part of the cluster holds the quorum cost state needs, and it is not draining. Unauthenticated, never rate-limited,
  * and their bodies name no secret, client or session. The audit database is not part of readiness:
  * decisions never wait on SQL, and the node buffers records while it is down.
  */
@@ -26,9 +27,11 @@ public final class HealthProbesResource {
     static final int NOT_READY_RETRY_SECONDS = 5;
 
     private final ClusterView cluster;
+    private final Drain drain;
 
-    public HealthProbesResource(ClusterView cluster) {
+    public HealthProbesResource(ClusterView cluster, Drain drain) {
         this.cluster = cluster;
+        this.drain = drain;
     }
 
     @GET
@@ -40,6 +43,9 @@ public final class HealthProbesResource {
     @GET
     @Path("/ready")
     public Response ready() {
+        if (drain.draining()) {
+            return notReady("node_draining", "This node is stopping: it takes no new sessions");
+        }
         if (!cluster.healthy()) {
             return notReady("cluster_unavailable", "This node's grid member is not part of a running cluster");
         }
