@@ -69,7 +69,7 @@ class RelayShutdownTest {
         for (WsClient c : new WsClient[]{first, second}) {
             JsonNode event = c.until("service_unavailable");
             assertThat(event.get("reason").asText()).isEqualTo("node_shutdown");
-            assertThat(c.awaitClose()).isEqualTo(1013);
+            assertThat(c.awaitClose()).isEqualTo(1012);
         }
         for (String id : new String[]{id1, id2}) {
             JsonNode s = Http.json(onB.get("/v1/sessions/" + id, "Authorization", service));

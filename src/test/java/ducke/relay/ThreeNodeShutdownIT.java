@@ -34,7 +34,8 @@ import static org.assertj.core.api.Assertions.fail;
  * Issue 6, end to end with real processes: three fat jars ({@code java -jar target/duck-e.jar server
  * config.yml}, configured only through the environment) form one cluster and share one PostgreSQL
  * audit store. Node c relays two realtime sessions and is stopped with SIGTERM. Its clients get
- * {@code service_unavailable} / {@code node_shutdown} and a 1013 close, the sessions' ledgers and
+ * {@code service_unavailable} / {@code node_shutdown} and a 1012 close (a drain of zero: SIGTERM ends live
+ * sessions at once; {@code DrainSigtermIT} tests a drain that waits), the sessions' ledgers and
  * audit rows say {@code node_shutdown}, and a tool quota and an API session ledger that live in the
  * grid are unchanged on the two remaining nodes.
  */
@@ -178,12 +179,12 @@ class ThreeNodeShutdownIT {
         assertThat(exited).as("node-c exits within %s of SIGTERM\n%s", STOP_TIMEOUT, exited ? "" : c.logTail()).isTrue();
         log("node-c exited with code %d, %d ms after SIGTERM", c.process().exitValue(), JarNode.millisSince(stopStarted));
 
-        // ---- 4. its clients were told, and closed with 1013
+        // ---- 4. its clients were told, and closed with 1012
         for (WsClient ws : List.of(first, second)) {
             JsonNode event = ws.until("service_unavailable");
             assertThat(event.path("reason").asText()).as("service_unavailable of %s: %s", ids.get(ws), event)
                     .isEqualTo("node_shutdown");
-            assertThat(ws.awaitClose()).as("close code of %s", ids.get(ws)).isEqualTo(1013);
+            assertThat(ws.awaitClose()).as("close code of %s", ids.get(ws)).isEqualTo(1012);
         }
         awaitTrue(Duration.ofSeconds(10), "upstream connections of node-c's sessions closed",
                 () -> upstream.openConnections() == 0);
@@ -292,6 +293,7 @@ class ThreeNodeShutdownIT {
         env.put("DUCKE_SERVICE_TOKEN", SERVICE_TOKEN);
         env.put("DUCKE_OPERATOR_TOKEN", OPERATOR_TOKEN);
         env.put("COST_PROTECTION_SWEEP_INTERVAL", "100ms");
+        env.put("DUCKE_DRAIN_TIMEOUT", "0s");
         env.put("DATABASE_URL", dbUrl);
         env.put("DATABASE_USER", PG_USER);
         // three nodes share a working directory: never let them share a data directory
