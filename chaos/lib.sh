@@ -67,14 +67,15 @@ members_are() { [ "$(status_of "$1" | jq -r .cluster_members)" = "$2" ]; }
 quorum_is() { [ "$(status_of "$1" | jq -r .cluster_quorum)" = "$2" ]; }
 metric_is() { awk -v a="$(metric "$1" "$2" "${4:-}")" -v b="$3" 'BEGIN { exit !(a + 0 == b + 0) }'; }
 
-# start_node NAME LOGFILE ENV... : starts the jar (through NODE_CMD) in the background
+# start_node NAME LOGFILE ENV... : starts the jar (through NODE_CMD) in the background, with
+# CONFIG (default config.yml) as its configuration file
 start_node() {
     local name=$1 logfile=$2; shift 2
     # shellcheck disable=SC2086
     env "$@" DUCKE_NODE_NAME="$name" DUCKE_SERVICE_TOKEN="$SERVICE_TOKEN" DUCKE_OPERATOR_TOKEN="$OPERATOR_TOKEN" \
         RATE_LIMIT_DEFAULT=1000000/minute RATE_LIMIT_STATUS=1000000/minute RATE_LIMIT_WEBSOCKET=1000000/minute \
         UPSTREAM_ALLOWED_MODELS=gpt-realtime,gpt-5 \
-        ${NODE_CMD[$name]} java -Xmx384m -jar "$JAR" server config.yml >"$logfile" 2>&1 &
+        ${NODE_CMD[$name]} java -Xmx384m -jar "$JAR" server "${CONFIG:-config.yml}" >"$logfile" 2>&1 &
     NODE_PID[$name]=$!
     disown "$!"
 }
