@@ -1,7 +1,7 @@
 // Relayed-session load for chaos/rolling-restart.sh: starts the stand-in upstream (its URL goes to
 // OUT/standin.url), waits for OUT/nodes (one base URL per line), then keeps WORKERS relayed sessions
 // open across the nodes until OUT/stop appears. Each session asks for a response every second and
-// closes itself after 3 to 15 s; a handshake refused (503 node_draining, a node that is down) is
+// closes itself after 3 to 25 s; a handshake refused (503 node_draining, a node that is down) is
 // tried on the next node, as a load balancer would. A session closed by the guard with 1012 is
 // followed by a new one. Writes OUT/relay-sessions.txt ("id node acked_nano end code" per session)
 // and OUT/relay-summary.json. Usage: node clients/programs/rolling-load.mjs OUT WORKERS
@@ -30,7 +30,7 @@ function once(worker, n) {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers: { 'X-Forwarded-For': `198.51.100.${worker + 10}` } });
     let id = null; let acked = 0; let closing = false; let timer = null;
-    const lifetimeMs = 3000 + ((worker * 7 + n * 5) % 13) * 1000;
+    const lifetimeMs = 3000 + ((worker * 7 + n * 5) % 23) * 1000;
     ws.on('unexpected-response', (req, res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
