@@ -40,6 +40,8 @@ export async function startGuard({ root, dir, upstreamUrl, serverKey, tls, env =
     DUCKE_SERVICE_TOKEN: SERVICE_TOKEN, DUCKE_OPERATOR_TOKEN: OPERATOR_TOKEN,
     DUCKE_TLS_PORT: String(ports.tls), DUCKE_TLS_BIND_HOST: '127.0.0.1',
     DUCKE_TLS_KEYSTORE_PATH: tls.keystore, DUCKE_TLS_KEYSTORE_PASSWORD: tls.password,
+    // stop() waits 30 s for SIGTERM: a session a test left open must not hold the node in its drain
+    DUCKE_DRAIN_TIMEOUT: '5s',
     ...env,
   };
   const proc = spawn('java', ['-jar', jar, 'server', 'config.yml'], { cwd: root, env: childEnv, stdio: ['ignore', log, log] });

@@ -147,6 +147,9 @@ public final class JarNode {
         Map<String, String> environment = pb.environment();
         clean(environment);
         environment.put("DUCKE_NODE_NAME", name);
+        // the tests stop nodes with SIGTERM and wait 30 s or so: a relayed session a test left open must
+        // not hold a node in its drain (5 minutes by default); a test of the drain sets its own
+        environment.put("DUCKE_DRAIN_TIMEOUT", "5s");
         environment.putAll(env);
         return new JarNode(name, pb.start(), httpPort, adminPort, hazelcastPort, log);
     }
