@@ -102,7 +102,11 @@ class DrainAppTest {
         assertDraining(http().get("/health/ready"));
         assertThat(Http.json(http().get("/health/ready")).get("status").asText()).isEqualTo("not_ready");
         assertDraining(WsClient.refused(app.getLocalPort(), "", "X-Forwarded-For", "198.51.100.13"));
-        assertDraining(http().post("/v1/sessions", "{\"client_id\":\"198.51.100.14\"}", "Authorization", SERVICE));
+        HttpResponse<String> refusedApi = http().post("/v1/sessions", "{\"client_id\":\"198.51.100.14\"}", "Authorization", SERVICE);
+        assertDraining(refusedApi);
+        // refused before any rate limit counted it
+        assertThat(refusedApi.headers().firstValue("RateLimit")).isEmpty();
+        assertThat(api.headers().firstValue("RateLimit")).isPresent();
         assertThat(http().get("/metrics").body()).contains("node_draining 1.0");
 
         // the live relayed session goes on and is charged
