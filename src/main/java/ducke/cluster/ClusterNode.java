@@ -70,8 +70,9 @@ public final class ClusterNode implements Managed, ClusterView {
      */
     public static ClusterNode start(HazelcastFactory factory, String nodeName, LocalDenials denials, GridSettings settings) {
         LOG.info("Node {} starting its grid member on port {} (cluster '{}', members {})", nodeName, factory.getPort(),
-                factory.getClusterName(), factory.getMembers().isEmpty() ? "none: alone" : factory.getMembers());
-        ClusterHealth health = new ClusterHealth(factory.effectiveMinClusterSize(), factory.getMembers().size(), 1,
+                factory.getClusterName(), factory.usesDnsDiscovery() ? "from DNS " + factory.getKubernetesServiceDns()
+                        : factory.getMembers().isEmpty() ? "none: alone" : factory.getMembers());
+        ClusterHealth health = new ClusterHealth(factory.effectiveMinClusterSize(), factory.expectedClusterSize(), 1,
                 factory.getMergeNextRunDelay().toMilliseconds());
         Config config = factory.toConfig(nodeName, Map.of(ForgetDenialsTask.LOCAL_DENIALS, denials,
                 DepartureTask.CLUSTER_HEALTH, health));
