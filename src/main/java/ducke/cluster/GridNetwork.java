@@ -13,8 +13,9 @@ import java.util.List;
  * A grid only members can reach: one server socket, for the member protocol only (no client,
  * REST or memcache endpoint), bound to the configured interfaces and never to the wildcard
  * address; a node without other members binds loopback. Members are listed (TCP-IP join) or
- * looked up by a DNS name (Hazelcast's Kubernetes discovery in DNS mode), never both. Java deserialization accepts only this
- * service's classes besides the JDK's and Hazelcast's own (which carry Hazelcast's exceptions).
+ * looked up by a DNS name (Hazelcast's Kubernetes discovery in DNS mode), never both. Java
+ * deserialization accepts only this service's classes besides the JDK's and Hazelcast's own
+ * (which carry Hazelcast's exceptions).
  */
 final class GridNetwork {
 
