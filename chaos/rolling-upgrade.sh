@@ -18,6 +18,10 @@ NEW_JAR=$JAR
 RATE=20
 WORKERS=10
 SESSIONS_N=12
+# a cheap report ($0.0007 at gpt-5's 10 and 30 USD per million tokens): minutes of load stay far below
+# the session, client, hourly and breaker caps, so every report is answered on its merits
+REPORT='{"model":"gpt-5","input_tokens":10,"output_tokens":20}'
+REPORT_NANO=700000
 cleanup() { set +e; touch "$OUT/stop"; jobs -p | xargs -r kill 2>/dev/null; kill_all_nodes; drop_schema;
     git worktree remove --force target/upgrade-base >/dev/null 2>&1; }
 trap cleanup EXIT INT TERM
@@ -51,21 +55,24 @@ for i in $(seq "$SESSIONS_N"); do
 done
 
 # worker N: one report at a time, to n1, n2, n3 in turn; without an answer, the same report (same
-# Idempotency-Key) goes to the next node. Logs "session key status node phase tries".
+# Idempotency-Key) goes to the next node. Logs "session key status node phase tries unclear", where
+# unclear counts the attempts cut off after they reached a node (curl 52 empty reply, 56 reset, 28
+# timeout) or answered 503: those may have been applied before the node went away.
 worker() {
-    local w=$1 k=$1 sid node code tries phase
+    local w=$1 k=$1 sid node code tries phase rc unclear
     while [ ! -f "$OUT/stop" ]; do
-        sid=${SESSIONS[$(( k % SESSIONS_N ))]}; k=$((k + 1)); tries=0
+        sid=${SESSIONS[$(( k % SESSIONS_N ))]}; k=$((k + 1)); tries=0; unclear=0
         while :; do
-            node="n$(( (k + tries) % 3 + 1 ))"; tries=$((tries + 1)); phase=$(cat "$OUT/phase")
+            node="n$(( (k + tries) % 3 + 1 ))"; tries=$((tries + 1)); phase=$(cat "$OUT/phase"); rc=0
             code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $SERVICE_TOKEN" \
                 -H "Idempotency-Key: w$w-$k" -H 'Content-Type: application/json' --data "$REPORT" \
-                "${NODE_URL[$node]}/v1/sessions/$sid/usage" 2>/dev/null) || code=000
+                "${NODE_URL[$node]}/v1/sessions/$sid/usage" 2>/dev/null) || rc=$?
             case $code in 200|409|422|400|404) break ;; esac
+            case "$code/$rc" in 503/*|*/52|*/56|*/28) unclear=$((unclear + 1)) ;; esac
             [ "$tries" -ge 12 ] && break
             sleep 0.25
         done
-        echo "$sid w$w-$k $code $node $phase $tries" >>"$OUT/w$w"
+        echo "$sid w$w-$k ${code:-000} $node $phase $tries $unclear" >>"$OUT/w$w"
         sleep "$PAUSE"
     done
 }
@@ -102,16 +109,22 @@ rows() { [ "$(pg "SELECT COUNT(*) FROM $SCHEMA.audit_sessions WHERE NOT is_open"
 wait_for 60 "audit rows" rows
 audited=$(pg "SELECT SUM(charged_responses) FROM $SCHEMA.audit_sessions WHERE NOT is_open")
 [ "$audited" = "$counted_total" ] || { log "audit rows count $audited charges, ledgers $counted_total"; errors=$((errors + 1)); }
-hourly=$(status_of n1 | jq -r .hourly_cost_usd)
-[ "$(nano "$hourly")" = "$(( acked_total * REPORT_NANO ))" ] || { log "hourly spend $hourly"; errors=$((errors + 1)); }
 unanswered=$(awk '$3 != 200' "$OUT/all" | wc -l)
 retried=$(awk '$3 == 200 && $6 > 1' "$OUT/all" | wc -l)
+cut=$(awk '{ n += $7 } END { print n + 0 }' "$OUT/all")
+# the hourly spend: every acknowledged report, plus at most one more for each attempt cut off after it
+# reached a node: a report whose spend part ran there but whose ledger never heard it ran is counted
+# again by its retry (never under; see docs/operations.md)
+hourly=$(status_of n1 | jq -r .hourly_cost_usd)
+extra=$(( ($(nano "$hourly") - acked_total * REPORT_NANO) / REPORT_NANO ))
+[ "$extra" -ge 0 ] && [ "$extra" -le "$cut" ] || { log "hourly spend $hourly: $extra reports off"; errors=$((errors + 1)); }
 
 echo "== rolling-upgrade: previous release $(git rev-parse --short "$BASE_REF" 2>/dev/null || echo "$PREVIOUS_JAR") -> this one, $sent reports in ${seconds}s"
 echo "   acknowledged by phase and node (mixed-N: N nodes of this release, the rest previous):"
 awk '$3 == 200 { c[$5 " " $4]++ } END { for (k in c) print "     " k ": " c[k] }' "$OUT/all" | sort
 echo "   acknowledged $acked_total, in ledgers $counted_total, in audit rows $audited, hourly spend \$$hourly"
-echo "   acknowledged after a retry on another node: $retried; never acknowledged: $unanswered"
+echo "   acknowledged after a retry on another node: $retried (attempts cut off after reaching a node: $cut); never acknowledged: $unanswered"
+echo "   hourly spend over the acknowledged charges: $extra report(s)"
 [ "$errors" = 0 ] && [ "$unanswered" = 0 ] || exit 1
 mixed=$(awk '$3 == 200 && ($5 == "mixed-1" || $5 == "mixed-2") { n[$4]++ } END { print length(n) }' "$OUT/all")
 [ "$mixed" = 3 ] || fail "not every node served while the cluster was mixed"
