@@ -10,6 +10,7 @@ import ducke.core.cluster.ClusterHealth;
 import ducke.core.cluster.ClusterView;
 import ducke.core.cluster.GridSettings;
 import ducke.core.cluster.GridSettingsMismatchException;
+import ducke.core.cluster.WireMismatchException;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.BreakerBroadcast;
 import ducke.core.cost.ChargeBuffer;
@@ -78,11 +79,13 @@ public final class ClusterNode implements Managed, ClusterView {
                 DepartureTask.CLUSTER_HEALTH, health));
         QuorumWatch.prepare(config, health);
         JoinCheck.prepare(config, settings);
+        WireCheck.prepare(config);
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
         try {
+            WireCheck.admit(hz);
             JoinCheck.admit(hz, settings);
         } catch (RuntimeException e) {
-            if (e instanceof GridSettingsMismatchException) {
+            if (e instanceof GridSettingsMismatchException || e instanceof WireMismatchException) {
                 LOG.error(e.getMessage());
             }
             // still a lite member holding no data: a graceful leave is quick and tells the others at once
