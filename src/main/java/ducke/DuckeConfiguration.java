@@ -146,18 +146,18 @@ public class DuckeConfiguration extends Configuration {
     }
 
     /** A cluster shares one set of tokens: tokens generated per node would be refused by the others. */
-    @ValidationMethod(message = "a cluster (hazelcast.members / HAZELCAST_MEMBERS set) needs a configured service token: "
+    @ValidationMethod(message = "a cluster (HAZELCAST_MEMBERS or HAZELCAST_KUBERNETES_SERVICE_DNS set) needs a configured service token: "
             + "set DUCKE_SERVICE_TOKEN (auth.serviceTokens) to the same value on every node")
     @JsonIgnore
     public boolean isServiceTokenConfiguredForCluster() {
-        return hazelcast.getMembers().isEmpty() || !auth.getServiceTokens().isEmpty();
+        return !hazelcast.isClustered() || !auth.getServiceTokens().isEmpty();
     }
 
-    @ValidationMethod(message = "a cluster (hazelcast.members / HAZELCAST_MEMBERS set) needs a configured operator token: "
+    @ValidationMethod(message = "a cluster (HAZELCAST_MEMBERS or HAZELCAST_KUBERNETES_SERVICE_DNS set) needs a configured operator token: "
             + "set DUCKE_OPERATOR_TOKEN (auth.operatorTokens) to the same value on every node")
     @JsonIgnore
     public boolean isOperatorTokenConfiguredForCluster() {
-        return hazelcast.getMembers().isEmpty() || !auth.getOperatorTokens().isEmpty();
+        return !hazelcast.isClustered() || !auth.getOperatorTokens().isEmpty();
     }
 
     /** The configured node name, or host name and grid port when none is set. */

@@ -174,6 +174,44 @@ class ConfigurationTest {
     }
 
     @Test
+    void aHeadlessServiceNameIsReadFromItsVariable() throws Exception {
+        DuckeConfiguration c = projectConfig(Map.of("HAZELCAST_KUBERNETES_SERVICE_DNS", "ducke-grid.ducke.svc.cluster.local",
+                "HAZELCAST_MIN_CLUSTER_SIZE", "2", "DUCKE_SERVICE_TOKEN", "dev-service-token-0123456789",
+                "DUCKE_OPERATOR_TOKEN", "dev-operator-token-0123456789"));
+        assertThat(c.getHazelcast().getKubernetesServiceDns()).isEqualTo("ducke-grid.ducke.svc.cluster.local");
+        assertThat(c.getHazelcast().getKubernetesServiceDnsTimeout().toSeconds()).isEqualTo(5);
+        assertThat(c.getHazelcast().getMembers()).isEmpty();
+        assertThat(projectConfig(TestApps.VARIABLES).getHazelcast().usesDnsDiscovery()).as("off by default").isFalse();
+    }
+
+    @Test
+    void aMemberListAndAHeadlessServiceNameTogetherAreRefused() {
+        assertThatThrownBy(() -> projectConfig(Map.of("HAZELCAST_KUBERNETES_SERVICE_DNS", "ducke-grid",
+                "HAZELCAST_MEMBERS", "10.0.0.1:5701,10.0.0.2:5701", "HAZELCAST_MIN_CLUSTER_SIZE", "2",
+                "DUCKE_SERVICE_TOKEN", "dev-service-token-0123456789", "DUCKE_OPERATOR_TOKEN", "dev-operator-token-0123456789")))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("hazelcast.kubernetesServiceDns and HAZELCAST_MEMBERS (hazelcast.members) are both set");
+    }
+
+    @Test
+    void aHeadlessServiceNameNeedsAQuorumAndTokens() {
+        assertThatThrownBy(() -> parse("""
+                hazelcast:
+                  kubernetesServiceDns: ducke-grid
+                auth:
+                  serviceTokens: "service-token-0123456789"
+                  operatorTokens: "operator-token-0123456789"
+                """))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("hazelcast.kubernetesServiceDns needs HAZELCAST_MIN_CLUSTER_SIZE");
+        assertThatThrownBy(() -> parse("hazelcast:\n  kubernetesServiceDns: ducke-grid\n  minClusterSize: 2\n"))
+                .hasMessageContaining("DUCKE_SERVICE_TOKEN")
+                .hasMessageContaining("DUCKE_OPERATOR_TOKEN");
+        assertThatThrownBy(() -> parse("hazelcast:\n  kubernetesServiceDnsTimeout: 500ms\n"))
+                .hasMessageContaining("hazelcast.kubernetesServiceDnsTimeout");
+    }
+
+    @Test
     void gridCallTimeoutDefaultsToTwoSeconds() throws Exception {
         DuckeConfiguration c = projectConfig(TestApps.VARIABLES);
         assertThat(c.getHazelcast().getCallTimeout().toMilliseconds()).isEqualTo(2000);

@@ -20,7 +20,7 @@ final class AuditWire {
         }
 
         @Override
-        public void write(ObjectDataOutput out, SessionRecord r) throws IOException {
+        void encode(ObjectDataOutput out, SessionRecord r, int version) throws IOException {
             out.writeString(r.sessionId());
             out.writeString(r.clientId());
             out.writeString(r.nodeName());
@@ -35,7 +35,7 @@ final class AuditWire {
         }
 
         @Override
-        public SessionRecord read(ObjectDataInput in) throws IOException {
+        SessionRecord decode(ObjectDataInput in, int version) throws IOException {
             return new SessionRecord(in.readString(), in.readString(), in.readString(), in.readString(), in.readLong(),
                     in.readLong(), EndReason.fromLabel(in.readString()), CostWire.readTokens(in), in.readInt(), in.readLong(),
                     in.readString());
@@ -48,7 +48,7 @@ final class AuditWire {
         }
 
         @Override
-        public void write(ObjectDataOutput out, ChargeRecord r) throws IOException {
+        void encode(ObjectDataOutput out, ChargeRecord r, int version) throws IOException {
             out.writeString(r.sessionId());
             out.writeString(r.chargeKey());
             out.writeString(r.clientId());
@@ -61,7 +61,7 @@ final class AuditWire {
         }
 
         @Override
-        public ChargeRecord read(ObjectDataInput in) throws IOException {
+        ChargeRecord decode(ObjectDataInput in, int version) throws IOException {
             return new ChargeRecord(in.readString(), in.readString(), in.readString(), in.readString(),
                     CostWire.readTokens(in), in.readLong(), in.readBoolean(), in.readLong(), in.readString());
         }

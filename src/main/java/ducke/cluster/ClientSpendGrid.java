@@ -79,7 +79,7 @@ final class ClientSpendGrid {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             out.writeLong(amountNanoUsd);
             out.writeLong(nowMillis);
             CostWire.writeLimits(out, limits);
@@ -88,7 +88,7 @@ final class ClientSpendGrid {
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             amountNanoUsd = in.readLong();
             nowMillis = in.readLong();
             limits = CostWire.readLimits(in);
@@ -151,14 +151,14 @@ final class ClientSpendGrid {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
-            super.writeData(out);
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
+            super.writeFields(out, version);
             out.writeLong(minNanoUsd);
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
-            super.readData(in);
+        void readFields(ObjectDataInput in, int version) throws IOException {
+            super.readFields(in, version);
             minNanoUsd = in.readLong();
         }
 
@@ -198,13 +198,13 @@ final class ClientSpendGrid {
         }
 
         @Override
-        public void write(ObjectDataOutput out, ClientSpend s) throws IOException {
+        void encode(ObjectDataOutput out, ClientSpend s, int version) throws IOException {
             CostWire.writeBuckets(out, s.buckets());
             CostWire.writeHolds(out, s.holds());
         }
 
         @Override
-        public ClientSpend read(ObjectDataInput in) throws IOException {
+        ClientSpend decode(ObjectDataInput in, int version) throws IOException {
             return new ClientSpend(CostWire.readBuckets(in), CostWire.readHolds(in));
         }
     }
@@ -215,14 +215,14 @@ final class ClientSpendGrid {
         }
 
         @Override
-        public void write(ObjectDataOutput out, ClientSpend.Snapshot s) throws IOException {
+        void encode(ObjectDataOutput out, ClientSpend.Snapshot s, int version) throws IOException {
             out.writeLong(s.hourlyNanoUsd());
             out.writeLong(s.retryAfterMillis());
             out.writeLong(s.heldNanoUsd());
         }
 
         @Override
-        public ClientSpend.Snapshot read(ObjectDataInput in) throws IOException {
+        ClientSpend.Snapshot decode(ObjectDataInput in, int version) throws IOException {
             return new ClientSpend.Snapshot(in.readLong(), in.readLong(), in.readLong());
         }
     }

@@ -10,6 +10,7 @@ import ducke.core.cluster.ClusterHealth;
 import ducke.core.cluster.ClusterView;
 import ducke.core.cluster.GridSettings;
 import ducke.core.cluster.GridSettingsMismatchException;
+import ducke.core.cluster.WireMismatchException;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.BreakerBroadcast;
 import ducke.core.cost.ChargeBuffer;
@@ -70,18 +71,21 @@ public final class ClusterNode implements Managed, ClusterView {
      */
     public static ClusterNode start(HazelcastFactory factory, String nodeName, LocalDenials denials, GridSettings settings) {
         LOG.info("Node {} starting its grid member on port {} (cluster '{}', members {})", nodeName, factory.getPort(),
-                factory.getClusterName(), factory.getMembers().isEmpty() ? "none: alone" : factory.getMembers());
-        ClusterHealth health = new ClusterHealth(factory.effectiveMinClusterSize(), factory.getMembers().size(), 1,
+                factory.getClusterName(), factory.usesDnsDiscovery() ? "from DNS " + factory.getKubernetesServiceDns()
+                        : factory.getMembers().isEmpty() ? "none: alone" : factory.getMembers());
+        ClusterHealth health = new ClusterHealth(factory.effectiveMinClusterSize(), factory.expectedClusterSize(), 1,
                 factory.getMergeNextRunDelay().toMilliseconds());
         Config config = factory.toConfig(nodeName, Map.of(ForgetDenialsTask.LOCAL_DENIALS, denials,
                 DepartureTask.CLUSTER_HEALTH, health));
         QuorumWatch.prepare(config, health);
         JoinCheck.prepare(config, settings);
+        WireCheck.prepare(config);
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
         try {
+            WireCheck.admit(hz);
             JoinCheck.admit(hz, settings);
         } catch (RuntimeException e) {
-            if (e instanceof GridSettingsMismatchException) {
+            if (e instanceof GridSettingsMismatchException || e instanceof WireMismatchException) {
                 LOG.error(e.getMessage());
             }
             // still a lite member holding no data: a graceful leave is quick and tells the others at once

@@ -68,7 +68,7 @@ final class ConsumeProcessor extends GridProcessor<String, BucketState, Decision
     }
 
     @Override
-    public void writeData(ObjectDataOutput out) throws IOException {
+    void writeFields(ObjectDataOutput out, int version) throws IOException {
         GridSerializers.writePolicy(out, policy);
         out.writeLong(nowMillis);
         out.writeLong(ask.want());
@@ -78,7 +78,7 @@ final class ConsumeProcessor extends GridProcessor<String, BucketState, Decision
     }
 
     @Override
-    public void readData(ObjectDataInput in) throws IOException {
+    void readFields(ObjectDataInput in, int version) throws IOException {
         policy = GridSerializers.readPolicy(in);
         nowMillis = in.readLong();
         ask = new LeaseAsk(in.readLong(), in.readLong(), in.readLong(), GridSerializers.readLeaseReturn(in));

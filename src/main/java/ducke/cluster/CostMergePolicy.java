@@ -10,6 +10,7 @@ import ducke.core.cost.SessionLedger;
 import ducke.core.cost.SessionSlots;
 import ducke.core.cost.SpendLedger;
 
+import java.io.IOException;
 import java.util.function.BinaryOperator;
 
 /**
@@ -63,12 +64,14 @@ public abstract class CostMergePolicy<V> implements SplitBrainMergePolicy<V, Mer
     }
 
     @Override
-    public void writeData(ObjectDataOutput out) {
+    public void writeData(ObjectDataOutput out) throws IOException {
+        WireVersion.write(out);
         // stateless
     }
 
     @Override
-    public void readData(ObjectDataInput in) {
+    public void readData(ObjectDataInput in) throws IOException {
+        WireVersion.read(in, getClass().getSimpleName());
         // stateless
     }
 

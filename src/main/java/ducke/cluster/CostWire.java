@@ -208,6 +208,21 @@ final class CostWire {
         public int getTypeId() {
             return typeId;
         }
+
+        @Override
+        public final void write(ObjectDataOutput out, T value) throws IOException {
+            encode(out, value, WireVersion.write(out));
+        }
+
+        @Override
+        public final T read(ObjectDataInput in) throws IOException {
+            return decode(in, WireVersion.read(in, getClass().getSimpleName()));
+        }
+
+        /** The value's fields in wire version {@code version}. */
+        abstract void encode(ObjectDataOutput out, T value, int version) throws IOException;
+
+        abstract T decode(ObjectDataInput in, int version) throws IOException;
     }
 
     static final class LedgerSerializer extends Base<SessionLedger> {
@@ -216,12 +231,12 @@ final class CostWire {
         }
 
         @Override
-        public void write(ObjectDataOutput out, SessionLedger l) throws IOException {
+        void encode(ObjectDataOutput out, SessionLedger l, int version) throws IOException {
             writeLedger(out, l);
         }
 
         @Override
-        public SessionLedger read(ObjectDataInput in) throws IOException {
+        SessionLedger decode(ObjectDataInput in, int version) throws IOException {
             return readLedger(in);
         }
     }
@@ -254,7 +269,7 @@ final class CostWire {
         }
 
         @Override
-        public void write(ObjectDataOutput out, SpendLedger s) throws IOException {
+        void encode(ObjectDataOutput out, SpendLedger s, int version) throws IOException {
             out.writeInt(s.rows().size());
             for (Map.Entry<String, SpendRow> e : s.rows().entrySet()) {
                 SpendRow r = e.getValue();
@@ -275,7 +290,7 @@ final class CostWire {
         }
 
         @Override
-        public SpendLedger read(ObjectDataInput in) throws IOException {
+        SpendLedger decode(ObjectDataInput in, int version) throws IOException {
             int rows = in.readInt();
             Map<String, SpendRow> byWriter = new HashMap<>();
             for (int w = 0; w < rows; w++) {
@@ -296,13 +311,13 @@ final class CostWire {
         }
 
         @Override
-        public void write(ObjectDataOutput out, SessionSlots s) throws IOException {
+        void encode(ObjectDataOutput out, SessionSlots s, int version) throws IOException {
             writeTimes(out, s.lapsesAtMillis());
             writeTimes(out, s.releasedUntilMillis());
         }
 
         @Override
-        public SessionSlots read(ObjectDataInput in) throws IOException {
+        SessionSlots decode(ObjectDataInput in, int version) throws IOException {
             return new SessionSlots(readTimes(in), readTimes(in));
         }
 
@@ -330,7 +345,7 @@ final class CostWire {
         }
 
         @Override
-        public void write(ObjectDataOutput out, SessionRules.Charge c) throws IOException {
+        void encode(ObjectDataOutput out, SessionRules.Charge c, int version) throws IOException {
             writeLedger(out, c.ledger(), false);
             out.writeBoolean(c.applied());
             out.writeLong(c.callCostNanoUsd());
@@ -341,7 +356,7 @@ final class CostWire {
         }
 
         @Override
-        public SessionRules.Charge read(ObjectDataInput in) throws IOException {
+        SessionRules.Charge decode(ObjectDataInput in, int version) throws IOException {
             SessionLedger l = readLedger(in);
             boolean applied = in.readBoolean();
             long cost = in.readLong();
@@ -358,13 +373,13 @@ final class CostWire {
         }
 
         @Override
-        public void write(ObjectDataOutput out, SessionStore.Ended e) throws IOException {
+        void encode(ObjectDataOutput out, SessionStore.Ended e, int version) throws IOException {
             writeLedger(out, e.ledger());
             out.writeBoolean(e.endedNow());
         }
 
         @Override
-        public SessionStore.Ended read(ObjectDataInput in) throws IOException {
+        SessionStore.Ended decode(ObjectDataInput in, int version) throws IOException {
             return new SessionStore.Ended(readLedger(in), in.readBoolean());
         }
     }
@@ -376,13 +391,13 @@ final class CostWire {
         }
 
         @Override
-        public void write(ObjectDataOutput out, SpendLedger.Charged c) throws IOException {
+        void encode(ObjectDataOutput out, SpendLedger.Charged c, int version) throws IOException {
             writeSnapshot(out, c.snapshot());
             out.writeBoolean(c.breakerOpenedNow());
         }
 
         @Override
-        public SpendLedger.Charged read(ObjectDataInput in) throws IOException {
+        SpendLedger.Charged decode(ObjectDataInput in, int version) throws IOException {
             return new SpendLedger.Charged(null, readSnapshot(in), in.readBoolean());
         }
     }
@@ -393,12 +408,12 @@ final class CostWire {
         }
 
         @Override
-        public void write(ObjectDataOutput out, SpendLedger.Snapshot s) throws IOException {
+        void encode(ObjectDataOutput out, SpendLedger.Snapshot s, int version) throws IOException {
             writeSnapshot(out, s);
         }
 
         @Override
-        public SpendLedger.Snapshot read(ObjectDataInput in) throws IOException {
+        SpendLedger.Snapshot decode(ObjectDataInput in, int version) throws IOException {
             return readSnapshot(in);
         }
     }

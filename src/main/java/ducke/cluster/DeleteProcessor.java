@@ -4,6 +4,7 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import ducke.core.ratelimit.BucketState;
 
+import java.io.IOException;
 import java.util.Map;
 
 /** Removes a bucket; answers whether there was one. */
@@ -25,10 +26,10 @@ final class DeleteProcessor extends GridProcessor<String, BucketState, Boolean> 
     }
 
     @Override
-    public void writeData(ObjectDataOutput out) {
+    void writeFields(ObjectDataOutput out, int version) throws IOException {
     }
 
     @Override
-    public void readData(ObjectDataInput in) {
+    void readFields(ObjectDataInput in, int version) throws IOException {
     }
 }

@@ -7,6 +7,7 @@ import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import ducke.core.cluster.ClusterHealth;
 
+import java.io.IOException;
 import java.util.concurrent.Callable;
 
 /**
@@ -44,12 +45,14 @@ final class DepartureTask implements Callable<Boolean>, HazelcastInstanceAware, 
     }
 
     @Override
-    public void writeData(ObjectDataOutput out) {
+    public void writeData(ObjectDataOutput out) throws IOException {
+        WireVersion.write(out);
         // no fields
     }
 
     @Override
-    public void readData(ObjectDataInput in) {
+    public void readData(ObjectDataInput in) throws IOException {
+        WireVersion.read(in, getClass().getSimpleName());
         // no fields
     }
 }

@@ -50,6 +50,7 @@ final class ForgetDenialsTask implements Callable<Integer>, HazelcastInstanceAwa
 
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
+        WireVersion.write(out);
         out.writeInt(keys.size());
         for (String k : keys) {
             out.writeString(k);
@@ -58,6 +59,7 @@ final class ForgetDenialsTask implements Callable<Integer>, HazelcastInstanceAwa
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
+        WireVersion.read(in, getClass().getSimpleName());
         int n = in.readInt();
         keys = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {

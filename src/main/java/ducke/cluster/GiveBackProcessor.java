@@ -45,14 +45,14 @@ final class GiveBackProcessor extends GridProcessor<String, BucketState, Boolean
     }
 
     @Override
-    public void writeData(ObjectDataOutput out) throws IOException {
+    void writeFields(ObjectDataOutput out, int version) throws IOException {
         GridSerializers.writePolicy(out, policy);
         out.writeLong(nowMillis);
         GridSerializers.writeLeaseReturn(out, giveBack);
     }
 
     @Override
-    public void readData(ObjectDataInput in) throws IOException {
+    void readFields(ObjectDataInput in, int version) throws IOException {
         policy = GridSerializers.readPolicy(in);
         nowMillis = in.readLong();
         giveBack = GridSerializers.readLeaseReturn(in);

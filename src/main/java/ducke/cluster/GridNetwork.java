@@ -12,8 +12,10 @@ import java.util.List;
 /**
  * A grid only members can reach: one server socket, for the member protocol only (no client,
  * REST or memcache endpoint), bound to the configured interfaces and never to the wildcard
- * address; a node without other members binds loopback. Java deserialization accepts only this
- * service's classes besides the JDK's and Hazelcast's own (which carry Hazelcast's exceptions).
+ * address; a node without other members binds loopback. Members are listed (TCP-IP join) or
+ * looked up by a DNS name (Hazelcast's Kubernetes discovery in DNS mode), never both. Java
+ * deserialization accepts only this service's classes besides the JDK's and Hazelcast's own
+ * (which carry Hazelcast's exceptions).
  */
 final class GridNetwork {
 
@@ -42,9 +44,18 @@ final class GridNetwork {
         JoinConfig join = net.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(true)
-                .setMembers(new ArrayList<>(f.getMembers()))
-                .setConnectionTimeoutSeconds((int) Math.max(1, f.getConnectTimeout().toSeconds()));
+        if (f.usesDnsDiscovery()) {
+            // every member listens on the same grid port, so the addresses of the name are enough
+            join.getTcpIpConfig().setEnabled(false);
+            join.getKubernetesConfig().setEnabled(true)
+                    .setProperty("service-dns", f.getKubernetesServiceDns())
+                    .setProperty("service-dns-timeout", Long.toString(Math.max(1, f.getKubernetesServiceDnsTimeout().toSeconds())))
+                    .setProperty("service-port", Integer.toString(f.getPort()));
+        } else {
+            join.getTcpIpConfig().setEnabled(true)
+                    .setMembers(new ArrayList<>(f.getMembers()))
+                    .setConnectionTimeoutSeconds((int) Math.max(1, f.getConnectTimeout().toSeconds()));
+        }
 
         JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig();
         filter.getWhitelist().addPrefixes(OWN_CLASSES);
@@ -52,14 +63,15 @@ final class GridNetwork {
     }
 
     /**
-     * The interfaces the member may bind: the configured ones; loopback for a node that lists no
-     * other member; otherwise none named, and Hazelcast binds the one local address that matches
-     * a listed member (still a single address, never the wildcard).
+     * The interfaces the member may bind: the configured ones; loopback for a node that neither
+     * lists nor looks up other members; otherwise none named, and Hazelcast binds the one local
+     * address that matches a listed member or, with DNS discovery, the first non-loopback address
+     * (in a pod: the pod's IP). Still a single address, never the wildcard.
      */
     static List<String> interfaces(HazelcastFactory f) {
         if (!f.getInterfaces().isEmpty()) {
             return List.copyOf(f.getInterfaces());
         }
-        return f.getMembers().isEmpty() ? List.of(LOOPBACK) : List.of();
+        return f.isClustered() ? List.of() : List.of(LOOPBACK);
     }
 }

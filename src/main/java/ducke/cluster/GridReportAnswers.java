@@ -83,13 +83,13 @@ final class GridReportAnswers implements ReportAnswers {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             out.writeString(answer);
             out.writeLong(ttlMillis);
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             answer = in.readString();
             ttlMillis = in.readLong();
         }

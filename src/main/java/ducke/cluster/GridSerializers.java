@@ -4,7 +4,6 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializableFactory;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
-import com.hazelcast.nio.serialization.StreamSerializer;
 import ducke.core.ratelimit.Bandwidth;
 import ducke.core.ratelimit.BucketState;
 import ducke.core.ratelimit.Decision;
@@ -82,14 +81,13 @@ final class GridSerializers implements DataSerializableFactory {
         return new LeaseReturn(in.readLong(), in.readLong(), in.readLong());
     }
 
-    static final class BucketStateSerializer implements StreamSerializer<BucketState> {
-        @Override
-        public int getTypeId() {
-            return 7_302;
+    static final class BucketStateSerializer extends CostWire.Base<BucketState> {
+        BucketStateSerializer() {
+            super(7_302);
         }
 
         @Override
-        public void write(ObjectDataOutput out, BucketState s) throws IOException {
+        void encode(ObjectDataOutput out, BucketState s, int version) throws IOException {
             out.writeLong(s.lastRefillMillis());
             out.writeInt(s.size());
             for (int i = 0; i < s.size(); i++) {
@@ -101,7 +99,7 @@ final class GridSerializers implements DataSerializableFactory {
         }
 
         @Override
-        public BucketState read(ObjectDataInput in) throws IOException {
+        BucketState decode(ObjectDataInput in, int version) throws IOException {
             long last = in.readLong();
             long[] units = new long[in.readInt()];
             for (int i = 0; i < units.length; i++) {
@@ -112,14 +110,13 @@ final class GridSerializers implements DataSerializableFactory {
     }
 
     /** Decisions travel back from the partition owner without their bucket state. */
-    static final class DecisionSerializer implements StreamSerializer<Decision> {
-        @Override
-        public int getTypeId() {
-            return 7_303;
+    static final class DecisionSerializer extends CostWire.Base<Decision> {
+        DecisionSerializer() {
+            super(7_303);
         }
 
         @Override
-        public void write(ObjectDataOutput out, Decision d) throws IOException {
+        void encode(ObjectDataOutput out, Decision d, int version) throws IOException {
             out.writeBoolean(d.allowed());
             out.writeLong(d.limit());
             out.writeLong(d.windowSeconds());
@@ -133,7 +130,7 @@ final class GridSerializers implements DataSerializableFactory {
         }
 
         @Override
-        public Decision read(ObjectDataInput in) throws IOException {
+        Decision decode(ObjectDataInput in, int version) throws IOException {
             return new Decision(in.readBoolean(), null, in.readLong(), in.readLong(), in.readLong(),
                     in.readLong(), in.readLong(), readBandwidth(in), in.readLong(), in.readLong(), in.readLong());
         }

@@ -1,5 +1,6 @@
 package ducke.cluster;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.EvictionConfig;
@@ -16,6 +17,7 @@ import ducke.core.cluster.ClusterHealth;
 import ducke.config.CommaSeparatedListDeserializer;
 import io.dropwizard.util.Duration;
 import io.dropwizard.validation.MinDuration;
+import io.dropwizard.validation.ValidationMethod;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -58,8 +60,22 @@ public class HazelcastFactory {
     private List<String> members = new ArrayList<>();
 
     /**
+     * DNS name whose addresses are the members (a Kubernetes headless service, e.g.
+     * {@code ducke-grid.ducke.svc.cluster.local}), looked up at join and merge; Hazelcast's Kubernetes
+     * discovery in DNS mode, which needs no API permissions. An alternative to {@code members}, never both.
+     */
+    @NotNull
+    private String kubernetesServiceDns = "";
+
+    /** How long a lookup of {@code kubernetesServiceDns} may take before this node starts alone (whole seconds). */
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    private Duration kubernetesServiceDnsTimeout = Duration.seconds(5);
+
+    /**
      * Interfaces (addresses or wildcards like {@code 10.0.*.*}) the member may bind to; empty = loopback
-     * when no other member is listed, else the local address that matches a listed member.
+     * when no other member is listed nor looked up, else the local address that matches a listed member
+     * or, with DNS discovery, the first non-loopback address (a pod's IP).
      */
     @NotNull
     @JsonDeserialize(using = CommaSeparatedListDeserializer.class)
@@ -127,6 +143,10 @@ public class HazelcastFactory {
     public void setPortAutoIncrement(boolean portAutoIncrement) { this.portAutoIncrement = portAutoIncrement; }
     public List<String> getMembers() { return members; }
     public void setMembers(List<String> members) { this.members = members; }
+    public String getKubernetesServiceDns() { return kubernetesServiceDns; }
+    public void setKubernetesServiceDns(String v) { this.kubernetesServiceDns = v == null ? "" : v.strip(); }
+    public Duration getKubernetesServiceDnsTimeout() { return kubernetesServiceDnsTimeout; }
+    public void setKubernetesServiceDnsTimeout(Duration v) { this.kubernetesServiceDnsTimeout = v; }
     public List<String> getInterfaces() { return interfaces; }
     public void setInterfaces(List<String> interfaces) { this.interfaces = interfaces; }
     public String getPublicAddress() { return publicAddress; }
@@ -152,14 +172,47 @@ public class HazelcastFactory {
     public Duration getMergeNextRunDelay() { return mergeNextRunDelay; }
     public void setMergeNextRunDelay(Duration v) { this.mergeNextRunDelay = v; }
 
+    /** Whether other members are looked up by DNS ({@code kubernetesServiceDns}) rather than listed. */
+    public boolean usesDnsDiscovery() {
+        return !kubernetesServiceDns.isEmpty();
+    }
+
+    /** Whether this node expects other members: listed, or looked up by DNS. */
+    public boolean isClustered() {
+        return !members.isEmpty() || usesDnsDiscovery();
+    }
+
     /** The quorum in members: {@code minClusterSize}, or a majority of the listed members. */
     public int effectiveMinClusterSize() {
         return minClusterSize > 0 ? minClusterSize : ClusterHealth.majorityOf(members.size());
     }
 
     /**
+     * Members the cluster is made of, which the quorum is a share of: the listed members; with DNS
+     * discovery, which lists none, the smallest cluster of which {@code minClusterSize} is a majority
+     * (2 → 3, 3 → 5), so that a quorum of 2 stays 2 while three members run.
+     */
+    public int expectedClusterSize() {
+        return usesDnsDiscovery() ? Math.max(1, 2 * minClusterSize - 1) : members.size();
+    }
+
+    @ValidationMethod(message = "hazelcast.kubernetesServiceDns and HAZELCAST_MEMBERS (hazelcast.members) are both set: "
+            + "a node finds the other members either in a list or by a DNS name, not both. Unset one of them")
+    @JsonIgnore
+    public boolean isOneWayToFindMembers() {
+        return members.isEmpty() || !usesDnsDiscovery();
+    }
+
+    @ValidationMethod(message = "hazelcast.kubernetesServiceDns needs HAZELCAST_MIN_CLUSTER_SIZE (hazelcast.minClusterSize), "
+            + "the members cost state needs: a majority of the replicas (2 of 3), as no member list tells it")
+    @JsonIgnore
+    public boolean isQuorumSetForDnsDiscovery() {
+        return !usesDnsDiscovery() || minClusterSize > 0;
+    }
+
+    /**
      * The member configuration: the network of {@link GridNetwork} (member protocol only, bound to
-     * named interfaces, TCP-IP join), no shutdown hook (the application stops the member), our
+     * named interfaces, TCP-IP or DNS join), no shutdown hook (the application stops the member), our
      * serializers, and {@code userContext} handed to tasks that run on this member.
      */
     public Config toConfig(String nodeName, Map<String, Object> userContext) {

@@ -71,12 +71,12 @@ final class LedgerProcessors {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             CostWire.writeChargeKey(out, key);
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             key = CostWire.readChargeKey(in);
         }
     }
@@ -122,7 +122,7 @@ final class LedgerProcessors {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             CostWire.writeChargeId(out, id);
             CostWire.writeChargeKey(out, key);
             out.writeLong(costNanoUsd);
@@ -132,7 +132,7 @@ final class LedgerProcessors {
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             id = CostWire.readChargeId(in);
             key = CostWire.readChargeKey(in);
             costNanoUsd = in.readLong();
@@ -174,13 +174,13 @@ final class LedgerProcessors {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             out.writeString(reason.label());
             out.writeLong(nowMillis);
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             reason = EndReason.fromLabel(in.readString());
             nowMillis = in.readLong();
         }
@@ -225,7 +225,7 @@ final class LedgerProcessors {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             out.writeLong(retentionMillis);
             out.writeInt(handedCharges.size());
             for (Map.Entry<String, Integer> e : handedCharges.entrySet()) {
@@ -235,7 +235,7 @@ final class LedgerProcessors {
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             retentionMillis = in.readLong();
             int n = in.readInt();
             Map<String, Integer> m = new HashMap<>();
@@ -272,12 +272,12 @@ final class LedgerProcessors {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             CostWire.writeLedger(out, ledger);
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             ledger = CostWire.readLedger(in);
         }
     }

@@ -75,7 +75,7 @@ final class SlotProcessors {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             out.writeString(sessionId);
             out.writeLong(expiresAtMillis);
             out.writeInt(max);
@@ -83,7 +83,7 @@ final class SlotProcessors {
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             sessionId = in.readString();
             expiresAtMillis = in.readLong();
             max = in.readInt();
@@ -123,13 +123,13 @@ final class SlotProcessors {
         }
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             out.writeString(sessionId);
             out.writeLong(nowMillis);
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             sessionId = in.readString();
             nowMillis = in.readLong();
         }

@@ -62,7 +62,7 @@ final class SpendProcessors {
 
 
         @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
             out.writeLong(nowMillis);
             CostWire.writeLimits(out, limits);
             out.writeLong(amount);
@@ -74,7 +74,7 @@ final class SpendProcessors {
         }
 
         @Override
-        public void readData(ObjectDataInput in) throws IOException {
+        void readFields(ObjectDataInput in, int version) throws IOException {
             nowMillis = in.readLong();
             limits = CostWire.readLimits(in);
             amount = in.readLong();
