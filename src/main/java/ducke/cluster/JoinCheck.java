@@ -3,23 +3,26 @@ package ducke.cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
-import ducke.core.cluster.GridSettings;
-import ducke.core.cluster.GridSettingsMismatchException;
+import ducke.core.cluster.GridWireMismatchException;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Admission of a node into the cluster by its settings. The member starts as a lite member, which
- * holds no data, and announces its limits and prices as a member attribute; it compares them with
- * every other member's and takes its share of the data only when all agree. A node whose settings
- * differ leaves again before any partition has moved to it. Nothing here touches the partition
- * table: nodes that start together have it arranged once they are all data members, with backups.
+ * Admission of a node into the cluster by what cannot be mixed. The member starts as a lite member,
+ * which holds no data, and announces its grid wire version as a member attribute; it compares it
+ * with every other member's and takes its share of the data only when it can read theirs. A node
+ * that cannot leaves again before any partition has moved to it. Settings (prices, caps, limits)
+ * are no reason to refuse: the cluster holds one versioned document of them, which every node
+ * follows ({@link GridSettingsStore}). The cluster name is Hazelcast's own check. Nothing here
+ * touches the partition table: nodes that start together have it arranged once they are all data
+ * members, with backups.
  */
 final class JoinCheck {
 
-    static final String SETTINGS_ATTRIBUTE = "ducke.settings";
+    /** The version of what this node writes into the grid; a member announcing another one is refused. */
+    static final int WIRE_VERSION = 1;
+    static final String WIRE_ATTRIBUTE = "ducke.wire";
     static final String NODE_ATTRIBUTE = "ducke.node";
 
     /** How long a promotion may be refused while the cluster is busy (another member joining or migrating). */
@@ -28,32 +31,32 @@ final class JoinCheck {
     private JoinCheck() {
     }
 
-    /** Makes {@code config} start a data-less member that announces {@code settings}. */
-    static void prepare(Config config, GridSettings settings) {
+    /** Makes {@code config} start a data-less member that announces this node's wire version. */
+    static void prepare(Config config) {
         config.setLiteMember(true);
-        config.getMemberAttributeConfig().setAttribute(SETTINGS_ATTRIBUTE, settings.encode());
+        config.getMemberAttributeConfig().setAttribute(WIRE_ATTRIBUTE, Integer.toString(WIRE_VERSION));
+    }
+
+    /** Whether this node reads what a member announcing {@code announced} writes. */
+    static boolean readable(String announced) {
+        return Integer.toString(WIRE_VERSION).equals(announced);
     }
 
     /**
-     * Compares settings with every other member, then promotes the member to a data member.
+     * Checks every other member's wire version, then promotes the member to a data member.
      *
-     * @throws GridSettingsMismatchException naming the differing settings of the first member that differs
+     * @throws GridWireMismatchException naming the first member whose wire version this node cannot read
      */
-    static void admit(HazelcastInstance hz, GridSettings settings) {
+    static void admit(HazelcastInstance hz) {
         for (Member m : hz.getCluster().getMembers()) {
             if (m.localMember()) {
                 continue;
             }
-            GridSettings theirs = GridSettings.decode(m.getAttribute(SETTINGS_ATTRIBUTE));
-            if (theirs.equals(GridSettings.NONE) || settings.equals(GridSettings.NONE)) {
-                // a bare grid member (a tool or a test's member) serves no requests and applies no limits
-                continue;
-            }
-            List<String> differences = settings.differences(theirs);
-            if (!differences.isEmpty()) {
+            String theirs = m.getAttribute(WIRE_ATTRIBUTE);
+            if (!readable(theirs)) {
                 awaitJoinCompleted(hz);
-                throw new GridSettingsMismatchException("'" + m.getAttribute(NODE_ATTRIBUTE) + "' at " + m.getAddress(),
-                        differences);
+                throw new GridWireMismatchException("'" + m.getAttribute(NODE_ATTRIBUTE) + "' at " + m.getAddress(),
+                        theirs == null ? "none (an older version of this service)" : theirs, WIRE_VERSION);
             }
         }
         promote(hz);

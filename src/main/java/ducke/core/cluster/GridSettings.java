@@ -12,9 +12,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The settings every node of a cluster must share because they decide what the shared state
- * means: cost caps, rate limits and prices, by configuration key, in canonical text. Each node
- * announces its own; a node whose settings differ from a member's refuses to join, naming the keys.
+ * The settings every node of a cluster shares because they decide what the shared state means:
+ * cost caps, rate limits, prices and client prefixes, by configuration key, in canonical text (so
+ * that {@code 5} and {@code 5.00} agree). The cluster holds one version of them; these flat values
+ * name what differs between two versions, or between a node's config.yml and the cluster's.
  */
 public final class GridSettings {
 
@@ -63,6 +64,21 @@ public final class GridSettings {
             String theirs = other.values.get(k);
             if (!Objects.equals(mine, theirs)) {
                 out.add(k + " is " + show(mine) + " here but " + show(theirs) + " in the cluster");
+            }
+        }
+        return out;
+    }
+
+    /** Every key whose value changed from {@code before} to this: {@code key: old -> new} ("absent" where one lacks it). */
+    public List<String> changesFrom(GridSettings before) {
+        List<String> out = new ArrayList<>();
+        TreeSet<String> keys = new TreeSet<>(values.keySet());
+        keys.addAll(before.values.keySet());
+        for (String k : keys) {
+            String now = values.get(k);
+            String was = before.values.get(k);
+            if (!Objects.equals(now, was)) {
+                out.add(k + ": " + show(was) + " -> " + show(now));
             }
         }
         return out;
