@@ -4,6 +4,7 @@ import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryMergedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import ducke.core.settings.SettingsStore;
 import ducke.core.settings.VersionedDocument;
@@ -54,6 +55,11 @@ final class GridSettingsStore implements SettingsStore {
     @Override
     public void onChange(Consumer<VersionedDocument> listener) {
         map.addEntryListener(new Listener(listener), KEY, true);
+    }
+
+    @Override
+    public void onMerge(Consumer<VersionedDocument> listener) {
+        map.addEntryListener((EntryMergedListener<String, byte[]>) e -> new Listener(listener).deliver(e.getValue()), KEY, true);
     }
 
     private record Listener(Consumer<VersionedDocument> listener)

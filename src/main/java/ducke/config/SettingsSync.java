@@ -73,6 +73,7 @@ public final class SettingsSync {
         }
         SettingsSync sync = new SettingsSync(store, new LiveSettings(theirs.build(current.version())));
         store.onChange(sync::follow);
+        store.onMerge(sync::adopt);
         // a version written between the first read and the listener's start is not missed
         VersionedDocument now = store.current();
         if (now != null) {
@@ -113,6 +114,17 @@ public final class SettingsSync {
         }
         follow(next);
         return new Applied(base.version(), next.version(), changes, before, after);
+    }
+
+    /** Makes {@code d} this node's settings whatever its version: the one the cluster kept after a merge. */
+    private void adopt(VersionedDocument d) {
+        try {
+            live.force(SettingsDocument.parse(d.json()).build(d.version()));
+            LOG.warn("Cluster settings: version {} kept after two parts of the cluster merged; applied", d.version());
+        } catch (RuntimeException e) {
+            LOG.error("Cluster settings: version {} kept after a merge cannot be applied on this node: {}", d.version(),
+                    e.getMessage());
+        }
     }
 
     /** Makes {@code d} this node's settings if it is newer than what it has. */

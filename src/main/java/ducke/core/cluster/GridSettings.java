@@ -1,8 +1,5 @@
 package ducke.core.cluster;
 
-import java.net.URLDecoder;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -19,8 +16,6 @@ import java.util.TreeSet;
  */
 public final class GridSettings {
 
-    public static final GridSettings NONE = new GridSettings(Map.of());
-
     private final Map<String, String> values;
 
     /** @param values canonical value by configuration key (e.g. {@code prices.models.gpt-5.input} → {@code 10}) */
@@ -30,43 +25,6 @@ public final class GridSettings {
 
     public Map<String, String> values() {
         return values;
-    }
-
-    /** One line, safe for any key or value: {@code key=value&key=value}, URL-encoded, sorted by key. */
-    public String encode() {
-        List<String> pairs = new ArrayList<>();
-        values.forEach((k, v) -> pairs.add(enc(k) + "=" + enc(v)));
-        return String.join("&", pairs);
-    }
-
-    /** The settings a member announced; null or empty text (a member without settings) gives {@link #NONE}. */
-    public static GridSettings decode(String text) {
-        if (text == null || text.isEmpty()) {
-            return NONE;
-        }
-        Map<String, String> m = new TreeMap<>();
-        for (String pair : text.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                m.put(dec(pair.substring(0, eq)), dec(pair.substring(eq + 1)));
-            }
-        }
-        return new GridSettings(m);
-    }
-
-    /** Every key whose value differs, with this node's value and the other's ("absent" where one lacks it). */
-    public List<String> differences(GridSettings other) {
-        List<String> out = new ArrayList<>();
-        TreeSet<String> keys = new TreeSet<>(values.keySet());
-        keys.addAll(other.values.keySet());
-        for (String k : keys) {
-            String mine = values.get(k);
-            String theirs = other.values.get(k);
-            if (!Objects.equals(mine, theirs)) {
-                out.add(k + " is " + show(mine) + " here but " + show(theirs) + " in the cluster");
-            }
-        }
-        return out;
     }
 
     /** Every key whose value changed from {@code before} to this: {@code key: old -> new} ("absent" where one lacks it). */
@@ -86,14 +44,6 @@ public final class GridSettings {
 
     private static String show(String v) {
         return v == null ? "absent" : v;
-    }
-
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    private static String dec(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -45,6 +45,15 @@ public final class LiveSettings implements Supplier<Settings> {
     }
 
     /**
+     * Makes {@code next} current whatever its version: the cluster's document after two halves of a
+     * partitioned cluster merged is the one that counts, even if this node's half had gone further.
+     */
+    public void force(Settings next) {
+        current.set(next);
+        listeners.forEach(l -> l.accept(next));
+    }
+
+    /**
      * Runs {@code listener} after each newer version became current, on the thread that offered it.
      * Listeners that keep state read {@link #get()} rather than trusting the order of calls.
      */

@@ -23,4 +23,10 @@ public interface SettingsStore {
 
     /** Runs {@code listener} with every document written from now on, on a thread of the store. */
     void onChange(Consumer<VersionedDocument> listener);
+
+    /**
+     * Runs {@code listener} with the document the cluster kept when two halves merged (it may be an
+     * older version than this node's half had), on a thread of the store.
+     */
+    void onMerge(Consumer<VersionedDocument> listener);
 }
