@@ -181,6 +181,15 @@ class LiveSettingsAppTest {
             assertThat(c.get("cost_usd").decimalValue()).as(c.toString())
                     .isEqualByComparingTo(usd(input, rate).add(usd(output, "30.00")));
         }
+        // journaled on the node that applied it: who, the version and each change
+        Poll.until("the apply is in node A's admin journal", Duration.ofSeconds(30), Duration.ofMillis(50),
+                () -> Http.json(a.get("/v1/audit/admin-actions", "Authorization", OPERATOR)).path("admin_actions").toString()
+                        .contains("apply-settings"));
+        JsonNode action = Http.json(a.get("/v1/audit/admin-actions", "Authorization", OPERATOR)).get("admin_actions").get(0);
+        assertThat(action.get("task").asText()).isEqualTo("apply-settings");
+        assertThat(action.get("parameters").asText()).contains("no token from 127.0.0.1 by test");
+        assertThat(action.get("result").asText()).contains("settings version 2 applied (was 1)")
+                .contains("prices.models.gpt-5.input: 10.00 -> 12.50");
         assertThat(List.of(charges.get(0).get("price_version").asText().substring(0, 3),
                 charges.get(1).get("price_version").asText().substring(0, 3))).containsExactlyInAnyOrder("v1-", "v2-");
     }
