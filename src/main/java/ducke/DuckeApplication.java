@@ -22,10 +22,12 @@ import ducke.resources.AuditResource;
 import ducke.resources.ClientIds;
 import ducke.auth.AuthSetup;
 import ducke.cluster.SessionReaper;
-import ducke.config.ClusterSettings;
 import ducke.config.CostProtectionFactory;
+import ducke.config.SettingsSync;
+import ducke.core.settings.LiveSettings;
+import ducke.tasks.ApplySettingsTask;
+import ducke.tasks.ShowSettingsTask;
 import ducke.core.cost.CostGuard;
-import ducke.core.cost.CostLimits;
 import ducke.core.cost.ModelAllowList;
 import ducke.core.cost.ModelPrice;
 import ducke.core.cost.PriceTable;
@@ -167,7 +169,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         LocalDenials denials = config.getRateLimits().buildLocalDenials();
         ClusterNode cluster;
         try {
-            cluster = ClusterNode.start(config.getHazelcast(), config.resolvedNodeName(), denials, ClusterSettings.of(config));
+            cluster = ClusterNode.start(config.getHazelcast(), config.resolvedNodeName(), denials);
         } catch (RuntimeException e) {
             closeQuietly(journal);
             throw e;
@@ -219,15 +221,19 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
     private void wire(DuckeConfiguration config, Environment env, ClusterNode cluster, LocalDenials denials,
                       JournalFile journal) {
-        RateLimiter limiter = config.getRateLimits().build(
+        // prices, caps, limits and client prefixes: the cluster's version, whatever this node's config.yml says
+        SettingsSync settings = SettingsSync.start(cluster.settingsStore(), config);
+        LiveSettings live = settings.live();
+        RateLimiter limiter = config.getRateLimits().build(() -> live.get().rates(),
                 cluster.rateLimitStore(config.getRateLimits().getGridTimeout().toMilliseconds()), denials);
         GuardMetrics metrics = new GuardMetrics(env.metrics(), cluster, denials, limiter.endpoints());
         RateLimitGate gate = new RateLimitGate(limiter, metrics, clock);
-        if (limiter.enabled()) {
-            env.lifecycle().manage(new LeaseReturns(limiter, clock));
-        }
+        // also while limiting is off: a new version of the settings may turn it on
+        env.lifecycle().manage(new LeaseReturns(limiter, clock));
         ErrorResponses errors = new ErrorResponses(env.getObjectMapper());
         ClientIdentityResolver identity = config.getClientIdentity().build();
+        identity.usePrefixes(live.get().ipv4Prefix(), live.get().ipv6Prefix());
+        live.onChange(s -> identity.usePrefixes(s.ipv4Prefix(), s.ipv6Prefix()));
 
         registerErrorHandling(config, env, errors);
         env.servlets().addFilter("rate-limit", new RateLimitFilter(identity, gate, errors))
@@ -245,12 +251,12 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
         Audit audit = Audit.install(env, config.getAudit(), clock, cluster.nodeName(), metrics,
                 cluster.chargeBuffer());
-        CostGuard guard = costProtection(config, env, cluster, metrics, audit, journal);
+        CostGuard guard = costProtection(config, env, cluster, metrics, audit, journal, live);
 
         TokenRegistry tokens = config.getAuth().build();
         AuthSetup.register(env.jersey(), tokens);
         env.jersey().register(new CircuitBreakerGate(guard.view(), clock));
-        StatusResource status = new StatusResource(cluster, limiter, guard, clock, clock.instant(), version());
+        StatusResource status = new StatusResource(cluster, limiter, guard, live, clock, clock.instant(), version());
         env.jersey().register(status);
         env.jersey().register(new HomeResource(status));
         env.jersey().register(new HealthProbesResource(cluster, draining));
@@ -260,10 +266,11 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         ModelAllowList relayModels = config.getUpstream().modelAllowList();
         KeyedAnswers keyedAnswers = new KeyedAnswers(cluster.reportAnswers(), env.getObjectMapper(),
                 config.getCostProtection().getEndedSessionRetention().toMilliseconds());
-        env.jersey().register(new SessionsResource(guard, gate, clock, relayModels.with(guard.prices().models().keySet()),
+        env.jersey().register(new SessionsResource(guard, gate, clock, () -> relayModels.with(guard.prices().models().keySet()),
                 clientIds, keyedAnswers));
         ClientSecrets secrets = new ClientSecrets(cluster.clientSecretStore());
-        env.jersey().register(new ClientSecretsResource(secrets, clock, relayModels, guard.limits().maxSessionCostNanoUsd(), clientIds));
+        env.jersey().register(new ClientSecretsResource(secrets, clock, relayModels, () -> guard.limits().maxSessionCostNanoUsd(),
+                clientIds));
         RelayRegistry relayed = Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper(), secrets);
         drain = new NodeDrain(draining, relayed, clock,
@@ -278,6 +285,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         env.admin().addTask(new ResetCircuitBreakerTask(guard, clock, audit.journal()));
         env.admin().addTask(new EndSessionTask(guard, clock, audit.journal()));
         env.admin().addTask(new DrainTask(drain, audit.journal()));
+        env.admin().addTask(new ApplySettingsTask(settings, guard, audit.journal()));
+        env.admin().addTask(new ShowSettingsTask(settings));
         env.admin().addFilter("task-answers", new TaskAnswerFilter(errors))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/tasks/*");
         env.healthChecks().register("cluster", new ClusterHealthCheck(cluster));
@@ -286,12 +295,10 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
 
     /** Prices, limits, ledgers in the grid, the breaker's broadcast and this node's reaper. */
     private CostGuard costProtection(DuckeConfiguration config, Environment env, ClusterNode cluster, GuardMetrics metrics,
-                                     Audit audit, JournalFile journal) {
+                                     Audit audit, JournalFile journal, LiveSettings live) {
         CostProtectionFactory cp = config.getCostProtection();
-        CostLimits limits = cp.limits();
-        PriceTable prices = config.getPrices().build();
-        CostMetrics costMetrics = new CostMetrics(metrics, limits, modelLabels(prices));
-        CostGuard guard = new CostGuard(prices, limits, cluster.sessionStore(), cluster.spendStore(),
+        CostMetrics costMetrics = new CostMetrics(metrics, live.get().limits(), modelLabels(live.get().prices()));
+        CostGuard guard = new CostGuard(live, cluster.sessionStore(), cluster.spendStore(),
                 new SpendView(), cluster.breakerBroadcast(), CostObserver.both(costMetrics, audit.observer()),
                 cluster.nodeName(), SessionIds::next, cluster.health(), new ChargeJournal(cp.getJournalCapacity(), journal.restored(), journal),
                 CostGuard.newWriter(cluster.nodeName()));

@@ -22,5 +22,6 @@ public record StatusResponse(
         @JsonProperty("version") String version,
         @JsonProperty("started_at") String startedAt,
         @JsonProperty("uptime_seconds") long uptimeSeconds,
-        @JsonProperty("time") String time) {
+        @JsonProperty("time") String time,
+        @JsonProperty("settings_version") long settingsVersion) {
 }

@@ -8,8 +8,6 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.topic.ITopic;
 import ducke.core.cluster.ClusterHealth;
 import ducke.core.cluster.ClusterView;
-import ducke.core.cluster.GridSettings;
-import ducke.core.cluster.GridSettingsMismatchException;
 import ducke.core.cluster.WireMismatchException;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.BreakerBroadcast;
@@ -58,18 +56,13 @@ public final class ClusterNode implements Managed, ClusterView {
         this.outbox = new AuditOutbox(hz, calls);
     }
 
-    /** Starts a member and joins (or forms) the cluster, announcing no settings; for tests of the grid alone. */
-    public static ClusterNode start(HazelcastFactory factory, String nodeName, LocalDenials denials) {
-        return start(factory, nodeName, denials, GridSettings.NONE);
-    }
-
     /**
      * Starts a member and joins (or forms) the cluster; {@code denials} receive cluster-wide resets.
      *
-     * @param settings this node's limits and prices; every member must announce the same
-     * @throws GridSettingsMismatchException when another member's settings differ (this member has left again)
+     * @throws WireMismatchException when a member speaks a grid wire version this node cannot
+     *                                   read (this member has left again)
      */
-    public static ClusterNode start(HazelcastFactory factory, String nodeName, LocalDenials denials, GridSettings settings) {
+    public static ClusterNode start(HazelcastFactory factory, String nodeName, LocalDenials denials) {
         LOG.info("Node {} starting its grid member on port {} (cluster '{}', members {})", nodeName, factory.getPort(),
                 factory.getClusterName(), factory.usesDnsDiscovery() ? "from DNS " + factory.getKubernetesServiceDns()
                         : factory.getMembers().isEmpty() ? "none: alone" : factory.getMembers());
@@ -78,14 +71,14 @@ public final class ClusterNode implements Managed, ClusterView {
         Config config = factory.toConfig(nodeName, Map.of(ForgetDenialsTask.LOCAL_DENIALS, denials,
                 DepartureTask.CLUSTER_HEALTH, health));
         QuorumWatch.prepare(config, health);
-        JoinCheck.prepare(config, settings);
+        JoinCheck.prepare(config);
         WireCheck.prepare(config);
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
         try {
             WireCheck.admit(hz);
-            JoinCheck.admit(hz, settings);
+            JoinCheck.admit(hz);
         } catch (RuntimeException e) {
-            if (e instanceof GridSettingsMismatchException || e instanceof WireMismatchException) {
+            if (e instanceof WireMismatchException) {
                 LOG.error(e.getMessage());
             }
             // still a lite member holding no data: a graceful leave is quick and tells the others at once
@@ -163,6 +156,11 @@ public final class ClusterNode implements Managed, ClusterView {
     /** Where charge rows wait in the grid for the audit store; this node's reaper writes its share. */
     public ChargeBuffer chargeBuffer() {
         return outbox;
+    }
+
+    /** The cluster's one settings document; calls have the grid-call deadline. */
+    public ducke.core.settings.SettingsStore settingsStore() {
+        return new GridSettingsStore(hz, calls);
     }
 
     /** Client-secret digests, shared by every member. */

@@ -14,6 +14,7 @@ import ducke.core.cost.TokenCounts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -97,5 +98,13 @@ final class GridSessionStore implements SessionStore {
     @Override
     public Optional<SessionLedger> get(String sessionId) {
         return Optional.ofNullable(calls.await("reading a session", () -> ledgers.getAsync(sessionId)));
+    }
+
+    @Override
+    public int recapLive(long oldCapNanoUsd, long newCapNanoUsd) {
+        Map<String, Boolean> changed = calls.await("changing live sessions' caps",
+                () -> java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> ledgers.executeOnEntries(new LedgerProcessors.Recap(oldCapNanoUsd, newCapNanoUsd))));
+        return (int) changed.values().stream().filter(Boolean::booleanValue).count();
     }
 }

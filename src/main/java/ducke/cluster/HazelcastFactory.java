@@ -41,6 +41,8 @@ public class HazelcastFactory {
     static final String AUDIT_RECORDS_MAP = "ducke-audit-records";
     static final String AUDIT_CHARGES_MAP = "ducke-audit-charges";
     static final String BREAKER_TOPIC = "ducke-breaker";
+    /** The cluster's settings document ({@link GridSettingsStore}): one entry, on every member where it can be. */
+    static final String SETTINGS_MAP = "ducke-settings";
     static final String SESSION_ENDINGS_TOPIC = "ducke-session-endings";
     /** The split-brain protection every cost map refers to. */
     static final String COST_QUORUM = "ducke-cost-quorum";
@@ -246,6 +248,9 @@ public class HazelcastFactory {
             c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
                     .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
         }
+        // binary format: replace(key, old, new) compares the stored bytes
+        c.addMapConfig(new MapConfig(SETTINGS_MAP).setBackupCount(Math.max(1, backupCount)).setAsyncBackupCount(0)
+                .setInMemoryFormat(InMemoryFormat.BINARY));
         c.addExecutorConfig(new ExecutorConfig(ADMIN_EXECUTOR).setPoolSize(2));
         partitionSettings(c);
 

@@ -29,6 +29,7 @@ final class LedgerProcessors {
     static final int AUDITED = 12;
     static final int CREATE = 13;
     static final int CONFIRM_SPEND = 14;
+    static final int RECAP = 15;
 
     private LedgerProcessors() {
     }
@@ -40,6 +41,7 @@ final class LedgerProcessors {
             case AUDITED -> new Audited();
             case CREATE -> new Create();
             case CONFIRM_SPEND -> new ConfirmSpend();
+            case RECAP -> new Recap();
             default -> null;
         };
     }
@@ -78,6 +80,47 @@ final class LedgerProcessors {
         @Override
         void readFields(ObjectDataInput in, int version) throws IOException {
             key = CostWire.readChargeKey(in);
+        }
+    }
+
+    /** Moves a live session's cap to a new configured cap ({@link SessionRules#recapped}). */
+    static final class Recap extends GridProcessor<String, SessionLedger, Boolean> {
+        private long oldCapNanoUsd;
+        private long newCapNanoUsd;
+
+        Recap() {
+        }
+
+        Recap(long oldCapNanoUsd, long newCapNanoUsd) {
+            this.oldCapNanoUsd = oldCapNanoUsd;
+            this.newCapNanoUsd = newCapNanoUsd;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, SessionLedger> entry) {
+            SessionLedger before = entry.getValue();
+            SessionLedger after = SessionRules.recapped(before, oldCapNanoUsd, newCapNanoUsd);
+            if (after != before) {
+                entry.setValue(after);
+            }
+            return after != before;
+        }
+
+        @Override
+        public int getClassId() {
+            return RECAP;
+        }
+
+        @Override
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
+            out.writeLong(oldCapNanoUsd);
+            out.writeLong(newCapNanoUsd);
+        }
+
+        @Override
+        void readFields(ObjectDataInput in, int version) throws IOException {
+            oldCapNanoUsd = in.readLong();
+            newCapNanoUsd = in.readLong();
         }
     }
 

@@ -46,12 +46,14 @@ final class WireCheck {
             }
             WireRange theirs = WireRange.decode(m.getAttribute(WireVersion.ATTRIBUTE));
             if (theirs == null) {
+                JoinCheck.awaitJoinCompleted(hz);
                 throw new WireMismatchException(refusal(m, "announces no wire version: it is of a release from before "
                         + "wire versions, whose grid values this release cannot read. Upgrade from that release by stopping "
                         + "every node and starting them on this one (the first member rebuilds the hour's spend from the "
                         + "audit store)"));
             }
             if (WireRange.common(List.of(theirs, WireVersion.RANGE)).isEmpty()) {
+                JoinCheck.awaitJoinCompleted(hz);
                 throw new WireMismatchException(refusal(m, "reads and writes wire versions " + theirs.encode()
                         + ", this node " + WireVersion.RANGE.encode() + ": they share none. Upgrade through the release in "
                         + "between, one node at a time"));

@@ -12,10 +12,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The settings a cluster's nodes must agree on, by their configuration keys, from the built
- * values (so {@code 5.00} and {@code 5} agree): cost caps (the per-client hourly cap too), rate
- * limits, prices (per-minute prices of duration-billed models and tool fees too) and how client
- * addresses are grouped into clients.
+ * The settings a cluster's nodes share (one versioned document, {@link SettingsDocument}), by their
+ * configuration keys, from the built values (so {@code 5.00} and {@code 5} agree): cost caps (the
+ * per-client hourly cap too), rate limits, prices (per-minute prices of duration-billed models and
+ * tool fees too) and how client addresses are grouped into clients. Used to name what differs.
  */
 public final class ClusterSettings {
 
@@ -24,10 +24,17 @@ public final class ClusterSettings {
 
     /** A node's settings, all of them. */
     public static GridSettings of(DuckeConfiguration config) {
-        Map<String, String> m = new TreeMap<>(of(config.getCostProtection(), config.getRateLimits(), config.getPrices()).values());
+        return of(config.getCostProtection(), config.getRateLimits(), config.getPrices(), config.getClientIdentity().getIpv4Prefix(),
+                config.getClientIdentity().getIpv6Prefix());
+    }
+
+    /** The same, from the blocks and the client prefixes. */
+    public static GridSettings of(CostProtectionFactory cost, RateLimitFactory rates, PricesFactory prices, int ipv4Prefix,
+                                  int ipv6Prefix) {
+        Map<String, String> m = new TreeMap<>(of(cost, rates, prices).values());
         // one client must be one key on every node, or its limits, slots and caps split
-        m.put("clientIdentity.ipv4Prefix", Integer.toString(config.getClientIdentity().getIpv4Prefix()));
-        m.put("clientIdentity.ipv6Prefix", Integer.toString(config.getClientIdentity().getIpv6Prefix()));
+        m.put("clientIdentity.ipv4Prefix", Integer.toString(ipv4Prefix));
+        m.put("clientIdentity.ipv6Prefix", Integer.toString(ipv6Prefix));
         return new GridSettings(m);
     }
 

@@ -49,6 +49,13 @@ public class PricesFactory {
             this.output = new BigDecimal(output);
         }
 
+        @JsonProperty public BigDecimal getInput() { return input; }
+        @JsonProperty public BigDecimal getOutput() { return output; }
+        @JsonProperty public BigDecimal getCachedInput() { return cachedInput; }
+        @JsonProperty public BigDecimal getTextInput() { return textInput; }
+        @JsonProperty public BigDecimal getAudioInput() { return audioInput; }
+        @JsonProperty public BigDecimal getTextOutput() { return textOutput; }
+        @JsonProperty public BigDecimal getAudioOutput() { return audioOutput; }
         @JsonProperty public void setInput(BigDecimal v) { input = v; }
         @JsonProperty public void setOutput(BigDecimal v) { output = v; }
         @JsonProperty public void setCachedInput(BigDecimal v) { cachedInput = v; }

@@ -5,12 +5,14 @@ import ducke.core.ratelimit.LimitParser;
 import ducke.core.ratelimit.LimitPolicy;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.core.ratelimit.RateLimitStore;
+import ducke.core.ratelimit.RateLimitSettings;
 import ducke.core.ratelimit.RateLimiter;
 import io.dropwizard.util.Duration;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** The {@code rateLimits} block: per-client limits by endpoint and tool, in the limit syntax. */
 public class RateLimitFactory {
@@ -83,5 +85,10 @@ public class RateLimitFactory {
 
     public RateLimiter build(RateLimitStore store, LocalDenials denials) {
         return new RateLimiter(policies(), store, denials, enabled, failOpen);
+    }
+
+    /** A limiter that reads its limits from {@code settings} (the cluster's current version) at every check. */
+    public RateLimiter build(Supplier<RateLimitSettings> settings, RateLimitStore store, LocalDenials denials) {
+        return new RateLimiter(settings, policies().keySet(), store, denials);
     }
 }

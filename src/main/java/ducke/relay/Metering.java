@@ -2,6 +2,7 @@ package ducke.relay;
 
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.EndReason;
+import ducke.core.cost.PriceTable;
 import ducke.core.cost.ResponseBudget;
 import ducke.core.cost.SessionLedger;
 import ducke.core.cost.TokenUsage;
@@ -50,6 +51,8 @@ final class Metering {
     private final String sessionId;
     private final int maxInFlight;
     private final ResponseBudget budget;
+    /** The prices {@link #budget} was last set to. */
+    private PriceTable pricedBy;
     private final Deque<Pending> pending = new ArrayDeque<>();
     private final Map<String, InFlight> active = new LinkedHashMap<>();
     /**
@@ -110,6 +113,21 @@ final class Metering {
         this.budget = budget;
     }
 
+    /**
+     * The budget, at the current prices: a new version of the cluster's settings reprices the
+     * session's next reservations and clamps (what it reserved already stays). Called under this lock.
+     */
+    private ResponseBudget budget() {
+        PriceTable now = guard.prices();
+        if (now != pricedBy) {
+            if (pricedBy != null) {
+                budget.reprice(now.match(ledger.model()).price());
+            }
+            pricedBy = now;
+        }
+        return budget;
+    }
+
     synchronized SessionLedger ledger() {
         return ledger;
     }
@@ -121,7 +139,7 @@ final class Metering {
      */
     private long remainingForClamp() {
         long session = ledger.remainingBudgetNanoUsd();
-        return standing == null ? session : Math.min(session, Math.addExact(standingNanoUsd, budget.inFlightReserveNanoUsd()));
+        return standing == null ? session : Math.min(session, Math.addExact(standingNanoUsd, budget().inFlightReserveNanoUsd()));
     }
 
     private long remaining() {
@@ -130,12 +148,12 @@ final class Metering {
 
     /** The most output tokens a response may produce now, the client's own limit included. */
     synchronized long clamp() {
-        return Math.min(budget.maxOutputTokens(remainingForClamp()), clientMaxOutput);
+        return Math.min(budget().maxOutputTokens(remainingForClamp()), clientMaxOutput);
     }
 
     /** Whether the next response can still start: its estimated input and one output token. */
     synchronized boolean canAffordNext() {
-        return budget.canAffordNext(remaining());
+        return budget().canAffordNext(remaining());
     }
 
     /**
@@ -144,7 +162,7 @@ final class Metering {
      * was appended, so that audio still streaming in does not at once make it too high.
      */
     synchronized Long sessionClampUpdate() {
-        long c = Math.max(1, Math.min(budget.maxOutputTokens(remainingForClamp(), CLAMP_HEADROOM_AUDIO_CHARS), clientMaxOutput));
+        long c = Math.max(1, Math.min(budget().maxOutputTokens(remainingForClamp(), CLAMP_HEADROOM_AUDIO_CHARS), clientMaxOutput));
         if (c == sessionClamp) {
             return null;
         }
@@ -163,22 +181,22 @@ final class Metering {
     }
 
     synchronized void audioAppended(long base64Chars) {
-        budget.audioAppended(base64Chars);
+        budget().audioAppended(base64Chars);
     }
 
     /** The session's input audio format, as the base64 characters per token it carries. */
     synchronized void audioFormat(long physicalCharsPerToken) {
-        budget.audioFormat(physicalCharsPerToken);
+        budget().audioFormat(physicalCharsPerToken);
     }
 
     synchronized void textAdded(long utf8Bytes) {
-        budget.textAdded(utf8Bytes);
+        budget().textAdded(utf8Bytes);
     }
 
     /** The session transcribes its input audio with this model, priced at this input rate. */
     synchronized void transcribing(String transcriptionModel, long inputRate) {
         this.transcriptionModel = transcriptionModel;
-        budget.transcribing(inputRate);
+        budget().transcribing(inputRate);
     }
 
     /** The client turned transcription of its input audio on or off ({@code session.update}). */
@@ -189,7 +207,7 @@ final class Metering {
     /** The upstream committed an input audio item: its transcription is to come when the session transcribes. */
     synchronized void audioCommitted(String itemId) {
         if (transcribes && !itemId.isEmpty() && transcriptions.size() < MAX_TRANSCRIPTIONS_AWAITED) {
-            transcriptions.put(itemId, budget.pendingTranscriptionCostNanoUsd());
+            transcriptions.put(itemId, budget().pendingTranscriptionCostNanoUsd());
         }
     }
 
@@ -227,7 +245,7 @@ final class Metering {
 
     /** A response's own input refers to conversation items this many times more than once. */
     synchronized void repeatedItemReferences(long count) {
-        budget.repeatedItemReferences(count);
+        budget().repeatedItemReferences(count);
     }
 
     /**
@@ -241,7 +259,7 @@ final class Metering {
             return Start.ACTIVE_RESPONSE;
         }
         long clamp = Math.min(clamp(), requestedMaxOutput);
-        if (clamp < 1 || !budget.canAffordNext(remaining())) {
+        if (clamp < 1 || !budget().canAffordNext(remaining())) {
             return Start.UNAFFORDABLE;
         }
         if (standing == null) {
@@ -252,7 +270,7 @@ final class Metering {
         lastClampForStart = clamp;
         long held = standingNanoUsd;
         boolean partial = standingPartial;
-        pending.add(new Pending(eventId, budget.responseStarted(clamp), takeStanding(), held, partial));
+        pending.add(new Pending(eventId, budget().responseStarted(clamp), takeStanding(), held, partial));
         return Start.FORWARD;
     }
 
@@ -284,7 +302,7 @@ final class Metering {
         long allowed = clamp();
         // started by the upstream itself: paid for by the standing reservation
         String hold = takeStanding();
-        active.put(responseId, new InFlight(budget.responseStarted(Math.min(Math.max(allowed, 0), maxOutputTokens)), hold));
+        active.put(responseId, new InFlight(budget().responseStarted(Math.min(Math.max(allowed, 0), maxOutputTokens)), hold));
         return maxOutputTokens > allowed || hold == null;
     }
 
@@ -311,7 +329,7 @@ final class Metering {
             if (p.eventId().equals(eventId)) {
                 it.remove();
                 scopes.remove(eventId);
-                budget.responseFinished(p.reserveNanoUsd());
+                budget().responseFinished(p.reserveNanoUsd());
                 if (standing == null && p.holdId() != null) {
                     // never used: it stands again
                     standing = p.holdId();
@@ -357,9 +375,9 @@ final class Metering {
             }
             reserve = r.reserveNanoUsd();
             hold = r.holdId();
-            budget.responseFinished(reserve);
+            budget().responseFinished(reserve);
             if (usage != null) {
-                budget.reported(usage, scope == null ? ResponseBudget.Scope.CONVERSATION : scope);
+                budget().reported(usage, scope == null ? ResponseBudget.Scope.CONVERSATION : scope);
             }
         }
         if (usage == null) {
@@ -382,12 +400,12 @@ final class Metering {
             for (Pending p : pending) {
                 owed.put("pending:" + (p.eventId().isEmpty() ? String.valueOf(++n) : p.eventId()),
                         new InFlight(p.reserveNanoUsd(), p.holdId()));
-                budget.responseFinished(p.reserveNanoUsd());
+                budget().responseFinished(p.reserveNanoUsd());
             }
             pending.clear();
             active.forEach((id, r) -> {
                 owed.put(id, r);
-                budget.responseFinished(r.reserveNanoUsd());
+                budget().responseFinished(r.reserveNanoUsd());
                 remember(id);
             });
             active.clear();
@@ -439,7 +457,7 @@ final class Metering {
             }
             id = sessionId + "/" + (++holdSeq);
             most = standingWorstCase();
-            least = Math.min(most, budget.worstCaseNanoUsd(1, 0));
+            least = Math.min(most, budget().worstCaseNanoUsd(1, 0));
         }
         return take(id, least, most, nowMillis, false);
     }
@@ -456,8 +474,8 @@ final class Metering {
         // the clamp the session's own budget allows no longer fits what is held: ask for more, once per reservation that got
         // all it asked for (one that got less — the client's hour or the breaker's window is nearly
         // full — is not asked again: the clamp shrinks within it instead)
-        long wanted = Math.max(1, Math.min(budget.maxOutputTokens(remaining()), clientMaxOutput));
-        if (standingPartial || budget.worstCaseNanoUsd(wanted, 0) <= standingNanoUsd) {
+        long wanted = Math.max(1, Math.min(budget().maxOutputTokens(remaining()), clientMaxOutput));
+        if (standingPartial || budget().worstCaseNanoUsd(wanted, 0) <= standingNanoUsd) {
             return null;
         }
         raising = true;
@@ -474,7 +492,7 @@ final class Metering {
                 raising = false;
                 return null;
             }
-            least = budget.worstCaseNanoUsd(1, 0);
+            least = budget().worstCaseNanoUsd(1, 0);
         }
         return take(id, least, Math.max(least, amount), nowMillis, true);
     }
@@ -516,8 +534,8 @@ final class Metering {
     /** What the standing reservation holds: the next response's worst case at the session clamp, audio headroom included. */
     private long standingWorstCase() {
         // the clamp the session is about to get (sessionClampUpdate), or the one it has if that is higher
-        long clamp = Math.max(1, Math.min(budget.maxOutputTokens(remaining(), CLAMP_HEADROOM_AUDIO_CHARS), clientMaxOutput));
-        return budget.worstCaseNanoUsd(Math.max(clamp, sessionClamp), CLAMP_HEADROOM_AUDIO_CHARS);
+        long clamp = Math.max(1, Math.min(budget().maxOutputTokens(remaining(), CLAMP_HEADROOM_AUDIO_CHARS), clientMaxOutput));
+        return budget().worstCaseNanoUsd(Math.max(clamp, sessionClamp), CLAMP_HEADROOM_AUDIO_CHARS);
     }
 
     /**
@@ -613,6 +631,6 @@ final class Metering {
     }
 
     synchronized long audioCharsPerToken() {
-        return budget.audioCharsPerToken();
+        return budget().audioCharsPerToken();
     }
 }

@@ -18,6 +18,7 @@ import jakarta.ws.rs.core.Response;
 
 import java.math.BigDecimal;
 import java.time.Clock;
+import java.util.function.LongSupplier;
 
 /**
  * Client secrets for end users (mirrors the provider's ephemeral keys, so browser code does not
@@ -36,16 +37,16 @@ public final class ClientSecretsResource {
     private final ClientSecrets secrets;
     private final Clock clock;
     private final ModelAllowList models;
-    private final long maxSessionCostNanoUsd;
+    private final LongSupplier maxSessionCost;
     private final ClientIds clientIds;
 
-    public ClientSecretsResource(ClientSecrets secrets, Clock clock, ModelAllowList models, long maxSessionCostNanoUsd,
+    public ClientSecretsResource(ClientSecrets secrets, Clock clock, ModelAllowList models, LongSupplier maxSessionCost,
                                  ClientIds clientIds) {
         this.clientIds = clientIds;
         this.secrets = secrets;
         this.clock = clock;
         this.models = models;
-        this.maxSessionCostNanoUsd = maxSessionCostNanoUsd;
+        this.maxSessionCost = maxSessionCost;
     }
 
     @POST
@@ -80,6 +81,7 @@ public final class ClientSecretsResource {
     }
 
     private long maxCost(JsonNode requested) {
+        long maxSessionCostNanoUsd = maxSessionCost.getAsLong();
         if (requested == null || requested.isNull()) {
             return maxSessionCostNanoUsd;
         }

@@ -40,6 +40,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.function.Supplier;
 
 /** The session API for trusted backends that talk to the model themselves and report usage. */
 @Path("/v1/sessions")
@@ -53,15 +54,17 @@ public final class SessionsResource {
     private final CostGuard guard;
     private final RateLimitGate rateLimits;
     private final Clock clock;
-    private final ModelAllowList models;
+    private final Supplier<ModelAllowList> models;
     private final ClientIds clientIds;
     private final KeyedAnswers keyedAnswers;
 
     /**
-     * @param models       the models a session may ask for (priced or allowed for the relay)
+     * @param models       the models a session may ask for (priced or allowed for the relay), read per request:
+     *                     the cluster's settings may price more
      * @param keyedAnswers the first answers to keyed usage reports
      */
-    public SessionsResource(CostGuard guard, RateLimitGate rateLimits, Clock clock, ModelAllowList models, ClientIds clientIds,
+    public SessionsResource(CostGuard guard, RateLimitGate rateLimits, Clock clock, Supplier<ModelAllowList> models,
+                            ClientIds clientIds,
                             KeyedAnswers keyedAnswers) {
         this.keyedAnswers = keyedAnswers;
         this.guard = guard;
@@ -111,8 +114,9 @@ public final class SessionsResource {
     /** The requested model when it is allowed, the default when none is asked for; 422 otherwise. */
     private String allowedModel(String requested) {
         String named = model(requested, null);
-        return models.choose(named).orElseThrow(() -> new ApiException(422, ErrorWords.INVALID_REQUEST, "Model '" + named
-                + "' is not allowed; allowed: " + String.join(", ", models.allowed()), Map.of("allowed_models", models.allowed()), Map.of()));
+        ModelAllowList allowed = models.get();
+        return allowed.choose(named).orElseThrow(() -> new ApiException(422, ErrorWords.INVALID_REQUEST, "Model '" + named
+                + "' is not allowed; allowed: " + String.join(", ", allowed.allowed()), Map.of("allowed_models", allowed.allowed()), Map.of()));
     }
 
     /**

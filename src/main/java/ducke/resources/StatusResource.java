@@ -6,6 +6,7 @@ import ducke.core.cost.CostGuard;
 import ducke.core.cost.Money;
 import ducke.core.cost.SpendLedger;
 import ducke.core.ratelimit.RateLimiter;
+import ducke.core.settings.LiveSettings;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -22,12 +23,14 @@ public final class StatusResource {
     private final ClusterView cluster;
     private final RateLimiter limiter;
     private final CostGuard guard;
+    private final LiveSettings settings;
     private final Clock clock;
     private final Instant startedAt;
     private final String version;
 
-    public StatusResource(ClusterView cluster, RateLimiter limiter, CostGuard guard, Clock clock, Instant startedAt,
-                          String version) {
+    public StatusResource(ClusterView cluster, RateLimiter limiter, CostGuard guard, LiveSettings settings, Clock clock,
+                          Instant startedAt, String version) {
+        this.settings = settings;
         this.cluster = cluster;
         this.limiter = limiter;
         this.guard = guard;
@@ -46,6 +49,6 @@ public final class StatusResource {
                 open ? Instant.ofEpochMilli(spend.breakerClosesAtMillis()).toString() : null,
                 Money.usd(spend.hourlyNanoUsd()), Money.usd(guard.limits().maxHourlyCostNanoUsd()),
                 guard.limits().enforced(), limiter.enabled(), version, startedAt.toString(),
-                Math.max(0, now.getEpochSecond() - startedAt.getEpochSecond()), now.toString());
+                Math.max(0, now.getEpochSecond() - startedAt.getEpochSecond()), now.toString(), settings.get().version());
     }
 }

@@ -29,7 +29,7 @@ final class UsageAnswers {
                 Money.usd(u.repeated() ? u.priced().costNanoUsd() : u.callCostNanoUsd()), Money.usd(l.costNanoUsd()), u.budgetOk(),
                 Money.usd(l.remainingBudgetNanoUsd()), l.remainingDurationSeconds(nowMillis), u.spend().breakerOpenAt(nowMillis),
                 Money.usd(u.spend().hourlyNanoUsd()), Money.usd(limits.maxHourlyCostNanoUsd()), u.warnings(),
-                u.warningNow(), !l.active(), l.active() ? null : l.endReason().label(), l.priceVersion(),
+                u.warningNow(), !l.active(), l.active() ? null : l.endReason().label(), u.priced().version(),
                 seconds == null ? null : seconds.scale() < 0 ? seconds.setScale(0) : seconds);
     }
 }

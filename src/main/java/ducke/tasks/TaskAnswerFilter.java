@@ -42,6 +42,7 @@ public final class TaskAnswerFilter implements Filter {
         }
         Buffered buffered = new Buffered(response);
         BadTaskInput.clear();
+        TaskCaller.set((jakarta.servlet.http.HttpServletRequest) req);
         try {
             chain.doFilter(req, buffered);
             if (buffered.direct) {
@@ -60,6 +61,7 @@ public final class TaskAnswerFilter implements Filter {
             }
         } finally {
             BadTaskInput.clear();
+            TaskCaller.clear();
         }
     }
 

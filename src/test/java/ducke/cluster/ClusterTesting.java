@@ -2,8 +2,6 @@ package ducke.cluster;
 
 import com.hazelcast.core.HazelcastInstance;
 import ducke.DuckeConfiguration;
-import ducke.config.ClusterSettings;
-import ducke.core.cluster.GridSettings;
 
 import java.util.List;
 
@@ -21,12 +19,7 @@ public final class ClusterTesting {
         f.setMembers(members);
         f.setInterfaces(List.of("127.0.0.1"));
         f.setWaitBeforeJoin(io.dropwizard.util.Duration.seconds(0));
-        return Members.start(f, "member-" + port, settings(app));
-    }
-
-    /** The limits and prices {@code app} announces to its cluster. */
-    public static GridSettings settings(DuckeConfiguration app) {
-        return ClusterSettings.of(app);
+        return Members.start(f, "member-" + port);
     }
 
     /** The node's grid member, for tests that freeze it ({@link ducke.testing.FrozenMember}) or ask who owns a key. */

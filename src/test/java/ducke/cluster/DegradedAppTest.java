@@ -87,7 +87,7 @@ class DegradedAppTest {
         other.setMembers(List.of(list.split(",")));
         other.setInterfaces(List.of("127.0.0.1"));
         other.setWaitBeforeJoin(Duration.seconds(0));
-        ClusterNode second = Members.start(other, "second", ClusterTesting.settings(app.getConfiguration()));
+        ClusterNode second = Members.start(other, "second");
         members.add(second);
         await("the quorum is there", () -> quorum(http));
         HttpResponse<String> started = start(http);

@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.map.IMap;
-import ducke.config.ClusterSettings;
-import ducke.config.CostProtectionFactory;
-import ducke.config.PricesFactory;
-import ducke.config.RateLimitFactory;
-import ducke.core.cluster.GridSettings;
-import ducke.core.cluster.GridSettingsMismatchException;
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import ducke.core.cluster.WireMismatchException;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.testing.FreePorts;
 import ducke.testing.Listeners;
@@ -19,12 +17,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -52,25 +50,16 @@ class GridAccessTest {
         return f;
     }
 
-    private ClusterNode start(HazelcastFactory f, String name, GridSettings settings) {
-        ClusterNode node = ClusterNode.start(f, name, new LocalDenials(100), settings);
+    private ClusterNode start(HazelcastFactory f, String name) {
+        ClusterNode node = ClusterNode.start(f, name, new LocalDenials(100));
         started.add(node);
         return node;
-    }
-
-    private static GridSettings settings(String gpt5InputUsd) {
-        PricesFactory prices = new PricesFactory();
-        PricesFactory.Model gpt5 = new PricesFactory.Model();
-        gpt5.setInput(new BigDecimal(gpt5InputUsd));
-        gpt5.setOutput(new BigDecimal("30.00"));
-        prices.getModels().put("gpt-5", gpt5);
-        return ClusterSettings.of(new CostProtectionFactory(), new RateLimitFactory(), prices);
     }
 
     @Test
     void aLoneNodeListensOnLoopbackOnlyNeverOnTheWildcardAddress() throws Exception {
         int port = FreePorts.next();
-        ClusterNode node = start(factory(port, List.of(), List.of()), "alone", settings("10.00"));
+        ClusterNode node = start(factory(port, List.of(), List.of()), "alone");
 
         assertThat(node.hazelcast().getCluster().getLocalMember().getAddress().getHost()).isEqualTo("127.0.0.1");
         List<String> listeners = Listeners.on(port);
@@ -83,7 +72,7 @@ class GridAccessTest {
     @Test
     void aHazelcastClientCannotConnect() {
         int port = FreePorts.next();
-        start(factory(port, List.of(), List.of("127.0.0.1")), "member", settings("10.00"));
+        start(factory(port, List.of(), List.of("127.0.0.1")), "member");
 
         ClientConfig client = new ClientConfig().setClusterName(cluster);
         client.getNetworkConfig().addAddress("127.0.0.1:" + port);
@@ -95,7 +84,7 @@ class GridAccessTest {
 
     @Test
     void foreignClassesAreNotDeserialized() {
-        ClusterNode node = start(factory(FreePorts.next(), List.of(), List.of("127.0.0.1")), "member", settings("10.00"));
+        ClusterNode node = start(factory(FreePorts.next(), List.of(), List.of("127.0.0.1")), "member");
         IMap<String, Object> probe = node.hazelcast().getMap("probe");
 
         probe.put("jdk", new AtomicLong(7));
@@ -107,23 +96,38 @@ class GridAccessTest {
     }
 
     @Test
-    void aNodeWithOtherPricesRefusesToJoinAndNamesTheSetting() throws Exception {
+    void aNodeRefusesToJoinAMemberOfAnotherGridWireVersionAndNamesIt() throws Exception {
         int portA = FreePorts.next();
         int portB = FreePorts.next();
         List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
-        ClusterNode a = start(factory(portA, members, List.of("127.0.0.1")), "node-a", settings("10.00"));
+        // a member of a later version of the service: it writes a grid wire format this node cannot read
+        Config later = factory(portA, members, List.of("127.0.0.1")).toConfig("node-a", Map.of());
+        int beyond = WireVersion.RANGE.newest() + 1;
+        later.getMemberAttributeConfig().setAttribute(WireVersion.ATTRIBUTE, beyond + "-" + beyond);
+        HazelcastInstance a = Hazelcast.newHazelcastInstance(later);
+        try {
+            assertThatThrownBy(() -> start(factory(portB, members, List.of("127.0.0.1")), "node-b"))
+                    .isInstanceOf(WireMismatchException.class)
+                    .hasMessageContaining("'node-a'")
+                    .hasMessageContaining("reads and writes wire versions " + beyond + "-" + beyond);
+            Poll.until("the refused member has left", 30_000, () -> a.getCluster().getMembers().size() == 1);
+            assertThat(connects("127.0.0.1", portB)).as("the refused member has closed its port").isFalse();
+        } finally {
+            a.getLifecycleService().terminate();
+        }
+    }
 
-        assertThatThrownBy(() -> start(factory(portB, members, List.of("127.0.0.1")), "node-b", settings("12.00")))
-                .isInstanceOf(GridSettingsMismatchException.class)
-                .hasMessageContaining("'node-a'")
-                .hasMessageContaining("prices.models.gpt-5.input is 12.00 here but 10.00 in the cluster")
-                .hasMessageNotContaining("output");
-        Poll.until("the refused member has left", 30_000, () -> a.memberCount() == 1);
-        assertThat(connects("127.0.0.1", portB)).as("the refused member has closed its port").isFalse();
-
-        ClusterNode b = start(factory(portB, members, List.of("127.0.0.1")), "node-b", settings("10.00"));
+    @Test
+    void membersOfOneWireVersionJoinAsDataMembers() {
+        int portA = FreePorts.next();
+        int portB = FreePorts.next();
+        List<String> members = List.of("127.0.0.1:" + portA, "127.0.0.1:" + portB);
+        start(factory(portA, members, List.of("127.0.0.1")), "node-a");
+        ClusterNode b = start(factory(portB, members, List.of("127.0.0.1")), "node-b");
         assertThat(b.memberCount()).isEqualTo(2);
         assertThat(b.hazelcast().getCluster().getLocalMember().isLiteMember()).isFalse();
+        assertThat(b.hazelcast().getCluster().getLocalMember().getAttribute(WireVersion.ATTRIBUTE))
+                .isEqualTo(WireVersion.RANGE.encode());
     }
 
     private static boolean connects(String host, int port) throws IOException {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import ducke.DuckeConfiguration;
-import ducke.config.ClusterSettings;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.testing.FreePorts;
 import ducke.testing.FrozenMember;
@@ -61,8 +60,7 @@ class GridDeadlineAppTest {
         f.setMembers(List.of(members.split(",")));
         f.setInterfaces(List.of("127.0.0.1"));
         f.setWaitBeforeJoin(Duration.seconds(0));
-        other = ClusterNode.start(f, "frozen-node", new LocalDenials(100),
-                ClusterSettings.of(c));
+        other = ClusterNode.start(f, "frozen-node", new LocalDenials(100));
         http = Http.local(app.getLocalPort());
         Poll.until("both members see each other and every partition is placed", 60_000,
                 () -> Http.json(http.get("/status")).path("cluster_members").asInt() == 2

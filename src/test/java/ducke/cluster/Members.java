@@ -1,6 +1,5 @@
 package ducke.cluster;
 
-import ducke.core.cluster.GridSettings;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.testing.FreePorts;
 import ducke.testing.Poll;
@@ -21,7 +20,6 @@ final class Members {
 
     private static final Map<ClusterNode, LocalDenials> DENIALS = new IdentityHashMap<>();
     private static final Map<ClusterNode, HazelcastFactory> FACTORIES = new IdentityHashMap<>();
-    private static final Map<ClusterNode, GridSettings> SETTINGS = new IdentityHashMap<>();
 
     private Members() {
     }
@@ -43,13 +41,9 @@ final class Members {
         return start(g, "member-" + UUID.randomUUID().toString().substring(0, 8));
     }
 
-    /** The same member again, on the same port and with the same settings, after it was terminated or stopped. */
+    /** The same member again, on the same port, after it was terminated or stopped. */
     static ClusterNode restart(ClusterNode gone) {
-        GridSettings settings;
-        synchronized (Members.class) {
-            settings = SETTINGS.getOrDefault(gone, GridSettings.NONE);
-        }
-        return start(factory(gone), gone.nodeName(), settings);
+        return start(factory(gone), gone.nodeName());
     }
 
     static synchronized HazelcastFactory factory(ClusterNode node) {
@@ -57,17 +51,11 @@ final class Members {
     }
 
     static ClusterNode start(HazelcastFactory f, String name) {
-        return start(f, name, GridSettings.NONE);
-    }
-
-    /** A member announcing {@code settings}: the limits and prices of the application it joins. */
-    static ClusterNode start(HazelcastFactory f, String name, GridSettings settings) {
         LocalDenials denials = new LocalDenials(1000);
-        ClusterNode node = ClusterNode.start(f, name, denials, settings);
+        ClusterNode node = ClusterNode.start(f, name, denials);
         synchronized (Members.class) {
             DENIALS.put(node, denials);
             FACTORIES.put(node, f);
-            SETTINGS.put(node, settings);
         }
         return node;
     }

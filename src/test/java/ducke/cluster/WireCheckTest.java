@@ -3,7 +3,6 @@ package ducke.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
-import ducke.core.cluster.GridSettings;
 import ducke.core.cluster.WireMismatchException;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.testing.FreePorts;
@@ -59,7 +58,7 @@ class WireCheckTest {
     }
 
     private ClusterNode start(int port, List<String> members) {
-        ClusterNode node = ClusterNode.start(factory(port, members), "this-release", new LocalDenials(10), GridSettings.NONE);
+        ClusterNode node = ClusterNode.start(factory(port, members), "this-release", new LocalDenials(10));
         started.add(node);
         return node;
     }

@@ -136,6 +136,10 @@ class WireFormatTest {
         Set<String> processors = IntStream.range(0, 1_000).mapToObj(factory::create).filter(java.util.Objects::nonNull)
                 .map(o -> o.getClass().getName()).collect(Collectors.toCollection(TreeSet::new));
         assertThat(covered).containsAll(processors);
+        // and every processor among the samples is one the factory makes (else a member receiving it cannot read it)
+        Set<String> sampled = samples().values().stream().filter(o -> o instanceof com.hazelcast.nio.serialization.IdentifiedDataSerializable)
+                .map(o -> o.getClass().getName()).collect(Collectors.toCollection(TreeSet::new));
+        assertThat(processors).containsAll(sampled);
         Set<String> values = node.hazelcast().getConfig().getSerializationConfig().getSerializerConfigs().stream()
                 .map(c -> c.getTypeClass() != null ? c.getTypeClass().getName() : c.getTypeClassName())
                 .collect(Collectors.toCollection(TreeSet::new));
@@ -219,6 +223,7 @@ class WireFormatTest {
         m.put("LedgerProcessors.End", new LedgerProcessors.End(EndReason.ADMIN_ENDED, T));
         m.put("LedgerProcessors.Audited", new LedgerProcessors.Audited(600_000L, Map.of("s-1", 2)));
         m.put("LedgerProcessors.Create", new LedgerProcessors.Create(ledger));
+        m.put("LedgerProcessors.Recap", new LedgerProcessors.Recap(5_000_000_000L, 8_000_000_000L));
         m.put("SpendProcessors.Charge", new SpendProcessors.Charge().with(T, limits, 1_234L, "").as(new ChargeId("node-1/w", 17))
                 .hold("h-1", 0));
         m.put("SpendProcessors.Reserve", new SpendProcessors.Reserve().with(T, limits, 900L, "").hold("h-1", T + 90_000)

@@ -43,22 +43,22 @@ class ClusterSettingsTest {
         prices.getModels().put("gpt-5", dearer);
         CostProtectionFactory cost = new CostProtectionFactory();
         cost.setMaxTotalCostPerHourUsd(new BigDecimal("80"));
-        assertThat(ClusterSettings.of(cost, new RateLimitFactory(), prices).differences(defaults())).containsExactly(
-                "costProtection.maxTotalCostPerHourUsd is 80.00 here but 50.00 in the cluster",
-                "prices.models.gpt-5.input is 12.00 here but 10.00 in the cluster");
+        assertThat(ClusterSettings.of(cost, new RateLimitFactory(), prices).changesFrom(defaults())).containsExactly(
+                "costProtection.maxTotalCostPerHourUsd: 50.00 -> 80.00",
+                "prices.models.gpt-5.input: 10.00 -> 12.00");
     }
 
     @Test
     void theClientCapPerMinutePricesAndClientNetworksAreSettingsToo() {
         ducke.DuckeConfiguration mine = new ducke.DuckeConfiguration();
         ducke.DuckeConfiguration theirs = new ducke.DuckeConfiguration();
-        assertThat(ClusterSettings.of(mine).differences(ClusterSettings.of(theirs))).isEmpty();
+        assertThat(ClusterSettings.of(mine).changesFrom(ClusterSettings.of(theirs))).isEmpty();
         mine.getCostProtection().setMaxClientCostPerHourUsd(new BigDecimal("99"));
         mine.getPrices().getPerMinute().put("whisper-1", new BigDecimal("5.00"));
         mine.getClientIdentity().setIpv6Prefix(48);
-        assertThat(ClusterSettings.of(mine).differences(ClusterSettings.of(theirs))).containsExactlyInAnyOrder(
-                "clientIdentity.ipv6Prefix is 48 here but 64 in the cluster",
-                "costProtection.maxClientCostPerHourUsd is 99.00 here but 10.00 in the cluster",
-                "prices.perMinute.whisper-1 is 5.00 here but 0.006 in the cluster");
+        assertThat(ClusterSettings.of(mine).changesFrom(ClusterSettings.of(theirs))).containsExactlyInAnyOrder(
+                "clientIdentity.ipv6Prefix: 64 -> 48",
+                "costProtection.maxClientCostPerHourUsd: 10.00 -> 99.00",
+                "prices.perMinute.whisper-1: 0.006 -> 5.00");
     }
 }

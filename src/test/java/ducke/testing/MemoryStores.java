@@ -53,6 +53,20 @@ public final class MemoryStores {
         }
 
         @Override
+        public synchronized int recapLive(long oldCapNanoUsd, long newCapNanoUsd) {
+            requireQuorum();
+            int changed = 0;
+            for (Map.Entry<String, SessionLedger> e : ledgers.entrySet()) {
+                SessionLedger after = ducke.core.cost.SessionRules.recapped(e.getValue(), oldCapNanoUsd, newCapNanoUsd);
+                if (after != e.getValue()) {
+                    e.setValue(after);
+                    changed++;
+                }
+            }
+            return changed;
+        }
+
+        @Override
         public synchronized void releaseSlot(String clientId, String sessionId, long nowMillis) {
             requireQuorum();
             releases.merge(sessionId, 1, Integer::sum);

@@ -2,6 +2,8 @@ package ducke.core.cost;
 
 import ducke.core.cluster.ClusterHealth;
 import ducke.core.cluster.QuorumLostException;
+import ducke.core.settings.LiveSettings;
+import ducke.core.settings.Settings;
 
 import java.util.function.Supplier;
 
@@ -12,8 +14,7 @@ import java.util.function.Supplier;
  */
 final class Admission {
 
-    private final PriceTable prices;
-    private final CostLimits limits;
+    private final LiveSettings settings;
     private final SessionStore sessions;
     private final SpendStore spend;
     private final SpendView view;
@@ -22,10 +23,9 @@ final class Admission {
     private final Supplier<String> ids;
     private final ClusterHealth health;
 
-    Admission(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view, CostObserver observer,
+    Admission(LiveSettings settings, SessionStore sessions, SpendStore spend, SpendView view, CostObserver observer,
               String nodeName, Supplier<String> ids, ClusterHealth health) {
-        this.prices = prices;
-        this.limits = limits;
+        this.settings = settings;
         this.sessions = sessions;
         this.spend = spend;
         this.view = view;
@@ -54,7 +54,10 @@ final class Admission {
 
     private CostGuard.Start reserveWithQuorum(String clientId, String model, String holder, long maxCostNanoUsd,
                                               long nowMillis) {
-        SpendLedger.Snapshot s = refreshSpend(nowMillis);
+        // one version of the settings for the whole admission: its caps, and the prices the session's row names
+        Settings current = settings.get();
+        CostLimits limits = current.limits();
+        SpendLedger.Snapshot s = refreshSpend(nowMillis, limits);
         ClientSpend.Snapshot c = ClientSpend.Snapshot.NONE;
         if (limits.enforced()) {
             if (s.breakerOpenAt(nowMillis)) {
@@ -70,12 +73,13 @@ final class Admission {
                 return refused("client_hourly", CostGuard.Refusal.CLIENT_BUDGET, wait, s, c);
             }
         }
-        SessionLedger ledger = SessionLedger.open(ids.get(), clientId, nodeName, model, prices.version(), nowMillis,
+        SessionLedger ledger = SessionLedger.open(ids.get(), clientId, nodeName, model, current.prices().version(), nowMillis,
                 limits, holder, maxCostNanoUsd);
-        return slot(ledger, s, c, nowMillis);
+        return slot(ledger, s, c, limits, nowMillis);
     }
 
-    private CostGuard.Start slot(SessionLedger ledger, SpendLedger.Snapshot s, ClientSpend.Snapshot c, long nowMillis) {
+    private CostGuard.Start slot(SessionLedger ledger, SpendLedger.Snapshot s, ClientSpend.Snapshot c, CostLimits limits,
+                                 long nowMillis) {
         int maxSlots = limits.enforced() ? limits.maxConcurrentSessionsPerClient() : Integer.MAX_VALUE;
         if (!sessions.tryAcquireSlot(ledger.clientId(), ledger.sessionId(), ledger.expiresAtMillis(), maxSlots, nowMillis)) {
             long firstCap = sessions.slots(ledger.clientId()).firstCapMillis(nowMillis);
@@ -114,6 +118,10 @@ final class Admission {
 
     /** Reads the cluster's spend and breaker afresh into this node's view. */
     SpendLedger.Snapshot refreshSpend(long nowMillis) {
+        return refreshSpend(nowMillis, settings.get().limits());
+    }
+
+    private SpendLedger.Snapshot refreshSpend(long nowMillis, CostLimits limits) {
         SpendLedger.Snapshot s = spend.snapshot(nowMillis, limits);
         view.offer(s);
         observer.spend(s);

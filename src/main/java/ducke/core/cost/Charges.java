@@ -99,8 +99,10 @@ final class Charges {
 
     /** Charges a fixed tool fee; nothing happens (null) when the tool has no fee. Client and model as for a report. */
     CostGuard.Usage chargeToolFee(String sessionId, String clientId, String sessionModel, String tool, long nowMillis) {
-        long fee = parts.prices().toolFeeNanoUsd(tool);
-        return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null, new How(null, null, null, tool), nowMillis,
+        PriceTable prices = parts.prices();
+        long fee = prices.toolFeeNanoUsd(tool);
+        return fee == 0 ? null : chargeOrJournal(sessionId, fee, TokenCounts.ZERO, null,
+                new How(null, null, null, tool, prices.version()), nowMillis,
                 seq -> new ChargeJournal.Charge(new ChargeId(parts.writer(), seq), nowMillis, sessionId, clientId, sessionModel, fee));
     }
 
@@ -121,13 +123,15 @@ final class Charges {
      * More about a charge: for an estimate, the session's model ({@code estimatedModel}, null when
      * the charge is no estimate); its key within the session ({@code chargeKey}, null: none); the
      * reservation it settles ({@code holdId}, null: none); the tool of a fee ({@code tool}, null for
-     * usage, or a fee replayed from the journal).
+     * usage, or a fee replayed from the journal); the version of the prices that set a fee's amount
+     * ({@code priceVersion}; null: a report names its {@link PriceTable.Priced#version()}, anything
+     * else the version current when it is recorded).
      */
-    record How(String estimatedModel, String chargeKey, String holdId, String tool) {
-        static final How PLAIN = new How(null, null, null, null);
+    record How(String estimatedModel, String chargeKey, String holdId, String tool, String priceVersion) {
+        static final How PLAIN = new How(null, null, null, null, null);
 
         How(String estimatedModel, String chargeKey, String holdId) {
-            this(estimatedModel, chargeKey, holdId, null);
+            this(estimatedModel, chargeKey, holdId, null, null);
         }
 
         boolean estimate() {
@@ -284,8 +288,10 @@ final class Charges {
                 + chargeSeq.incrementAndGet();
         String model = how.estimate() ? parts.prices().match(how.estimatedModel()).label()
                 : priced == null ? ledger.model() : priced.match().label();
+        // the version that priced the charge: its cost and the version it names come from one table
+        String version = priced != null ? priced.version() : how.priceVersion() != null ? how.priceVersion() : parts.prices().version();
         parts.observer().chargeRecorded(new ChargeRecord(ledger.sessionId(), key, ledger.clientId(), model, tokens, costNanoUsd,
-                how.estimate(), nowMillis, parts.prices().version()));
+                how.estimate(), nowMillis, version));
     }
 
     /**
@@ -353,7 +359,7 @@ final class Charges {
         }
         String model = priced == null ? sessionModel : priced.match().known() ? priced.match().price().model() : label;
         parts.observer().chargeRecorded(new ChargeRecord(sessionId, "journal:" + id.writer() + "#" + id.seq(), clientId, model, tokens,
-                costNanoUsd, false, atMillis, parts.prices().version()));
+                costNanoUsd, false, atMillis, priced == null ? parts.prices().version() : priced.version()));
     }
 
     private void afterSpend(SpendLedger.Charged spent, String modelLabel, boolean knownModel, long costNanoUsd,

@@ -2,6 +2,9 @@ package ducke.core.cost;
 
 import ducke.core.cluster.ClusterHealth;
 import ducke.core.cluster.QuorumLostException;
+import ducke.core.ratelimit.RateLimitSettings;
+import ducke.core.settings.LiveSettings;
+import ducke.core.settings.Settings;
 
 import java.util.HexFormat;
 import java.util.List;
@@ -120,11 +123,33 @@ public final class CostGuard {
     public CostGuard(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
                      BreakerBroadcast broadcast, CostObserver observer, String nodeName, Supplier<String> ids,
                      ClusterHealth health, ChargeJournal journal, String writer) {
-        this.parts = new CostParts(prices, limits, sessions, spend, view, broadcast, observer, health, journal, writer);
+        this(new LiveSettings(new Settings(1, prices, limits, new RateLimitSettings(java.util.Map.of(), false, true),
+                32, 64)), sessions, spend, view, broadcast, observer, nodeName, ids, health, journal, writer);
+    }
+
+    /**
+     * @param settings the cluster's settings, read once per operation: a newer version prices the
+     *                 next charge and caps the next session; a live session keeps its cap
+     */
+    public CostGuard(LiveSettings settings, SessionStore sessions, SpendStore spend, SpendView view,
+                     BreakerBroadcast broadcast, CostObserver observer, String nodeName, Supplier<String> ids,
+                     ClusterHealth health, ChargeJournal journal, String writer) {
+        this.parts = new CostParts(settings, sessions, spend, view, broadcast, observer, health, journal, writer);
         this.ends = new SessionEnds(sessions, observer);
-        this.admission = new Admission(prices, limits, sessions, spend, view, observer, nodeName, ids, health);
+        this.admission = new Admission(settings, sessions, spend, view, observer, nodeName, ids, health);
         this.charges = new Charges(parts, ends);
         this.replay = new JournalReplay(this, journal, observer);
+    }
+
+    /**
+     * Moves every live session of the cluster from the session cap {@code oldCapNanoUsd} to
+     * {@code newCapNanoUsd} ({@link SessionRules#recapped}); the operator asked for it, a new
+     * version of the settings alone leaves live sessions' caps as they are.
+     *
+     * @return how many sessions' caps changed
+     */
+    public int recapLive(long oldCapNanoUsd, long newCapNanoUsd) {
+        return parts.sessions().recapLive(oldCapNanoUsd, newCapNanoUsd);
     }
 
     /** Who hears of every session this node ends; set once while wiring. */

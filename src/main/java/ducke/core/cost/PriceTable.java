@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
  * trimming; a dated snapshot ({@code gpt-realtime-2025-08-28}) takes the longest configured
  * prefix; an unknown model is priced at the most expensive configured rate of every kind (per
  * minute: the dearest per-minute rate). Immutable; its {@link #version()} is a hash of its
- * content, recorded with every charge.
+ * content, and within the cluster's settings ({@link #versioned}) the settings version and that
+ * hash ({@code v7-0a1b2c3d4e5f}); it is recorded with every charge and carried by every
+ * {@link Priced}, so a charge's cost and the version it names come from one table.
  */
 public final class PriceTable {
 
@@ -43,8 +45,8 @@ public final class PriceTable {
         }
     }
 
-    /** The cost of one report, rounded up to the nano-dollar once, and its tokens by kind. */
-    public record Priced(long costNanoUsd, TokenCounts tokens, Match match) {
+    /** The cost of one report, rounded up to the nano-dollar once, its tokens by kind, and the version of the table that priced it. */
+    public record Priced(long costNanoUsd, TokenCounts tokens, Match match, String version) {
     }
 
     private final TreeMap<String, ModelPrice> byName = new TreeMap<>();
@@ -52,6 +54,7 @@ public final class PriceTable {
     private final TreeMap<String, Long> perMinute = new TreeMap<>();
     private final ModelPrice unknown;
     private final long dearestPerMinute;
+    private final String hash;
     private final String version;
 
     public PriceTable(List<ModelPrice> prices) {
@@ -91,7 +94,24 @@ public final class PriceTable {
         });
         this.unknown = ModelPrice.mostExpensive(UNKNOWN, byName.values());
         this.dearestPerMinute = perMinute.values().stream().mapToLong(Long::longValue).max().orElse(0);
-        this.version = hash(byName, toolFees, perMinute);
+        this.hash = hash(byName, toolFees, perMinute);
+        this.version = hash;
+    }
+
+    private PriceTable(PriceTable same, String version) {
+        byName.putAll(same.byName);
+        toolFees.putAll(same.toolFees);
+        perMinute.putAll(same.perMinute);
+        this.unknown = same.unknown;
+        this.dearestPerMinute = same.dearestPerMinute;
+        this.hash = same.hash;
+        this.version = version;
+    }
+
+    /** The same prices as version {@code settingsVersion} of the cluster's settings: {@code v7-<hash>}. */
+    public PriceTable versioned(long settingsVersion) {
+        String v = "v" + settingsVersion + "-" + hash;
+        return v.equals(version) ? this : new PriceTable(this, v);
     }
 
     /** The prices of the original service. */
@@ -158,7 +178,7 @@ public final class PriceTable {
         }
         BigInteger[] qr = total.divideAndRemainder(MILLION);
         long cost = qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);
-        return new Priced(cost, tokens, m);
+        return new Priced(cost, tokens, m, version);
     }
 
     private Priced priceDuration(String model, long durationMillis) {
@@ -168,7 +188,7 @@ public final class PriceTable {
                 .divideAndRemainder(BigInteger.valueOf(60_000));
         long cost = qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);
         Match m = new Match(ModelPrice.simple(best == null ? UNKNOWN : best, 0, 0), best != null);
-        return new Priced(cost, TokenCounts.ZERO, m);
+        return new Priced(cost, TokenCounts.ZERO, m, version);
     }
 
     /** The longest configured name that {@code model} is, or is a dated snapshot of; null when none. */

@@ -63,8 +63,8 @@ public final class ResponseBudget {
     private static final BigInteger MILLION = BigInteger.valueOf(1_000_000);
 
     private final long minInputReserveTokens;
-    private final long inputRate;
-    private final long outputRate;
+    private long inputRate;
+    private long outputRate;
     private long transcriptionRate;
     private boolean reported;
     private long contextTokens;
@@ -93,6 +93,15 @@ public final class ResponseBudget {
 
     public static ResponseBudget forModel(ModelPrice price, long minInputReserveTokens) {
         return new ResponseBudget(minInputReserveTokens, price.maxInputRate(), Math.max(1, price.maxOutputRate()));
+    }
+
+    /**
+     * Prices what comes next at {@code price}'s rates (a new version of the cluster's settings):
+     * reservations already taken stay as they are.
+     */
+    public void reprice(ModelPrice price) {
+        this.inputRate = price.maxInputRate();
+        this.outputRate = Math.max(1, price.maxOutputRate());
     }
 
     /** Audio appended to the input buffer, as base64 characters. */

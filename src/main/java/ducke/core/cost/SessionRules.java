@@ -116,4 +116,20 @@ public final class SessionRules {
     public static boolean expired(SessionLedger l, long nowMillis, CostLimits limits) {
         return l.active() && limits.enforced() && nowMillis >= l.expiresAtMillis();
     }
+
+    /**
+     * A live session's cap after the configured cap changed from {@code oldCapNanoUsd} to
+     * {@code newCapNanoUsd} (the operator asked that live sessions follow): a session at the old cap
+     * takes the new one; a session with a budget of its own keeps it unless the new cap is lower.
+     * An ended ledger is returned as it is.
+     */
+    public static SessionLedger recapped(SessionLedger l, long oldCapNanoUsd, long newCapNanoUsd) {
+        if (l == null || !l.active()) {
+            return l;
+        }
+        long cap = l.maxCostNanoUsd() == oldCapNanoUsd ? newCapNanoUsd : Math.min(l.maxCostNanoUsd(), newCapNanoUsd);
+        return cap == l.maxCostNanoUsd() ? l : new SessionLedger(l.sessionId(), l.clientId(), l.nodeName(), l.model(),
+                l.priceVersion(), l.startedAtMillis(), l.expiresAtMillis(), cap, l.shares(), l.warned(), l.holder(),
+                l.endReason(), l.endedAtMillis(), l.audited(), l.keys());
+    }
 }

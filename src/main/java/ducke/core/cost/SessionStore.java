@@ -54,4 +54,11 @@ public interface SessionStore {
      * {@code key} completed, so that a retry of it charges nothing more.
      */
     void confirmSpend(String sessionId, ChargeKey key);
+
+    /**
+     * Applies {@link SessionRules#recapped} to every live session of the cluster, each atomically.
+     *
+     * @return how many sessions' caps changed
+     */
+    int recapLive(long oldCapNanoUsd, long newCapNanoUsd);
 }

@@ -27,8 +27,16 @@ public final class ClientIdentityResolver {
     public static final int DEFAULT_IPV6_PREFIX = 64;
 
     private final List<Cidr> trustedProxies;
-    private final int ipv4Prefix;
-    private final int ipv6Prefix;
+    /** Read once per key: the cluster's settings may change them at any moment ({@link #usePrefixes}). */
+    private volatile Prefixes prefixes;
+
+    private record Prefixes(int ipv4, int ipv6) {
+        Prefixes {
+            if (ipv4 < 1 || ipv4 > 32 || ipv6 < 1 || ipv6 > 128) {
+                throw new IllegalArgumentException("client prefixes must be 1-32 (IPv4) and 1-128 (IPv6)");
+            }
+        }
+    }
 
     /** Every address its own client (/32 and /128): for code that needs no grouping. */
     public ClientIdentityResolver(List<Cidr> trustedProxies) {
@@ -40,12 +48,8 @@ public final class ClientIdentityResolver {
      * @param ipv6Prefix bits of an IPv6 address that identify a client, 1-128
      */
     public ClientIdentityResolver(List<Cidr> trustedProxies, int ipv4Prefix, int ipv6Prefix) {
-        if (ipv4Prefix < 1 || ipv4Prefix > 32 || ipv6Prefix < 1 || ipv6Prefix > 128) {
-            throw new IllegalArgumentException("client prefixes must be 1-32 (IPv4) and 1-128 (IPv6)");
-        }
         this.trustedProxies = List.copyOf(trustedProxies);
-        this.ipv4Prefix = ipv4Prefix;
-        this.ipv6Prefix = ipv6Prefix;
+        this.prefixes = new Prefixes(ipv4Prefix, ipv6Prefix);
     }
 
     /**
@@ -85,7 +89,8 @@ public final class ClientIdentityResolver {
     /** The key of the client at {@code address}: its network's text, or the address at full length. */
     public String key(InetAddress address) {
         int bits = address.getAddress().length * 8;
-        int prefix = bits == 32 ? ipv4Prefix : ipv6Prefix;
+        Prefixes p = prefixes;
+        int prefix = bits == 32 ? p.ipv4() : p.ipv6();
         return prefix == bits ? IpAddresses.canonical(address) : Cidr.network(address, prefix).toString();
     }
 
@@ -110,12 +115,17 @@ public final class ClientIdentityResolver {
         }
     }
 
+    /** Groups clients by these prefixes from now on (a new version of the cluster's settings); both at once. */
+    public void usePrefixes(int ipv4Prefix, int ipv6Prefix) {
+        this.prefixes = new Prefixes(ipv4Prefix, ipv6Prefix);
+    }
+
     public int ipv4Prefix() {
-        return ipv4Prefix;
+        return prefixes.ipv4();
     }
 
     public int ipv6Prefix() {
-        return ipv6Prefix;
+        return prefixes.ipv6();
     }
 
     public boolean isTrusted(InetAddress address) {

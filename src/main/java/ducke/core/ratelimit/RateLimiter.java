@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Per-client limits by endpoint name. Spends this node's lease of the client's bucket first, then
@@ -25,33 +26,48 @@ public final class RateLimiter {
         }
     }
 
-    private final Map<String, LimitPolicy> policies;
+    private final Supplier<RateLimitSettings> settings;
+    private final Set<String> endpoints;
     private final RateLimitStore store;
     private final LocalDenials denials;
     private final LocalLeases leases;
-    private final boolean enabled;
-    private final boolean failOpen;
 
     public RateLimiter(Map<String, LimitPolicy> policies, RateLimitStore store, LocalDenials denials,
                        boolean enabled, boolean failOpen) {
-        this.policies = Map.copyOf(policies);
+        this(new RateLimitSettings(policies, enabled, failOpen), store, denials);
+    }
+
+    private RateLimiter(RateLimitSettings fixed, RateLimitStore store, LocalDenials denials) {
+        this(() -> fixed, fixed.policies().keySet(), store, denials);
+    }
+
+    /**
+     * A limiter whose limits may change while it runs: each check reads {@code settings} once.
+     *
+     * @param endpoints the endpoint names, the same in every version of the settings
+     */
+    public RateLimiter(Supplier<RateLimitSettings> settings, Set<String> endpoints, RateLimitStore store, LocalDenials denials) {
+        this.settings = settings;
+        this.endpoints = Set.copyOf(endpoints);
         this.store = store;
         this.denials = denials;
         this.leases = denials.leases();
-        this.enabled = enabled;
-        this.failOpen = failOpen;
     }
 
     public boolean enabled() {
-        return enabled;
+        return settings.get().enabled();
     }
 
     public Set<String> endpoints() {
-        return policies.keySet();
+        return endpoints;
     }
 
     public LimitPolicy policy(String endpoint) {
-        LimitPolicy p = policies.get(endpoint);
+        return policy(settings.get(), endpoint);
+    }
+
+    private static LimitPolicy policy(RateLimitSettings current, String endpoint) {
+        LimitPolicy p = current.policies().get(endpoint);
         if (p == null) {
             throw new IllegalArgumentException("unknown endpoint " + endpoint);
         }
@@ -60,8 +76,10 @@ public final class RateLimiter {
 
     /** Counts one request of {@code client} against {@code endpoint} at {@code nowMillis}. */
     public Outcome check(String endpoint, String client, long nowMillis) {
-        LimitPolicy policy = policy(endpoint);
-        if (!enabled) {
+        RateLimitSettings current = settings.get();
+        LimitPolicy policy = policy(current, endpoint);
+        boolean failOpen = current.failOpen();
+        if (!current.enabled()) {
             return new Outcome(Status.DISABLED, endpoint, policy, null, false);
         }
         String key = key(endpoint, client);
@@ -96,7 +114,7 @@ public final class RateLimiter {
             }
         }
         try {
-            return take(endpoint, policy, key, nowMillis, renewal, epoch);
+            return take(endpoint, policy, key, nowMillis, renewal, epoch, failOpen);
         } finally {
             LocalLeases.settled(renewal, LocalLeases.Settled.DONE);
         }
@@ -104,7 +122,7 @@ public final class RateLimiter {
 
     /** One grid call: takes the tokens {@code renewal} asks for and keeps what is leased. */
     private Outcome take(String endpoint, LimitPolicy policy, String key, long nowMillis, LocalLeases.Renewal renewal,
-                         long epoch) {
+                         long epoch, boolean failOpen) {
         Decision d;
         try {
             d = store.take(key, policy, nowMillis, renewal.ask());
@@ -160,7 +178,7 @@ public final class RateLimiter {
      */
     public int reset(String client, String endpoint) {
         List<String> keys = new ArrayList<>();
-        for (String e : endpoint == null ? policies.keySet() : Set.of(endpoint)) {
+        for (String e : endpoint == null ? endpoints : Set.of(endpoint)) {
             policy(e);
             keys.add(key(e, client));
         }

@@ -128,7 +128,7 @@ class CostGuardTest {
         assertThat(l.nodeName()).isEqualTo("node-a");
         assertThat(l.model()).isEqualTo("gpt-realtime");
         assertThat(l.holder()).isEqualTo("member-1");
-        assertThat(l.priceVersion()).isEqualTo(PriceTable.defaults().version());
+        assertThat(l.priceVersion()).isEqualTo(PriceTable.defaults().versioned(1).version()).startsWith("v1-");
         assertThat(l.startedAtMillis()).isEqualTo(T0);
         assertThat(l.expiresAtMillis()).isEqualTo(T0 + 30 * MINUTE);
         assertThat(l.maxCostNanoUsd()).isEqualTo(usd("5.00"));

@@ -267,4 +267,16 @@ class SessionRulesTest {
         assertThat(ended.audited()).isFalse();
         assertThat(audited.record()).isEqualTo(ended.record());
     }
+
+    @Test
+    void aLiveSessionAtTheOldCapMovesToTheNewCapAndOneWithABudgetOfItsOwnKeepsItUnlessTheNewCapIsLower() {
+        SessionLedger atCap = fresh();
+        assertThat(SessionRules.recapped(atCap, usd("5.00"), usd("8.00")).maxCostNanoUsd()).isEqualTo(usd("8.00"));
+        assertThat(SessionRules.recapped(atCap, usd("5.00"), usd("2.00")).maxCostNanoUsd()).isEqualTo(usd("2.00"));
+        SessionLedger own = SessionLedger.open("sess_2", "client-a", "node-1", "gpt-realtime", "v1", T0, LIMITS, null, usd("1.00"));
+        assertThat(SessionRules.recapped(own, usd("5.00"), usd("8.00"))).isSameAs(own);
+        assertThat(SessionRules.recapped(own, usd("5.00"), usd("0.50")).maxCostNanoUsd()).isEqualTo(usd("0.50"));
+        SessionLedger ended = SessionRules.end(atCap, EndReason.API_ENDED, T0 + MINUTE);
+        assertThat(SessionRules.recapped(ended, usd("5.00"), usd("8.00"))).isSameAs(ended);
+    }
 }
