@@ -104,6 +104,8 @@ public final class CostGuard {
     private final Admission admission;
     private final Charges charges;
     private final JournalReplay replay;
+    /** Whether the cluster's spend state is complete ({@link StateRebuild}): until then nothing is admitted or replayed. */
+    private volatile java.util.function.BooleanSupplier ready = () -> true;
 
     /** A guard that always has a quorum (a node on its own), with a journal of the default size. */
     public CostGuard(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
@@ -122,9 +124,22 @@ public final class CostGuard {
                      ClusterHealth health, ChargeJournal journal, String writer) {
         this.parts = new CostParts(prices, limits, sessions, spend, view, broadcast, observer, health, journal, writer);
         this.ends = new SessionEnds(sessions, observer);
-        this.admission = new Admission(prices, limits, sessions, spend, view, observer, nodeName, ids, health);
+        this.admission = new Admission(prices, limits, sessions, spend, view, observer, nodeName, ids, health, this::ready);
         this.charges = new Charges(parts, ends);
         this.replay = new JournalReplay(this, journal, observer);
+    }
+
+    /**
+     * Admits no session and applies no journaled charge until {@code ready} says so (new sessions
+     * are refused as without a quorum); set once while wiring, before the node serves.
+     */
+    public void admitWhen(java.util.function.BooleanSupplier ready) {
+        this.ready = ready;
+    }
+
+    /** Whether the cluster's spend state is complete, so that this node may admit sessions. */
+    public boolean ready() {
+        return ready.getAsBoolean();
     }
 
     /** Who hears of every session this node ends; set once while wiring. */

@@ -26,7 +26,7 @@ final class JournalReplay {
 
     synchronized int run() {
         int done = 0;
-        for (ChargeJournal.Entry e = journal.oldest(); e != null && guard.health().quorum(); e = journal.oldest()) {
+        for (ChargeJournal.Entry e = journal.oldest(); e != null && guard.health().quorum() && guard.ready(); e = journal.oldest()) {
             try {
                 observer.journal(apply(e));
             } catch (QuorumLostException lost) {
