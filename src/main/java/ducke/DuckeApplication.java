@@ -301,7 +301,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
             }
         });
         env.lifecycle().manage(reaper);
-        StateRebuild rebuild = new StateRebuild(audit.dao()::spendHistory, cluster.rebuildStore(), guard, cluster.breakerBroadcast());
+        StateRebuild rebuild = new StateRebuild(audit.spendHistory(), cluster.rebuildStore(), guard, cluster.breakerBroadcast());
         guard.admitWhen(rebuild::ready);
         env.lifecycle().manage(new SpendRebuildRunner(rebuild, clock));
         return guard;

@@ -11,8 +11,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Tries {@link StateRebuild} every {@value #INTERVAL_MILLIS} ms from start-up until this node may
- * admit sessions, then stops; logs one line with what was rebuilt (or that the cluster had its
+ * Tries {@link StateRebuild} once while the node starts (before its application port opens), then
+ * every {@value #INTERVAL_MILLIS} ms until this node may admit sessions, then stops; logs one line with what was rebuilt (or that the cluster had its
  * state already), and failures (no database, no quorum) at most once a minute.
  */
 public final class SpendRebuildRunner implements Managed {
@@ -39,7 +39,11 @@ public final class SpendRebuildRunner implements Managed {
     public void start() {
         startedNanos = System.nanoTime();
         lastWarningNanos = startedNanos;
-        scheduler.scheduleWithFixedDelay(this::attempt, 0, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+        // once before the application port opens: a node with its quorum at hand (alone, or joining a
+        // running cluster) is ready when it starts serving; the others go on trying in the background
+        if (!attempt()) {
+            scheduler.scheduleWithFixedDelay(this::attempt, INTERVAL_MILLIS, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+        }
     }
 
     @Override
@@ -48,7 +52,8 @@ public final class SpendRebuildRunner implements Managed {
         scheduler.awaitTermination(5, TimeUnit.SECONDS);
     }
 
-    private void attempt() {
+    /** One try; true once this node may admit sessions. */
+    private boolean attempt() {
         StateRebuild.Attempt a;
         try {
             a = rebuild.attempt(clock.millis(), () -> System.nanoTime() / 1_000_000);
@@ -59,10 +64,10 @@ public final class SpendRebuildRunner implements Managed {
                 LOG.warn("Spend state not rebuilt yet ({} s since start): {}; this node admits no session until it is",
                         TimeUnit.NANOSECONDS.toSeconds(now - startedNanos), e.toString());
             }
-            return;
+            return false;
         }
         if (!a.ready()) {
-            return;
+            return false;
         }
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
         if (a.rebuilt()) {
@@ -72,5 +77,6 @@ public final class SpendRebuildRunner implements Managed {
             LOG.info("Spend state: the cluster holds it already (ready {} ms after start)", tookMillis);
         }
         scheduler.shutdown();
+        return true;
     }
 }

@@ -18,7 +18,8 @@ import java.util.concurrent.CompletionStage;
 /**
  * The rebuild of a new cluster's spend state, on the grid: one marker entry says who rebuilds
  * ({@code claimed:<member uuid>}, taken with putIfAbsent, so exactly one member wins; taken over
- * with a compare-and-set once that member has left) and then that it is done ({@code done:<summary>}).
+ * with a compare-and-set once that member has left) and then that it is done
+ * ({@code done:<as of, epoch ms>:<summary>}).
  * The marker map needs the cost quorum like the spend it guards. A grid without the marker but with
  * a spend ledger is a running cluster (of a version before this one): nothing to rebuild.
  */
@@ -47,7 +48,7 @@ final class GridRebuildStore implements StateRebuild.Store {
         String mine = CLAIMED + hz.getCluster().getLocalMember().getUuid();
         String current = call("reading the rebuild marker", () -> marker.get(KEY));
         if (current == null && call("reading the cluster's spend", () -> spend.containsKey(GridSpendStore.KEY))) {
-            call("marking the rebuild done", () -> marker.putIfAbsent(KEY, DONE + "the grid holds spend already"));
+            call("marking the rebuild done", () -> marker.putIfAbsent(KEY, DONE + "0:the grid holds spend already"));
             return Claim.DONE;
         }
         if (current == null) {
@@ -85,8 +86,23 @@ final class GridRebuildStore implements StateRebuild.Store {
     }
 
     @Override
-    public void done(String summary) {
-        call("marking the rebuild done", () -> marker.put(KEY, DONE + summary));
+    public void done(long asOfMillis, String summary) {
+        call("marking the rebuild done", () -> marker.put(KEY, DONE + asOfMillis + ":" + summary));
+    }
+
+    @Override
+    public long rebuiltAsOfMillis() {
+        String current = call("reading the rebuild marker", () -> marker.get(KEY));
+        if (current == null || !current.startsWith(DONE)) {
+            return 0;
+        }
+        String rest = current.substring(DONE.length());
+        int colon = rest.indexOf(':');
+        try {
+            return colon < 0 ? 0 : Long.parseLong(rest.substring(0, colon));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private void awaitAll(List<CompletionStage<Boolean>> pending) {

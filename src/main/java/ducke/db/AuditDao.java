@@ -263,6 +263,25 @@ public final class AuditDao {
         return jdbi.withHandle(h -> SpendHistoryRows.read(h, fromMillis, breakerFromMillis, nowMillis));
     }
 
+    /** Which of {@code refs} have a charge row; asked in batches of sessions. */
+    public java.util.Set<ducke.core.cost.StateRebuild.ChargeRef> recordedCharges(
+            Collection<ducke.core.cost.StateRebuild.ChargeRef> refs) {
+        java.util.Set<ducke.core.cost.StateRebuild.ChargeRef> found = new java.util.HashSet<>();
+        List<String> sessions = refs.stream().map(ducke.core.cost.StateRebuild.ChargeRef::sessionId).distinct().toList();
+        for (int i = 0; i < sessions.size(); i += 500) {
+            List<String> batch = sessions.subList(i, Math.min(sessions.size(), i + 500));
+            jdbi.useHandle(h -> h.createQuery("SELECT session_id, charge_key FROM audit_charges WHERE session_id IN (<ids>)")
+                    .bindList("ids", batch)
+                    .map((rs, ctx) -> new ducke.core.cost.StateRebuild.ChargeRef(rs.getString("session_id"), rs.getString("charge_key")))
+                    .forEach(r -> {
+                        if (refs.contains(r)) {
+                            found.add(r);
+                        }
+                    }));
+        }
+        return found;
+    }
+
     /** Whether the database answers. */
     public void ping() {
         jdbi.useHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());

@@ -375,6 +375,21 @@ public final class CostGuard {
         return charges.charge(sessionId, id, key, costNanoUsd, tokens, priced, nowMillis);
     }
 
+    /** See {@link Charges#replayed}: a journaled entry applied as {@code id}, its audit row keyed {@code auditKey}. */
+    Usage replayed(String sessionId, ChargeId id, ChargeKey key, String auditKey, long costNanoUsd, TokenCounts tokens,
+                   PriceTable.Priced priced, long nowMillis) {
+        return charges.replayed(sessionId, id, key, auditKey, costNanoUsd, tokens, priced, nowMillis);
+    }
+
+    /**
+     * Journal entries of an earlier process that the cluster's spend counts already (it was rebuilt
+     * from the audit store, which holds their charges): when the replay reaches one, it is dropped,
+     * not applied again. Set before {@link #admitWhen}'s condition holds.
+     */
+    public void alreadyCounted(java.util.Set<ChargeId> ids) {
+        replay.alreadyCounted(ids);
+    }
+
     /** Adds journaled spend alone as {@code id}: the session part of its charge went through before. */
     void spendOnly(ChargeId id, String clientId, long costNanoUsd, long nowMillis) {
         charges.spendOnly(id, clientId, costNanoUsd, nowMillis);

@@ -11,9 +11,17 @@ import ducke.core.cluster.ClusterHealth;
  */
 public final class StateRebuild {
 
-    /** The audit store's side: the rows of the window. May throw while the database is unavailable. */
+    /** A charge's audit row: its session and its key there. */
+    public record ChargeRef(String sessionId, String chargeKey) {
+    }
+
+    /** The audit store's side. May throw while the database is unavailable. */
     public interface AuditHistory {
+        /** The rows of the window. */
         SpendRebuild.History read(long fromMillis, long breakerFromMillis, long nowMillis);
+
+        /** Which of {@code refs} have a charge row. */
+        java.util.Set<ChargeRef> recorded(java.util.Collection<ChargeRef> refs);
     }
 
     /** The grid's side: who rebuilds, and where the result goes. May throw without a quorum. */
@@ -24,11 +32,14 @@ public final class StateRebuild {
 
         Claim claim(long nowMillis);
 
+        /** As of when the cluster's spend was rebuilt from the audit store; 0 when it was not (the grid held spend). */
+        long rebuiltAsOfMillis();
+
         /** Adds the rebuilt state to the grid's (merged: installing it twice changes nothing). */
         void install(SpendRebuild.Result result, long nowMillis, CostLimits limits);
 
-        /** Marks the rebuild done for every member, with a line that says what was rebuilt. */
-        void done(String summary);
+        /** Marks the rebuild done for every member: as of when, and a line that says what was rebuilt. */
+        void done(long asOfMillis, String summary);
     }
 
     /** What an attempt did: {@code rebuilt} when this member installed {@code result}, read from {@code rows} rows. */
@@ -77,6 +88,7 @@ public final class StateRebuild {
                 return Attempt.NOT_YET;
             }
             case DONE -> {
+                guard.alreadyCounted(countedBefore(store.rebuiltAsOfMillis()));
                 ready = true;
                 guard.refreshSpend(nowMillis);
                 return Attempt.JOINED;
@@ -96,7 +108,8 @@ public final class StateRebuild {
         long readMillis = elapsed.getAsLong() - started;
         store.install(result, nowMillis, limits);
         String summary = summary(result, limits);
-        store.done(summary);
+        store.done(nowMillis, summary);
+        guard.alreadyCounted(countedBefore(nowMillis));
         ready = true;
         SpendLedger.Snapshot s = guard.refreshSpend(nowMillis);
         if (s.breakerOpenAt(nowMillis)) {
@@ -104,6 +117,35 @@ public final class StateRebuild {
             broadcast.publish(s);
         }
         return new Attempt(true, true, result, rows.rows(), readMillis, summary);
+    }
+
+    /**
+     * This node's journal entries of an earlier process that the rebuilt spend counts already, so
+     * that its replay does not count them again: those journaled before the rebuild read the store
+     * whose charge row is there (applied by that process before it stopped: the rebuild read the row),
+     * and spend parts of charges whose session part was recorded (the row of that part was read).
+     * Nothing when the cluster's spend was not rebuilt ({@code rebuiltAsOfMillis} 0).
+     */
+    private java.util.Set<ChargeId> countedBefore(long rebuiltAsOfMillis) {
+        java.util.Map<ChargeRef, ChargeId> refs = new java.util.HashMap<>();
+        java.util.Set<ChargeId> counted = new java.util.HashSet<>();
+        for (ChargeJournal.Entry e : guard.journal().restoredEntries()) {
+            if (e.atMillis() >= rebuiltAsOfMillis) {
+                continue;
+            }
+            if (e instanceof ChargeJournal.Spend) {
+                counted.add(e.id());
+            } else if (e instanceof ChargeJournal.Usage u) {
+                refs.put(new ChargeRef(u.sessionId(), JournalReplay.auditKey(u)), e.id());
+                refs.put(new ChargeRef(u.sessionId(), JournalReplay.orphanKey(e.id())), e.id());
+            } else if (e instanceof ChargeJournal.Charge c) {
+                refs.put(new ChargeRef(c.sessionId(), JournalReplay.auditKey(c)), e.id());
+            }
+        }
+        if (!refs.isEmpty()) {
+            history.recorded(refs.keySet()).forEach(r -> counted.add(refs.get(r)));
+        }
+        return counted;
     }
 
     /** One line: what the windows hold now, how many clients, and the breaker. */
