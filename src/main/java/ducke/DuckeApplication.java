@@ -303,7 +303,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         env.lifecycle().manage(reaper);
         StateRebuild rebuild = new StateRebuild(audit.spendHistory(), cluster.rebuildStore(), guard, cluster.breakerBroadcast());
         guard.admitWhen(rebuild::ready);
-        env.lifecycle().manage(new SpendRebuildRunner(rebuild, clock));
+        env.lifecycle().manage(new SpendRebuildRunner(rebuild, clock, cluster.health()));
         return guard;
     }
 

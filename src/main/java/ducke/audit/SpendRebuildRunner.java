@@ -1,5 +1,6 @@
 package ducke.audit;
 
+import ducke.core.cluster.ClusterHealth;
 import ducke.core.cost.StateRebuild;
 import io.dropwizard.lifecycle.Managed;
 import org.slf4j.Logger;
@@ -7,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -30,9 +32,26 @@ public final class SpendRebuildRunner implements Managed {
     private long startedNanos;
     private long lastWarningNanos;
 
-    public SpendRebuildRunner(StateRebuild rebuild, Clock clock) {
+    /** @param health told when the quorum arrives: the next try runs at once rather than at the next tick */
+    public SpendRebuildRunner(StateRebuild rebuild, Clock clock, ClusterHealth health) {
         this.rebuild = rebuild;
         this.clock = clock;
+        health.addListener(new ClusterHealth.Listener() {
+            @Override
+            public void quorumLost() {
+            }
+
+            @Override
+            public void quorumRegained() {
+                try {
+                    if (!rebuild.ready()) {
+                        scheduler.execute(SpendRebuildRunner.this::attempt);
+                    }
+                } catch (RejectedExecutionException e) {
+                    // done, or stopping: nothing to try
+                }
+            }
+        });
     }
 
     @Override
