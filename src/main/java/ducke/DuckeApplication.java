@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import ducke.audit.Audit;
+import ducke.audit.SpendRebuildRunner;
+import ducke.core.cost.StateRebuild;
 import ducke.cli.AuditCommand;
 import ducke.cli.PortCheck;
 import ducke.cli.ServeCommand;
@@ -259,7 +261,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         StatusResource status = new StatusResource(cluster, limiter, guard, live, clock, clock.instant(), version());
         env.jersey().register(status);
         env.jersey().register(new HomeResource(status));
-        env.jersey().register(new HealthProbesResource(cluster, draining));
+        env.jersey().register(new HealthProbesResource(cluster, draining, guard::ready));
         ClientIds clientIds = new ClientIds(identity);
         env.jersey().register(new ToolQuotaResource(gate, clientIds));
         // backends of the session API talk to the model themselves: any model with a configured price, or the relay's
@@ -320,6 +322,9 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
             }
         });
         env.lifecycle().manage(reaper);
+        StateRebuild rebuild = new StateRebuild(audit.spendHistory(), cluster.rebuildStore(), guard, cluster.breakerBroadcast());
+        guard.admitWhen(rebuild::ready);
+        env.lifecycle().manage(new SpendRebuildRunner(rebuild, clock, cluster.health()));
         return guard;
     }
 

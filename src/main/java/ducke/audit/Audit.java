@@ -78,6 +78,22 @@ public final class Audit {
         env.healthChecks().register("audit", new AuditHealthCheck(dao, sink, backlog));
     }
 
+    /** What a new cluster's first member rebuilds the spend state from ({@link ducke.core.cost.StateRebuild}). */
+    public ducke.core.cost.StateRebuild.AuditHistory spendHistory() {
+        return new ducke.core.cost.StateRebuild.AuditHistory() {
+            @Override
+            public ducke.core.cost.SpendRebuild.History read(long fromMillis, long breakerFromMillis, long nowMillis) {
+                return dao.spendHistory(fromMillis, breakerFromMillis, nowMillis);
+            }
+
+            @Override
+            public java.util.Set<ducke.core.cost.StateRebuild.ChargeRef> recorded(
+                    java.util.Collection<ducke.core.cost.StateRebuild.ChargeRef> refs) {
+                return dao.recordedCharges(refs);
+            }
+        };
+    }
+
     public AuditDao dao() {
         return dao;
     }

@@ -22,6 +22,7 @@ final class ClientSpendGrid {
     static final int CHARGE = 40;
     static final int RESERVE = 41;
     static final int RELEASE = 42;
+    static final int SEED = 43;
 
     private ClientSpendGrid() {
     }
@@ -31,6 +32,7 @@ final class ClientSpendGrid {
             case CHARGE -> new Charge();
             case RESERVE -> new Reserve();
             case RELEASE -> new Release();
+            case SEED -> new Seed();
             default -> null;
         };
     }
@@ -189,6 +191,43 @@ final class ClientSpendGrid {
         @Override
         public int getClassId() {
             return RELEASE;
+        }
+    }
+
+    /** Adds a client's spend rebuilt from the audit store ({@link ClientSpend#merge}: installing it twice changes nothing). */
+    static final class Seed extends Base<Boolean> {
+        private ClientSpend seed = ClientSpend.EMPTY;
+
+        Seed() {
+        }
+
+        Seed(ClientSpend seed, long nowMillis, CostLimits limits) {
+            super(0, nowMillis, limits, "", 0);
+            this.seed = seed;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, ClientSpend> e) {
+            ClientSpend before = current(e);
+            store(e, before, ClientSpend.merge(before, seed));
+            return Boolean.TRUE;
+        }
+
+        @Override
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
+            super.writeFields(out, version);
+            out.writeObject(seed);
+        }
+
+        @Override
+        void readFields(ObjectDataInput in, int version) throws IOException {
+            super.readFields(in, version);
+            seed = in.readObject();
+        }
+
+        @Override
+        public int getClassId() {
+            return SEED;
         }
     }
 

@@ -36,9 +36,10 @@ final class GridSerializers implements DataSerializableFactory {
                     LedgerProcessors.CONFIRM_SPEND, LedgerProcessors.RECAP ->
                     LedgerProcessors.create(typeId);
             case SpendProcessors.CHARGE, SpendProcessors.TRIP, SpendProcessors.RESET, SpendProcessors.RESERVE,
-                    SpendProcessors.RELEASE -> SpendProcessors.create(typeId);
+                    SpendProcessors.RELEASE, SpendProcessors.SEED -> SpendProcessors.create(typeId);
             case SlotProcessors.ACQUIRE, SlotProcessors.RELEASE -> SlotProcessors.create(typeId);
-            case ClientSpendGrid.CHARGE, ClientSpendGrid.RESERVE, ClientSpendGrid.RELEASE -> ClientSpendGrid.create(typeId);
+            case ClientSpendGrid.CHARGE, ClientSpendGrid.RESERVE, ClientSpendGrid.RELEASE, ClientSpendGrid.SEED ->
+                    ClientSpendGrid.create(typeId);
             case GridReportAnswers.PUT_IF_ABSENT -> new GridReportAnswers.PutIfAbsent();
             case CostMergePolicy.LEDGERS, CostMergePolicy.SPEND, CostMergePolicy.SLOTS, CostMergePolicy.CLIENT_SPEND ->
                     CostMergePolicy.create(typeId);

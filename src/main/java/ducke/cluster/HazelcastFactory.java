@@ -37,6 +37,8 @@ public class HazelcastFactory {
     static final String SLOTS_MAP = "ducke-session-slots";
     static final String SPEND_MAP = "ducke-spend";
     static final String CLIENT_SPEND_MAP = "ducke-client-spend";
+    /** Who rebuilds a new cluster's spend from the audit store, and whether it is done ({@link GridRebuildStore}). */
+    static final String REBUILD_MAP = "ducke-rebuild";
     /** The audit's outbox ({@link AuditOutbox}): final records and charge rows not yet written; no quorum needed. */
     static final String AUDIT_RECORDS_MAP = "ducke-audit-records";
     static final String AUDIT_CHARGES_MAP = "ducke-audit-charges";
@@ -297,6 +299,10 @@ public class HazelcastFactory {
         costMap(c, SLOTS_MAP, CostMergePolicy.Slots.class, protect);
         costMap(c, SPEND_MAP, CostMergePolicy.Spend.class, protect);
         costMap(c, CLIENT_SPEND_MAP, CostMergePolicy.ClientSpends.class, protect);
+        MapConfig rebuild = c.getMapConfig(REBUILD_MAP).setBackupCount(backupCount).setAsyncBackupCount(0);
+        if (protect) {
+            rebuild.setSplitBrainProtectionName(COST_QUORUM);
+        }
     }
 
     private static void costMap(Config c, String name, Class<? extends CostMergePolicy<?>> policy, boolean protect) {

@@ -18,6 +18,7 @@ final class SpendProcessors {
     static final int RESET = 22;
     static final int RESERVE = 23;
     static final int RELEASE = 24;
+    static final int SEED = 25;
 
     /** {@link Reserve}'s answers other than the amount taken. */
     static final long REFUSED = 0;
@@ -33,6 +34,7 @@ final class SpendProcessors {
             case RESET -> new Reset();
             case RESERVE -> new Reserve();
             case RELEASE -> new Release();
+            case SEED -> new Seed();
             default -> null;
         };
     }
@@ -193,6 +195,45 @@ final class SpendProcessors {
         @Override
         public int getClassId() {
             return RESET;
+        }
+    }
+
+    /**
+     * Adds a ledger rebuilt from the audit store to the grid's ({@link SpendLedger#merge}: its own
+     * writer's row, the breaker as last changed), so that installing it twice changes nothing.
+     */
+    static final class Seed extends Base<Boolean> {
+        private SpendLedger seed = SpendLedger.EMPTY;
+
+        Seed() {
+        }
+
+        Seed(SpendLedger seed) {
+            this.seed = seed;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, SpendLedger> e) {
+            SpendLedger before = current(e);
+            store(e, before, SpendLedger.merge(before, seed).normalise(nowMillis, limits));
+            return Boolean.TRUE;
+        }
+
+        @Override
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
+            super.writeFields(out, version);
+            out.writeObject(seed);
+        }
+
+        @Override
+        void readFields(ObjectDataInput in, int version) throws IOException {
+            super.readFields(in, version);
+            seed = in.readObject();
+        }
+
+        @Override
+        public int getClassId() {
+            return SEED;
         }
     }
 }

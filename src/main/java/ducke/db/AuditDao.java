@@ -232,10 +232,19 @@ public final class AuditDao {
     }
 
     public void breakerChange(long atMillis, String state, BigDecimal spendUsd, String cause, String node) {
-        jdbi.useHandle(h -> h.createUpdate("INSERT INTO audit_breaker_changes (at_ms, state, spend_usd, cause, node) "
-                        + "VALUES (:at, :state, :spend, :cause, :node)")
+        breakerChange(atMillis, state, spendUsd, cause, node, 0, 0);
+    }
+
+    /**
+     * A breaker change with the breaker's own times: when it opened and when its cooldown ends (both
+     * 0 for a closing), so that a cluster started anew reopens it until the same moment.
+     */
+    public void breakerChange(long atMillis, String state, BigDecimal spendUsd, String cause, String node,
+                              long openedAtMillis, long closesAtMillis) {
+        jdbi.useHandle(h -> h.createUpdate("INSERT INTO audit_breaker_changes (at_ms, state, spend_usd, cause, node, "
+                        + "opened_at_ms, closes_at_ms) VALUES (:at, :state, :spend, :cause, :node, :opened, :closes)")
                 .bind("at", atMillis).bind("state", state).bind("spend", spendUsd).bind("cause", cut(cause, 256))
-                .bind("node", cut(node, 128))
+                .bind("node", cut(node, 128)).bind("opened", openedAtMillis).bind("closes", closesAtMillis)
                 .execute());
     }
 
@@ -247,6 +256,30 @@ public final class AuditDao {
     public List<Map<String, Object>> breakerChanges(int limit) {
         return jdbi.withHandle(h -> h.createQuery("SELECT at_ms, state, spend_usd, cause, node FROM audit_breaker_changes "
                 + "ORDER BY id DESC LIMIT :limit").bind("limit", limit).mapToMap().list());
+    }
+
+    /** What a rebuild of the cluster's spend reads: see {@link SpendHistoryRows}. */
+    public ducke.core.cost.SpendRebuild.History spendHistory(long fromMillis, long breakerFromMillis, long nowMillis) {
+        return jdbi.withHandle(h -> SpendHistoryRows.read(h, fromMillis, breakerFromMillis, nowMillis));
+    }
+
+    /** Which of {@code refs} have a charge row; asked in batches of sessions. */
+    public java.util.Set<ducke.core.cost.StateRebuild.ChargeRef> recordedCharges(
+            Collection<ducke.core.cost.StateRebuild.ChargeRef> refs) {
+        java.util.Set<ducke.core.cost.StateRebuild.ChargeRef> found = new java.util.HashSet<>();
+        List<String> sessions = refs.stream().map(ducke.core.cost.StateRebuild.ChargeRef::sessionId).distinct().toList();
+        for (int i = 0; i < sessions.size(); i += 500) {
+            List<String> batch = sessions.subList(i, Math.min(sessions.size(), i + 500));
+            jdbi.useHandle(h -> h.createQuery("SELECT session_id, charge_key FROM audit_charges WHERE session_id IN (<ids>)")
+                    .bindList("ids", batch)
+                    .map((rs, ctx) -> new ducke.core.cost.StateRebuild.ChargeRef(rs.getString("session_id"), rs.getString("charge_key")))
+                    .forEach(r -> {
+                        if (refs.contains(r)) {
+                            found.add(r);
+                        }
+                    }));
+        }
+        return found;
     }
 
     /** Whether the database answers. */

@@ -46,8 +46,10 @@ public final class AuditJournal implements AutoCloseable {
 
     public void breakerChange(SpendLedger.Snapshot s, String cause) {
         long at = clock.millis();
-        String state = s.breakerOpenAt(at) ? "open" : "closed";
-        offer(() -> dao.breakerChange(at, state, Money.usd(s.breakerNanoUsd()), cause, node));
+        boolean open = s.breakerOpenAt(at);
+        long openedAt = open ? s.breakerOpenedAtMillis() : 0;
+        long closesAt = open ? s.breakerClosesAtMillis() : 0;
+        offer(() -> dao.breakerChange(at, open ? "open" : "closed", Money.usd(s.breakerNanoUsd()), cause, node, openedAt, closesAt));
     }
 
     /** Entries not written yet. */

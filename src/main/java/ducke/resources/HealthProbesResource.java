@@ -10,12 +10,14 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * Probes on the application port, for load balancers and a kubelet that cannot reach the admin
  * port (it listens on loopback): {@code GET /health/live} while the process serves,
  * {@code GET /health/ready} while this node should be sent new sessions — its grid member runs and
- * its part of the cluster holds the quorum cost state needs, and it is not draining. Unauthenticated, never rate-limited,
+ * its part of the cluster holds the quorum cost state needs, the cluster's spend state is complete
+ * (a new cluster rebuilds it from the audit store first), and it is not draining. Unauthenticated, never rate-limited,
  * and their bodies name no secret, client or session. The audit database is not part of readiness:
  * decisions never wait on SQL, and the node buffers records while it is down.
  */
@@ -28,10 +30,16 @@ public final class HealthProbesResource {
 
     private final ClusterView cluster;
     private final Drain drain;
+    private final BooleanSupplier spendReady;
 
-    public HealthProbesResource(ClusterView cluster, Drain drain) {
+    /**
+     * @param spendReady whether the cluster's spend state is complete (rebuilt from the audit store after a
+     *                   full restart)
+     */
+    public HealthProbesResource(ClusterView cluster, Drain drain, BooleanSupplier spendReady) {
         this.cluster = cluster;
         this.drain = drain;
+        this.spendReady = spendReady;
     }
 
     @GET
@@ -51,6 +59,9 @@ public final class HealthProbesResource {
         }
         if (!cluster.quorum()) {
             return notReady("cluster_degraded", "This node cannot reach a quorum of its cluster");
+        }
+        if (!spendReady.getAsBoolean()) {
+            return notReady("cluster_degraded", "The cluster is rebuilding this hour's spend from the audit store");
         }
         return Response.ok(Map.of("status", "ready")).build();
     }

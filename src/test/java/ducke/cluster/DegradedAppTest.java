@@ -89,7 +89,8 @@ class DegradedAppTest {
         other.setWaitBeforeJoin(Duration.seconds(0));
         ClusterNode second = Members.start(other, "second");
         members.add(second);
-        await("the quorum is there", () -> quorum(http));
+        await("the quorum is there, and the new cluster's spend rebuilt", () -> quorum(http)
+                && http.get("/health/ready").statusCode() == 200);
         HttpResponse<String> started = start(http);
         assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
         String id = Http.json(started).get("session_id").asText();

@@ -65,6 +65,7 @@ class GridDeadlineAppTest {
         Poll.until("both members see each other and every partition is placed", 60_000,
                 () -> Http.json(http.get("/status")).path("cluster_members").asInt() == 2
                         && Http.json(http.get("/status")).path("cluster_quorum").asBoolean()
+                        && http.get("/health/ready").statusCode() == 200
                         && other.quorum() && other.hazelcast().getPartitionService().isClusterSafe());
     }
 

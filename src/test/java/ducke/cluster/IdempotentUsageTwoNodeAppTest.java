@@ -69,7 +69,8 @@ class IdempotentUsageTwoNodeAppTest {
         Poll.until("both nodes see the cluster with its quorum", Duration.ofSeconds(60), Duration.ofMillis(50),
                 () -> Http.json(a.get("/status")).path("cluster_members").asInt() == 2
                         && Http.json(a.get("/status")).path("cluster_quorum").asBoolean()
-                        && Http.json(b.get("/status")).path("cluster_quorum").asBoolean());
+                        && Http.json(b.get("/status")).path("cluster_quorum").asBoolean()
+                        && a.get("/health/ready").statusCode() == 200 && b.get("/health/ready").statusCode() == 200);
 
         HttpResponse<String> started = a.post("/v1/sessions", "{\"client_id\":\"203.0.113.9\",\"model\":\"gpt-5\"}",
                 "Authorization", SERVICE);
@@ -109,7 +110,8 @@ class IdempotentUsageTwoNodeAppTest {
         Poll.until("both nodes see the cluster with its quorum", Duration.ofSeconds(60), Duration.ofMillis(50),
                 () -> Http.json(a.get("/status")).path("cluster_members").asInt() == 2
                         && Http.json(a.get("/status")).path("cluster_quorum").asBoolean()
-                        && Http.json(b.get("/status")).path("cluster_quorum").asBoolean());
+                        && Http.json(b.get("/status")).path("cluster_quorum").asBoolean()
+                        && a.get("/health/ready").statusCode() == 200 && b.get("/health/ready").statusCode() == 200);
         HazelcastInstance memberA = member(cluster, portA);
         HazelcastInstance memberB = member(cluster, portB);
         Poll.until("every partition placed, with its backup", Duration.ofSeconds(60), Duration.ofMillis(50),

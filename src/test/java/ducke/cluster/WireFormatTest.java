@@ -230,6 +230,8 @@ class WireFormatTest {
                 .atLeast(100L));
         m.put("SpendProcessors.Release", new SpendProcessors.Release().with(T, limits, 0, "").hold("h-1", 0));
         m.put("SpendProcessors.Trip", new SpendProcessors.Trip().with(T, limits, 0, "operator"));
+        m.put("SpendProcessors.Seed", new SpendProcessors.Seed(spend).with(T, limits, 0, ""));
+        m.put("ClientSpendGrid.Seed", new ClientSpendGrid.Seed(client, T, limits));
         m.put("SpendProcessors.Reset", new SpendProcessors.Reset().with(T, limits, 0, ""));
         m.put("SlotProcessors.Acquire", new SlotProcessors.Acquire("s-1", T + 1_800_000, 3, T));
         m.put("SlotProcessors.Release", new SlotProcessors.Release("s-1", T));

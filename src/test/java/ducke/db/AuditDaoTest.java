@@ -2,6 +2,7 @@ package ducke.db;
 
 import ducke.config.AuditFactory;
 import ducke.core.cost.EndReason;
+import ducke.core.cost.ChargeRecord;
 import ducke.core.cost.SessionRecord;
 import ducke.core.cost.TokenCounts;
 import ducke.core.cost.TokenKind;
@@ -114,7 +115,7 @@ class AuditDaoTest {
             factory.setUser(db.user());
             factory.setPassword(db.password());
             factory.setMigrations(new File("migrations").getAbsolutePath());
-            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(3);
+            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(4);
             assertThat(Migrations.apply(factory)).as("migrations are applied once").isZero();
             jdbi = Jdbi.create(db.url(), db.user(), db.password());
             dao = new AuditDao(jdbi);
@@ -753,6 +754,31 @@ class AuditDaoTest {
             Map<String, Object> row = normalise(only(dao.adminActions(5)));
             assertThat((String) row.get("parameters")).isEqualTo(params.substring(0, 1_000));
             assertThat((String) row.get("result")).isEqualTo(result.substring(0, 1_000));
+        }
+
+        @Test
+        void aRebuildReadsTheWindowsChargesSessionsAndTheBreakersOwnTimes() {
+            String s = "rebuild-" + UUID.randomUUID();
+            dao.insertCharges(List.of(
+                    new ChargeRecord(s, "resp_old", "client-r", "gpt-5", TokenCounts.ZERO, 1_000_000_000L, false, T0 - 2 * HOUR, "v1"),
+                    new ChargeRecord(s, "resp_1", "client-r", "gpt-5", TokenCounts.ZERO, 2_500_000_000L, false, T0 - 10 * SECOND, "v1")),
+                    RECORDED_AT);
+            dao.insert(List.of(new SessionRecord(s, "client-r", "node-a", "gpt-5", T0 - 3 * HOUR, T0, EndReason.CLIENT_CLOSED,
+                    TokenCounts.ZERO, 3, 4_000_000_000L, "v1")), RECORDED_AT);
+            dao.breakerChange(T0 - 5 * HOUR, "open", BigDecimal.ONE, "long ago", "node-a", T0 - 5 * HOUR, T0 - 4 * HOUR);
+            dao.breakerChange(T0 - 20 * SECOND, "open", new BigDecimal("100"), "spend", "node-b", T0 - 21 * SECOND, T0 + HOUR);
+
+            ducke.core.cost.SpendRebuild.History h = dao.spendHistory(T0 - HOUR, T0 - 2 * HOUR, T0);
+
+            assertThat(h.charges()).containsExactly(new ducke.core.cost.SpendRebuild.ChargeRow(s, "client-r", T0 - 10 * SECOND,
+                    2_500_000_000L));
+            assertThat(h.sessions()).containsExactly(new ducke.core.cost.SpendRebuild.SessionRow(s, "client-r", T0,
+                    4_000_000_000L, 3_500_000_000L, false));
+            assertThat(h.breakerEvents()).containsExactly(new ducke.core.cost.SpendRebuild.BreakerEvent(T0 - 20 * SECOND, true,
+                    T0 - 21 * SECOND, T0 + HOUR, "spend", 100_000_000_000L));
+            var known = new ducke.core.cost.StateRebuild.ChargeRef(s, "resp_1");
+            assertThat(dao.recordedCharges(List.of(known, new ducke.core.cost.StateRebuild.ChargeRef(s, "resp_2"),
+                    new ducke.core.cost.StateRebuild.ChargeRef("elsewhere", "resp_1")))).containsExactly(known);
         }
 
         @Test

@@ -70,6 +70,10 @@ class FatJarClusterIT {
         long started = System.nanoTime();
         awaitStatus(nodeA, START_DEADLINE, "serve GET /status", status -> true);
         awaitStatus(nodeB, START_DEADLINE, "serve GET /status", status -> true);
+        for (JarNode n : List.of(nodeA, nodeB)) {
+            // ready: the new cluster's spend state is rebuilt from the audit store
+            n.awaitStatus(START_DEADLINE, POLL_PAUSE, "be ready", s -> true, forwardedFor -> n.http().get("/health/ready"));
+        }
         System.out.printf("[FatJarClusterIT] both nodes serving after %d ms%n", JarNode.millisSince(started));
     }
 

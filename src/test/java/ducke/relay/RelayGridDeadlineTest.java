@@ -74,6 +74,7 @@ class RelayGridDeadlineTest {
         Poll.until("both members see each other and every partition is placed", Duration.ofSeconds(60), Duration.ofMillis(20),
                 () -> "status " + http.get("/status").body(),
                 () -> Http.json(http.get("/status")).path("cluster_quorum").asBoolean()
+                        && http.get("/health/ready").statusCode() == 200
                         && otherMember.getPartitionService().isClusterSafe());
 
         // a session whose ledger lives on the member about to freeze

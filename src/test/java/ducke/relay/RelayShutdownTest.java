@@ -49,7 +49,8 @@ class RelayShutdownTest {
         while (Http.json(onB.get("/status", "X-Forwarded-For", "10.2." + (poll / 250) + "." + (poll++ % 250)))
                 .path("cluster_members").asInt() < 2
                 || !Http.json(onB.get("/status", "X-Forwarded-For", "10.2." + (poll / 250) + "." + (poll++ % 250))).path("cluster_quorum").asBoolean()
-                || !Http.json(onA.get("/status", "X-Forwarded-For", "10.2." + (poll / 250) + "." + (poll++ % 250))).path("cluster_quorum").asBoolean()) {
+                || !Http.json(onA.get("/status", "X-Forwarded-For", "10.2." + (poll / 250) + "." + (poll++ % 250))).path("cluster_quorum").asBoolean()
+                || onA.get("/health/ready").statusCode() != 200 || onB.get("/health/ready").statusCode() != 200) {
             assertThat(System.currentTimeMillis()).as("two nodes joined").isLessThan(deadline);
         }
         String service = "Bearer " + TestApps.SERVICE_TOKEN;

@@ -94,6 +94,10 @@ class ThreeNodeShutdownIT {
         for (JarNode n : List.of(a, b, c)) {
             awaitStatus(n, START_DEADLINE, "report cluster_members 3", s -> s.path("cluster_members").asInt() == 3);
         }
+        for (JarNode n : List.of(a, b, c)) {
+            // ready: the new cluster's spend state is rebuilt from the audit store
+            n.awaitStatus(START_DEADLINE, POLL_PAUSE, "be ready", s -> true, forwardedFor -> n.http().get("/health/ready"));
+        }
         log("three nodes serving, cluster of 3, after %d ms", JarNode.millisSince(started));
     }
 

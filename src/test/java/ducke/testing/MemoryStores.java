@@ -148,6 +148,12 @@ public final class MemoryStores {
             }
         }
 
+        /** Adds rebuilt state as the grid's store does: merged with what is there. */
+        public synchronized void seed(SpendLedger rebuilt, Map<String, ClientSpend> rebuiltClients) {
+            ledger = SpendLedger.merge(ledger, rebuilt);
+            rebuiltClients.forEach((client, s) -> clients.merge(client, s, ClientSpend::merge));
+        }
+
         public synchronized SpendLedger ledger() {
             return ledger;
         }

@@ -22,9 +22,10 @@ final class Admission {
     private final String nodeName;
     private final Supplier<String> ids;
     private final ClusterHealth health;
+    private final java.util.function.BooleanSupplier ready;
 
     Admission(LiveSettings settings, SessionStore sessions, SpendStore spend, SpendView view, CostObserver observer,
-              String nodeName, Supplier<String> ids, ClusterHealth health) {
+              String nodeName, Supplier<String> ids, ClusterHealth health, java.util.function.BooleanSupplier ready) {
         this.settings = settings;
         this.sessions = sessions;
         this.spend = spend;
@@ -33,11 +34,13 @@ final class Admission {
         this.nodeName = nodeName;
         this.ids = ids;
         this.health = health;
+        this.ready = ready;
     }
 
     /** See {@link CostGuard#reserve}. */
     CostGuard.Start reserve(String clientId, String model, String holder, long maxCostNanoUsd, long nowMillis) {
-        if (!health.quorum()) {
+        if (!health.quorum() || !ready.getAsBoolean()) {
+            // no quorum, or the cluster's spend state is not complete yet (StateRebuild): as good as none
             return degraded();
         }
         try {

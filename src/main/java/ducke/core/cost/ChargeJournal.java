@@ -115,6 +115,7 @@ public final class ChargeJournal {
     /** Keyed usage entries not yet applied, by session and key: a repeat of one is not journaled twice. */
     private final Map<String, Usage> pendingKeys = new HashMap<>();
     private final int restored;
+    private final List<Entry> restoredEntries;
     private int reserved;
     private long nextSeq = 1;
     private long journaled;
@@ -139,6 +140,7 @@ public final class ChargeJournal {
         this.entries.addAll(restored);
         restored.forEach(this::rememberKey);
         this.restored = restored.size();
+        this.restoredEntries = List.copyOf(restored);
     }
 
     /**
@@ -256,6 +258,11 @@ public final class ChargeJournal {
     /** Entries ever accepted by this journal (those of an earlier process not counted). */
     public synchronized long journaled() {
         return journaled;
+    }
+
+    /** The entries an earlier process left to apply, as found at start (some may have been applied since). */
+    public List<Entry> restoredEntries() {
+        return restoredEntries;
     }
 
     /** Entries an earlier process left to apply, as found at start. */

@@ -209,6 +209,15 @@ final class Charges {
         return charge(sessionId, id, key, costNanoUsd, tokens, priced, How.PLAIN, nowMillis, null);
     }
 
+    /**
+     * The same for a journaled entry, whose audit row gets {@code auditKey} ({@link JournalReplay#auditKey}):
+     * the same key whichever process applies it, so that its row is written once and can be found.
+     */
+    CostGuard.Usage replayed(String sessionId, ChargeId id, ChargeKey key, String auditKey, long costNanoUsd,
+                             TokenCounts tokens, PriceTable.Priced priced, long nowMillis) {
+        return charge(sessionId, id, key, costNanoUsd, tokens, priced, new How(null, auditKey, null), nowMillis, null);
+    }
+
     /** The same, with room taken in the journal for the spend part of a live charge (null: none). */
     private CostGuard.Usage charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
                                    PriceTable.Priced priced, How how, long nowMillis, ChargeJournal.Room room) {
@@ -358,7 +367,7 @@ final class Charges {
             chargeClient(id, clientId, costNanoUsd, atMillis, null);
         }
         String model = priced == null ? sessionModel : priced.match().known() ? priced.match().price().model() : label;
-        parts.observer().chargeRecorded(new ChargeRecord(sessionId, "journal:" + id.writer() + "#" + id.seq(), clientId, model, tokens,
+        parts.observer().chargeRecorded(new ChargeRecord(sessionId, JournalReplay.orphanKey(id), clientId, model, tokens,
                 costNanoUsd, false, atMillis, priced == null ? parts.prices().version() : priced.version()));
     }
 

@@ -107,6 +107,8 @@ public final class CostGuard {
     private final Admission admission;
     private final Charges charges;
     private final JournalReplay replay;
+    /** Whether the cluster's spend state is complete ({@link StateRebuild}): until then nothing is admitted or replayed. */
+    private volatile java.util.function.BooleanSupplier ready = () -> true;
 
     /** A guard that always has a quorum (a node on its own), with a journal of the default size. */
     public CostGuard(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
@@ -136,7 +138,7 @@ public final class CostGuard {
                      ClusterHealth health, ChargeJournal journal, String writer) {
         this.parts = new CostParts(settings, sessions, spend, view, broadcast, observer, health, journal, writer);
         this.ends = new SessionEnds(sessions, observer);
-        this.admission = new Admission(settings, sessions, spend, view, observer, nodeName, ids, health);
+        this.admission = new Admission(settings, sessions, spend, view, observer, nodeName, ids, health, this::ready);
         this.charges = new Charges(parts, ends);
         this.replay = new JournalReplay(this, journal, observer);
     }
@@ -150,6 +152,19 @@ public final class CostGuard {
      */
     public int recapLive(long oldCapNanoUsd, long newCapNanoUsd) {
         return parts.sessions().recapLive(oldCapNanoUsd, newCapNanoUsd);
+    }
+
+    /**
+     * Admits no session and applies no journaled charge until {@code ready} says so (new sessions
+     * are refused as without a quorum); set once while wiring, before the node serves.
+     */
+    public void admitWhen(java.util.function.BooleanSupplier ready) {
+        this.ready = ready;
+    }
+
+    /** Whether the cluster's spend state is complete, so that this node may admit sessions. */
+    public boolean ready() {
+        return ready.getAsBoolean();
     }
 
     /** Who hears of every session this node ends; set once while wiring. */
@@ -383,6 +398,21 @@ public final class CostGuard {
     Usage charge(String sessionId, ChargeId id, ChargeKey key, long costNanoUsd, TokenCounts tokens,
                  PriceTable.Priced priced, long nowMillis) {
         return charges.charge(sessionId, id, key, costNanoUsd, tokens, priced, nowMillis);
+    }
+
+    /** See {@link Charges#replayed}: a journaled entry applied as {@code id}, its audit row keyed {@code auditKey}. */
+    Usage replayed(String sessionId, ChargeId id, ChargeKey key, String auditKey, long costNanoUsd, TokenCounts tokens,
+                   PriceTable.Priced priced, long nowMillis) {
+        return charges.replayed(sessionId, id, key, auditKey, costNanoUsd, tokens, priced, nowMillis);
+    }
+
+    /**
+     * Journal entries of an earlier process that the cluster's spend counts already (it was rebuilt
+     * from the audit store, which holds their charges): when the replay reaches one, it is dropped,
+     * not applied again. Set before {@link #admitWhen}'s condition holds.
+     */
+    public void alreadyCounted(java.util.Set<ChargeId> ids) {
+        replay.alreadyCounted(ids);
     }
 
     /** Adds journaled spend alone as {@code id}: the session part of its charge went through before. */

@@ -17,6 +17,8 @@ final class JournalReplay {
     private final CostGuard guard;
     private final ChargeJournal journal;
     private final CostObserver observer;
+    /** Entries (of an earlier process) that the rebuilt spend counts already: dropped when reached. */
+    private volatile java.util.Set<ChargeId> counted = java.util.Set.of();
 
     JournalReplay(CostGuard guard, ChargeJournal journal, CostObserver observer) {
         this.guard = guard;
@@ -24,11 +26,31 @@ final class JournalReplay {
         this.observer = observer;
     }
 
+    void alreadyCounted(java.util.Set<ChargeId> ids) {
+        counted = java.util.Set.copyOf(ids);
+    }
+
+    /**
+     * The key of {@code e}'s audit row, the same whichever process applies it: a keyed report's own
+     * key, else {@code journal:<writer>#<seq>}. (A charge whose session is gone is always recorded
+     * under the latter: see {@link Charges#orphan}.)
+     */
+    static String auditKey(ChargeJournal.Entry e) {
+        if (e instanceof ChargeJournal.Usage u && u.chargeKey() != null) {
+            return u.chargeKey();
+        }
+        return orphanKey(e.id());
+    }
+
+    static String orphanKey(ChargeId id) {
+        return "journal:" + id.writer() + "#" + id.seq();
+    }
+
     synchronized int run() {
         int done = 0;
-        for (ChargeJournal.Entry e = journal.oldest(); e != null && guard.health().quorum(); e = journal.oldest()) {
+        for (ChargeJournal.Entry e = journal.oldest(); e != null && guard.health().quorum() && guard.ready(); e = journal.oldest()) {
             try {
-                observer.journal(apply(e));
+                observer.journal(counted.contains(e.id()) ? "repeated" : apply(e));
             } catch (QuorumLostException lost) {
                 break;
             }
@@ -53,8 +75,8 @@ final class JournalReplay {
             }
             PriceTable.Priced priced = guard.price(model, u.reportedModel(), u.usage());
             ChargeKey key = ChargeKey.orNull(u.chargeKey(), u.reportedModel(), u.usage());
-            CostGuard.Usage charged = guard.charge(u.sessionId(), id, key, priced.costNanoUsd(), priced.tokens(), priced,
-                    u.atMillis());
+            CostGuard.Usage charged = guard.replayed(u.sessionId(), id, key, auditKey(u), priced.costNanoUsd(), priced.tokens(),
+                    priced, u.atMillis());
             if (charged.repeated()) {
                 return "repeated";
             }
@@ -65,7 +87,8 @@ final class JournalReplay {
             return "applied_orphan";
         }
         if (e instanceof ChargeJournal.Charge c) {
-            if (counted(guard.charge(c.sessionId(), id, null, c.costNanoUsd(), TokenCounts.ZERO, null, c.atMillis()))) {
+            if (counted(guard.replayed(c.sessionId(), id, null, auditKey(c), c.costNanoUsd(), TokenCounts.ZERO, null,
+                    c.atMillis()))) {
                 return "applied";
             }
             guard.orphan(id, c.sessionId(), c.clientId(), c.costNanoUsd(), TokenCounts.ZERO, null, c.sessionModel(),
