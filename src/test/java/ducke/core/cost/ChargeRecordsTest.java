@@ -52,7 +52,7 @@ class ChargeRecordsTest {
         assertThat(gpt5.tokens()).isEqualTo(TokenCounts.of(100_000, 0, 0, 100_000, 0));
         assertThat(gpt5.estimated()).isFalse();
         assertThat(gpt5.atMillis()).isEqualTo(T0 + 1_000);
-        assertThat(gpt5.priceVersion()).isEqualTo(prices.version());
+        assertThat(gpt5.priceVersion()).isEqualTo(prices.versioned(1).version());
         assertThat(records.get(1).model()).as("no model named: the session's").isEqualTo("gpt-realtime");
         assertThat(records.get(1).chargeKey()).isNotEqualTo(gpt5.chargeKey());
     }

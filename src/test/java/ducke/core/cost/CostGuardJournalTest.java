@@ -200,7 +200,7 @@ class CostGuardJournalTest {
             assertThat(r.model()).isEqualTo("gpt-5");
             assertThat(r.costNanoUsd()).isEqualTo(Money.nanoUsd("0.70"));
             assertThat(r.atMillis()).isEqualTo(T0 + SECOND);
-            assertThat(r.priceVersion()).isEqualTo(PriceTable.defaults().version());
+            assertThat(r.priceVersion()).isEqualTo(PriceTable.defaults().versioned(1).version());
         });
         assertThat(guard.replayJournal()).isZero();
         assertThat(hourly()).isEqualTo(Money.nanoUsd("0.70"));
