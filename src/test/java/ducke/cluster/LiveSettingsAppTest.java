@@ -113,10 +113,10 @@ class LiveSettingsAppTest {
     }
 
     private void awaitTwoMembers(Http a, Http b) throws Exception {
-        Poll.until("both nodes see the cluster with its quorum", Duration.ofSeconds(60), Duration.ofMillis(50),
+        // ready: the quorum, and the new cluster's spend rebuilt from the audit store
+        Poll.until("both nodes see the cluster and are ready", Duration.ofSeconds(60), Duration.ofMillis(50),
                 () -> Http.json(a.get("/status")).path("cluster_members").asInt() == 2
-                        && Http.json(a.get("/status")).path("cluster_quorum").asBoolean()
-                        && Http.json(b.get("/status")).path("cluster_quorum").asBoolean());
+                        && a.get("/health/ready").statusCode() == 200 && b.get("/health/ready").statusCode() == 200);
     }
 
     @Test
