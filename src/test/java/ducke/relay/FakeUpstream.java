@@ -368,7 +368,7 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     /** One sideband connection of a call: what it receives goes to the call's conversation. */
-    private static final class SidebandEndpoint implements Session.Listener.AutoDemanding {
+    public static final class SidebandEndpoint implements Session.Listener.AutoDemanding {
         private final Call call;
         private final Connection c;
 
