@@ -590,6 +590,24 @@ class CallsAppTest {
     }
 
     @Test
+    void aSidebandThatCannotReattachWithinTheTimeoutHangsTheCallUp() throws Exception {
+        Placed p = call("call-g4", null);
+        double failed = metric("relay_call_reactions_total", "action=\"reattach_failed\"");
+        int refusedBefore = UPSTREAM.refusedAttaches.get();
+        UPSTREAM.refuseAttach = 503;
+        p.call().dropSideband();
+        // retried every 250 ms within the attach timeout (3 s), then hung up
+        JsonNode ended = awaitEnded(p.sessionId());
+        assertThat(ended.get("end_reason").asText()).isEqualTo("upstream_error");
+        Poll.until("the guard hung the call up", Duration.ofSeconds(10), Duration.ofMillis(20), () -> p.call().hungUp());
+        int attempts = UPSTREAM.refusedAttaches.get() - refusedBefore;
+        System.out.println("call-reattach|refused_attempts=" + attempts);
+        assertThat(attempts).as("attempts within 3 s, one at a time").isBetween(1, 3_000 / 250 + 4);
+        awaitMetric("relay_call_reactions_total", "action=\"reattach_failed\"", failed + 1);
+        assertThat(p.call().attaches).hasSize(1);
+    }
+
+    @Test
     void aSidebandThatCannotAttachHangsTheCallUp() throws Exception {
         UPSTREAM.refuseAttach = 503;
         HttpResponse<String> r = offerSdp(mint("call-g3", null), newAddress());

@@ -133,6 +133,8 @@ public final class FakeUpstream implements AutoCloseable {
     public volatile int offerStatus = 201;
     /** A sideband upgrade is refused with this status when not 0 (the provider will not attach it). */
     public volatile int refuseAttach;
+    /** Sideband upgrades refused because of {@link #refuseAttach}. */
+    public final java.util.concurrent.atomic.AtomicInteger refusedAttaches = new java.util.concurrent.atomic.AtomicInteger();
     /** Every offer that reached the calls endpoint, in order. */
     public final List<Offer> offers = new CopyOnWriteArrayList<>();
     /** The ids of every call hung up, in order ({@code POST /v1/realtime/calls/{id}/hangup}). */
@@ -359,6 +361,7 @@ public final class FakeUpstream implements AutoCloseable {
             return null;
         }
         if (refuseAttach != 0) {
+            refusedAttaches.incrementAndGet();
             resp.sendError(refuseAttach, "refused (test)");
             return null;
         }
