@@ -444,6 +444,22 @@ class CallsAppTest {
         assertThat(p.call().ended()).isTrue();
     }
 
+    @Test
+    void aCallPastItsDurationWithAResponseInFlightIsCancelledChargedAndHungUp() throws Exception {
+        Placed p = call("call-e3", null);
+        p.call().callerSends("{\"type\":\"response.create\",\"test_hold\":true,\"test_want_output\":1000}");
+        awaitGuardReadPast(p);
+        CLOCK.advance(Duration.ofMinutes(31));
+        JsonNode ended = awaitEnded(p.sessionId());
+        assertThat(ended.get("end_reason").asText()).isEqualTo("session_timeout");
+        assertThat(sent(p.call(), "response.cancel")).isNotEmpty();
+        Poll.until("the cancelled response billed", Duration.ofSeconds(10), Duration.ofMillis(20), () -> !p.call().events.billed.isEmpty());
+        assertThat(billed(p.call())).isEqualByComparingTo("0.20");
+        awaitCost(p.sessionId(), new BigDecimal("0.20"));
+        Poll.until("the guard hung the call up", Duration.ofSeconds(10), Duration.ofMillis(20), () -> p.call().hungUp());
+        assertThat(CostIntegrity.audited(http(), List.of(p.sessionId()), new BigDecimal("0.20"))).isEqualByComparingTo("0.20");
+    }
+
     // ---- (f) refusals before anything reaches the provider ----
 
     @Test
@@ -573,6 +589,31 @@ class CallsAppTest {
         assertThat(session(p.sessionId()).get("status").asText()).isEqualTo("active");
         p.call().callerHangsUp();
         assertThat(awaitEnded(p.sessionId()).get("end_reason").asText()).isEqualTo("client_closed");
+    }
+
+    @Test
+    void aResponseInFlightAcrossAReattachmentIsChargedOnce() throws Exception {
+        Placed p = call("call-g5", null);
+        p.call().callerSends("{\"type\":\"response.create\",\"test_hold\":true,\"test_want_output\":1000}");
+        awaitGuardReadPast(p);
+        assertThat(cost(p.sessionId())).isEqualByComparingTo("0");
+        p.call().dropSideband();
+        Poll.until("re-attached", Duration.ofSeconds(10), Duration.ofMillis(20),
+                () -> p.call().attaches.size() == 2 && p.call().attached()
+                        && p.call().sideband().received.stream().anyMatch(m -> m.contains("event_gw_clamp")));
+        // what was in flight may have ended unseen: charged its reservation, estimated
+        Poll.until("the reservation charged", Duration.ofSeconds(10), Duration.ofMillis(20), () -> cost(p.sessionId()).signum() > 0);
+        BigDecimal estimated = cost(p.sessionId());
+        // it had not ended: its response.done comes on the new sideband, and is not charged again
+        p.call().callerSends("{\"type\":\"response.cancel\"}");
+        Poll.until("billed", Duration.ofSeconds(10), Duration.ofMillis(20), () -> !p.call().events.billed.isEmpty());
+        awaitGuardReadPast(p);
+        BigDecimal billed = billed(p.call());
+        System.out.println("call-reattach-in-flight|billed=" + billed.toPlainString() + "|charged_estimated=" + estimated.toPlainString());
+        assertThat(billed).isEqualByComparingTo("0.20");
+        assertThat(cost(p.sessionId())).isEqualByComparingTo(estimated).isGreaterThanOrEqualTo(billed);
+        p.call().callerHangsUp();
+        assertThat(awaitEnded(p.sessionId()).get("cost_usd").decimalValue()).isEqualByComparingTo(estimated);
     }
 
     @Test
