@@ -409,6 +409,31 @@ class CallsAppTest {
         awaitEnded(p.sessionId());
     }
 
+    @Test
+    void theCallersSpeechLowersTheClampAndIsChargedAsBilled() throws Exception {
+        Placed p = call("call-h", null);
+        long first = clamps(p.call()).get(0);
+        // a minute of speech: 600 audio tokens the guard never sees, only the provider's VAD events
+        p.call().callerSpeaks(60_000);
+        Poll.until("a lower clamp", Duration.ofSeconds(10), Duration.ofMillis(20),
+                () -> clamps(p.call()).stream().anyMatch(c -> c < first));
+        long lowered = clamps(p.call()).get(clamps(p.call()).size() - 1);
+        System.out.println("call-speech|clamp_before=" + first + "|clamp_after_60s=" + lowered);
+        p.call().callerSends("{\"type\":\"response.create\",\"test_want_output\":100}");
+        Poll.until("billed", Duration.ofSeconds(10), Duration.ofMillis(20), () -> !p.call().events.billed.isEmpty());
+        // 1,000 + 600 input, 100 output: 0.16 + 0.02
+        assertThat(billed(p.call())).isEqualByComparingTo("0.18");
+        awaitCost(p.sessionId(), new BigDecimal("0.18"));
+        p.call().callerHangsUp();
+        awaitEnded(p.sessionId());
+    }
+
+    /** The output limits the guard set on the call, in order. */
+    private static List<Long> clamps(FakeUpstream.Call call) {
+        return sent(call, "session.update").stream().filter(e -> e.path("event_id").asText().equals("event_gw_clamp"))
+                .map(e -> e.path("session").path("max_output_tokens").asLong()).toList();
+    }
+
     // ---- (e) caps and the operator end a call: in flight cancelled and charged, then hung up ----
 
     @Test

@@ -202,6 +202,17 @@ public final class FakeUpstream implements AutoCloseable {
             }
         }
 
+        /**
+         * The caller speaks for {@code ms} into the call's audio, which only the provider hears:
+         * server VAD tells the sideband ({@code input_audio_buffer.speech_started/stopped}) and
+         * the audio joins the context (10 tokens a second).
+         */
+        public void callerSpeaks(long ms) {
+            synchronized (endpoint) {
+                endpoint.speech(ms);
+            }
+        }
+
         /** The sideband attached now, or null. */
         public Connection sideband() {
             return attaches.isEmpty() ? null : attaches.get(attaches.size() - 1);
@@ -556,6 +567,19 @@ public final class FakeUpstream implements AutoCloseable {
             } catch (Exception e) {
                 send("{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\"}}");
             }
+        }
+
+        /** Milliseconds of the call's audio so far. */
+        private long audioMs;
+
+        void speech(long ms) {
+            String item = "item_speech_" + (++commits);
+            send("{\"type\":\"input_audio_buffer.speech_started\",\"event_id\":\"event_ss\",\"audio_start_ms\":" + audioMs
+                    + ",\"item_id\":\"" + item + "\"}");
+            audioMs += ms;
+            contextTokens += ms / 100;
+            send("{\"type\":\"input_audio_buffer.speech_stopped\",\"event_id\":\"event_sp\",\"audio_end_ms\":" + audioMs
+                    + ",\"item_id\":\"" + item + "\"}");
         }
 
         private boolean beta() {
