@@ -342,7 +342,8 @@ public final class RelaySession implements UpstreamLink.Events {
         long clamp = metering.currentSessionClamp();
         for (String field : RealtimeEvents.OUTPUT_LIMIT_FIELDS) {
             JsonNode limit = s.get(field);
-            if (limit != null && !limit.isNull() && clamp > 0) {
+            // a limit of null (or "inf", or anything not a number) is no limit
+            if (limit != null && clamp > 0) {
                 long asked = limit.isNumber() ? limit.asLong() : Long.MAX_VALUE;
                 if (asked > clamp) {
                     fix.put(RealtimeEvents.MAX_OUTPUT_TOKENS, clamp);

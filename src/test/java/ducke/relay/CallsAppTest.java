@@ -410,6 +410,36 @@ class CallsAppTest {
     }
 
     @Test
+    void aCallersLimitOfNullOrAnUnpricedTranscriptionIsUndoneToo() throws Exception {
+        Placed p = call("call-d2", null);
+        p.call().callerSends("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"max_output_tokens\":null,"
+                + "\"audio\":{\"input\":{\"transcription\":{\"model\":\"gpt-unpriced-transcribe\"}}}}}");
+        Poll.until("the guard's undo", Duration.ofSeconds(10), Duration.ofMillis(20),
+                () -> p.call().events.received.stream().anyMatch(m -> m.contains("event_gw_undo")));
+        JsonNode undo = sent(p.call(), "session.update").stream().filter(e -> e.path("event_id").asText().equals("event_gw_undo"))
+                .findFirst().orElseThrow().get("session");
+        assertThat(undo.at("/audio/input/transcription").isNull()).as(undo.toString()).isTrue();
+        assertThat(undo.get("max_output_tokens")).as("a limit of null is no limit: " + undo).isNotNull();
+        assertThat(undo.get("max_output_tokens").isIntegralNumber()).isTrue();
+        p.call().callerHangsUp();
+        awaitEnded(p.sessionId());
+    }
+
+    @Test
+    void aTranscriptionOfTheCallersAudioIsCharged() throws Exception {
+        Placed p = call("call-t", null);
+        p.call().callerSends("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\","
+                + "\"audio\":{\"input\":{\"transcription\":{\"model\":\"gpt-4o-mini-transcribe\"}}}}}");
+        awaitGuardReadPast(p);
+        assertThat(p.call().events.received).noneMatch(m -> m.contains("\"transcription\":null"));
+        // the provider commits the caller's speech and transcribes 90 s of it: 0.003 a minute
+        p.call().callerSends("{\"type\":\"input_audio_buffer.commit\",\"test_transcribe\":{\"seconds\":90}}");
+        awaitCost(p.sessionId(), new BigDecimal("0.0045"));
+        p.call().callerHangsUp();
+        assertThat(awaitEnded(p.sessionId()).get("cost_usd").decimalValue()).isEqualByComparingTo("0.0045");
+    }
+
+    @Test
     void theCallersSpeechLowersTheClampAndIsChargedAsBilled() throws Exception {
         Placed p = call("call-h", null);
         long first = clamps(p.call()).get(0);
