@@ -342,6 +342,8 @@ class CallsAppTest {
         assertThat(tree(received.get(clamp + 1)).path("type").asText()).isEqualTo("response.cancel");
         // the stand-in bills half of a held response when it is cancelled: 1,000 input + 2,000 output
         Poll.until("the cancelled response billed", Duration.ofSeconds(10), Duration.ofMillis(20), () -> !p.call().events.billed.isEmpty());
+        // a figure, not asserted: how long the hostile response ran at the stand-in before the guard's cancel arrived
+        System.out.println("call-inf-cancel|micros_from_response_created_to_cancel=" + p.call().events.cancelMicros);
         BigDecimal billed = billed(p.call());
         assertThat(billed).isEqualByComparingTo("0.50");
         awaitCost(p.sessionId(), billed);

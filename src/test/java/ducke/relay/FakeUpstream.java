@@ -57,6 +57,8 @@ public final class FakeUpstream implements AutoCloseable {
         public final List<String> pongs = new CopyOnWriteArrayList<>();
         /** The usage of every response.done this connection sent: what the provider billed. */
         public final List<JsonNode> billed = new CopyOnWriteArrayList<>();
+        /** Per held response cancelled: microseconds from its response.created leaving to the cancel arriving. */
+        public final List<Long> cancelMicros = new CopyOnWriteArrayList<>();
         volatile Session session;
 
         Connection(String authorization, String model) {
@@ -469,6 +471,8 @@ public final class FakeUpstream implements AutoCloseable {
         private volatile JsonNode loop;
         /** A response.create not answered yet ({@code test_defer}), until an event with {@code test_release}. */
         private JsonNode deferred;
+        /** When each held response's response.created left (the monotonic clock: a latency figure, never asserted). */
+        private final Map<String, Long> heldSince = new ConcurrentHashMap<>();
         /** Held responses that are out of band. */
         private final java.util.Set<String> heldOutOfBand = ConcurrentHashMap.newKeySet();
 
@@ -647,6 +651,7 @@ public final class FakeUpstream implements AutoCloseable {
                     + conversationId(outOfBand) + ",\"max_output_tokens\":" + (max == Long.MAX_VALUE ? "\"inf\"" : max)
                     + ",\"output\":[]}}");
             if (event.path("test_hold").asBoolean()) {
+                heldSince.put(id, System.nanoTime());
                 synchronized (held) {
                     held.put(id, usage(input, output / 2));
                 }
@@ -688,6 +693,10 @@ public final class FakeUpstream implements AutoCloseable {
                 usage = id == null ? null : held.remove(id);
             }
             if (id != null) {
+                Long since = heldSince.remove(id);
+                if (since != null) {
+                    c.cancelMicros.add((System.nanoTime() - since) / 1_000);
+                }
                 done(id, "cancelled", usage, heldOutOfBand.remove(id));
             } else {
                 send("{\"type\":\"error\",\"event_id\":\"event_err\",\"error\":{\"type\":\"invalid_request_error\","
