@@ -312,17 +312,22 @@ public final class RelaySession implements UpstreamLink.Events {
         }
     }
 
-    /** The session has ended (ledger ended, last charge recorded): a call is hung up at the provider. */
-    void ended() {
+    /**
+     * The session has ended (ledger ended, last charge recorded): a call is hung up at the provider.
+     * Completes when the provider answered the hang-up (at once for a relayed session); no thread
+     * waits for it meanwhile.
+     */
+    CompletableFuture<Void> ended() {
         if (calls == null) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         calls.directory().remove(sessionId);
         String id = callId;
         if (id != null && hungUp.compareAndSet(false, true)) {
             ctx.metrics().callReaction("hangup");
-            calls.provider().hangup(id);
+            return calls.provider().hangupLater(id).handle((taken, error) -> null);
         }
+        return CompletableFuture.completedFuture(null);
     }
 
     /**

@@ -49,6 +49,7 @@ class CallsAppTest {
             "relay.clientAuth", "required",
             "relay.allowedOrigins", "https://duck-e.example",
             "relay.callAttachTimeout", "3s",
+            "relay.finalUsageWait", "1s",
             "costProtection.sweepInterval", "50ms",
             "costProtection.maxTotalCostPerHourUsd", "100000",
             "costProtection.circuitBreakerThresholdUsd", "100000",
@@ -69,6 +70,11 @@ class CallsAppTest {
 
     @AfterEach
     void resetSwitches() {
+        java.util.concurrent.CountDownLatch gate = UPSTREAM.hangupGate;
+        UPSTREAM.hangupGate = null;
+        if (gate != null) {
+            gate.countDown();
+        }
         UPSTREAM.offerStatus = 201;
         UPSTREAM.refuseAttach = 0;
         UPSTREAM.serverKey = TestApps.UPSTREAM_KEY;
@@ -515,6 +521,35 @@ class CallsAppTest {
         awaitCost(p.sessionId(), new BigDecimal("0.20"));
         Poll.until("the guard hung the call up", Duration.ofSeconds(10), Duration.ofMillis(20), () -> p.call().hungUp());
         assertThat(CostIntegrity.audited(http(), List.of(p.sessionId()), new BigDecimal("0.20"))).isEqualByComparingTo("0.20");
+    }
+
+    @Test
+    void aHangUpTheProviderIsSlowToAnswerHoldsUpNoOtherEnding() throws Exception {
+        Placed a = call("call-s1", null);
+        Placed b = call("call-s2", null);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        UPSTREAM.hangupGate = gate;
+        // each ends with a response in flight whose usage never comes: after the final usage wait (1 s), on the relay's timer
+        for (Placed p : List.of(a, b)) {
+            p.call().callerSends("{\"type\":\"response.create\",\"test_hold\":true,\"test_deaf\":true,\"test_want_output\":1000}");
+            awaitGuardReadPast(p);
+        }
+        Http admin = Http.local(APP.getAdminPort());
+        assertThat(admin.post("/tasks/end-session?id=" + a.sessionId(), null).statusCode()).isEqualTo(200);
+        Poll.until("a's hang-up at the provider, which answers it late", Duration.ofSeconds(10), Duration.ofMillis(20),
+                () -> a.call().hungUp());
+        assertThat(admin.post("/tasks/end-session?id=" + b.sessionId(), null).statusCode()).isEqualTo(200);
+        // the provider has not answered a's hang-up: b's ending goes on all the same
+        Poll.until("b's hang-up while a's is unanswered", Duration.ofSeconds(8), Duration.ofMillis(20), () -> b.call().hungUp());
+        assertThat(gate.getCount()).isEqualTo(1);
+        gate.countDown();
+        for (Placed p : List.of(a, b)) {
+            JsonNode ended = awaitEnded(p.sessionId());
+            assertThat(ended.get("end_reason").asText()).isEqualTo("admin_ended");
+            // the usage never came: charged the reservation, estimated
+            assertThat(ended.get("cost_usd").decimalValue()).isPositive();
+            Poll.until("the call ended at the provider", Duration.ofSeconds(10), Duration.ofMillis(20), () -> p.call().ended());
+        }
     }
 
     // ---- (f) refusals before anything reaches the provider ----

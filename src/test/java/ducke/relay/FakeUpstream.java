@@ -135,6 +135,8 @@ public final class FakeUpstream implements AutoCloseable {
     public volatile int offerStatus = 201;
     /** A sideband upgrade is refused with this status when not 0 (the provider will not attach it). */
     public volatile int refuseAttach;
+    /** While set, a hang-up is recorded and then answered only once this opens (30 s at most): a slow provider. */
+    public volatile java.util.concurrent.CountDownLatch hangupGate;
     /** Sideband upgrades refused because of {@link #refuseAttach}. */
     public final java.util.concurrent.atomic.AtomicInteger refusedAttaches = new java.util.concurrent.atomic.AtomicInteger();
     /** Every offer that reached the calls endpoint, in order. */
@@ -295,6 +297,14 @@ public final class FakeUpstream implements AutoCloseable {
         }
         String id = m.group(1);
         hangups.add(id);
+        java.util.concurrent.CountDownLatch gate = hangupGate;
+        if (gate != null) {
+            try {
+                gate.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Call c = calls.get(id);
         if (c == null || c.ended) {
             resp.sendError(404);
