@@ -640,6 +640,10 @@ class CallsAppTest {
             assertThat(Http.json(r500).get("error").asText()).isEqualTo("upstream_unavailable");
             assertThat(r500.headers().firstValue("Retry-After")).isPresent();
         }
+        UPSTREAM.offerStatus = -1;
+        HttpResponse<String> dropped = offerSdp(secret, newAddress());
+        assertThat(dropped.statusCode()).as("a provider that drops the offer unanswered").isEqualTo(502);
+        assertThat(Http.json(dropped).get("error").asText()).isEqualTo("upstream_unavailable");
         UPSTREAM.offerStatus = 201;
         UPSTREAM.serverKey = "another-key";
         HttpResponse<String> keyRefused = offerSdp(secret, newAddress());
@@ -649,7 +653,7 @@ class CallsAppTest {
         assertThat(UPSTREAM.callsCreated()).as("no call was created").isEqualTo(created);
         // a 401 without WWW-Authenticate is a protocol violation to the HTTP client: the key's refusal is a failure
         awaitMetric("relay_call_offers_total", "outcome=\"upstream_refused\"", refused + 4);
-        awaitMetric("relay_call_offers_total", "outcome=\"upstream_failed\"", failed + 1);
+        awaitMetric("relay_call_offers_total", "outcome=\"upstream_failed\"", failed + 2);
         List<Placed> admitted = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
             admitted.add(placed(offerSdp(secret, newAddress())));

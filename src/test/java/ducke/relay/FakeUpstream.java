@@ -131,7 +131,7 @@ public final class FakeUpstream implements AutoCloseable {
 
     /** The server key a call offer and a sideband must carry ({@code Authorization: Bearer …}). */
     public volatile String serverKey = ducke.testing.TestApps.UPSTREAM_KEY;
-    /** The status the next offers get: 201 (a call), 400 (with an error body) or 500. */
+    /** The status the next offers get: 201 (a call), 400 (with an error body), 500, or -1 (the connection dropped unanswered). */
     public volatile int offerStatus = 201;
     /** A sideband upgrade is refused with this status when not 0 (the provider will not attach it). */
     public volatile int refuseAttach;
@@ -348,6 +348,12 @@ public final class FakeUpstream implements AutoCloseable {
         Offer offer = new Offer(headers, type, sdp, session);
         offers.add(offer);
         int status = offerStatus;
+        if (status < 0) {
+            // the provider drops the connection without an answer
+            org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(req)
+                    .getConnectionMetaData().getConnection().getEndPoint().close();
+            return;
+        }
         if (status == 400) {
             resp.setStatus(400);
             resp.setContentType("application/json");
