@@ -47,11 +47,22 @@ final class ProviderCalls {
 
     /** Forwards an offer; an unreachable provider throws. */
     Answer create(CallOffer.Body body) throws Exception {
-        ContentResponse r = http.newRequest(calls).method(HttpMethod.POST)
-                .headers(h -> h.put("Authorization", "Bearer " + apiKey))
-                .body(new BytesRequestContent(body.contentType(), body.bytes()))
-                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .send();
+        ContentResponse r;
+        try {
+            r = http.newRequest(calls).method(HttpMethod.POST)
+                    .headers(h -> h.put("Authorization", "Bearer " + apiKey))
+                    .body(new BytesRequestContent(body.contentType(), body.bytes()))
+                    .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .send();
+        } catch (java.util.concurrent.ExecutionException e) {
+            // a 401 without WWW-Authenticate (the provider's, for a key it refuses) is a protocol
+            // violation to the HTTP client: it is still the provider's answer
+            if (e.getCause() instanceof org.eclipse.jetty.client.HttpResponseException h && h.getResponse() != null
+                    && h.getResponse().getStatus() > 0) {
+                return new Answer(h.getResponse().getStatus(), null, "", null);
+            }
+            throw e;
+        }
         String location = r.getHeaders().get("Location");
         String callId = location == null ? null : callIdOf(location);
         return new Answer(r.getStatus(), r.getMediaType(), r.getContentAsString(), callId);
@@ -102,17 +113,18 @@ final class ProviderCalls {
                     .headers(h -> h.put("Authorization", "Bearer " + apiKey))
                     .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .send(result -> {
-                        int status = result.getResponse() == null ? -1 : result.getResponse().getStatus();
-                        if (result.isSucceeded() && (status / 100 == 2 || status == 404)) {
+                        // a failed result may carry the provider's answer (a 401 without WWW-Authenticate)
+                        int status = result.getResponse() == null ? 0 : result.getResponse().getStatus();
+                        if (status / 100 == 2 || status == 404) {
                             done.complete(true);
                             return;
                         }
-                        if (result.isSucceeded()) {
+                        if (status > 0) {
                             LOG.warn("The provider answered {} to the hang-up of call {}", status, callId);
                         } else {
                             LOG.warn("Could not hang up call {} (attempt {}): {}", callId, attempt, UpstreamLink.rootCause(result.getFailure()));
                         }
-                        if (attempt < 2 && (!result.isSucceeded() || status / 100 != 4)) {
+                        if (attempt < 2 && status / 100 != 4) {
                             hangup(uri, callId, attempt + 1, done);
                         } else {
                             done.complete(false);

@@ -651,9 +651,9 @@ class CallsAppTest {
         assertThat(keyRefused.body()).doesNotContain("Incorrect API key");
         UPSTREAM.serverKey = TestApps.UPSTREAM_KEY;
         assertThat(UPSTREAM.callsCreated()).as("no call was created").isEqualTo(created);
-        // a 401 without WWW-Authenticate is a protocol violation to the HTTP client: the key's refusal is a failure
-        awaitMetric("relay_call_offers_total", "outcome=\"upstream_refused\"", refused + 4);
-        awaitMetric("relay_call_offers_total", "outcome=\"upstream_failed\"", failed + 2);
+        // the key refused (a 401 without WWW-Authenticate, as the provider answers) is the provider's answer, not a failure to reach it
+        awaitMetric("relay_call_offers_total", "outcome=\"upstream_refused\"", refused + 5);
+        awaitMetric("relay_call_offers_total", "outcome=\"upstream_failed\"", failed + 1);
         List<Placed> admitted = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
             admitted.add(placed(offerSdp(secret, newAddress())));
