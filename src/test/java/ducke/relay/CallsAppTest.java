@@ -286,7 +286,7 @@ class CallsAppTest {
     }
 
     @Test
-    void aPageOfAnAllowedOriginGetsCorsAnswers() {
+    void aPageOfAnAllowedOriginGetsCorsAnswers() throws Exception {
         HttpRequest preflight = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + APP.getLocalPort() + "/v1/realtime/calls"))
                 .header("Origin", "https://duck-e.example").header("Access-Control-Request-Method", "POST")
                 .header("Access-Control-Request-Headers", "authorization, content-type, x-unknown")
@@ -304,6 +304,16 @@ class CallsAppTest {
         HttpResponse<String> other = post("/v1/realtime/calls", "application/sdp", SDP.getBytes(StandardCharsets.UTF_8), newAddress(),
                 "Origin", "https://evil.example", "Authorization", "Bearer " + mint("call-cors", null));
         assertThat(other.statusCode()).isEqualTo(403);
+        assertThat(other.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        int offers = UPSTREAM.offers.size();
+        HttpResponse<String> page = post("/v1/realtime/calls", "application/sdp", SDP.getBytes(StandardCharsets.UTF_8), newAddress(),
+                "Origin", "https://duck-e.example", "Authorization", "Bearer " + mint("call-cors2", null));
+        Placed p = placed(page);
+        assertThat(page.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://duck-e.example");
+        assertThat(page.headers().firstValue("Access-Control-Expose-Headers").orElse("")).contains("Location");
+        assertThat(UPSTREAM.offers.get(offers).headers).doesNotContainKey("origin");
+        p.call().callerHangsUp();
+        awaitEnded(p.sessionId());
     }
 
     // ---- (b) what the caller's responses cost is charged exactly ----
