@@ -693,6 +693,8 @@ class CallsAppTest {
         assertThat(billed).isEqualByComparingTo("0.20");
         awaitCost(p.sessionId(), billed);
         assertThat(session(p.sessionId()).get("status").asText()).isEqualTo("active");
+        // one loss, one re-attachment (a lost connection reports its close and its error)
+        assertThat(p.call().attaches).hasSize(2);
         p.call().callerHangsUp();
         assertThat(awaitEnded(p.sessionId()).get("end_reason").asText()).isEqualTo("client_closed");
     }
