@@ -44,7 +44,11 @@ public final class RelaySession implements UpstreamLink.Events {
     private final CallContext calls;
     /** The provider's id of the call (null for a relayed session, and until the provider answered the offer). */
     private volatile String callId;
-    private final java.util.concurrent.atomic.AtomicBoolean hungUp = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The hang-up, once asked for: completes when the provider answered it. */
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> hangup =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    /** Completes when the call's sideband closed (or dropped) while the session ends. */
+    private final CompletableFuture<Void> sidebandGone = new CompletableFuture<>();
     /**
      * Responses of a call the guard cancelled for being over the clamp or parallel to another: past
      * this many the call is hung up ({@code budget_exceeded}), since the provider bills each one.
@@ -254,6 +258,8 @@ public final class RelaySession implements UpstreamLink.Events {
      */
     private void sidebandLost(UpstreamLink lost, String why) {
         if (ending.started()) {
+            // the provider closed it after the hang-up: nothing more can come for the call
+            sidebandGone.complete(null);
             return;
         }
         LOG.info("Call {}: sideband lost ({}); re-attaching", sessionId, why);
@@ -342,12 +348,35 @@ public final class RelaySession implements UpstreamLink.Events {
             stopSpeechTicker();
         }
         calls.directory().remove(sessionId);
+        return hangUp();
+    }
+
+    /**
+     * Hangs the call up at the provider, once (later calls return the same answer); completes when
+     * the provider answered. At once for a relayed session, or a call the provider never created.
+     */
+    CompletableFuture<Void> hangUp() {
         String id = callId;
-        if (id != null && hungUp.compareAndSet(false, true)) {
-            ctx.metrics().callReaction("hangup");
-            return calls.provider().hangupLater(id).handle((taken, error) -> null);
+        if (calls == null || id == null) {
+            return CompletableFuture.completedFuture(null);
         }
-        return CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        if (hangup.compareAndSet(null, mine)) {
+            ctx.metrics().callReaction("hangup");
+            calls.provider().hangupLater(id).whenComplete((taken, error) -> mine.complete(null));
+        }
+        return hangup.get();
+    }
+
+    /**
+     * Completes when nothing more can come on the call's sideband while it ends: the provider
+     * closed it (after the hang-up), or it is not attached.
+     */
+    CompletableFuture<Void> sidebandGone() {
+        if (!upstream.open()) {
+            sidebandGone.complete(null);
+        }
+        return sidebandGone;
     }
 
     /**

@@ -197,6 +197,10 @@ final class SessionEnding {
         if (t != null) {
             t.cancel(false);
         }
+        if (session.isCall()) {
+            callEnding(reason, ended, detail);
+            return;
+        }
         if (metering.inFlight() == 0) {
             complete(reason, ended, detail);
             return;
@@ -225,6 +229,70 @@ final class SessionEnding {
             }
             complete(reason, ended, detail);
         });
+    }
+
+    /**
+     * How a WebRTC call ends. The caller's events go to the provider on its data channel, where
+     * the guard cannot stop them: a response it starts while the call ends would not be seen by an
+     * ending that only waits for what it knows. So what is in flight is cancelled and the call is
+     * hung up at once — the caller can start nothing more — and the sideband is read on until the
+     * provider closes it (at most {@code finalUsageWait}): a {@code response.created} already on
+     * its way is counted and cancelled, and charged by its usage, or by its reservation (estimated)
+     * when none comes. Only then does the ledger end.
+     */
+    private void callEnding(EndReason reason, SessionLedger ended, String detail) {
+        UpstreamLink link = upstream.get();
+        if (reason != EndReason.UPSTREAM_ERROR && link.open() && metering.inFlight() > 0) {
+            LOG.info("Call {} ends ({}) with {} response(s) or transcription(s) in flight: cancelling, hanging up and "
+                    + "waiting for their usage", session.sessionId(), reason.label(), metering.inFlight());
+            link.text(ctx.events().responseCancel(null));
+            session.cancelledForEnding(link);
+        }
+        session.hangUp();
+        CompletableFuture<Void> gone = reason == EndReason.UPSTREAM_ERROR
+                ? CompletableFuture.completedFuture(null) : session.sidebandGone();
+        CompletableFuture<Void> quiet = new CompletableFuture<>();
+        gone.whenComplete((v, e) -> quiet.complete(null));
+        ScheduledFuture<?> giveUp;
+        try {
+            giveUp = ctx.timers().schedule(() -> quiet.complete(null), ctx.finalUsageWait().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            quiet.complete(null);
+            giveUp = null;
+        }
+        ScheduledFuture<?> timeout = giveUp;
+        quiet.whenComplete((v, e) -> session.executor().execute(() -> {
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            // usage read before the close is charged by now (charges run on the reading path); the
+            // rest never comes
+            awaitCharges();
+            if (metering.inFlight() > 0) {
+                LOG.warn("Call {} ended before the provider reported the usage of {} response(s) or transcription(s): "
+                        + "charging their reservation", session.sessionId(), metering.inFlight());
+                ctx.metrics().finalUsageMissed();
+                chargeOutstanding();
+            }
+            complete(reason, ended, detail);
+        }));
+    }
+
+    /** Waits (briefly) for charges under way on other threads to be through. */
+    private void awaitCharges() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (true) {
+            synchronized (chargeLock) {
+                if (charging == 0) {
+                    return;
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                return;
+            }
+            Thread.onSpinWait();
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
     }
 
     /**

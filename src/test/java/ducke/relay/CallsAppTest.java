@@ -517,6 +517,38 @@ class CallsAppTest {
         assertThat(p.call().ended()).isTrue();
     }
 
+    /**
+     * The caller's events reach the provider without the guard: a response the caller starts while
+     * the call ends (here: while the provider is still taking the hang-up) is seen on the sideband,
+     * cancelled and charged before the ledger ends. Before, the ledger ended as soon as the
+     * responses the guard knew of were charged, and the later one went uncharged.
+     */
+    @Test
+    void aResponseTheCallerStartsWhileTheCallEndsIsChargedBeforeTheLedgerEnds() throws Exception {
+        Placed p = call("call-e4", null);
+        p.call().callerSends("{\"type\":\"response.create\",\"test_hold\":true,\"test_want_output\":1000}");
+        awaitGuardReadPast(p);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        UPSTREAM.hangupGate = gate;
+        HttpResponse<String> end = Http.local(APP.getAdminPort()).post("/tasks/end-session?id=" + p.sessionId(), null,
+                "Authorization", "Bearer " + TestApps.OPERATOR_TOKEN);
+        assertThat(end.statusCode()).as(end.body()).isEqualTo(200);
+        Poll.until("the hang-up reached the provider", Duration.ofSeconds(10), Duration.ofMillis(20), () -> p.call().hungUp());
+        // the provider has not ended the call yet: the caller starts another response on its data channel
+        p.call().callerSends("{\"type\":\"response.create\",\"response\":{\"conversation\":\"none\"},\"test_hold\":true,"
+                + "\"test_want_output\":600}");
+        Poll.until("the guard cancels the late response", Duration.ofSeconds(10), Duration.ofMillis(20),
+                () -> sent(p.call(), "response.cancel").stream().anyMatch(e -> e.path("response_id").asText().equals("resp_2")));
+        Poll.until("both responses billed", Duration.ofSeconds(10), Duration.ofMillis(20), () -> p.call().events.billed.size() == 2);
+        gate.countDown();
+        JsonNode ended = awaitEnded(p.sessionId());
+        assertThat(ended.get("end_reason").asText()).isEqualTo("admin_ended");
+        BigDecimal billed = billed(p.call());
+        assertThat(ended.get("charged_responses").asInt()).isEqualTo(2);
+        assertThat(ended.get("cost_usd").decimalValue()).isEqualByComparingTo(billed);
+        assertThat(CostIntegrity.audited(http(), List.of(p.sessionId()), billed)).isEqualByComparingTo(billed);
+    }
+
     @Test
     void aCallPastItsDurationWithAResponseInFlightIsCancelledChargedAndHungUp() throws Exception {
         Placed p = call("call-e3", null);
