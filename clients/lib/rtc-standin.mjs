@@ -235,7 +235,8 @@ export async function startRtcStandIn({ apiKey, tokensPerTick = TOKENS_PER_TICK,
         dc.onOpen(greet);
         if (dc.isOpen()) greet();
         dc.onMessage((msg) => handle('datachannel', typeof msg === 'string' ? msg : Buffer.from(msg).toString('utf8')));
-        dc.onClosed(() => { call.dcClosedAt = now(); });
+        // the browser left (the SDK closes its data channel and peer connection together): the call ends
+        dc.onClosed(() => { call.dcClosedAt = now(); if (!call.ended) call.end('peer_left'); });
       });
       pc.onTrack((track) => { call.track = { mid: track.mid(), type: track.type(), direction: track.direction() }; });
       pc.setRemoteDescription(offerSdp, 'offer');
