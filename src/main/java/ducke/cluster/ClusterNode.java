@@ -168,6 +168,11 @@ public final class ClusterNode implements Managed, ClusterView {
         return new GridSettingsStore(hz, calls);
     }
 
+    /** The cluster's live WebRTC calls (session id → the provider's call id). */
+    public ducke.core.cluster.CallDirectory callDirectory() {
+        return new GridCallDirectory(hz, calls);
+    }
+
     /** Client-secret digests, shared by every member. */
     public ducke.core.auth.ClientSecrets.Store clientSecretStore() {
         return new GridClientSecrets(hz, calls);

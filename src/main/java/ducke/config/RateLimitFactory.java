@@ -78,6 +78,7 @@ public class RateLimitFactory {
                 Endpoints.STATUS, LimitParser.parse(status),
                 Endpoints.MAIN_PAGE, LimitParser.parse(mainPage),
                 Endpoints.WEBSOCKET, LimitParser.parse(websocket),
+                Endpoints.CALLS, LimitParser.parse(websocket),
                 Endpoints.DEFAULT, LimitParser.parse(defaultLimit),
                 Endpoints.WEATHER, LimitParser.parse(weatherApi),
                 Endpoints.WEB_SEARCH, LimitParser.parse(webSearch));

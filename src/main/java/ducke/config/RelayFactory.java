@@ -75,6 +75,11 @@ public class RelayFactory {
     @io.dropwizard.validation.MaxDuration(value = 60, unit = TimeUnit.SECONDS)
     private Duration finalUsageWait = Duration.seconds(5);
 
+    /** WebRTC calls: how long the sideband may take to attach or re-attach before the call is hung up. */
+    @NotNull
+    @MinDuration(value = 100, unit = TimeUnit.MILLISECONDS)
+    private Duration callAttachTimeout = Duration.seconds(5);
+
     /** Input tokens reserved for a session's first response (instructions and tools are input too). */
     @jakarta.validation.constraints.Min(0)
     @jakarta.validation.constraints.Max(1_000_000)
@@ -109,6 +114,8 @@ public class RelayFactory {
     public void setClientAuth(String v) { this.clientAuth = v; }
     public int getMaxResponsesInFlight() { return maxResponsesInFlight; }
     public void setMaxResponsesInFlight(int v) { this.maxResponsesInFlight = v; }
+    public Duration getCallAttachTimeout() { return callAttachTimeout; }
+    public void setCallAttachTimeout(Duration v) { this.callAttachTimeout = v; }
     public Duration getFinalUsageWait() { return finalUsageWait; }
     public void setFinalUsageWait(Duration v) { this.finalUsageWait = v; }
     public long getMinInputReserveTokens() { return minInputReserveTokens; }

@@ -22,6 +22,14 @@ public class UpstreamFactory {
     @Pattern(regexp = "wss?://\\S+", message = "must be a ws:// or wss:// URL")
     private String url = "wss://api.openai.com/v1/realtime";
 
+    /**
+     * The provider's WebRTC calls endpoint ({@code POST …/calls} takes an SDP offer); empty: derived
+     * from {@link #url} ({@code ws}→{@code http}, {@code wss}→{@code https}, path + {@code /calls}).
+     */
+    @NotNull
+    @Pattern(regexp = "(https?://\\S+)?", message = "must be empty or an http:// or https:// URL")
+    private String callsUrl = "";
+
     /** Bearer key for the upstream; never logged. Empty: the relay answers upstream_unavailable. */
     @NotNull
     private String apiKey = "";
@@ -43,6 +51,8 @@ public class UpstreamFactory {
 
     public String getUrl() { return url; }
     public void setUrl(String url) { this.url = url; }
+    public String getCallsUrl() { return callsUrl; }
+    public void setCallsUrl(String callsUrl) { this.callsUrl = callsUrl == null ? "" : callsUrl.strip(); }
     public String getApiKey() { return apiKey; }
     public void setApiKey(String apiKey) { this.apiKey = apiKey; }
     public String getModel() { return model; }
@@ -54,6 +64,17 @@ public class UpstreamFactory {
 
     public URI uri() {
         return URI.create(url);
+    }
+
+    /** The provider's calls endpoint: {@link #getCallsUrl()}, or derived from {@link #getUrl()}. */
+    public URI callsUri() {
+        if (!callsUrl.isBlank()) {
+            return URI.create(callsUrl);
+        }
+        URI ws = uri();
+        String scheme = "wss".equalsIgnoreCase(ws.getScheme()) ? "https" : "http";
+        String path = ws.getRawPath() == null ? "" : ws.getRawPath();
+        return URI.create(scheme + "://" + ws.getRawAuthority() + (path.endsWith("/") ? path + "calls" : path + "/calls"));
     }
 
     /** The models a realtime client may ask for: {@link #getModel()} by default, or one of {@link #getAllowedModels()}. */

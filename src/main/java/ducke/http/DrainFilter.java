@@ -24,7 +24,7 @@ import java.util.Map;
 public final class DrainFilter implements Filter {
 
     /** The paths this filter is mapped to; {@code /v1/sessions} only for POST. */
-    public static final String[] PATHS = {"/session", "/v1/realtime", "/v1/sessions"};
+    public static final String[] PATHS = {"/session", "/v1/realtime", "/v1/realtime/calls", "/v1/sessions"};
     /** Seconds a client may wait before it tries again (through the load balancer, so another node). */
     public static final int RETRY_AFTER_SECONDS = 5;
 

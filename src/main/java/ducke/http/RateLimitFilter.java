@@ -49,7 +49,13 @@ public final class RateLimitFilter implements Filter {
             chain.doFilter(req, res);
             return;
         }
-        RateLimitGate.Checked checked = gate.check(Endpoints.forPath(path), client);
+        String endpoint = Endpoints.forPath(path);
+        if (endpoint.equals(Endpoints.CALLS) && "OPTIONS".equals(request.getMethod())) {
+            // a browser's CORS preflight of its call offer: the offer itself is counted
+            chain.doFilter(req, res);
+            return;
+        }
+        RateLimitGate.Checked checked = gate.check(endpoint, client);
         if (!checked.permitted()) {
             errors.write(response, RateLimitExceptions.of(checked.outcome(), checked.nowMillis()));
             return;

@@ -22,11 +22,20 @@ public final class RelayMetrics {
             "model_change_not_allowed", "transcription_model_not_allowed", "conversation_already_has_active_response");
 
     /** Handshake outcomes other than the cost refusals (which are {@link CostGuard.Refusal} names, lower case). */
+    /** Call offer outcomes besides the handshake's and the cost refusals. */
+    static final List<String> CALL_OUTCOMES = List.of("created", "bad_offer", "upstream_refused", "upstream_failed",
+            "sideband_failed");
+    /** What a call's sideband did: cancels, undone session updates, hang-ups, re-attachments. */
+    public static final List<String> CALL_REACTIONS = List.of("cancel_over_clamp", "cancel_parallel", "cancel_ending",
+            "undo_session_update", "hangup", "reattached", "reattach_failed");
+
     static final List<String> HANDSHAKE_OUTCOMES = List.of("accepted", "not_websocket", "bad_version", "bad_key",
             "upstream_unavailable", "origin_forbidden", "model_forbidden", "unauthorized", "cluster_degraded",
             "shutting_down", "upgrade_failed", "aborted");
 
     private final Counter handshakes;
+    private final Counter callOffers;
+    private final Counter callReactions;
     private final Counter frames;
     private final Counter bytes;
     private final Counter parseFailures;
@@ -45,6 +54,11 @@ public final class RelayMetrics {
         var r = metrics.registry();
         handshakes = Counter.builder().name("relay_handshakes_total")
                 .help("Handshakes on /session by outcome").labelNames("outcome").register(r);
+        callOffers = Counter.builder().name("relay_call_offers_total")
+                .help("WebRTC call offers on /v1/realtime/calls by outcome").labelNames("outcome").register(r);
+        callReactions = Counter.builder().name("relay_call_reactions_total")
+                .help("What the sideband of a WebRTC call did to keep the call within its limits, by action")
+                .labelNames("action").register(r);
         frames = Counter.builder().name("relay_frames_total").help("Frames relayed").labelNames("direction").register(r);
         bytes = Counter.builder().name("relay_bytes_total").help("Payload bytes relayed").labelNames("direction").register(r);
         parseFailures = Counter.builder().name("relay_metering_parse_failures_total")
@@ -73,6 +87,10 @@ public final class RelayMetrics {
     /** Every labelled series at zero from the first scrape, so that dashboards and rate() see the first event. */
     private void initialise() {
         HANDSHAKE_OUTCOMES.forEach(handshakes::initLabelValues);
+        HANDSHAKE_OUTCOMES.forEach(callOffers::initLabelValues);
+        CALL_OUTCOMES.forEach(callOffers::initLabelValues);
+        CALL_REACTIONS.forEach(callReactions::initLabelValues);
+        Arrays.stream(CostGuard.Refusal.values()).forEach(refusal -> callOffers.initLabelValues(refusal.name().toLowerCase(Locale.ROOT)));
         Arrays.stream(CostGuard.Refusal.values()).forEach(refusal -> handshakes.initLabelValues(refusal.name().toLowerCase(Locale.ROOT)));
         for (String direction : List.of(CLIENT_TO_UPSTREAM, UPSTREAM_TO_CLIENT)) {
             frames.initLabelValues(direction);
@@ -90,6 +108,14 @@ public final class RelayMetrics {
 
     public void handshake(String outcome) {
         handshakes.labelValues(outcome).inc();
+    }
+
+    public void callOffer(String outcome) {
+        callOffers.labelValues(outcome).inc();
+    }
+
+    public void callReaction(String action) {
+        callReactions.labelValues(action).inc();
     }
 
     public void frame(String direction, long size) {

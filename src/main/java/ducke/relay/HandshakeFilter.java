@@ -54,7 +54,7 @@ public final class HandshakeFilter implements Filter {
     private final Clock clock;
     private final ErrorResponses errors;
     private final RelayMetrics metrics;
-    private final Set<String> allowedOrigins;
+    private final OriginCheck origins;
     private final ModelAllowList models;
     private final boolean upstreamConfigured;
     private final ClientAuth clientAuth;
@@ -70,7 +70,7 @@ public final class HandshakeFilter implements Filter {
         this.clock = clock;
         this.errors = errors;
         this.metrics = metrics;
-        this.allowedOrigins = Set.copyOf(allowedOrigins.stream().map(HandshakeFilter::origin).toList());
+        this.origins = new OriginCheck(allowedOrigins);
         this.models = models;
     }
 
@@ -168,7 +168,7 @@ public final class HandshakeFilter implements Filter {
             return "upstream_unavailable";
         }
         String origin = request.getHeader("Origin");
-        if (origin != null && !originAllowed(origin, request)) {
+        if (origin != null && !origins.allowed(origin, request)) {
             errors.write(response, new ApiException(403, ErrorWords.FORBIDDEN, "Origin not allowed"));
             return "origin_forbidden";
         }
@@ -214,25 +214,4 @@ public final class HandshakeFilter implements Filter {
                 .anyMatch(token -> token.strip().equalsIgnoreCase("upgrade"));
     }
 
-    /** Allowed when listed, or, with no list, when the page comes from this very host. */
-    private boolean originAllowed(String origin, HttpServletRequest request) {
-        String normalised = origin(origin);
-        if (!allowedOrigins.isEmpty()) {
-            return allowedOrigins.contains(normalised);
-        }
-        String host = request.getHeader("Host");
-        return host != null && (normalised.equals("http://" + host.toLowerCase(Locale.ROOT))
-                || normalised.equals("https://" + host.toLowerCase(Locale.ROOT)));
-    }
-
-    private static String origin(String text) {
-        try {
-            URI u = URI.create(text.strip());
-            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-            String host = u.getHost() == null ? "" : u.getHost().toLowerCase(Locale.ROOT);
-            return scheme + "://" + host + (u.getPort() < 0 ? "" : ":" + u.getPort());
-        } catch (IllegalArgumentException e) {
-            return "invalid:" + text;
-        }
-    }
 }

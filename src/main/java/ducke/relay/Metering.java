@@ -607,6 +607,16 @@ final class Metering {
     }
 
     /** Responses and transcriptions whose usage is still to be charged. */
+    /** The output limit last set on the upstream session; -1 before the first. */
+    synchronized long currentSessionClamp() {
+        return sessionClamp;
+    }
+
+    /** The ids of the responses in progress (announced by the upstream, not charged yet). */
+    synchronized List<String> activeResponseIds() {
+        return List.copyOf(active.keySet());
+    }
+
     synchronized int inFlight() {
         return pending.size() + active.size() + settling + transcriptions.size();
     }

@@ -62,11 +62,18 @@ public final class Relay {
         cluster.onSessionEnded(registry::ledgerEnded);
         cluster.health().addListener(registry::quorumLost);
         JettyWebSocketServletContainerInitializer.configure(env.getApplicationContext(), null);
+        ClientAuth clientAuth = new ClientAuth(ClientAuth.mode(relay.getClientAuth()), secrets);
         env.servlets().addFilter("relay-handshake", new HandshakeFilter(guard, cluster, registry, clock, errors, metrics,
                         relay.getAllowedOrigins(), upstream.modelAllowList(),
-                        !upstream.getApiKey().isBlank(), new ClientAuth(ClientAuth.mode(relay.getClientAuth()), secrets)))
+                        !upstream.getApiKey().isBlank(), clientAuth))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, PATHS);
         env.servlets().addServlet("relay", new RelayServlet(ctx)).addMapping(PATHS);
+        // WebRTC calls: the offer through the same gates, the call metered through its sideband
+        Duration attach = Duration.ofMillis(relay.getCallAttachTimeout().toMilliseconds());
+        CallContext calls = new CallContext(new ProviderCalls(upstreamClient.http(), upstream.callsUri(), upstream.getApiKey(),
+                Duration.ofMillis(Math.max(upstream.getConnectTimeout().toMilliseconds(), 10_000))), attach, cluster.callDirectory());
+        env.servlets().addServlet("calls", new CallsServlet(ctx, calls, cluster, errors, new OriginCheck(relay.getAllowedOrigins()),
+                upstream.modelAllowList(), clientAuth)).addMapping(CallsServlet.PATH);
         // end live sessions (node_shutdown) as soon as the server starts stopping, before connectors close
         env.lifecycle().addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
             @Override

@@ -37,13 +37,31 @@ public final class RelaySession implements UpstreamLink.Events {
     private final Metering metering;
     private final ClientEventPolicy policy;
     private final ToolCalls tools;
-    private final UpstreamLink upstream;
+    /** The link to the upstream; a WebRTC call's sideband, replaced when it re-attaches. */
+    private volatile UpstreamLink upstream;
     private final SessionEnding ending;
+    /** Null for a relayed session; what a WebRTC call's sideband needs otherwise. */
+    private final CallContext calls;
+    /** The provider's id of the call (null for a relayed session, and until the provider answered the offer). */
+    private volatile String callId;
+    private final java.util.concurrent.atomic.AtomicBoolean hungUp = new java.util.concurrent.atomic.AtomicBoolean();
+    /** When the caller's current turn of speech started, in the call's audio ms (-1: none). */
+    private long speechStartMs = -1;
     private volatile ClientSender toClient;
 
     private final Handshake handshake;
 
     RelaySession(RelayContext ctx, Handshake handshake, boolean beta) {
+        this(ctx, handshake, beta, null);
+    }
+
+    /** A WebRTC call's session: no client socket; the link is the call's sideband ({@link CallContext}). */
+    static RelaySession call(RelayContext ctx, Handshake handshake, CallContext calls) {
+        return new RelaySession(ctx, handshake, false, calls);
+    }
+
+    private RelaySession(RelayContext ctx, Handshake handshake, boolean beta, CallContext calls) {
+        this.calls = calls;
         SessionLedger ledger = handshake.ledger();
         String client = handshake.client();
         this.handshake = handshake;
@@ -56,8 +74,8 @@ public final class RelaySession implements UpstreamLink.Events {
                 ResponseBudget.forModel(price, ctx.minInputReserveTokens()));
         this.policy = new ClientEventPolicy(ctx.mapper(), metering, ctx.guard().prices(), model, beta, ctx.allowedInput());
         this.tools = new ToolCalls(ctx, client);
-        this.upstream = new UpstreamLink(ctx, this);
-        this.ending = new SessionEnding(ctx, this, metering, upstream, () -> toClient);
+        this.upstream = calls == null ? new UpstreamLink(ctx, this) : sideband();
+        this.ending = new SessionEnding(ctx, this, metering, () -> upstream, () -> toClient);
     }
 
     String sessionId() {
@@ -72,6 +90,327 @@ public final class RelaySession implements UpstreamLink.Events {
     /** Completes when the session has ended and its last charge is recorded. */
     CompletableFuture<Void> finished() {
         return ending.finished();
+    }
+
+    // ---- WebRTC calls: the sideband ----
+
+    /** A new sideband link whose events count only while it is the session's link. */
+    private UpstreamLink sideband() {
+        Sideband events = new Sideband();
+        UpstreamLink link = new UpstreamLink(ctx, events);
+        events.link = link;
+        return link;
+    }
+
+    /** Events of one sideband connection; those of a link replaced by a re-attachment are dropped. */
+    private final class Sideband implements UpstreamLink.Events {
+        private UpstreamLink link;
+
+        private boolean current() {
+            return upstream == link;
+        }
+
+        @Override
+        public void opened() {
+        }
+
+        @Override
+        public void text(ByteBuffer utf8) {
+            if (current()) {
+                RelaySession.this.text(utf8);
+            }
+        }
+
+        @Override
+        public void binary(ByteBuffer message) {
+            // a sideband carries JSON events only
+        }
+
+        @Override
+        public void failed(String why) {
+            if (current()) {
+                sidebandLost(why);
+            }
+        }
+
+        @Override
+        public void oversized(ByteBuffer prefix) {
+            if (current()) {
+                RelaySession.this.oversized(prefix);
+            }
+        }
+    }
+
+    /** Whether this session is a WebRTC call. */
+    boolean isCall() {
+        return calls != null;
+    }
+
+    /** The provider's id of the call; null for a relayed session. */
+    String callId() {
+        return callId;
+    }
+
+    /** The output clamp the call's first session configuration carries (the session's budget alone). */
+    long callClamp() {
+        return Math.max(1, metering.clamp());
+    }
+
+    /**
+     * The provider created the call: the ledger is stored, the standing reservation taken, and the
+     * sideband attaches with the clamp as its first event. False when the session could not be
+     * opened (the caller hangs the call up and answers 503); true otherwise, also when the session
+     * ends at once (it then hangs the call up itself).
+     */
+    boolean callCreated(String providerCallId) {
+        this.callId = providerCallId;
+        if (!handshake.open()) {
+            return false;
+        }
+        try {
+            ctx.guard().open(handshake.ledger());
+        } catch (RuntimeException e) {
+            LOG.warn("Could not open the session of call {}", sessionId, e);
+            ctx.guard().release(handshake.ledger(), ctx.clock().millis());
+            return false;
+        }
+        calls.directory().put(sessionId, providerCallId, ctx.clock().millis(), metering.ledger().expiresAtMillis());
+        if (!ctx.registry().add(this)) {
+            finish(EndReason.NODE_SHUTDOWN, null, null);
+            return true;
+        }
+        ending.scheduleExpiry();
+        EndReason refused;
+        try {
+            refused = metering.reserveStanding(ctx.clock().millis());
+        } catch (RuntimeException e) {
+            LOG.warn("Could not reserve the first response of call {}", sessionId, e);
+            refused = EndReason.CLUSTER_DEGRADED;
+        }
+        if (refused != null) {
+            finish(refused, null, null);
+            return true;
+        }
+        upstream.text(clampEvent(metering.sessionClampUpdate()));
+        attach(upstream, "attach");
+        return true;
+    }
+
+    /**
+     * Takes over the call of a session whose node left the cluster: this node attaches the sideband
+     * (the call's id is enough) and meters the call from now on. What was in flight when the other
+     * node left is charged its reservation, estimated, if its usage never arrives.
+     */
+    boolean adopted(String providerCallId) {
+        this.callId = providerCallId;
+        if (!handshake.open() || !ctx.registry().add(this)) {
+            return false;
+        }
+        ending.scheduleExpiry();
+        EndReason refused;
+        try {
+            refused = metering.reserveStanding(ctx.clock().millis());
+        } catch (RuntimeException e) {
+            refused = EndReason.CLUSTER_DEGRADED;
+        }
+        if (refused != null) {
+            finish(refused, null, null);
+            return true;
+        }
+        upstream.text(clampEvent(metering.sessionClampUpdate()));
+        attach(upstream, "adopt");
+        return true;
+    }
+
+    /** Attaches {@code link} (the session's current one); a call whose sideband cannot attach is hung up. */
+    private void attach(UpstreamLink link, String what) {
+        link.attach(callId, calls.attachTimeout()).whenComplete((status, error) -> {
+            int s = error != null ? -1 : status;
+            if (s == 0) {
+                return;
+            }
+            ctx.metrics().connectFailure();
+            ctx.metrics().callReaction("reattach_failed");
+            LOG.warn("Call {}: the sideband could not {} ({}); hanging the call up", sessionId, what,
+                    s < 0 ? "unreachable" : "status " + s);
+            executor().execute(() -> finish(s == 404 ? EndReason.CLIENT_CLOSED : EndReason.UPSTREAM_ERROR, null,
+                    s == 404 ? "the call ended" : "the call's sideband could not attach"));
+        });
+    }
+
+    /**
+     * The sideband dropped: it re-attaches within the attach timeout, or the call is hung up — a
+     * call the guard cannot see is a call it does not allow. A provider that answers 404 ended the
+     * call (the caller hung up): the session ends {@code client_closed}.
+     */
+    private void sidebandLost(String why) {
+        if (ending.started()) {
+            return;
+        }
+        LOG.info("Call {}: sideband lost ({}); re-attaching", sessionId, why);
+        reattach(System.nanoTime() + calls.attachTimeout().toNanos(), why);
+    }
+
+    private void reattach(long deadlineNanos, String why) {
+        if (ending.started()) {
+            return;
+        }
+        UpstreamLink old = upstream;
+        UpstreamLink next = sideband();
+        upstream = next;
+        old.abort();
+        long left = Math.max(100, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+        next.attach(callId, java.time.Duration.ofMillis(left)).whenComplete((status, error) -> {
+            int s = error != null ? -1 : status;
+            if (s == 0) {
+                ctx.metrics().callReaction("reattached");
+                LOG.info("Call {}: sideband re-attached", sessionId);
+                executor().execute(this::afterReattach);
+            } else if (s == 404 || s == 410) {
+                executor().execute(() -> finish(EndReason.CLIENT_CLOSED, null, "the call ended"));
+            } else if (System.nanoTime() - deadlineNanos < 0) {
+                try {
+                    ctx.timers().schedule(() -> reattach(deadlineNanos, why), 250, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                    finish(EndReason.NODE_SHUTDOWN, null, null);
+                }
+            } else {
+                ctx.metrics().callReaction("reattach_failed");
+                executor().execute(() -> finish(EndReason.UPSTREAM_ERROR, null, "the call's sideband dropped and could not re-attach"));
+            }
+        });
+    }
+
+    /**
+     * Back on the call: what was in flight may have ended unseen, so it is charged its reservation
+     * (estimated; a {@code response.done} that still comes for it is not charged again), and the
+     * clamp is set again.
+     */
+    private void afterReattach() {
+        if (ending.started()) {
+            return;
+        }
+        if (metering.inFlight() > 0) {
+            ending.charging(() -> metering.chargeOutstanding(ctx.clock().millis()));
+            EndReason refused = metering.canAffordNext() ? metering.reserveStanding(ctx.clock().millis()) : EndReason.BUDGET_EXCEEDED;
+            if (refused != null) {
+                finish(refused, null, null);
+                return;
+            }
+        }
+        upstream.text(clampEvent(metering.currentSessionClamp()));
+    }
+
+    /** Cancels, by id, every response the ending waits for (out-of-band ones run beside the conversation's). */
+    void cancelledForEnding(UpstreamLink link) {
+        if (calls == null) {
+            return;
+        }
+        for (String id : metering.activeResponseIds()) {
+            ctx.metrics().callReaction("cancel_ending");
+            link.text(ctx.events().responseCancel(id));
+        }
+    }
+
+    /** The session has ended (ledger ended, last charge recorded): a call is hung up at the provider. */
+    void ended() {
+        if (calls == null) {
+            return;
+        }
+        calls.directory().remove(sessionId);
+        String id = callId;
+        if (id != null && hungUp.compareAndSet(false, true)) {
+            ctx.metrics().callReaction("hangup");
+            calls.provider().hangup(id);
+        }
+    }
+
+    /**
+     * The provider applied a {@code session.update} — the guard's own, or the caller's, sent on its
+     * data channel where the guard cannot refuse it. A change of the model, a higher output limit
+     * than the clamp, a tool of a type not allowed or a transcription model without a price is
+     * undone at once with the guard's own {@code session.update}.
+     */
+    private void sessionUpdated(JsonNode event) {
+        JsonNode s = event.path("session");
+        com.fasterxml.jackson.databind.node.ObjectNode fix = ctx.mapper().createObjectNode();
+        fix.put("type", "realtime");
+        String m = s.path("model").asText("");
+        if (!m.isEmpty() && !m.equals(model) && !m.startsWith(model + "-")) {
+            fix.put("model", model);
+        }
+        long clamp = metering.currentSessionClamp();
+        for (String field : RealtimeEvents.OUTPUT_LIMIT_FIELDS) {
+            JsonNode limit = s.get(field);
+            if (limit != null && !limit.isNull() && clamp > 0) {
+                long asked = limit.isNumber() ? limit.asLong() : Long.MAX_VALUE;
+                if (asked > clamp) {
+                    fix.put(RealtimeEvents.MAX_OUTPUT_TOKENS, clamp);
+                }
+            }
+        }
+        JsonNode tools = s.get("tools");
+        if (tools != null && tools.isArray()) {
+            com.fasterxml.jackson.databind.node.ArrayNode kept = ctx.mapper().createArrayNode();
+            for (JsonNode t : tools) {
+                if (ctx.allowedInput().toolTypes().contains(t.path("type").asText(""))) {
+                    kept.add(t);
+                }
+            }
+            if (kept.size() != tools.size()) {
+                fix.set("tools", kept);
+            }
+        }
+        JsonNode transcription = s.path("audio").path("input").path("transcription");
+        if (transcription.isObject()) {
+            String tm = transcription.path("model").asText("");
+            var prices = ctx.guard().prices();
+            if (!tm.isEmpty() && prices.priced(tm)) {
+                metering.transcribing(tm, prices.match(tm).price().maxInputRate());
+                metering.transcribes(true);
+            } else {
+                fix.putObject("audio").putObject("input").putNull("transcription");
+            }
+        } else if (transcription.isNull()) {
+            metering.transcribes(false);
+        }
+        if (fix.size() > 1) {
+            ctx.metrics().callReaction("undo_session_update");
+            LOG.info("Call {}: undoing a session update ({})", sessionId, String.join(", ", iterable(fix.fieldNames())));
+            com.fasterxml.jackson.databind.node.ObjectNode update = ctx.mapper().createObjectNode();
+            update.put("type", "session.update");
+            update.put("event_id", "event_gw_undo");
+            update.set("session", fix);
+            upstream.text(update.toString());
+        }
+    }
+
+    private static java.util.List<String> iterable(java.util.Iterator<String> names) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        names.forEachRemaining(n -> {
+            if (!n.equals("type")) {
+                out.add(n);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Speech the provider detected in the call's audio, which the guard does not see: counted as
+     * audio appended, so that the next response's reservation and clamp account for it (24 kHz
+     * PCM16 in base64: 64 characters per millisecond).
+     */
+    private void speech(String type, JsonNode event) {
+        if (type.equals("input_audio_buffer.speech_started")) {
+            speechStartMs = event.path("audio_start_ms").asLong(-1);
+        } else if (speechStartMs >= 0) {
+            long end = event.path("audio_end_ms").asLong(-1);
+            if (end > speechStartMs) {
+                metering.audioAppended(Math.multiplyExact(end - speechStartMs, 64L));
+                refreshSessionClamp();
+            }
+            speechStartMs = -1;
+        }
     }
 
     // ---- client side ----
@@ -266,6 +605,19 @@ public final class RelaySession implements UpstreamLink.Events {
     @Override
     public void text(ByteBuffer message) {
         String type = EventScanner.type(message);
+        if (calls != null && (type.equals("session.updated") || type.startsWith("input_audio_buffer.speech_"))) {
+            try {
+                JsonNode e = ctx.mapper().readTree(message.array(), message.arrayOffset() + message.position(), message.remaining());
+                if (type.equals("session.updated")) {
+                    sessionUpdated(e);
+                } else {
+                    speech(type, e);
+                }
+            } catch (Exception e) {
+                ctx.metrics().parseFailure();
+            }
+            return;
+        }
         if (!RealtimeEvents.matters(type)) {
             sendToClient(message);
             return;
@@ -283,6 +635,7 @@ public final class RelaySession implements UpstreamLink.Events {
                 // in flight before the client hears of it: a client that leaves on hearing it leaves an
                 // ending that waits for it
                 JsonNode r = event.path("response");
+                boolean parallel = calls != null && !metering.activeResponseIds().isEmpty();
                 boolean overBudget = metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r),
                         RealtimeEvents.outOfBand(r));
                 sendToClient(message);
@@ -290,6 +643,10 @@ public final class RelaySession implements UpstreamLink.Events {
                 // allows; started while the session ends (server VAD found a turn in audio already sent),
                 // nobody is left to hear it: either way it is cancelled, and charged when it is done
                 if (overBudget || ending.started()) {
+                    if (calls != null) {
+                        // the caller's own response.create went to the provider on its data channel
+                        ctx.metrics().callReaction(ending.started() ? "cancel_ending" : parallel ? "cancel_parallel" : "cancel_over_clamp");
+                    }
                     upstream.text(ctx.events().responseCancel(r.path("id").asText("")));
                 }
             }

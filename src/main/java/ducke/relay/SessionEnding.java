@@ -37,7 +37,8 @@ final class SessionEnding {
     private final RelayContext ctx;
     private final RelaySession session;
     private final Metering metering;
-    private final UpstreamLink upstream;
+    /** The link in use (a WebRTC call's sideband is replaced when it re-attaches). */
+    private final Supplier<UpstreamLink> upstream;
     private final Supplier<ClientSender> client;
     private final AtomicBoolean started = new AtomicBoolean();
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
@@ -51,7 +52,7 @@ final class SessionEnding {
     private long lastClientFrameNanos = System.nanoTime() - STREAMING_WINDOW_NANOS;
     private long previousClientFrameNanos = lastClientFrameNanos;
 
-    SessionEnding(RelayContext ctx, RelaySession session, Metering metering, UpstreamLink upstream,
+    SessionEnding(RelayContext ctx, RelaySession session, Metering metering, Supplier<UpstreamLink> upstream,
                   Supplier<ClientSender> client) {
         this.ctx = ctx;
         this.session = session;
@@ -200,7 +201,8 @@ final class SessionEnding {
             complete(reason, ended, detail);
             return;
         }
-        if (reason == EndReason.UPSTREAM_ERROR || !upstream.open()) {
+        UpstreamLink link = upstream.get();
+        if (reason == EndReason.UPSTREAM_ERROR || !link.open()) {
             // no usage can come any more for what is in flight: the provider bills it all the same
             chargeOutstanding();
             complete(reason, ended, detail);
@@ -208,7 +210,8 @@ final class SessionEnding {
         }
         LOG.info("Session {} ends ({}) with {} response(s) or transcription(s) in flight: cancelling and waiting for their usage",
                 session.sessionId(), reason.label(), metering.inFlight());
-        upstream.text(ctx.events().responseCancel(null));
+        link.text(ctx.events().responseCancel(null));
+        session.cancelledForEnding(link);
         CompletableFuture<Void> idle = metering.idle();
         ScheduledFuture<?> giveUp = ctx.timers().schedule(() -> idle.complete(null),
                 ctx.finalUsageWait().toMillis(), TimeUnit.MILLISECONDS);
@@ -265,10 +268,12 @@ final class SessionEnding {
             LOG.info("Relayed session {} ended: {}{}", session.sessionId(), actual.label(), detail == null ? "" : " (" + detail + ")");
             ctx.metrics().sessionClosed(actual.label());
             closesLater = closeClient(actual, last == null ? metering.ledger() : last, detail, done);
+            // a WebRTC call is hung up before its sideband closes: the provider ends the media too
+            session.ended();
             if (reason == EndReason.UPSTREAM_ERROR) {
-                upstream.abort();
+                upstream.get().abort();
             } else {
-                upstream.close();
+                upstream.get().close();
             }
         } finally {
             if (!closesLater) {

@@ -53,6 +53,11 @@ final class UpstreamClient implements Managed {
         client = new WebSocketCoreClient(http, new WebSocketComponents(null, null, null, null, null, threads));
     }
 
+    /** The node's HTTP client toward the provider (WebRTC call offers and hang-ups). */
+    HttpClient http() {
+        return http;
+    }
+
     /**
      * The pool that relayed frames leave the selector thread for when handling them may block
      * (metering, the grid, the end of a session): see {@link SelectorReads}.
@@ -78,9 +83,14 @@ final class UpstreamClient implements Managed {
      * arrive whole; the connection has no idle timeout of its own (the link pings it).
      */
     CompletableFuture<CoreSession> connect(URI uri, Map<String, String> headers, FrameHandler handler) {
+        return connect(uri, headers, handler, connectTimeout);
+    }
+
+    /** {@link #connect(URI, Map, FrameHandler)} with its own deadline for the opening handshake. */
+    CompletableFuture<CoreSession> connect(URI uri, Map<String, String> headers, FrameHandler handler, Duration timeout) {
         CoreClientUpgradeRequest request = CoreClientUpgradeRequest.from(client, uri, handler);
         request.headers(fields -> headers.forEach(fields::put));
-        request.timeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        request.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
         Configuration.ConfigurationCustomizer configuration = new Configuration.ConfigurationCustomizer();
         // a frame up to the limit arrives whole (Jetty joins what the network splits); a larger one
         // arrives in fragments, which the link drops past the limit without dropping the connection

@@ -92,6 +92,32 @@ final class UpstreamLink implements FrameHandler {
         });
     }
 
+    /**
+     * Attaches to a WebRTC call as its sideband ({@code ?call_id=}). Completes with 0 once open, with
+     * the provider's HTTP status when it refused the upgrade (404: the call is gone), or -1 when it
+     * could not be reached in time; failures are not reported to {@link Events#failed}.
+     */
+    java.util.concurrent.CompletableFuture<Integer> attach(String callId, java.time.Duration timeout) {
+        URI uri = URI.create(ctx.upstreamUrl() + (ctx.upstreamUrl().getQuery() == null ? "?" : "&")
+                + "call_id=" + URLEncoder.encode(callId, StandardCharsets.UTF_8));
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put("Authorization", "Bearer " + ctx.apiKey());
+        return ctx.upstream().connect(uri, all, this, timeout).handle((s, error) -> {
+            if (error == null) {
+                return 0;
+            }
+            Throwable t = error;
+            while (t != null) {
+                if (t instanceof org.eclipse.jetty.websocket.core.exception.UpgradeException u && u.getResponseStatusCode() > 0) {
+                    return u.getResponseStatusCode();
+                }
+                t = t.getCause() == t ? null : t.getCause();
+            }
+            LOG.warn("The sideband of call {} cannot attach: {}", callId, rootCause(error));
+            return -1;
+        });
+    }
+
     /** The innermost cause, as {@code Type: message} (a wrapped TLS or HTTP failure says what went wrong there). */
     static String rootCause(Throwable error) {
         Throwable t = error;
