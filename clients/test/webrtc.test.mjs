@@ -162,7 +162,7 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
       env: {
         RELAY_CLIENT_AUTH: 'required',
         // the page is served from its own origin, as an operator's site would be
-        ALLOWED_ORIGINS: pageServer.origin, RELAY_ALLOWED_ORIGINS: pageServer.origin,
+        ALLOWED_ORIGINS: pageServer.origin,
         // every call here comes from 127.0.0.1: the address's handshake limit is not under test
         RATE_LIMIT_WEBSOCKET: '200/minute',
         AUDIT_CHECKPOINT_INTERVAL: '1s',
@@ -354,6 +354,41 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
       sdk_saw_end_after_hangup_ms: Number((st.closedAt - hangup.at).toFixed(1)) };
     assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(row)} ${JSON.stringify(call.bill)}`);
     assert.ok(billed <= micros(cap), `billed ${billed / 1e6} USD within the cap ${cap}`);
+  });
+
+  test('(e) a burst of parallel responses at a small cap: each is cancelled and charged, the call is hung up; the overspend is measured', async () => {
+    const clientId = `rtc-burst-${randomBytes(3).toString('hex')}`;
+    const cap = 0.3;
+    const burst = 8;
+    const s = await secret(clientId, { max_cost_usd: cap });
+    const offersBefore = standin.seen.offers.length;
+    const page = await openPage('guard-burst');
+    const r = await connect(page, callsUrl, s.value);
+    assert.equal(r.ok, true, await explain(page, r)());
+    const call = standin.call(standin.seen.offers[offersBefore].callId);
+    await eventually(() => call.sidebands.size === 1, { what: 'the guard\'s sideband' });
+    await page.evaluate((n) => {
+      for (let i = 0; i < n; i++) window.rtc.raw({ type: 'response.create', response: { conversation: 'none', max_output_tokens: 'inf' } });
+    }, burst);
+    await eventually(() => call.ended, { what: 'the guard hangs the call up', timeoutMs: 20_000 });
+    await eventually(async () => (await pageState(page)).status.status === 'disconnected', { what: 'the SDK sees the end' });
+    await screenshot(page, 'guard-burst');
+    const row = await endedRow(clientId);
+    const billed = billMicros(call.bill);
+    const reactions = call.responses.filter((x) => x.cancelAt).map((x) => x.cancelAt - x.createdAt);
+    const inputMicros = (call.bill.input_tokens / call.bill.responses) * PRICE_MICROS.input;
+    figures.burst = { cap_usd: cap, sent: burst, reached_provider: call.responses.length, cancelled_by_sideband: call.responses.filter((x) => x.cancelSource === 'sideband').length,
+      cut_by_hangup: call.responses.filter((x) => x.status === 'hangup').length, output_tokens: call.bill.output_tokens,
+      billed_usd: billed / 1e6, charged_usd: row.cost_usd, overspend_usd: Math.max(0, billed - micros(cap)) / 1e6,
+      input_usd_per_response: inputMicros / 1e6, max_reaction_ms: reactions.length ? Number(Math.max(...reactions).toFixed(1)) : null,
+      end_reason: row.end_reason, ended: call.ended };
+    assert.equal(call.ended, 'hangup', JSON.stringify(figures.burst));
+    assert.ok(call.responses.every((x) => x.status === 'cancelled' || x.status === 'hangup'), JSON.stringify(figures.burst));
+    assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(figures.burst)} ${JSON.stringify(call.bill)}`);
+    // what a burst can overspend: the input of each response the provider started before the hangup, and
+    // the output generated before each cancel arrived
+    const bound = call.responses.length * inputMicros + call.bill.output_tokens * PRICE_MICROS.output;
+    assert.ok(billed <= micros(cap) + bound, JSON.stringify(figures.burst));
   });
 
   test('(d) refused before forwarding: no secret or an unknown one is 401, a client over its concurrent calls is 429', async () => {
