@@ -31,19 +31,23 @@ const figures = {};
 const minted = [];
 const pages = [];
 
+const started = Date.now();
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'duck-e-webrtc-'));
   mkdirSync(ARTIFACTS, { recursive: true });
   const bundle = await bundlePage(dir);
   pageServer = await servePage(bundle);
   browser = await launchBrowser();
+  console.log(`webrtc: page bundled and chromium started in ${Date.now() - started} ms`);
 }, { timeout: 120_000 });
 
 after(async () => {
   writeFileSync(join(ARTIFACTS, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
   if (Object.keys(figures).length) console.log(`webrtc figures: ${JSON.stringify(figures, null, 2)}`);
+  const closing = Date.now();
   await browser?.close();
   await pageServer?.close();
+  console.log(`webrtc: chromium closed in ${Date.now() - closing} ms; ${Date.now() - started} ms since the file started`);
   if (dir && !process.env.CLIENTS_KEEP_DIR) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -303,16 +307,32 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
     await eventually(() => call.sidebands.size === 1, { what: 'the guard\'s sideband' });
     const before = structuredClone(call.session);
     const since = call.clientEvents.length;
-    await page.evaluate(() => window.rtc.raw({ type: 'session.update', session: { type: 'realtime', model: 'gpt-4o-realtime-preview',
-      max_output_tokens: 'inf', tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://mcp.example' }] } }));
+    // the session's limit raised and a response without its own limit right behind it, before the guard can undo it
+    await page.evaluate(() => {
+      window.rtc.raw({ type: 'session.update', session: { type: 'realtime', model: 'gpt-4o-realtime-preview',
+        max_output_tokens: 'inf', tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://mcp.example' }] } });
+      window.rtc.raw({ type: 'response.create' });
+    });
     await eventually(() => call.clientEvents.slice(since).some((e) => e.source === 'sideband' && e.event.type === 'session.update'),
       { what: 'the guard\'s session.update on the sideband' });
-    await eventually(() => call.session.model === before.model && call.session.max_output_tokens === before.max_output_tokens,
-      { what: 'the session restored' });
+    // restored: the model, a numeric clamp (the guard may set a new one once the raced response is charged), the tools
+    await eventually(() => call.session.model === before.model && typeof call.session.max_output_tokens === 'number'
+      && JSON.stringify(call.session.tools) === JSON.stringify(before.tools), { what: 'the session restored' })
+      .catch((e) => { throw new Error(`${e.message}: now ${JSON.stringify(call.session)}; events ${JSON.stringify(call.clientEvents.slice(since))}`); });
     const restore = call.clientEvents.slice(since).find((e) => e.source === 'sideband' && e.event.type === 'session.update');
     const hostile = call.clientEvents.slice(since).find((e) => e.source === 'datachannel');
+    assert.equal(restore.event.session.model, before.model, JSON.stringify(restore.event));
+    const restoredClamp = restore.event.session.max_output_tokens;
+    assert.ok(typeof restoredClamp === 'number' && restoredClamp <= before.max_output_tokens, JSON.stringify(restore.event));
+    assert.deepEqual(restore.event.session.tools, before.tools, JSON.stringify(restore.event));
+    await eventually(() => call.responses.length === 1 && call.responses[0].status !== 'in_progress', { what: 'the raced response ended' });
+    const [raced] = call.responses;
     figures.undo_session_update_ms = Number((restore.at - hostile.at).toFixed(1));
-    assert.deepEqual(call.session.tools, before.tools, JSON.stringify(restore.event));
+    figures.raced_response = { limit_seen: raced.object.max_output_tokens, status: raced.status, cancel_source: raced.cancelSource,
+      reaction_ms: raced.cancelAt ? Number((raced.cancelAt - raced.createdAt).toFixed(1)) : null, output_tokens: raced.outputTokens };
+    assert.equal(raced.status, 'cancelled', JSON.stringify(figures.raced_response));
+    assert.equal(raced.cancelSource, 'sideband');
+    assert.ok(raced.outputTokens < INF_OUTPUT_TOKENS);
     await page.evaluate(() => window.rtc.close());
   });
 
@@ -384,7 +404,15 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
       end_reason: row.end_reason, ended: call.ended };
     assert.equal(call.ended, 'hangup', JSON.stringify(figures.burst));
     assert.ok(call.responses.every((x) => x.status === 'cancelled' || x.status === 'hangup'), JSON.stringify(figures.burst));
-    assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(figures.burst)} ${JSON.stringify(call.bill)}`);
+    const t0 = call.createdAt;
+    const timeline = [...call.serverEvents.filter((e) => /^response\.(created|done)$/.test(e.event.type))
+      .map((e) => `${(e.at - t0).toFixed(1)} provider→ ${e.event.type} ${e.event.response.id} ${e.event.response.status}`),
+    ...call.clientEvents.filter((e) => e.event.type !== 'response.create' || e.source === 'sideband')
+      .map((e) => `${(e.at - t0).toFixed(1)} ${e.source}→provider ${e.event.type} ${e.event.response_id ?? ''}`),
+    ...standin.seen.hangups.filter((h) => h.callId === call.id).map((h) => `${(h.at - t0).toFixed(1)} hangup ${h.status}`)]
+      .sort((a, b) => parseFloat(a) - parseFloat(b));
+    assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(figures.burst)} ${JSON.stringify(call.bill)}\n`
+      + `${timeline.join('\n')}\n${guard.logTail(60).split('\n').filter((l) => l.includes(r.callId) || /WARN|ERROR/.test(l)).join('\n')}`);
     // what a burst can overspend: the input of each response the provider started before the hangup, and
     // the output generated before each cancel arrived
     const bound = call.responses.length * inputMicros + call.bill.output_tokens * PRICE_MICROS.output;
