@@ -28,10 +28,10 @@ fi
 
 log=../target/clients-test.log
 rm -f ../target/webrtc/figures.json
-node --test --test-reporter=spec test/ >"$log" 2>&1
+node --test --test-force-exit --test-reporter=spec test/ >"$log" 2>&1
 rc=$?
 echo "== clients summary (node $(node --version), node --test) =="
-grep -E '^(✔|✖|▶) |^ +(✔|✖) |^ℹ (tests|suites|pass|fail|cancelled|skipped|duration_ms) ' "$log" || true
+grep -E '^(✔|✖|▶) |^ +(✔|✖) |^ℹ (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' "$log" || true
 if [ -f ../target/webrtc/figures.json ]; then
     echo "== webrtc figures (target/webrtc/figures.json; screenshots in target/webrtc/) =="
     cat ../target/webrtc/figures.json

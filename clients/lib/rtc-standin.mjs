@@ -258,6 +258,8 @@ export async function startRtcStandIn({ apiKey, tokensPerTick = TOKENS_PER_TICK,
       for (const r of call.responses) if (r.status === 'in_progress') stop(r, 'hangup', { announce: false });
       try { call.dc?.close(); } catch { /* closed */ }
       try { call.pc?.close(); } catch { /* closed */ }
+      // outside any callback of its own: destroy() drops the native callbacks that keep the process alive
+      setImmediate(() => { try { call.pc?.destroy(); } catch { /* gone */ } });
       for (const ws of call.sidebands) ws.close(1000, 'call ended');
     };
 

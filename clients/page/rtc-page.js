@@ -12,6 +12,7 @@ const state = {
 };
 let session;
 let transport;
+const triggers = []; // raw events to send the moment a server event of a type arrives
 const now = () => performance.timeOrigin + performance.now();
 const describe = (e) => {
   try {
@@ -28,7 +29,14 @@ window.rtc = {
     transport = new OpenAIRealtimeWebRTC({ baseUrl });
     const agent = new RealtimeAgent({ name: 'duck', instructions });
     session = new RealtimeSession(agent, { transport, model });
-    session.on('transport_event', (event) => state.events.push({ at: now(), event }));
+    session.on('transport_event', (event) => {
+      state.events.push({ at: now(), event });
+      const armed = triggers.filter((t) => t.type === event.type);
+      for (const t of armed) {
+        triggers.splice(triggers.indexOf(t), 1);
+        for (const e of t.events) window.rtc.raw(e);
+      }
+    });
     session.on('error', (e) => state.errors.push({ at: now(), message: describe(e) }));
     transport.on('connection_change', (status) => {
       state.connection.push({ at: now(), status });
@@ -57,6 +65,10 @@ window.rtc = {
     const dc = transport.connectionState.dataChannel;
     dc.send(JSON.stringify(event));
     state.sent.push({ at: now(), event });
+  },
+  /** Sends these raw events the moment the first server event of `type` arrives (a hostile page's timing). */
+  on(type, events) {
+    triggers.push({ type, events });
   },
   status() {
     return { status: transport?.status, callId: transport?.callId,

