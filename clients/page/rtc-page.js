@@ -70,6 +70,37 @@ window.rtc = {
   on(type, events) {
     triggers.push({ type, events });
   },
+  /**
+   * The provider's "unified interface" by hand: a multipart offer (sdp + session JSON) with fetch and
+   * FormData, the answer applied, then the first events of the data channel; the call is closed after.
+   */
+  async unified({ url, apiKey, session: config, waitMs = 3000 }) {
+    const pc = new RTCPeerConnection();
+    const dc = pc.createDataChannel('oai-events');
+    const received = [];
+    dc.addEventListener('message', (m) => received.push(JSON.parse(m.data)));
+    const opened = new Promise((resolve) => dc.addEventListener('open', resolve));
+    const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+    pc.addTrack(mic.getAudioTracks()[0]);
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    const form = new FormData();
+    form.set('sdp', offer.sdp);
+    form.set('session', JSON.stringify(config));
+    const r = await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${apiKey}` }, body: form });
+    const body = await r.text();
+    const out = { status: r.status, location: r.headers.get('Location'), contentType: r.headers.get('Content-Type'), body: r.ok ? null : body };
+    if (r.ok) {
+      await pc.setRemoteDescription({ type: 'answer', sdp: body });
+      out.opened = await Promise.race([opened.then(() => true), new Promise((res) => setTimeout(() => res(false), waitMs))]);
+      await new Promise((res) => setTimeout(res, 300));
+      out.events = received;
+    }
+    dc.close();
+    pc.close();
+    mic.getTracks().forEach((t) => t.stop());
+    return out;
+  },
   status() {
     return { status: transport?.status, callId: transport?.callId,
       dataChannel: transport?.connectionState?.dataChannel?.readyState ?? null,

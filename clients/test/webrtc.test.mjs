@@ -459,6 +459,34 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
     assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(figures.late)}`);
   });
 
+  test('(g) the unified interface: a multipart offer\'s session goes to the provider with the guard\'s model and clamp; a tool type not allowed is refused before forwarding', async () => {
+    const clientId = `rtc-unified-${randomBytes(3).toString('hex')}`;
+    const s = await secret(clientId, { max_cost_usd: 0.5 });
+    const page = await openPage('guard-unified');
+    const session = { type: 'realtime', model: 'gpt-realtime', instructions: 'Quack politely.', max_output_tokens: 'inf',
+      tools: [{ type: 'function', name: 'weather', description: 'The weather', parameters: { type: 'object', properties: {} } }] };
+    const offersBefore = standin.seen.offers.length;
+    const r = await page.evaluate((a) => window.rtc.unified(a), { url: callsUrl, apiKey: s.value, session });
+    assert.equal(r.status, 201, JSON.stringify(r));
+    assert.match(r.location ?? '', /^\/v1\/realtime\/calls\/\S+/, 'Location is exposed to the page');
+    assert.match(r.contentType ?? '', /^application\/sdp/);
+    assert.equal(r.opened, true, 'the data channel opened');
+    assert.equal(r.events[0]?.type, 'session.created', JSON.stringify(r.events));
+    const offer = standin.seen.offers[offersBefore];
+    assert.equal(offer.session.instructions, 'Quack politely.');
+    assert.deepEqual(offer.session.tools, session.tools);
+    assert.equal(offer.session.model, 'gpt-realtime');
+    assert.equal(typeof offer.session.max_output_tokens, 'number', 'the page\'s "inf" is the guard\'s clamp');
+    const call = standin.call(offer.callId);
+    await eventually(() => call.ended, { what: 'the call ends when the page closes it' });
+
+    const refused = await page.evaluate((a) => window.rtc.unified(a), { url: callsUrl, apiKey: s.value,
+      session: { ...session, tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://mcp.example' }] } });
+    assert.equal(refused.status, 400, JSON.stringify(refused));
+    assert.match(refused.body, /mcp/);
+    assert.equal(standin.seen.offers.length, offersBefore + 1, 'the refused offer never reached the provider');
+  });
+
   test('(d) refused before forwarding: no secret or an unknown one is 401, a client over its concurrent calls is 429', async () => {
     const offersBefore = standin.seen.offers.length;
     const page = await openPage('guard-refused');
