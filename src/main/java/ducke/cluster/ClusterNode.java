@@ -155,7 +155,9 @@ public final class ClusterNode implements Managed, ClusterView {
     /** The same, checkpointing live sessions to {@code sink} every {@code checkpointIntervalMillis} (0: never). */
     public SessionReaper sessionReaper(CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis,
                                        long checkpointIntervalMillis) {
-        return new SessionReaper(hz, guard, sink, outbox, clock, retentionMillis, intervalMillis, checkpointIntervalMillis);
+        SessionReaper reaper = new SessionReaper(hz, guard, sink, outbox, clock, retentionMillis, intervalMillis, checkpointIntervalMillis);
+        reaper.adoptWith(l -> adopter.test(l));
+        return reaper;
     }
 
     /** Where charge rows wait in the grid for the audit store; this node's reaper writes its share. */
@@ -166,6 +168,25 @@ public final class ClusterNode implements Managed, ClusterView {
     /** The cluster's one settings document; calls have the grid-call deadline. */
     public ducke.core.settings.SettingsStore settingsStore() {
         return new GridSettingsStore(hz, calls);
+    }
+
+    private volatile java.util.function.Predicate<SessionLedger> adopter = l -> false;
+
+    /**
+     * What this node's reaper asks before it ends a session whose holding member left
+     * ({@code node_lost}): true when this node took the session over (a WebRTC call whose sideband it
+     * re-attaches), which then stays live.
+     */
+    public void adoptLostSessionsWith(java.util.function.Predicate<SessionLedger> adopter) {
+        this.adopter = adopter;
+    }
+
+    /** Hands a live session held by {@code fromHolder} (a member that left) to this member; false when it was not so held. */
+    public boolean takeOver(String sessionId, String fromHolder) {
+        String self = memberId();
+        return Boolean.TRUE.equals(calls.await("taking a session over",
+                () -> hz.<String, SessionLedger>getMap(HazelcastFactory.SESSIONS_MAP)
+                        .submitToKey(sessionId, new LedgerProcessors.Rehold(fromHolder, self))));
     }
 
     /** The cluster's live WebRTC calls (session id → the provider's call id). */

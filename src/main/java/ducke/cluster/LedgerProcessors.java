@@ -30,6 +30,7 @@ final class LedgerProcessors {
     static final int CREATE = 13;
     static final int CONFIRM_SPEND = 14;
     static final int RECAP = 15;
+    static final int REHOLD = 16;
 
     private LedgerProcessors() {
     }
@@ -42,6 +43,7 @@ final class LedgerProcessors {
             case CREATE -> new Create();
             case CONFIRM_SPEND -> new ConfirmSpend();
             case RECAP -> new Recap();
+            case REHOLD -> new Rehold();
             default -> null;
         };
     }
@@ -80,6 +82,47 @@ final class LedgerProcessors {
         @Override
         void readFields(ObjectDataInput in, int version) throws IOException {
             key = CostWire.readChargeKey(in);
+        }
+    }
+
+    /** Hands a live session held by a member that left to another ({@link SessionRules#reheld}). */
+    static final class Rehold extends GridProcessor<String, SessionLedger, Boolean> {
+        private String from;
+        private String to;
+
+        Rehold() {
+        }
+
+        Rehold(String from, String to) {
+            this.from = from;
+            this.to = to;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, SessionLedger> entry) {
+            SessionLedger before = entry.getValue();
+            SessionLedger after = SessionRules.reheld(before, from, to);
+            if (after != before) {
+                entry.setValue(after);
+            }
+            return after != before;
+        }
+
+        @Override
+        public int getClassId() {
+            return REHOLD;
+        }
+
+        @Override
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
+            out.writeString(from);
+            out.writeString(to);
+        }
+
+        @Override
+        void readFields(ObjectDataInput in, int version) throws IOException {
+            from = in.readString();
+            to = in.readString();
         }
     }
 

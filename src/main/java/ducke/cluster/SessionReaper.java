@@ -72,6 +72,7 @@ public final class SessionReaper implements Managed {
         t.setDaemon(true);
         return t;
     });
+    private volatile java.util.function.Predicate<SessionLedger> adopter = l -> false;
     private volatile int localActive;
     private volatile int localPending;
     private volatile long lastSinkWarningMillis;
@@ -163,6 +164,20 @@ public final class SessionReaper implements Managed {
     static final long SETTLE_WAIT_MILLIS = 10_000;
 
     /** One pass over the local ledgers, then over the local outbox. Runs on the reaper thread; public for tests. */
+    /** Asked before a session whose holder left is ended {@code node_lost}: true when this node took it over. */
+    void adoptWith(java.util.function.Predicate<SessionLedger> adopter) {
+        this.adopter = adopter;
+    }
+
+    private boolean adopted(SessionLedger l) {
+        try {
+            return adopter.test(l);
+        } catch (RuntimeException e) {
+            LOG.warn("Could not take session {} over: {}", l.sessionId(), e.toString());
+            return false;
+        }
+    }
+
     public synchronized Pass pass() {
         Pass reaped;
         try {
@@ -191,6 +206,9 @@ public final class SessionReaper implements Managed {
         for (SessionLedger l : local) {
             if (l.active()) {
                 EndReason reason = endReason(l, now, breakerOpen, members);
+                if (reason == EndReason.NODE_LOST && adopted(l)) {
+                    reason = null;
+                }
                 if (reason == null) {
                     live.add(l);
                 } else if (guard.end(l.sessionId(), reason, now).map(e -> e.endedNow()).orElse(false)) {

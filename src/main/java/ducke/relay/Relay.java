@@ -74,6 +74,8 @@ public final class Relay {
                 Duration.ofMillis(Math.max(upstream.getConnectTimeout().toMilliseconds(), 10_000))), attach, cluster.callDirectory());
         env.servlets().addServlet("calls", new CallsServlet(ctx, calls, cluster, errors, new OriginCheck(relay.getAllowedOrigins()),
                 upstream.modelAllowList(), clientAuth)).addMapping(CallsServlet.PATH);
+        CallAdoption adoption = new CallAdoption(ctx, calls, cluster);
+        cluster.adoptLostSessionsWith(adoption::adopt);
         // end live sessions (node_shutdown) as soon as the server starts stopping, before connectors close
         env.lifecycle().addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
             @Override

@@ -45,8 +45,14 @@ public final class RelaySession implements UpstreamLink.Events {
     /** The provider's id of the call (null for a relayed session, and until the provider answered the offer). */
     private volatile String callId;
     private final java.util.concurrent.atomic.AtomicBoolean hungUp = new java.util.concurrent.atomic.AtomicBoolean();
+    /**
+     * Responses of a call the guard cancelled for being over the clamp or parallel to another: past
+     * this many the call is hung up ({@code budget_exceeded}), since the provider bills each one.
+     */
+    static final int MAX_CALLER_CANCELS = 5;
+    private final java.util.concurrent.atomic.AtomicInteger cancelledForCaller = new java.util.concurrent.atomic.AtomicInteger();
     /** When the caller's current turn of speech started, in the call's audio ms (-1: none). */
-    private long speechStartMs = -1;
+    private long speechStartMs = -1;  // guarded by speechLock
     private volatile ClientSender toClient;
 
     private final Handshake handshake;
@@ -317,6 +323,9 @@ public final class RelaySession implements UpstreamLink.Events {
         if (calls == null) {
             return;
         }
+        synchronized (speechLock) {
+            stopSpeechTicker();
+        }
         calls.directory().remove(sessionId);
         String id = callId;
         if (id != null && hungUp.compareAndSet(false, true)) {
@@ -395,21 +404,65 @@ public final class RelaySession implements UpstreamLink.Events {
         return out;
     }
 
+    /** Base64 characters of one second of 24 kHz PCM16, as the relay counts appended audio. */
+    static final long AUDIO_CHARS_PER_SECOND = 64_000;
+    private final Object speechLock = new Object();
+    /** Milliseconds of the current turn of speech already counted, while the caller speaks. */
+    private long speechCountedMs;
+    private java.util.concurrent.ScheduledFuture<?> speechTicker;
+
     /**
-     * Speech the provider detected in the call's audio, which the guard does not see: counted as
-     * audio appended, so that the next response's reservation and clamp account for it (24 kHz
-     * PCM16 in base64: 64 characters per millisecond).
+     * Speech the provider detected in the call's audio, which the guard does not see on this path:
+     * counted as appended audio, so that the next response's reservation and clamp account for it.
+     * While the caller speaks, a second of audio is counted every second (the clamp stays the
+     * relay's two seconds of audio ahead, so a response server VAD starts at the end of the turn
+     * is within it); at {@code speech_stopped} the rest of the turn the provider committed
+     * ({@code audio_end_ms - audio_start_ms}, padding included).
      */
     private void speech(String type, JsonNode event) {
-        if (type.equals("input_audio_buffer.speech_started")) {
-            speechStartMs = event.path("audio_start_ms").asLong(-1);
-        } else if (speechStartMs >= 0) {
-            long end = event.path("audio_end_ms").asLong(-1);
-            if (end > speechStartMs) {
-                metering.audioAppended(Math.multiplyExact(end - speechStartMs, 64L));
-                refreshSessionClamp();
+        synchronized (speechLock) {
+            if (type.equals("input_audio_buffer.speech_started")) {
+                stopSpeechTicker();
+                speechStartMs = event.path("audio_start_ms").asLong(-1);
+                speechCountedMs = 0;
+                try {
+                    speechTicker = ctx.timers().scheduleAtFixedRate(this::speechTick, 1000, 1000,
+                            java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                    // the node is stopping: the turn is counted when it ends
+                }
+                return;
             }
+            if (!type.equals("input_audio_buffer.speech_stopped") || speechStartMs < 0) {
+                return;
+            }
+            stopSpeechTicker();
+            long end = event.path("audio_end_ms").asLong(-1);
+            long rest = end - speechStartMs - speechCountedMs;
             speechStartMs = -1;
+            if (rest > 0) {
+                metering.audioAppended(Math.multiplyExact(rest, AUDIO_CHARS_PER_SECOND / 1000));
+            }
+        }
+        refreshSessionClamp();
+    }
+
+    private void speechTick() {
+        synchronized (speechLock) {
+            if (speechStartMs < 0 || ending.started()) {
+                stopSpeechTicker();
+                return;
+            }
+            speechCountedMs += 1000;
+            metering.audioAppended(AUDIO_CHARS_PER_SECOND);
+        }
+        refreshSessionClamp();
+    }
+
+    private void stopSpeechTicker() {
+        if (speechTicker != null) {
+            speechTicker.cancel(false);
+            speechTicker = null;
         }
     }
 
@@ -643,11 +696,18 @@ public final class RelaySession implements UpstreamLink.Events {
                 // allows; started while the session ends (server VAD found a turn in audio already sent),
                 // nobody is left to hear it: either way it is cancelled, and charged when it is done
                 if (overBudget || ending.started()) {
+                    upstream.text(ctx.events().responseCancel(r.path("id").asText("")));
                     if (calls != null) {
                         // the caller's own response.create went to the provider on its data channel
                         ctx.metrics().callReaction(ending.started() ? "cancel_ending" : parallel ? "cancel_parallel" : "cancel_over_clamp");
+                        if (!ending.started() && cancelledForCaller.incrementAndGet() > MAX_CALLER_CANCELS) {
+                            // every cancelled response is still billed (its input, and output until the
+                            // cancel arrives): a caller that keeps starting them is hung up
+                            LOG.warn("Call {}: the caller started {} responses over its limits; hanging up", sessionId,
+                                    cancelledForCaller.get());
+                            ending.soon(EndReason.BUDGET_EXCEEDED, "the caller kept starting responses over its limits");
+                        }
                     }
-                    upstream.text(ctx.events().responseCancel(r.path("id").asText("")));
                 }
             }
             case RealtimeEvents.RESPONSE_DONE -> responseDone(message, event);

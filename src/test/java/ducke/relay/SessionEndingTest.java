@@ -120,7 +120,7 @@ class SessionEndingTest {
             metering = new Metering(guard, ledger, ctx.maxResponsesInFlight(),
                     ResponseBudget.forModel(guard.prices().match("gpt-realtime").price(), ctx.minInputReserveTokens()));
             upstream = new UpstreamLink(ctx, session);
-            ending = new SessionEnding(ctx, session, metering, upstream, () -> null);
+            ending = new SessionEnding(ctx, session, metering, () -> upstream, () -> null);
         }
 
         SessionLedger stored() {

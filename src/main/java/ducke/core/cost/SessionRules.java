@@ -132,4 +132,18 @@ public final class SessionRules {
                 l.priceVersion(), l.startedAtMillis(), l.expiresAtMillis(), cap, l.shares(), l.warned(), l.holder(),
                 l.endReason(), l.endedAtMillis(), l.audited(), l.keys());
     }
+
+    /**
+     * Hands a live session's connection over to another grid member ({@code to}) when it is still
+     * held by {@code from} (a WebRTC call whose node left: another node re-attaches its sideband).
+     * Any other ledger is returned as it is.
+     */
+    public static SessionLedger reheld(SessionLedger l, String from, String to) {
+        if (l == null || !l.active() || !l.holder().equals(from) || from.equals(to)) {
+            return l;
+        }
+        return new SessionLedger(l.sessionId(), l.clientId(), l.nodeName(), l.model(), l.priceVersion(), l.startedAtMillis(),
+                l.expiresAtMillis(), l.maxCostNanoUsd(), l.shares(), l.warned(), to, l.endReason(), l.endedAtMillis(),
+                l.audited(), l.keys());
+    }
 }

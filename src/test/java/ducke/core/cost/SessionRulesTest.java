@@ -279,4 +279,22 @@ class SessionRulesTest {
         SessionLedger ended = SessionRules.end(atCap, EndReason.API_ENDED, T0 + MINUTE);
         assertThat(SessionRules.recapped(ended, usd("5.00"), usd("8.00"))).isSameAs(ended);
     }
+
+    @Test
+    void aLiveSessionHeldByTheMemberThatLeftMovesToItsNewHolderOnceAndNothingElseChanges() {
+        SessionLedger held = SessionLedger.open("sess_3", "client-a", "node-1", "gpt-realtime", "v1", T0, LIMITS, "member-a");
+        SessionLedger charged = SessionRules.charge(held, usd("0.25"), TokenCounts.ZERO, T0 + 1, LIMITS).ledger();
+        SessionLedger moved = SessionRules.reheld(charged, "member-a", "member-b");
+        assertThat(moved.holder()).isEqualTo("member-b");
+        assertThat(moved.costNanoUsd()).isEqualTo(charged.costNanoUsd());
+        assertThat(moved.shares()).isEqualTo(charged.shares());
+        assertThat(moved.expiresAtMillis()).isEqualTo(charged.expiresAtMillis());
+        // a second taker (another member's reaper) finds it held by someone else: unchanged
+        assertThat(SessionRules.reheld(moved, "member-a", "member-c")).isSameAs(moved);
+        // an ended session, or one never held (API sessions), stays as it is
+        SessionLedger ended = SessionRules.end(charged, EndReason.NODE_LOST, T0 + 2);
+        assertThat(SessionRules.reheld(ended, "member-a", "member-b")).isSameAs(ended);
+        SessionLedger api = SessionLedger.open("sess_4", "client-a", "node-1", "gpt-realtime", "v1", T0, LIMITS, null);
+        assertThat(SessionRules.reheld(api, "member-a", "member-b")).isSameAs(api);
+    }
 }
