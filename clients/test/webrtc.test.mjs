@@ -424,6 +424,37 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
     assert.ok(billed <= micros(cap) + bound, JSON.stringify(figures.burst));
   });
 
+  test('(h) a page that keeps starting responses under a large cap is hung up after more than 5 cancels', async () => {
+    const clientId = `rtc-flood-${randomBytes(3).toString('hex')}`;
+    const cap = 3.0;
+    const flood = 20;
+    const s = await secret(clientId, { max_cost_usd: cap });
+    const offersBefore = standin.seen.offers.length;
+    const page = await openPage('guard-flood');
+    const r = await connect(page, callsUrl, s.value);
+    assert.equal(r.ok, true, await explain(page, r)());
+    const call = standin.call(standin.seen.offers[offersBefore].callId);
+    await eventually(() => call.sidebands.size === 1, { what: 'the guard\'s sideband' });
+    await page.evaluate((n) => {
+      for (let i = 0; i < n; i++) window.rtc.raw({ type: 'response.create', response: { conversation: 'none', max_output_tokens: 'inf' } });
+    }, flood);
+    await eventually(() => call.ended, { what: 'the guard hangs the call up', timeoutMs: 20_000 });
+    await eventually(async () => (await pageState(page)).status.status === 'disconnected', { what: 'the SDK sees the end' });
+    await screenshot(page, 'guard-flood');
+    const row = await endedRow(clientId);
+    const billed = billMicros(call.bill);
+    const reported = call.responses.filter((x) => x.status !== 'hangup')
+      .reduce((m, x) => m + x.usage.input_tokens * PRICE_MICROS.input + x.usage.output_tokens * PRICE_MICROS.output, 0);
+    figures.flood = { cap_usd: cap, sent: flood, reached_provider: call.responses.length,
+      cancelled_by_sideband: call.responses.filter((x) => x.cancelSource === 'sideband').length,
+      cut_by_hangup: call.responses.filter((x) => x.status === 'hangup').length, output_tokens: call.bill.output_tokens,
+      billed_usd: billed / 1e6, charged_usd: row.cost_usd, unmetered_usd: (billed - micros(row.cost_usd)) / 1e6, end_reason: row.end_reason };
+    assert.equal(call.ended, 'hangup', JSON.stringify(figures.flood));
+    assert.ok(billed < micros(cap), JSON.stringify(figures.flood));
+    assert.ok(figures.flood.cancelled_by_sideband >= 6, JSON.stringify(figures.flood));
+    assert.equal(micros(row.cost_usd), reported, `the guard charged every reported response: ${JSON.stringify(figures.flood)}`);
+  });
+
   // The guard ends a call once the usage of every response it knew of has come, then hangs up: responses
   // the page started meanwhile on its data channel (their response.created already on the sideband, or not
   // yet) are billed by the provider and charged nothing. Fails in most runs until the guard charges them
