@@ -193,7 +193,7 @@ record CallOffer(String sdp, ObjectNode session) {
                 throw new Invalid("The multipart body is not closed by its boundary");
             }
             int headersEnd = body.indexOf("\r\n\r\n", headersStart);
-            if (headersEnd < 0 || headersEnd > next) {
+            if (headersEnd < 0 || headersEnd + 4 > next) {
                 throw new Invalid("A part of the multipart body has no header block");
             }
             String headers = body.substring(headersStart + 2, headersEnd);

@@ -47,11 +47,22 @@ final class ProviderCalls {
 
     /** Forwards an offer; an unreachable provider throws. */
     Answer create(CallOffer.Body body) throws Exception {
-        ContentResponse r = http.newRequest(calls).method(HttpMethod.POST)
-                .headers(h -> h.put("Authorization", "Bearer " + apiKey))
-                .body(new BytesRequestContent(body.contentType(), body.bytes()))
-                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .send();
+        ContentResponse r;
+        try {
+            r = http.newRequest(calls).method(HttpMethod.POST)
+                    .headers(h -> h.put("Authorization", "Bearer " + apiKey))
+                    .body(new BytesRequestContent(body.contentType(), body.bytes()))
+                    .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .send();
+        } catch (java.util.concurrent.ExecutionException e) {
+            // a 401 without WWW-Authenticate (the provider's, for a key it refuses) is a protocol
+            // violation to the HTTP client: it is still the provider's answer
+            if (e.getCause() instanceof org.eclipse.jetty.client.HttpResponseException h && h.getResponse() != null
+                    && h.getResponse().getStatus() > 0) {
+                return new Answer(h.getResponse().getStatus(), null, "", null);
+            }
+            throw e;
+        }
         String location = r.getHeaders().get("Location");
         String callId = location == null ? null : callIdOf(location);
         return new Answer(r.getStatus(), r.getMediaType(), r.getContentAsString(), callId);
@@ -71,29 +82,57 @@ final class ProviderCalls {
         return id.matches("[A-Za-z0-9_-]{1,128}") ? id : null;
     }
 
-    /** Hangs the call up; true when the provider took it (or the call was gone already: 404). */
+    /** Hangs the call up; true when the provider took it (or the call was gone already: 404). Blocks. */
     boolean hangup(String callId) {
-        URI uri = URI.create(calls + "/" + URLEncoder.encode(callId, StandardCharsets.UTF_8) + "/hangup");
-        for (int attempt = 1; attempt <= 2; attempt++) {
-            try {
-                ContentResponse r = http.newRequest(uri).method(HttpMethod.POST)
-                        .headers(h -> h.put("Authorization", "Bearer " + apiKey))
-                        .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                        .send();
-                if (r.getStatus() / 100 == 2 || r.getStatus() == 404) {
-                    return true;
-                }
-                LOG.warn("The provider answered {} to the hang-up of call {}", r.getStatus(), callId);
-                if (r.getStatus() / 100 == 4) {
-                    return false;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            } catch (Exception e) {
-                LOG.warn("Could not hang up call {} (attempt {}): {}", callId, attempt, UpstreamLink.rootCause(e));
-            }
+        try {
+            return hangupLater(callId).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return false;
         }
-        return false;
+    }
+
+    /**
+     * Hangs the call up without holding a thread (an ending may run on the relay's single timer
+     * thread or the cluster's event thread, which a slow provider must not stall): completes with
+     * true when the provider took it (or the call was gone already: 404); a failure or a 5xx is
+     * tried once more.
+     */
+    java.util.concurrent.CompletableFuture<Boolean> hangupLater(String callId) {
+        URI uri = URI.create(calls + "/" + URLEncoder.encode(callId, StandardCharsets.UTF_8) + "/hangup");
+        java.util.concurrent.CompletableFuture<Boolean> done = new java.util.concurrent.CompletableFuture<>();
+        hangup(uri, callId, 1, done);
+        return done;
+    }
+
+    private void hangup(URI uri, String callId, int attempt, java.util.concurrent.CompletableFuture<Boolean> done) {
+        try {
+            http.newRequest(uri).method(HttpMethod.POST)
+                    .headers(h -> h.put("Authorization", "Bearer " + apiKey))
+                    .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .send(result -> {
+                        // a failed result may carry the provider's answer (a 401 without WWW-Authenticate)
+                        int status = result.getResponse() == null ? 0 : result.getResponse().getStatus();
+                        if (status / 100 == 2 || status == 404) {
+                            done.complete(true);
+                            return;
+                        }
+                        if (status > 0) {
+                            LOG.warn("The provider answered {} to the hang-up of call {}", status, callId);
+                        } else {
+                            LOG.warn("Could not hang up call {} (attempt {}): {}", callId, attempt, UpstreamLink.rootCause(result.getFailure()));
+                        }
+                        if (attempt < 2 && status / 100 != 4) {
+                            hangup(uri, callId, attempt + 1, done);
+                        } else {
+                            done.complete(false);
+                        }
+                    });
+        } catch (RuntimeException e) {
+            LOG.warn("Could not hang up call {}: {}", callId, UpstreamLink.rootCause(e));
+            done.complete(false);
+        }
     }
 }

@@ -132,10 +132,13 @@ public final class RelaySession implements UpstreamLink.Events {
             // a sideband carries JSON events only
         }
 
+        /** A lost connection may report twice (its close and its error, on two threads): it is re-attached once. */
+        private final java.util.concurrent.atomic.AtomicBoolean lost = new java.util.concurrent.atomic.AtomicBoolean();
+
         @Override
         public void failed(String why) {
-            if (current()) {
-                sidebandLost(why);
+            if (current() && lost.compareAndSet(false, true)) {
+                sidebandLost(link, why);
             }
         }
 
@@ -249,21 +252,29 @@ public final class RelaySession implements UpstreamLink.Events {
      * call the guard cannot see is a call it does not allow. A provider that answers 404 ended the
      * call (the caller hung up): the session ends {@code client_closed}.
      */
-    private void sidebandLost(String why) {
+    private void sidebandLost(UpstreamLink lost, String why) {
         if (ending.started()) {
             return;
         }
         LOG.info("Call {}: sideband lost ({}); re-attaching", sessionId, why);
-        reattach(System.nanoTime() + calls.attachTimeout().toNanos(), why);
+        reattach(lost, System.nanoTime() + calls.attachTimeout().toNanos(), why);
     }
 
-    private void reattach(long deadlineNanos, String why) {
+    /** Guards the replacement of the sideband: one re-attachment replaces a given link. */
+    private final Object sidebandSwap = new Object();
+
+    /** Replaces {@code old} (unless something replaced it already) with a new sideband, retried within the deadline. */
+    private void reattach(UpstreamLink old, long deadlineNanos, String why) {
         if (ending.started()) {
             return;
         }
-        UpstreamLink old = upstream;
         UpstreamLink next = sideband();
-        upstream = next;
+        synchronized (sidebandSwap) {
+            if (upstream != old) {
+                return;
+            }
+            upstream = next;
+        }
         old.abort();
         long left = Math.max(100, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
         next.attach(callId, java.time.Duration.ofMillis(left)).whenComplete((status, error) -> {
@@ -276,7 +287,7 @@ public final class RelaySession implements UpstreamLink.Events {
                 executor().execute(() -> finish(EndReason.CLIENT_CLOSED, null, "the call ended"));
             } else if (System.nanoTime() - deadlineNanos < 0) {
                 try {
-                    ctx.timers().schedule(() -> reattach(deadlineNanos, why), 250, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    ctx.timers().schedule(() -> reattach(next, deadlineNanos, why), 250, java.util.concurrent.TimeUnit.MILLISECONDS);
                 } catch (java.util.concurrent.RejectedExecutionException stopping) {
                     finish(EndReason.NODE_SHUTDOWN, null, null);
                 }
@@ -318,10 +329,14 @@ public final class RelaySession implements UpstreamLink.Events {
         }
     }
 
-    /** The session has ended (ledger ended, last charge recorded): a call is hung up at the provider. */
-    void ended() {
+    /**
+     * The session has ended (ledger ended, last charge recorded): a call is hung up at the provider.
+     * Completes when the provider answered the hang-up (at once for a relayed session); no thread
+     * waits for it meanwhile.
+     */
+    CompletableFuture<Void> ended() {
         if (calls == null) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         synchronized (speechLock) {
             stopSpeechTicker();
@@ -330,8 +345,9 @@ public final class RelaySession implements UpstreamLink.Events {
         String id = callId;
         if (id != null && hungUp.compareAndSet(false, true)) {
             ctx.metrics().callReaction("hangup");
-            calls.provider().hangup(id);
+            return calls.provider().hangupLater(id).handle((taken, error) -> null);
         }
+        return CompletableFuture.completedFuture(null);
     }
 
     /**
@@ -351,7 +367,8 @@ public final class RelaySession implements UpstreamLink.Events {
         long clamp = metering.currentSessionClamp();
         for (String field : RealtimeEvents.OUTPUT_LIMIT_FIELDS) {
             JsonNode limit = s.get(field);
-            if (limit != null && !limit.isNull() && clamp > 0) {
+            // a limit of null (or "inf", or anything not a number) is no limit
+            if (limit != null && clamp > 0) {
                 long asked = limit.isNumber() ? limit.asLong() : Long.MAX_VALUE;
                 if (asked > clamp) {
                     fix.put(RealtimeEvents.MAX_OUTPUT_TOKENS, clamp);

@@ -251,6 +251,7 @@ final class SessionEnding {
             finished.complete(null);
         };
         boolean closesLater = false;
+        CompletableFuture<Void> hungUp = null;
         try {
             try {
                 metering.releaseHolds(ctx.clock().millis());
@@ -268,16 +269,33 @@ final class SessionEnding {
             LOG.info("Relayed session {} ended: {}{}", session.sessionId(), actual.label(), detail == null ? "" : " (" + detail + ")");
             ctx.metrics().sessionClosed(actual.label());
             closesLater = closeClient(actual, last == null ? metering.ledger() : last, detail, done);
-            // a WebRTC call is hung up before its sideband closes: the provider ends the media too
-            session.ended();
-            if (reason == EndReason.UPSTREAM_ERROR) {
-                upstream.get().abort();
+            // a WebRTC call is hung up before its sideband closes (the provider ends the media too); the
+            // session is finished once the provider answered, so that a node that stops waits for it
+            hungUp = session.ended();
+            UpstreamLink link = upstream.get();
+            Runnable closeLink = () -> {
+                try {
+                    if (reason == EndReason.UPSTREAM_ERROR) {
+                        link.abort();
+                    } else {
+                        link.close();
+                    }
+                } catch (RuntimeException e) {
+                    link.abort(); // the node's timers stopped: no graceful close to wait for
+                }
+            };
+            if (hungUp.isDone()) {
+                closeLink.run();
             } else {
-                upstream.get().close();
+                hungUp = hungUp.whenComplete((v, e) -> closeLink.run());
             }
         } finally {
             if (!closesLater) {
-                done.run();
+                if (hungUp == null || hungUp.isDone()) {
+                    done.run();
+                } else {
+                    hungUp.whenComplete((v, e) -> done.run());
+                }
             }
         }
     }

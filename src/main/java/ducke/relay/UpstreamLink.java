@@ -327,7 +327,10 @@ final class UpstreamLink implements FrameHandler {
     @Override
     public void onError(Throwable cause, Callback callback) {
         callback.succeeded();
-        if (!closing) {
+        // before the connection opened (a refused or failed upgrade), the future of connect() or
+        // attach() reports it: reported here too, a call's sideband would start a second re-attachment
+        // for every attempt that fails
+        if (!closing && session != null) {
             offReadingThread(() -> events.failed(cause instanceof MessageTooLargeException
                     ? "the upstream sent an oversized frame" : "the upstream connection failed"));
         }

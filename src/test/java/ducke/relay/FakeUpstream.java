@@ -57,6 +57,8 @@ public final class FakeUpstream implements AutoCloseable {
         public final List<String> pongs = new CopyOnWriteArrayList<>();
         /** The usage of every response.done this connection sent: what the provider billed. */
         public final List<JsonNode> billed = new CopyOnWriteArrayList<>();
+        /** Per held response cancelled: microseconds from its response.created leaving to the cancel arriving. */
+        public final List<Long> cancelMicros = new CopyOnWriteArrayList<>();
         volatile Session session;
 
         Connection(String authorization, String model) {
@@ -104,12 +106,329 @@ public final class FakeUpstream implements AutoCloseable {
         ServletContextHandler context = new ServletContextHandler();
         JettyWebSocketServletContainerInitializer.configure(context, null);
         context.addServlet(new Servlet(), "/v1/realtime");
+        context.addServlet(new jakarta.servlet.http.HttpServlet() {
+            @Override
+            protected void doPost(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+                    throws java.io.IOException {
+                callsPost(req, resp);
+            }
+        }, "/v1/realtime/calls/*");
         server.setHandler(context);
         server.start();
     }
 
     public String url() {
         return scheme + "://127.0.0.1:" + ((ServerConnector) server.getConnectors()[0]).getLocalPort() + "/v1/realtime";
+    }
+
+    /** The provider's WebRTC calls endpoint, as the guard derives it from {@link #url()}. */
+    public String callsUrl() {
+        return (scheme.equals("wss") ? "https" : "http") + "://127.0.0.1:"
+                + ((ServerConnector) server.getConnectors()[0]).getLocalPort() + "/v1/realtime/calls";
+    }
+
+    // ---- WebRTC calls: POST /v1/realtime/calls, hang-ups and the sideband (?call_id=) ----
+
+    /** The server key a call offer and a sideband must carry ({@code Authorization: Bearer …}). */
+    public volatile String serverKey = ducke.testing.TestApps.UPSTREAM_KEY;
+    /** The status the next offers get: 201 (a call), 400 (with an error body), 500, or -1 (the connection dropped unanswered). */
+    public volatile int offerStatus = 201;
+    /** A sideband upgrade is refused with this status when not 0 (the provider will not attach it). */
+    public volatile int refuseAttach;
+    /** While set, a hang-up is recorded and then answered only once this opens (30 s at most): a slow provider. */
+    public volatile java.util.concurrent.CountDownLatch hangupGate;
+    /** Sideband upgrades refused because of {@link #refuseAttach}. */
+    public final java.util.concurrent.atomic.AtomicInteger refusedAttaches = new java.util.concurrent.atomic.AtomicInteger();
+    /** Every offer that reached the calls endpoint, in order. */
+    public final List<Offer> offers = new CopyOnWriteArrayList<>();
+    /** The ids of every call hung up, in order ({@code POST /v1/realtime/calls/{id}/hangup}). */
+    public final List<String> hangups = new CopyOnWriteArrayList<>();
+    private final Map<String, Call> calls = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger callIds = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** An offer as the provider got it: the request's headers, its sdp part and its session part (null if none). */
+    public static final class Offer {
+        public final Map<String, String> headers;
+        public final String contentType;
+        public final String sdp;
+        public final JsonNode session;
+
+        Offer(Map<String, String> headers, String contentType, String sdp, JsonNode session) {
+            this.headers = headers;
+            this.contentType = contentType;
+            this.sdp = sdp;
+            this.session = session;
+        }
+
+        public String header(String name) {
+            return headers.get(name.toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
+    /**
+     * A call the provider holds: its offer, the session as the provider applied it (the offer's,
+     * merged with every {@code session.update}), and its sideband connections. The call's
+     * conversation is one {@link Endpoint} that outlives a sideband that re-attaches: what it
+     * sends goes out on the sideband attached now. {@link #events} holds what the guard sent on
+     * any of them, and what the provider billed.
+     */
+    public final class Call {
+        public final String id;
+        public final Offer offer;
+        /** Everything the guard sent on the call's sidebands, and every usage billed for the call. */
+        public final Connection events;
+        /** One per sideband attachment, in order. */
+        public final List<Connection> attaches = new CopyOnWriteArrayList<>();
+        /** What the caller sent on its data channel. */
+        public final List<String> callerSent = new CopyOnWriteArrayList<>();
+        final Endpoint endpoint;
+        volatile com.fasterxml.jackson.databind.node.ObjectNode session;
+        volatile boolean ended;
+
+        Call(String id, Offer offer) {
+            this.id = id;
+            this.offer = offer;
+            this.events = new Connection(offer.header("Authorization"), offer.session == null ? "" : offer.session.path("model").asText(""));
+            this.session = offer.session instanceof com.fasterxml.jackson.databind.node.ObjectNode o ? o.deepCopy() : JSON.createObjectNode();
+            this.endpoint = new Endpoint(events, this);
+        }
+
+        /** The session as the provider applies it now. */
+        public JsonNode session() {
+            return session;
+        }
+
+        /** The caller's data channel: a client event the provider acts on; its server events go out on the sideband. */
+        public void callerSends(String event) {
+            callerSent.add(event);
+            synchronized (endpoint) {
+                endpoint.handle(event, true);
+            }
+        }
+
+        /**
+         * The caller speaks for {@code ms} into the call's audio, which only the provider hears:
+         * server VAD tells the sideband ({@code input_audio_buffer.speech_started/stopped}) and
+         * the audio joins the context (10 tokens a second).
+         */
+        public void callerSpeaks(long ms) {
+            synchronized (endpoint) {
+                endpoint.speech(ms);
+            }
+        }
+
+        /** The sideband attached now, or null. */
+        public Connection sideband() {
+            return attaches.isEmpty() ? null : attaches.get(attaches.size() - 1);
+        }
+
+        /** The sideband attached now is open. */
+        public boolean attached() {
+            Connection c = sideband();
+            return c != null && c.open();
+        }
+
+        /** Drops the sideband attached now (a network failure): the call goes on. */
+        public void dropSideband() {
+            sideband().drop();
+        }
+
+        /** The caller hung up: the call ends, its sidebands are closed normally, later attachments get 404. */
+        public void callerHangsUp() {
+            end();
+        }
+
+        /** Hung up by the guard ({@code POST …/hangup}). */
+        public boolean hungUp() {
+            return hangups.contains(id);
+        }
+
+        public boolean ended() {
+            return ended;
+        }
+
+        void end() {
+            ended = true;
+            for (Connection c : attaches) {
+                Session s = c.session;
+                if (s != null && s.isOpen()) {
+                    s.close(1000, "call ended", Callback.NOOP);
+                }
+            }
+        }
+    }
+
+    /** The call named {@code id} (as the provider's Location named it). */
+    public Call call(String id) {
+        Call c = calls.get(id);
+        if (c == null) {
+            throw new IllegalArgumentException("no call " + id + "; calls: " + calls.keySet());
+        }
+        return c;
+    }
+
+    /** The call created last. */
+    public Call lastCall() {
+        return call("rtc_" + callIds.get());
+    }
+
+    public int callsCreated() {
+        return callIds.get();
+    }
+
+    private void callsPost(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+            throws java.io.IOException {
+        String path = req.getPathInfo() == null ? "" : req.getPathInfo();
+        if (!("Bearer " + serverKey).equals(req.getHeader("Authorization"))) {
+            resp.setStatus(401);
+            resp.setContentType("application/json");
+            resp.getWriter().write("{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\","
+                    + "\"message\":\"Incorrect API key provided\"}}");
+            return;
+        }
+        if (path.isEmpty() || path.equals("/")) {
+            offer(req, resp);
+            return;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("/([^/]+)/hangup").matcher(path);
+        if (!m.matches()) {
+            resp.sendError(404);
+            return;
+        }
+        String id = m.group(1);
+        hangups.add(id);
+        java.util.concurrent.CountDownLatch gate = hangupGate;
+        if (gate != null) {
+            try {
+                gate.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Call c = calls.get(id);
+        if (c == null || c.ended) {
+            resp.sendError(404);
+            return;
+        }
+        c.end();
+        resp.setStatus(200);
+    }
+
+    private void offer(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+            throws java.io.IOException {
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String name : java.util.Collections.list(req.getHeaderNames())) {
+            headers.put(name.toLowerCase(java.util.Locale.ROOT), req.getHeader(name));
+        }
+        String type = req.getContentType() == null ? "" : req.getContentType();
+        String body = new String(req.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String sdp = null;
+        JsonNode session = null;
+        if (type.startsWith("multipart/form-data")) {
+            String boundary = type.substring(type.indexOf("boundary=") + "boundary=".length()).replace("\"", "");
+            for (String part : body.split("--" + java.util.regex.Pattern.quote(boundary))) {
+                int blank = part.indexOf("\r\n\r\n");
+                if (blank < 0) {
+                    continue;
+                }
+                String head = part.substring(0, blank);
+                String content = part.substring(blank + 4);
+                if (content.endsWith("\r\n")) {
+                    content = content.substring(0, content.length() - 2);
+                }
+                if (head.contains("name=\"sdp\"")) {
+                    sdp = content;
+                } else if (head.contains("name=\"session\"")) {
+                    session = JSON.readTree(content);
+                }
+            }
+        } else {
+            sdp = body;
+        }
+        Offer offer = new Offer(headers, type, sdp, session);
+        offers.add(offer);
+        int status = offerStatus;
+        if (status < 0) {
+            // the provider drops the connection without an answer
+            org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(req)
+                    .getConnectionMetaData().getConnection().getEndPoint().close();
+            return;
+        }
+        if (status == 400) {
+            resp.setStatus(400);
+            resp.setContentType("application/json");
+            resp.getWriter().write("{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"invalid_offer\","
+                    + "\"message\":\"Invalid SDP offer: no audio media section (test)\",\"param\":null}}");
+            return;
+        }
+        if (status / 100 != 2) {
+            resp.setStatus(status);
+            resp.setContentType("application/json");
+            resp.getWriter().write("{\"error\":{\"type\":\"server_error\",\"message\":\"The server had an error (test)\"}}");
+            return;
+        }
+        String id = "rtc_" + callIds.incrementAndGet();
+        calls.put(id, new Call(id, offer));
+        resp.setStatus(201);
+        resp.setHeader("Location", "/v1/realtime/calls/" + id);
+        resp.setContentType("application/sdp");
+        resp.getWriter().write("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                + "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n"
+                + "a=rtpmap:111 opus/48000/2\r\na=x-test-call:" + id + "\r\n");
+    }
+
+    /** A sideband upgrade: attaches to its call, or is refused (404 for a call unknown or ended). */
+    private Object sideband(String id, org.eclipse.jetty.ee10.websocket.server.JettyServerUpgradeRequest req,
+                            org.eclipse.jetty.ee10.websocket.server.JettyServerUpgradeResponse resp) throws java.io.IOException {
+        Call call = calls.get(id);
+        if (!("Bearer " + serverKey).equals(req.getHeader("Authorization"))) {
+            resp.sendError(401, "key refused");
+            return null;
+        }
+        if (call == null || call.ended) {
+            resp.sendError(404, "no such call");
+            return null;
+        }
+        if (refuseAttach != 0) {
+            refusedAttaches.incrementAndGet();
+            resp.sendError(refuseAttach, "refused (test)");
+            return null;
+        }
+        Connection c = new Connection(req.getHeader("Authorization"), call.events.model);
+        call.attaches.add(c);
+        return new SidebandEndpoint(call, c);
+    }
+
+    /** One sideband connection of a call: what it receives goes to the call's conversation. */
+    public static final class SidebandEndpoint implements Session.Listener.AutoDemanding {
+        private final Call call;
+        private final Connection c;
+
+        SidebandEndpoint(Call call, Connection c) {
+            this.call = call;
+            this.c = c;
+        }
+
+        @Override
+        public void onWebSocketOpen(Session session) {
+            c.session = session;
+            synchronized (call.endpoint) {
+                call.events.session = session;
+            }
+        }
+
+        @Override
+        public void onWebSocketText(String message) {
+            c.received.add(message);
+            synchronized (call.endpoint) {
+                call.endpoint.handle(message, false);
+            }
+        }
+
+        @Override
+        public void onWebSocketPong(ByteBuffer payload) {
+            c.pongs.add(StandardCharsets.UTF_8.decode(payload).toString());
+        }
     }
 
     public List<Connection> connections() {
@@ -130,6 +449,10 @@ public final class FakeUpstream implements AutoCloseable {
         protected void configure(JettyWebSocketServletFactory factory) {
             factory.setMaxTextMessageSize(8 * 1024 * 1024);
             factory.setCreator((req, resp) -> {
+                List<String> callId = req.getParameterMap().get("call_id");
+                if (callId != null) {
+                    return sideband(callId.get(0), req, resp);
+                }
                 Connection c = new Connection(req.getHeader("Authorization"),
                         req.getParameterMap().getOrDefault("model", List.of("")).get(0));
                 c.beta = req.getHeader("OpenAI-Beta");
@@ -164,11 +487,27 @@ public final class FakeUpstream implements AutoCloseable {
         private volatile JsonNode loop;
         /** A response.create not answered yet ({@code test_defer}), until an event with {@code test_release}. */
         private JsonNode deferred;
+        /** When each held response's response.created left (the monotonic clock: a latency figure, never asserted). */
+        private final Map<String, Long> heldSince = new ConcurrentHashMap<>();
         /** Held responses that are out of band. */
         private final java.util.Set<String> heldOutOfBand = ConcurrentHashMap.newKeySet();
 
+        /** The WebRTC call this endpoint is the conversation of; null for a WebSocket session. */
+        private final Call call;
+
         Endpoint(Connection c) {
+            this(c, null);
+        }
+
+        Endpoint(Connection c, Call call) {
             this.c = c;
+            this.call = call;
+            if (call != null) {
+                JsonNode v = call.session.path("max_output_tokens");
+                if (v.isIntegralNumber()) {
+                    sessionMaxOutput = v.asLong();
+                }
+            }
         }
 
         @Override
@@ -180,7 +519,14 @@ public final class FakeUpstream implements AutoCloseable {
 
         @Override
         public void onWebSocketText(String message) {
-            c.received.add(message);
+            handle(message, false);
+        }
+
+        /** A client event: the gateway's, or (on a call) the caller's, sent on its data channel and not recorded here. */
+        void handle(String message, boolean fromCaller) {
+            if (!fromCaller) {
+                c.received.add(message);
+            }
             try {
                 JsonNode event = JSON.readTree(message);
                 if (event.has("test_ping")) {
@@ -204,6 +550,13 @@ public final class FakeUpstream implements AutoCloseable {
                         JsonNode v = event.path("session").path(beta() ? "max_response_output_tokens" : "max_output_tokens");
                         if (!v.isMissingNode()) {
                             sessionMaxOutput = v.canConvertToLong() && v.isIntegralNumber() ? v.asLong() : Long.MAX_VALUE;
+                        }
+                        if (call != null && event.path("session").isObject()) {
+                            // the provider applies it and tells the sideband, whoever sent it
+                            com.fasterxml.jackson.databind.node.ObjectNode merged = call.session.deepCopy();
+                            merged.setAll((com.fasterxml.jackson.databind.node.ObjectNode) event.get("session"));
+                            call.session = merged;
+                            send("{\"type\":\"session.updated\",\"event_id\":\"event_su\",\"session\":" + merged + "}");
                         }
                     }
                     case "input_audio_buffer.commit" -> {
@@ -234,6 +587,19 @@ public final class FakeUpstream implements AutoCloseable {
             } catch (Exception e) {
                 send("{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\"}}");
             }
+        }
+
+        /** Milliseconds of the call's audio so far. */
+        private long audioMs;
+
+        void speech(long ms) {
+            String item = "item_speech_" + (++commits);
+            send("{\"type\":\"input_audio_buffer.speech_started\",\"event_id\":\"event_ss\",\"audio_start_ms\":" + audioMs
+                    + ",\"item_id\":\"" + item + "\"}");
+            audioMs += ms;
+            contextTokens += ms / 100;
+            send("{\"type\":\"input_audio_buffer.speech_stopped\",\"event_id\":\"event_sp\",\"audio_end_ms\":" + audioMs
+                    + ",\"item_id\":\"" + item + "\"}");
         }
 
         private boolean beta() {
@@ -301,6 +667,7 @@ public final class FakeUpstream implements AutoCloseable {
                     + conversationId(outOfBand) + ",\"max_output_tokens\":" + (max == Long.MAX_VALUE ? "\"inf\"" : max)
                     + ",\"output\":[]}}");
             if (event.path("test_hold").asBoolean()) {
+                heldSince.put(id, System.nanoTime());
                 synchronized (held) {
                     held.put(id, usage(input, output / 2));
                 }
@@ -342,6 +709,10 @@ public final class FakeUpstream implements AutoCloseable {
                 usage = id == null ? null : held.remove(id);
             }
             if (id != null) {
+                Long since = heldSince.remove(id);
+                if (since != null) {
+                    c.cancelMicros.add((System.nanoTime() - since) / 1_000);
+                }
                 done(id, "cancelled", usage, heldOutOfBand.remove(id));
             } else {
                 send("{\"type\":\"error\",\"event_id\":\"event_err\",\"error\":{\"type\":\"invalid_request_error\","
@@ -393,7 +764,10 @@ public final class FakeUpstream implements AutoCloseable {
         }
 
         private void send(String text) {
-            c.session.sendText(text, Callback.NOOP);
+            Session s = c.session;
+            if (s != null && s.isOpen()) {
+                s.sendText(text, Callback.NOOP);
+            }
         }
 
         @Override
