@@ -486,7 +486,6 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
     figures.late = { cap_usd: cap, reached_provider: call.responses.length, cancelled_by_sideband: call.responses.filter((x) => x.cancelSource === 'sideband').length,
       cut_by_hangup: cut.length, cut_output_tokens: cut.reduce((n, x) => n + x.outputTokens, 0),
       billed_usd: billed / 1e6, charged_usd: row.cost_usd, unmetered_usd: (billed - micros(row.cost_usd)) / 1e6 };
-    assert.equal(call.responses.length, 8, JSON.stringify(figures.late));
     assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(figures.late)}`);
   });
 
