@@ -23,7 +23,8 @@ public final class RelayMetrics {
 
     /** Handshake outcomes other than the cost refusals (which are {@link CostGuard.Refusal} names, lower case). */
     /** Call offer outcomes besides the handshake's and the cost refusals. */
-    static final List<String> CALL_OUTCOMES = List.of("created", "bad_offer", "upstream_refused", "upstream_failed",
+    static final List<String> CALL_OUTCOMES = List.of("created", "bad_offer", "upstream_unavailable", "origin_forbidden",
+            "model_forbidden", "unauthorized", "cluster_degraded", "shutting_down", "upstream_refused", "upstream_failed",
             "sideband_failed");
     /** What a call's sideband did: cancels, undone session updates, hang-ups, re-attachments. */
     public static final List<String> CALL_REACTIONS = List.of("cancel_over_clamp", "cancel_parallel", "cancel_ending",
@@ -87,7 +88,6 @@ public final class RelayMetrics {
     /** Every labelled series at zero from the first scrape, so that dashboards and rate() see the first event. */
     private void initialise() {
         HANDSHAKE_OUTCOMES.forEach(handshakes::initLabelValues);
-        HANDSHAKE_OUTCOMES.forEach(callOffers::initLabelValues);
         CALL_OUTCOMES.forEach(callOffers::initLabelValues);
         CALL_REACTIONS.forEach(callReactions::initLabelValues);
         Arrays.stream(CostGuard.Refusal.values()).forEach(refusal -> callOffers.initLabelValues(refusal.name().toLowerCase(Locale.ROOT)));

@@ -163,4 +163,51 @@ class DrainAppTest {
         assertThat(ended.get("charged_responses").asInt()).isEqualTo(1);
         assertThat(ended.get("cost_usd").decimalValue()).isPositive();
     }
+
+    private HttpResponse<String> offer(String client) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + app.getLocalPort() + "/v1/realtime/calls"))
+                        .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/sdp").header("X-Forwarded-For", client)
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(CallsAppTest.SDP)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aCallGoesOnThroughTheDrainAndIsHungUpAtTheTimeoutWithItsTailCharged() throws Exception {
+        start();
+        HttpResponse<String> created = offer("198.51.100.31");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String location = created.headers().firstValue("Location").orElseThrow();
+        String sessionId = location.substring(location.lastIndexOf('/') + 1);
+        String callId = created.body().lines().filter(l -> l.startsWith("a=x-test-call:")).findFirst().orElseThrow()
+                .substring("a=x-test-call:".length());
+        FakeUpstream.Call call = UPSTREAM.call(callId);
+        ducke.testing.Poll.until("the sideband attached", Duration.ofSeconds(10), Duration.ofMillis(20), call::attached);
+        call.callerSends("{\"type\":\"response.create\",\"test_hold\":true}");
+        ducke.testing.Poll.until("the response in progress", Duration.ofSeconds(10), Duration.ofMillis(20),
+                () -> call.events.sentTypes.contains("response.created"));
+        // the sideband's events are read in order: once the guard has undone a model change sent after the
+        // response started, it has seen the response start too
+        call.callerSends("{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"model\":\"gpt-other\"}}");
+        ducke.testing.Poll.until("the guard saw the response start", Duration.ofSeconds(10), Duration.ofMillis(20),
+                () -> call.events.received.stream().anyMatch(m -> m.contains("event_gw_undo")));
+
+        assertThat(drain().statusCode()).isEqualTo(200);
+        // new calls are refused like new sessions; the live one goes on
+        assertDraining(offer("198.51.100.32"));
+        assertThat(call.hungUp()).isFalse();
+        assertThat(session(sessionId).get("status").asText()).isEqualTo("active");
+
+        CLOCK.advance(Duration.ofMinutes(5));
+        drain();
+        nodeDrain().drained().get(30, TimeUnit.SECONDS);
+        ducke.testing.Poll.until("the call hung up", Duration.ofSeconds(10), Duration.ofMillis(20), call::hungUp);
+        JsonNode ended = session(sessionId);
+        assertThat(ended.get("end_reason").asText()).isEqualTo("node_shutdown");
+        // the response the end cut off was cancelled through the sideband and charged what the provider billed
+        assertThat(call.events.received.stream().anyMatch(m -> m.contains("response.cancel"))).isTrue();
+        assertThat(call.events.billed).hasSize(1);
+        assertThat(ended.get("charged_responses").asInt()).isEqualTo(1);
+        assertThat(ended.get("cost_usd").decimalValue()).isPositive();
+    }
 }

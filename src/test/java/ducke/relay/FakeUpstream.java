@@ -59,6 +59,8 @@ public final class FakeUpstream implements AutoCloseable {
         public final List<JsonNode> billed = new CopyOnWriteArrayList<>();
         /** Per held response cancelled: microseconds from its response.created leaving to the cancel arriving. */
         public final List<Long> cancelMicros = new CopyOnWriteArrayList<>();
+        /** The types of the events sent on this connection (on a call: on any of its sidebands), in order. */
+        public final List<String> sentTypes = new CopyOnWriteArrayList<>();
         volatile Session session;
 
         Connection(String authorization, String model) {
@@ -764,6 +766,10 @@ public final class FakeUpstream implements AutoCloseable {
         }
 
         private void send(String text) {
+            int t = text.indexOf("\"type\":\"");
+            if (t >= 0) {
+                c.sentTypes.add(text.substring(t + 8, text.indexOf('"', t + 8)));
+            }
             Session s = c.session;
             if (s != null && s.isOpen()) {
                 s.sendText(text, Callback.NOOP);
