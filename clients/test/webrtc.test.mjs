@@ -457,14 +457,11 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
     assert.equal(micros(row.cost_usd), reported, `the guard charged every reported response: ${JSON.stringify(figures.flood)}`);
   });
 
-  // The guard ends a call once the usage of every response it knew of has come, then hangs up: responses
-  // the page started meanwhile on its data channel (their response.created already on the sideband, or not
-  // yet) are billed by the provider and charged nothing. Fails in most runs until the guard charges them
-  // (e.g. hang up first, then read the sideband until the provider closes it, and charge what was created
-  // without a response.done at its reservation).
-  test('(f) responses the page starts while the guard ends the call (after its last cancel, before its hangup) are charged too', {
-    todo: 'guard: responses created while a call ends are neither cancelled nor charged',
-  }, async () => {
+  // Responses the page starts while the guard ends the call go straight to the provider. The guard hangs
+  // up first, then reads the sideband until the provider closes it: a response.created still on its way is
+  // cancelled and charged by its usage; one the hangup cut off (this stand-in bills what it used and sends no
+  // response.done) is charged its reservation, estimated. Never less than the provider billed.
+  test('(f) responses the page starts while the guard ends the call (after its last cancel, before its hangup) are charged too', async () => {
     const clientId = `rtc-late-${randomBytes(3).toString('hex')}`;
     const cap = 0.3;
     const s = await secret(clientId, { max_cost_usd: cap });
@@ -488,7 +485,12 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
     figures.late = { cap_usd: cap, reached_provider: call.responses.length, cancelled_by_sideband: call.responses.filter((x) => x.cancelSource === 'sideband').length,
       cut_by_hangup: cut.length, cut_output_tokens: cut.reduce((n, x) => n + x.outputTokens, 0),
       billed_usd: billed / 1e6, charged_usd: row.cost_usd, unmetered_usd: (billed - micros(row.cost_usd)) / 1e6 };
-    assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(figures.late)}`);
+    if (cut.length === 0) {
+      assert.equal(micros(row.cost_usd), billed, `the guard charged what the provider billed: ${JSON.stringify(figures.late)}`);
+    } else {
+      // cut off by the hangup without a usage report: charged its reservation, never less than billed
+      assert.ok(micros(row.cost_usd) >= billed, `never under what the provider billed: ${JSON.stringify(figures.late)}`);
+    }
   });
 
   test('(g) the unified interface: a multipart offer\'s session goes to the provider with the guard\'s model and clamp; a tool type not allowed is refused before forwarding', async () => {

@@ -234,48 +234,55 @@ final class SessionEnding {
     /**
      * How a WebRTC call ends. The caller's events go to the provider on its data channel, where
      * the guard cannot stop them: a response it starts while the call ends would not be seen by an
-     * ending that only waits for what it knows. So what is in flight is cancelled and the call is
-     * hung up at once — the caller can start nothing more — and the sideband is read on until the
-     * provider closes it (at most {@code finalUsageWait}): a {@code response.created} already on
-     * its way is counted and cancelled, and charged by its usage, or by its reservation (estimated)
-     * when none comes. Only then does the ledger end.
+     * ending that only waits for what it knows. So what is in flight is cancelled and its usage
+     * awaited (a response the caller starts meanwhile is cancelled and awaited too), then the call
+     * is hung up — the caller can start nothing more — and the sideband is read on until the
+     * provider closes it: a {@code response.created} already on its way is counted, and charged by
+     * its usage, or by its reservation (estimated) when none comes. Each wait is at most
+     * {@code finalUsageWait}. Only then does the ledger end.
      */
     private void callEnding(EndReason reason, SessionLedger ended, String detail) {
         UpstreamLink link = upstream.get();
+        CompletableFuture<Void> idle;
         if (reason != EndReason.UPSTREAM_ERROR && link.open() && metering.inFlight() > 0) {
-            LOG.info("Call {} ends ({}) with {} response(s) or transcription(s) in flight: cancelling, hanging up and "
-                    + "waiting for their usage", session.sessionId(), reason.label(), metering.inFlight());
+            LOG.info("Call {} ends ({}) with {} response(s) or transcription(s) in flight: cancelling and waiting for their usage",
+                    session.sessionId(), reason.label(), metering.inFlight());
             link.text(ctx.events().responseCancel(null));
             session.cancelledForEnding(link);
+            idle = within(metering.idle());
+        } else {
+            idle = CompletableFuture.completedFuture(null);
         }
-        session.hangUp();
-        CompletableFuture<Void> gone = reason == EndReason.UPSTREAM_ERROR
-                ? CompletableFuture.completedFuture(null) : session.sidebandGone();
-        CompletableFuture<Void> quiet = new CompletableFuture<>();
-        gone.whenComplete((v, e) -> quiet.complete(null));
-        ScheduledFuture<?> giveUp;
+        idle.whenComplete((v, e) -> {
+            session.hangUp();
+            CompletableFuture<Void> gone = reason == EndReason.UPSTREAM_ERROR
+                    ? CompletableFuture.completedFuture(null) : within(session.sidebandGone());
+            gone.whenComplete((v2, e2) -> session.executor().execute(() -> {
+                // usage read before the close is charged by now (charges run on the reading path); the rest never comes
+                awaitCharges();
+                if (metering.inFlight() > 0) {
+                    LOG.warn("Call {} ended before the provider reported the usage of {} response(s) or transcription(s): "
+                            + "charging their reservation", session.sessionId(), metering.inFlight());
+                    ctx.metrics().finalUsageMissed();
+                    chargeOutstanding();
+                }
+                complete(reason, ended, detail);
+            }));
+        });
+    }
+
+    /** {@code f}, or completed anyway after {@code finalUsageWait}. */
+    private CompletableFuture<Void> within(CompletableFuture<Void> f) {
+        CompletableFuture<Void> bounded = new CompletableFuture<>();
+        f.whenComplete((v, e) -> bounded.complete(null));
         try {
-            giveUp = ctx.timers().schedule(() -> quiet.complete(null), ctx.finalUsageWait().toMillis(), TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> giveUp = ctx.timers().schedule(() -> bounded.complete(null), ctx.finalUsageWait().toMillis(),
+                    TimeUnit.MILLISECONDS);
+            bounded.whenComplete((v, e) -> giveUp.cancel(false));
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
-            quiet.complete(null);
-            giveUp = null;
+            bounded.complete(null);
         }
-        ScheduledFuture<?> timeout = giveUp;
-        quiet.whenComplete((v, e) -> session.executor().execute(() -> {
-            if (timeout != null) {
-                timeout.cancel(false);
-            }
-            // usage read before the close is charged by now (charges run on the reading path); the
-            // rest never comes
-            awaitCharges();
-            if (metering.inFlight() > 0) {
-                LOG.warn("Call {} ended before the provider reported the usage of {} response(s) or transcription(s): "
-                        + "charging their reservation", session.sessionId(), metering.inFlight());
-                ctx.metrics().finalUsageMissed();
-                chargeOutstanding();
-            }
-            complete(reason, ended, detail);
-        }));
+        return bounded;
     }
 
     /** Waits (briefly) for charges under way on other threads to be through. */
