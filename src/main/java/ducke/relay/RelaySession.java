@@ -390,7 +390,7 @@ public final class RelaySession implements UpstreamLink.Events {
         com.fasterxml.jackson.databind.node.ObjectNode fix = ctx.mapper().createObjectNode();
         fix.put("type", "realtime");
         String m = s.path("model").asText("");
-        if (!m.isEmpty() && !m.equals(model) && !m.startsWith(model + "-")) {
+        if (!m.isEmpty() && !sameModel(m, model)) {
             fix.put("model", model);
         }
         long clamp = metering.currentSessionClamp();
@@ -438,6 +438,17 @@ public final class RelaySession implements UpstreamLink.Events {
             update.set("session", fix);
             upstream.text(update.toString());
         }
+    }
+
+    /** A dated snapshot of it ({@code gpt-realtime-2025-08-28}) is the model; another name is not. */
+    private static final java.util.regex.Pattern SNAPSHOT = java.util.regex.Pattern.compile("-\\d{4}-\\d{2}-\\d{2}");
+
+    /**
+     * Whether the provider's name for the session's model is the guard's: the same, or one of its
+     * dated snapshots. {@code gpt-realtime-mini} is not {@code gpt-realtime}: it is priced otherwise.
+     */
+    static boolean sameModel(String reported, String model) {
+        return reported.equals(model) || reported.startsWith(model) && SNAPSHOT.matcher(reported.substring(model.length())).matches();
     }
 
     private static java.util.List<String> iterable(java.util.Iterator<String> names) {

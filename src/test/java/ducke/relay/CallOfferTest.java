@@ -147,4 +147,15 @@ class CallOfferTest {
         assertThat(callsUri("wss://api.openai.com/v1/realtime", " https://calls.example/v1/realtime/calls "))
                 .isEqualTo("https://calls.example/v1/realtime/calls");
     }
+
+    @Test
+    void theProvidersNameForTheModelIsTheSessionsOnlyWhenEqualOrADatedSnapshot() {
+        assertThat(RelaySession.sameModel("gpt-realtime", "gpt-realtime")).isTrue();
+        assertThat(RelaySession.sameModel("gpt-realtime-2025-08-28", "gpt-realtime")).isTrue();
+        // priced otherwise: a caller's switch to these is undone
+        assertThat(RelaySession.sameModel("gpt-realtime-mini", "gpt-realtime")).isFalse();
+        assertThat(RelaySession.sameModel("gpt-realtime-2099-pro", "gpt-realtime")).isFalse();
+        assertThat(RelaySession.sameModel("gpt-realtime-2025-08-28-pro", "gpt-realtime")).isFalse();
+        assertThat(RelaySession.sameModel("gpt-4o-realtime-preview", "gpt-realtime")).isFalse();
+    }
 }
