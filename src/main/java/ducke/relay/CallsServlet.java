@@ -2,13 +2,9 @@ package ducke.relay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ducke.cluster.ClusterNode;
-import ducke.core.cluster.ClusterUnavailableException;
-import ducke.core.cost.CostGuard;
 import ducke.core.cost.ModelAllowList;
 import ducke.core.cost.SessionLedger;
 import ducke.errors.ApiException;
-import ducke.errors.ClusterUnavailableExceptionMapper;
-import ducke.errors.CostExceptions;
 import ducke.errors.ErrorWords;
 import ducke.http.ErrorResponses;
 import ducke.http.RateLimitFilter;
@@ -53,7 +49,7 @@ final class CallsServlet extends HttpServlet {
     private final transient ErrorResponses errors;
     private final transient OriginCheck origins;
     private final transient ModelAllowList models;
-    private final transient ClientAuth clientAuth;
+    private final transient RealtimeAdmission admission;
     private final transient ObjectMapper mapper;
 
     CallsServlet(RelayContext ctx, CallContext calls, ClusterNode cluster, ErrorResponses errors, OriginCheck origins,
@@ -64,7 +60,7 @@ final class CallsServlet extends HttpServlet {
         this.errors = errors;
         this.origins = origins;
         this.models = models;
-        this.clientAuth = clientAuth;
+        this.admission = new RealtimeAdmission(ctx.guard(), cluster, ctx.clock(), clientAuth);
         this.mapper = ctx.mapper();
     }
 
@@ -139,34 +135,16 @@ final class CallsServlet extends HttpServlet {
                     "This server is shutting down; call another", Map.of(), Map.of("Retry-After", "1")));
             return "shutting_down";
         }
-        String model = chosen.get();
-        String client = (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE);
-        long now = ctx.clock().millis();
-        long maxCost = ctx.guard().limits().maxSessionCostNanoUsd();
-        ClientAuth.Result auth = clientAuth.authenticate(request, now);
-        if (auth.refusal() != null) {
-            errors.write(response, new ApiException(401, ErrorWords.UNAUTHORIZED, auth.refusal(), Map.of(),
-                    Map.of("WWW-Authenticate", "Bearer")));
-            return "unauthorized";
+        RealtimeAdmission.Result admitted = admission.admit(request,
+                (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE), chosen.get());
+        if (!admitted.admitted()) {
+            errors.write(response, admitted.refusal());
+            return admitted.outcome();
         }
-        if (auth.secret() != null) {
-            client = auth.secret().clientId();
-            model = auth.secret().model();
-            maxCost = auth.secret().maxCostNanoUsd();
-        }
-        CostGuard.Start start;
-        try {
-            start = ctx.guard().reserve(client, model, cluster.memberId(), maxCost, now);
-        } catch (ClusterUnavailableException e) {
-            errors.write(response, ClusterUnavailableExceptionMapper.degraded(e));
-            return ErrorWords.CLUSTER_DEGRADED;
-        }
-        if (!start.started()) {
-            errors.write(response, CostExceptions.refused(start, ctx.guard().limits(), now));
-            return start.refusal().name().toLowerCase(Locale.ROOT);
-        }
-        SessionLedger reserved = start.ledger();
-        Handshake handshake = new Handshake(reserved, client, () -> release(reserved));
+        Handshake handshake = admitted.handshake();
+        SessionLedger reserved = handshake.ledger();
+        String model = reserved.model();
+        String client = handshake.client();
         RelaySession session = RelaySession.call(ctx, handshake, calls);
         ProviderCalls.Answer answer;
         try {
@@ -230,14 +208,6 @@ final class CallsServlet extends HttpServlet {
             return m.isEmpty() ? null : m.length() > 200 ? m.substring(0, 200) + "…" : m;
         } catch (Exception e) {
             return null;
-        }
-    }
-
-    private void release(SessionLedger reserved) {
-        try {
-            ctx.guard().release(reserved, ctx.clock().millis());
-        } catch (ClusterUnavailableException e) {
-            LOG.warn("Could not give back the slot of {}: {}", reserved.sessionId(), e.getMessage());
         }
     }
 

@@ -2,13 +2,9 @@ package ducke.relay;
 
 import ducke.api.ErrorBody;
 import ducke.cluster.ClusterNode;
-import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.ModelAllowList;
-import ducke.core.cost.SessionLedger;
 import ducke.errors.ApiException;
-import ducke.errors.ClusterUnavailableExceptionMapper;
-import ducke.errors.CostExceptions;
 import ducke.errors.ErrorWords;
 import ducke.http.ErrorResponses;
 import ducke.http.RateLimitFilter;
@@ -20,16 +16,11 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.URI;
 import java.time.Clock;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The gates of {@code /session}, answered as plain HTTP before any upgrade: not an upgrade → 426,
@@ -44,30 +35,22 @@ import java.util.Set;
  */
 public final class HandshakeFilter implements Filter {
 
-    private static final Logger LOG = LoggerFactory.getLogger(HandshakeFilter.class);
-
     static final String HANDSHAKE_ATTRIBUTE = "ducke.relay.handshake";
 
-    private final CostGuard guard;
-    private final ClusterNode cluster;
     private final RelayRegistry registry;
-    private final Clock clock;
     private final ErrorResponses errors;
     private final RelayMetrics metrics;
     private final OriginCheck origins;
     private final ModelAllowList models;
     private final boolean upstreamConfigured;
-    private final ClientAuth clientAuth;
+    private final RealtimeAdmission admission;
 
     public HandshakeFilter(CostGuard guard, ClusterNode cluster, RelayRegistry registry, Clock clock, ErrorResponses errors,
                            RelayMetrics metrics, List<String> allowedOrigins, ModelAllowList models,
                            boolean upstreamConfigured, ClientAuth clientAuth) {
         this.upstreamConfigured = upstreamConfigured;
-        this.clientAuth = clientAuth;
-        this.guard = guard;
-        this.cluster = cluster;
+        this.admission = new RealtimeAdmission(guard, cluster, clock, clientAuth);
         this.registry = registry;
-        this.clock = clock;
         this.errors = errors;
         this.metrics = metrics;
         this.origins = new OriginCheck(allowedOrigins);
@@ -84,36 +67,14 @@ public final class HandshakeFilter implements Filter {
             return;
         }
         String model = models.choose(request.getParameter("model")).orElseThrow(); // refusal() checked it
-        String client = (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE);
-        long now = clock.millis();
-        long maxCost = guard.limits().maxSessionCostNanoUsd();
-        ClientAuth.Result auth = clientAuth.authenticate(request, now);
-        if (auth.refusal() != null) {
-            metrics.handshake("unauthorized");
-            errors.write(response, new ApiException(401, ErrorWords.UNAUTHORIZED, auth.refusal(), Map.of(),
-                    Map.of("WWW-Authenticate", "Bearer")));
+        RealtimeAdmission.Result admitted = admission.admit(request,
+                (String) request.getAttribute(RateLimitFilter.CLIENT_ATTRIBUTE), model);
+        if (!admitted.admitted()) {
+            metrics.handshake(admitted.outcome());
+            errors.write(response, admitted.refusal());
             return;
         }
-        if (auth.secret() != null) {
-            client = auth.secret().clientId();
-            model = auth.secret().model();
-            maxCost = auth.secret().maxCostNanoUsd();
-        }
-        CostGuard.Start start;
-        try {
-            start = guard.reserve(client, model, cluster.memberId(), maxCost, now);
-        } catch (ClusterUnavailableException e) {
-            metrics.handshake(ErrorWords.CLUSTER_DEGRADED);
-            errors.write(response, ClusterUnavailableExceptionMapper.degraded(e));
-            return;
-        }
-        if (!start.started()) {
-            metrics.handshake(start.refusal().name().toLowerCase(Locale.ROOT));
-            errors.write(response, CostExceptions.refused(start, guard.limits(), now));
-            return;
-        }
-        SessionLedger reserved = start.ledger();
-        Handshake handshake = new Handshake(reserved, client, () -> releaseUnopened(reserved));
+        Handshake handshake = admitted.handshake();
         request.setAttribute(HANDSHAKE_ATTRIBUTE, handshake);
         boolean watched = UpgradeWatch.install(request, upgraded -> {
             if (upgraded) {
@@ -132,15 +93,6 @@ public final class HandshakeFilter implements Filter {
             } else if (!watched) {
                 metrics.handshake("accepted");
             }
-        }
-    }
-
-    /** A handshake whose upgrade failed gives its slot back; if the grid cannot take that now, the slot lapses at its expiry. */
-    private void releaseUnopened(SessionLedger reserved) {
-        try {
-            guard.release(reserved, clock.millis());
-        } catch (ClusterUnavailableException e) {
-            LOG.warn("Could not give back the slot of {} after its upgrade failed: {}", reserved.sessionId(), e.getMessage());
         }
     }
 

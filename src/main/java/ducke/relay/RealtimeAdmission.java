@@ -1,0 +1,88 @@
+package ducke.relay;
+
+import ducke.cluster.ClusterNode;
+import ducke.core.cluster.ClusterUnavailableException;
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.SessionLedger;
+import ducke.errors.ApiException;
+import ducke.errors.ClusterUnavailableExceptionMapper;
+import ducke.errors.CostExceptions;
+import ducke.errors.ErrorWords;
+import jakarta.servlet.http.HttpServletRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The last gates of a realtime session, the same for a relayed WebSocket ({@link HandshakeFilter})
+ * and a WebRTC call ({@link CallsServlet}), once the request itself is well-formed: the client
+ * secret ({@code RELAY_CLIENT_AUTH}: it names the client, the model and the cap), then the cost
+ * gates (breaker, hourly caps, concurrent sessions), which take the client's slot for a session
+ * whose ledger is stored only when it opens ({@link Handshake}).
+ */
+final class RealtimeAdmission {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RealtimeAdmission.class);
+
+    /**
+     * A session that may open ({@code handshake} non-null), or the refusal to answer with and its
+     * outcome for the metrics.
+     */
+    record Result(Handshake handshake, ApiException refusal, String outcome) {
+        boolean admitted() {
+            return handshake != null;
+        }
+    }
+
+    private final CostGuard guard;
+    private final ClusterNode cluster;
+    private final Clock clock;
+    private final ClientAuth clientAuth;
+
+    RealtimeAdmission(CostGuard guard, ClusterNode cluster, Clock clock, ClientAuth clientAuth) {
+        this.guard = guard;
+        this.cluster = cluster;
+        this.clock = clock;
+        this.clientAuth = clientAuth;
+    }
+
+    /** {@code client}: the identity by address; {@code model}: the one the request chose (a secret's wins). */
+    Result admit(HttpServletRequest request, String client, String model) {
+        long now = clock.millis();
+        long maxCost = guard.limits().maxSessionCostNanoUsd();
+        ClientAuth.Result auth = clientAuth.authenticate(request, now);
+        if (auth.refusal() != null) {
+            return new Result(null, new ApiException(401, ErrorWords.UNAUTHORIZED, auth.refusal(), Map.of(),
+                    Map.of("WWW-Authenticate", "Bearer")), "unauthorized");
+        }
+        if (auth.secret() != null) {
+            client = auth.secret().clientId();
+            model = auth.secret().model();
+            maxCost = auth.secret().maxCostNanoUsd();
+        }
+        CostGuard.Start start;
+        try {
+            start = guard.reserve(client, model, cluster.memberId(), maxCost, now);
+        } catch (ClusterUnavailableException e) {
+            return new Result(null, ClusterUnavailableExceptionMapper.degraded(e), ErrorWords.CLUSTER_DEGRADED);
+        }
+        if (!start.started()) {
+            return new Result(null, CostExceptions.refused(start, guard.limits(), now),
+                    start.refusal().name().toLowerCase(Locale.ROOT));
+        }
+        SessionLedger reserved = start.ledger();
+        return new Result(new Handshake(reserved, client, () -> release(reserved)), null, "admitted");
+    }
+
+    /** A session that never opened gives its slot back; if the grid cannot take that now, the slot lapses at its expiry. */
+    private void release(SessionLedger reserved) {
+        try {
+            guard.release(reserved, clock.millis());
+        } catch (ClusterUnavailableException e) {
+            LOG.warn("Could not give back the slot of {}: {}", reserved.sessionId(), e.getMessage());
+        }
+    }
+}
