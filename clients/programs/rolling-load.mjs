@@ -79,6 +79,22 @@ async function worker(w) {
   }
 }
 
+/** The guard's relayed sessions still live on every node (a node that does not answer counts none). */
+async function liveOnNodes() {
+  let live = 0;
+  for (const node of nodes) {
+    try {
+      const text = await (await fetch(`${node}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+      const line = text.split('\n').find((l) => l.startsWith('relay_sessions_live '));
+      live += line ? Number(line.split(' ')[1]) : 0;
+    } catch { /* down: nothing live there */ }
+  }
+  return live;
+}
+
 await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
 writeFileSync(`${out}/relay-summary.json`, JSON.stringify(summary));
+// a client hears its close answered before the guard has ended the session behind it: the stand-in
+// stays up until every node has (at most 15 s), or the last sessions would end for a vanished upstream
+for (const deadline = Date.now() + 15_000; Date.now() < deadline && await liveOnNodes() > 0;) await sleep(100);
 await standIn.close();
