@@ -124,8 +124,7 @@ class FullRestartAppTest {
 
         private static Http ready(DropwizardTestSupport<DuckeConfiguration> app) throws Exception {
             Http http = Http.local(app.getLocalPort());
-            Poll.until("the node is ready", Duration.ofSeconds(60), Duration.ofMillis(20),
-                    () -> http.get("/health/ready").statusCode() == 200);
+            TestApps.awaitReady(0, http);
             return http;
         }
 

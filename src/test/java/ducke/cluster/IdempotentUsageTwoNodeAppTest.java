@@ -66,11 +66,7 @@ class IdempotentUsageTwoNodeAppTest {
         String members = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
         Http a = node("node-a", cluster, portA, members);
         Http b = node("node-b", cluster, portB, members);
-        Poll.until("both nodes see the cluster with its quorum", Duration.ofSeconds(60), Duration.ofMillis(50),
-                () -> Http.json(a.get("/status")).path("cluster_members").asInt() == 2
-                        && Http.json(a.get("/status")).path("cluster_quorum").asBoolean()
-                        && Http.json(b.get("/status")).path("cluster_quorum").asBoolean()
-                        && a.get("/health/ready").statusCode() == 200 && b.get("/health/ready").statusCode() == 200);
+        TestApps.awaitReady(2, a, b);
 
         HttpResponse<String> started = a.post("/v1/sessions", "{\"client_id\":\"203.0.113.9\",\"model\":\"gpt-5\"}",
                 "Authorization", SERVICE);
@@ -107,11 +103,7 @@ class IdempotentUsageTwoNodeAppTest {
         String members = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
         Http a = node("node-a", cluster, portA, members, "hazelcast.callTimeout", "500ms");
         Http b = node("node-b", cluster, portB, members, "hazelcast.callTimeout", "500ms");
-        Poll.until("both nodes see the cluster with its quorum", Duration.ofSeconds(60), Duration.ofMillis(50),
-                () -> Http.json(a.get("/status")).path("cluster_members").asInt() == 2
-                        && Http.json(a.get("/status")).path("cluster_quorum").asBoolean()
-                        && Http.json(b.get("/status")).path("cluster_quorum").asBoolean()
-                        && a.get("/health/ready").statusCode() == 200 && b.get("/health/ready").statusCode() == 200);
+        TestApps.awaitReady(2, a, b);
         HazelcastInstance memberA = member(cluster, portA);
         HazelcastInstance memberB = member(cluster, portB);
         Poll.until("every partition placed, with its backup", Duration.ofSeconds(60), Duration.ofMillis(50),

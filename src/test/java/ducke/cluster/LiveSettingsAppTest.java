@@ -113,10 +113,7 @@ class LiveSettingsAppTest {
     }
 
     private void awaitTwoMembers(Http a, Http b) throws Exception {
-        // ready: the quorum, and the new cluster's spend rebuilt from the audit store
-        Poll.until("both nodes see the cluster and are ready", Duration.ofSeconds(60), Duration.ofMillis(50),
-                () -> Http.json(a.get("/status")).path("cluster_members").asInt() == 2
-                        && a.get("/health/ready").statusCode() == 200 && b.get("/health/ready").statusCode() == 200);
+        TestApps.awaitReady(2, a, b);
     }
 
     @Test

@@ -48,11 +48,7 @@ class RelayQuorumTest {
         app.before();
         ClusterNode other = ClusterTesting.member(cluster, otherPort, members, app.getConfiguration());
         Http http = Http.local(app.getLocalPort());
-        long deadline = System.currentTimeMillis() + 60_000;
-        // ready: the quorum, and the new cluster's spend state rebuilt from the audit store
-        while (!Http.json(http.get("/status")).path("cluster_quorum").asBoolean() || http.get("/health/ready").statusCode() != 200) {
-            assertThat(System.currentTimeMillis()).as("two members, a quorum").isLessThan(deadline);
-        }
+        TestApps.awaitReady(2, http);
         WsClient client = WsClient.connect(app.getLocalPort(), "", "X-Forwarded-For", "198.51.100.81");
         String id = client.nextEvent().get("session_id").asText();
         client.until("session.created");

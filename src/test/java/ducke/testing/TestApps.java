@@ -8,6 +8,10 @@ import io.dropwizard.testing.DropwizardTestSupport;
 import io.dropwizard.testing.ResourceHelpers;
 
 import java.io.File;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -91,5 +95,27 @@ public final class TestApps {
                 return application(clock);
             }
         };
+    }
+
+    private static final AtomicInteger READY_POLLS = new AtomicInteger();
+
+    /**
+     * Waits (60 s at most) until every node sees {@code members} members of its cluster (any number
+     * when 0) and is ready: its member has the quorum, the new cluster's spend is rebuilt from the
+     * audit store (a node admits no session before), and it is not draining. Each poll of
+     * {@code /status} comes from an address of its own, so that the status limit is not what is tested.
+     */
+    public static void awaitReady(int members, Http... nodes) throws Exception {
+        Poll.until((members > 0 ? members + " members, " : "") + "every node ready", Duration.ofSeconds(60), Duration.ofMillis(50),
+                () -> Arrays.stream(nodes).map(n -> n.get("/status", "X-Forwarded-For", pollAddress()).body())
+                        .collect(Collectors.joining("\n")),
+                () -> Arrays.stream(nodes).allMatch(n -> (members <= 0
+                        || Http.json(n.get("/status", "X-Forwarded-For", pollAddress())).path("cluster_members").asInt() == members)
+                        && n.get("/health/ready").statusCode() == 200));
+    }
+
+    private static String pollAddress() {
+        int n = READY_POLLS.incrementAndGet();
+        return "10.251." + (n / 250 % 250) + "." + (n % 250 + 1);
     }
 }
