@@ -29,8 +29,20 @@ record CallOffer(String sdp, ObjectNode session) {
 
     /** A malformed offer; the message is the sentence of a 400. */
     static final class Invalid extends Exception {
+        private final int status;
+
         Invalid(String message) {
+            this(400, message);
+        }
+
+        Invalid(int status, String message) {
             super(message);
+            this.status = status;
+        }
+
+        /** 400, or 413 for an offer too large to read. */
+        int status() {
+            return status;
         }
     }
 

@@ -69,7 +69,7 @@ final class CallsServlet extends HttpServlet {
     protected void doOptions(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String origin = request.getHeader("Origin");
         if (origin == null || !origins.allowed(origin, request)) {
-            errors.write(response, new ApiException(403, ErrorWords.FORBIDDEN, "Origin not allowed"));
+            errors.write(response, RealtimeAdmission.originNotAllowed());
             return;
         }
         String asked = request.getHeader("Access-Control-Request-Headers");
@@ -103,26 +103,25 @@ final class CallsServlet extends HttpServlet {
     /** Answers the offer; returns its outcome for the metrics. */
     private String offer(HttpServletRequest request, HttpServletResponse response) throws IOException {
         if (ctx.apiKey().isBlank()) {
-            errors.write(response, new ApiException(503, ErrorWords.UPSTREAM_UNAVAILABLE,
-                    "The upstream model is not configured on this server", Map.of(), Map.of("Retry-After", "60")));
+            errors.write(response, RealtimeAdmission.upstreamNotConfigured());
             return "upstream_unavailable";
         }
         String origin = request.getHeader("Origin");
         if (origin != null && !origins.allowed(origin, request)) {
-            errors.write(response, new ApiException(403, ErrorWords.FORBIDDEN, "Origin not allowed"));
+            errors.write(response, RealtimeAdmission.originNotAllowed());
             return "origin_forbidden";
         }
         CallOffer offer;
         try {
             offer = CallOffer.parse(request.getContentType(), body(request), mapper);
         } catch (CallOffer.Invalid e) {
-            errors.write(response, ApiException.invalid(e.getMessage().startsWith("The offer is larger") ? 413 : 400, e.getMessage()));
+            errors.write(response, ApiException.invalid(e.status(), e.getMessage()));
             return "bad_offer";
         }
         String asked = request.getParameter("model") != null ? request.getParameter("model") : offer.requestedModel();
         var chosen = models.choose(asked);
         if (chosen.isEmpty()) {
-            errors.write(response, ApiException.invalid(400, "Model not allowed; allowed: " + String.join(", ", models.allowed())));
+            errors.write(response, RealtimeAdmission.modelNotAllowed(models));
             return "model_forbidden";
         }
         String forbiddenTool = offer.forbiddenTool(ctx.allowedInput().toolTypes());
@@ -215,7 +214,7 @@ final class CallsServlet extends HttpServlet {
         try (InputStream in = request.getInputStream()) {
             byte[] b = in.readNBytes(CallOffer.MAX_BYTES + 1);
             if (b.length > CallOffer.MAX_BYTES) {
-                throw new CallOffer.Invalid("The offer is larger than " + CallOffer.MAX_BYTES / 1024 + " KiB");
+                throw new CallOffer.Invalid(413, "The offer is larger than " + CallOffer.MAX_BYTES / 1024 + " KiB");
             }
             return b;
         }

@@ -115,17 +115,16 @@ public final class HandshakeFilter implements Filter {
             return "bad_key";
         }
         if (!upstreamConfigured) {
-            errors.write(response, new ApiException(503, ErrorWords.UPSTREAM_UNAVAILABLE,
-                    "The upstream model is not configured on this server", Map.of(), Map.of("Retry-After", "60")));
+            errors.write(response, RealtimeAdmission.upstreamNotConfigured());
             return "upstream_unavailable";
         }
         String origin = request.getHeader("Origin");
         if (origin != null && !origins.allowed(origin, request)) {
-            errors.write(response, new ApiException(403, ErrorWords.FORBIDDEN, "Origin not allowed"));
+            errors.write(response, RealtimeAdmission.originNotAllowed());
             return "origin_forbidden";
         }
         if (models.choose(request.getParameter("model")).isEmpty()) {
-            errors.write(response, ApiException.invalid(400, "Model not allowed; allowed: " + String.join(", ", models.allowed())));
+            errors.write(response, RealtimeAdmission.modelNotAllowed(models));
             return "model_forbidden";
         }
         if (!registry.accepting()) {

@@ -37,6 +37,20 @@ final class RealtimeAdmission {
         }
     }
 
+    /** Refusals both entrances answer before these gates, alike. */
+    static ApiException upstreamNotConfigured() {
+        return new ApiException(503, ErrorWords.UPSTREAM_UNAVAILABLE, "The upstream model is not configured on this server",
+                Map.of(), Map.of("Retry-After", "60"));
+    }
+
+    static ApiException originNotAllowed() {
+        return new ApiException(403, ErrorWords.FORBIDDEN, "Origin not allowed");
+    }
+
+    static ApiException modelNotAllowed(ducke.core.cost.ModelAllowList models) {
+        return ApiException.invalid(400, "Model not allowed; allowed: " + String.join(", ", models.allowed()));
+    }
+
     private final CostGuard guard;
     private final ClusterNode cluster;
     private final Clock clock;
