@@ -332,8 +332,16 @@ describe('through the guard: WebRTC calls metered and capped', { skip: !existsSy
     figures.undo_session_update_ms = Number((restore.at - hostile.at).toFixed(1));
     figures.raced_response = { limit_seen: raced.object.max_output_tokens, status: raced.status, cancel_source: raced.cancelSource,
       reaction_ms: raced.cancelAt ? Number((raced.cancelAt - raced.createdAt).toFixed(1)) : null, output_tokens: raced.outputTokens };
-    assert.equal(raced.status, 'cancelled', JSON.stringify(figures.raced_response));
-    assert.equal(raced.cancelSource, 'sideband');
+    // two outcomes are right, depending on which reached the provider first: the page's response.create (then the
+    // response saw "inf" and the sideband cancels it) or the guard's restoring session.update (then the response saw the
+    // restored clamp and stops there on its own)
+    if (typeof raced.object.max_output_tokens === 'number') {
+      assert.ok(raced.object.max_output_tokens <= before.max_output_tokens, JSON.stringify(figures.raced_response));
+      assert.ok(raced.outputTokens <= raced.object.max_output_tokens, JSON.stringify(figures.raced_response));
+    } else {
+      assert.equal(raced.status, 'cancelled', JSON.stringify(figures.raced_response));
+      assert.equal(raced.cancelSource, 'sideband');
+    }
     assert.ok(raced.outputTokens < INF_OUTPUT_TOKENS);
     await page.evaluate(() => window.rtc.close());
   });
