@@ -41,6 +41,7 @@ import ducke.metrics.CostMetrics;
 import ducke.resources.HealthProbesResource;
 import ducke.resources.KeyedAnswers;
 import ducke.resources.SessionsResource;
+import ducke.resources.ClientBudgetsResource;
 import ducke.resources.ClientSecretsResource;
 import ducke.core.auth.ClientSecrets;
 import ducke.core.auth.TokenRegistry;
@@ -275,6 +276,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 clientIds));
         RelayRegistry relayed = Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper(), secrets);
+        env.jersey().register(new ClientBudgetsResource(guard.budgets(), audit.dao(), clock, clientIds, client -> { }));
         drain = new NodeDrain(draining, relayed, clock,
                 java.time.Duration.ofMillis(config.getRelay().getFinalUsageWait().toMilliseconds() + 2000));
         metrics.nodeDraining(draining::draining);
@@ -304,6 +306,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 new SpendView(), cluster.breakerBroadcast(), CostObserver.both(costMetrics, audit.observer()),
                 cluster.nodeName(), SessionIds::next, cluster.health(), new ChargeJournal(cp.getJournalCapacity(), journal.restored(), journal),
                 CostGuard.newWriter(cluster.nodeName()));
+        guard.budgets().use(cluster.budgetStore(), cp.budgets(), cp.budgetZone());
         costMetrics.degradedMode(metrics, cluster.health(), guard.journal());
         SessionReaper reaper = cluster.sessionReaper(guard, audit.sink(), clock,
                 cp.getEndedSessionRetention().toMilliseconds(), cp.getSweepInterval().toMilliseconds(),

@@ -91,6 +91,11 @@ public final class Audit {
                     java.util.Collection<ducke.core.cost.StateRebuild.ChargeRef> refs) {
                 return dao.recordedCharges(refs);
             }
+
+            @Override
+            public java.util.Map<String, ducke.core.cost.ClientBudget> budgets(ducke.core.cost.BudgetWindows windows) {
+                return dao.budgetHistory(windows);
+            }
         };
     }
 

@@ -113,6 +113,11 @@ public final class ClusterNode implements Managed, ClusterView {
         return new GridSpendStore(hz, calls);
     }
 
+    /** Each client's day and month budgets; calls have the grid-call deadline. */
+    public ducke.core.cost.BudgetStore budgetStore() {
+        return new GridBudgetStore(hz, calls);
+    }
+
     /** Who rebuilds a new cluster's spend from the audit store, and where it goes; calls have the grid-call deadline. */
     public ducke.core.cost.StateRebuild.Store rebuildStore() {
         return new GridRebuildStore(hz, calls);

@@ -26,6 +26,7 @@ public abstract class CostMergePolicy<V> implements SplitBrainMergePolicy<V, Mer
     static final int SPEND = 51;
     static final int SLOTS = 52;
     static final int CLIENT_SPEND = 53;
+    static final int CLIENT_BUDGETS = 54;
 
     private final BinaryOperator<V> merge;
     private final int classId;
@@ -41,6 +42,7 @@ public abstract class CostMergePolicy<V> implements SplitBrainMergePolicy<V, Mer
             case SPEND -> new Spend();
             case SLOTS -> new Slots();
             case CLIENT_SPEND -> new ClientSpends();
+            case CLIENT_BUDGETS -> new ClientBudgets();
             default -> null;
         };
     }
@@ -93,6 +95,13 @@ public abstract class CostMergePolicy<V> implements SplitBrainMergePolicy<V, Mer
     public static final class ClientSpends extends CostMergePolicy<ClientSpend> {
         public ClientSpends() {
             super(ClientSpend::merge, CLIENT_SPEND);
+        }
+    }
+
+    /** A client's day and month budgets: {@link ducke.core.cost.ClientBudget#merge}. */
+    public static final class ClientBudgets extends CostMergePolicy<ducke.core.cost.ClientBudget> {
+        public ClientBudgets() {
+            super(ducke.core.cost.ClientBudget::merge, CLIENT_BUDGETS);
         }
     }
 

@@ -41,7 +41,9 @@ final class GridSerializers implements DataSerializableFactory {
             case ClientSpendGrid.CHARGE, ClientSpendGrid.RESERVE, ClientSpendGrid.RELEASE, ClientSpendGrid.SEED ->
                     ClientSpendGrid.create(typeId);
             case GridReportAnswers.PUT_IF_ABSENT -> new GridReportAnswers.PutIfAbsent();
-            case CostMergePolicy.LEDGERS, CostMergePolicy.SPEND, CostMergePolicy.SLOTS, CostMergePolicy.CLIENT_SPEND ->
+            case ClientBudgetGrid.APPLY -> new ClientBudgetGrid.Apply();
+            case CostMergePolicy.LEDGERS, CostMergePolicy.SPEND, CostMergePolicy.SLOTS, CostMergePolicy.CLIENT_SPEND,
+                    CostMergePolicy.CLIENT_BUDGETS ->
                     CostMergePolicy.create(typeId);
             default -> null;
         };

@@ -37,6 +37,7 @@ public class HazelcastFactory {
     static final String SLOTS_MAP = "ducke-session-slots";
     static final String SPEND_MAP = "ducke-spend";
     static final String CLIENT_SPEND_MAP = "ducke-client-spend";
+    static final String CLIENT_BUDGETS_MAP = "ducke-client-budgets";
     /** Who rebuilds a new cluster's spend from the audit store, and whether it is done ({@link GridRebuildStore}). */
     static final String REBUILD_MAP = "ducke-rebuild";
     /** The audit's outbox ({@link AuditOutbox}): final records and charge rows not yet written; no quorum needed. */
@@ -240,7 +241,7 @@ public class HazelcastFactory {
                         .setEvictionPolicy(EvictionPolicy.LRU)
                         .setMaxSizePolicy(MaxSizePolicy.PER_NODE)
                         .setSize(maxBucketsPerNode)));
-        for (String map : new String[]{SESSIONS_MAP, SLOTS_MAP, SPEND_MAP, CLIENT_SPEND_MAP}) {
+        for (String map : new String[]{SESSIONS_MAP, SLOTS_MAP, SPEND_MAP, CLIENT_SPEND_MAP, CLIENT_BUDGETS_MAP}) {
             c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
                     .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
         }
@@ -272,6 +273,7 @@ public class HazelcastFactory {
         serializer(c, ducke.core.cost.SpendLedger.Snapshot.class, new CostWire.SnapshotSerializer());
         serializer(c, ducke.core.cost.ClientSpend.class, new ClientSpendGrid.ClientSpendSerializer());
         serializer(c, ducke.core.cost.ClientSpend.Snapshot.class, new ClientSpendGrid.ClientSnapshotSerializer());
+        serializer(c, ducke.core.cost.ClientBudget.class, new ClientBudgetGrid.ClientBudgetSerializer());
         serializer(c, ducke.core.cost.SessionRecord.class, new AuditWire.SessionRecordSerializer());
         serializer(c, ducke.core.cost.ChargeRecord.class, new AuditWire.ChargeRecordSerializer());
         c.setUserContext(new java.util.concurrent.ConcurrentHashMap<>(userContext));
@@ -299,6 +301,7 @@ public class HazelcastFactory {
         costMap(c, SLOTS_MAP, CostMergePolicy.Slots.class, protect);
         costMap(c, SPEND_MAP, CostMergePolicy.Spend.class, protect);
         costMap(c, CLIENT_SPEND_MAP, CostMergePolicy.ClientSpends.class, protect);
+        costMap(c, CLIENT_BUDGETS_MAP, CostMergePolicy.ClientBudgets.class, protect);
         MapConfig rebuild = c.getMapConfig(REBUILD_MAP).setBackupCount(backupCount).setAsyncBackupCount(0);
         if (protect) {
             rebuild.setSplitBrainProtectionName(COST_QUORUM);

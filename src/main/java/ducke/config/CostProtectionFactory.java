@@ -10,11 +10,18 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 
+import ducke.core.cost.BudgetLimits;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Pattern;
 import java.math.BigDecimal;
+import java.time.ZoneId;
 import java.util.concurrent.TimeUnit;
 
 /** The {@code costProtection} block: caps in USD (exact decimals), durations, and housekeeping. */
 public class CostProtectionFactory {
+
+    /** Empty, or an amount with at most nine digits on either side of the point. */
+    static final String BUDGET = "^$|^[0-9]{1,9}(\\.[0-9]{1,9})?$";
 
     private boolean enabled = true;
 
@@ -45,6 +52,25 @@ public class CostProtectionFactory {
     @DecimalMin(value = "0.000000001", message = "must be a positive amount")
     @Digits(integer = 9, fraction = 9)
     private BigDecimal maxClientCostPerHourUsd = new BigDecimal("10.00");
+
+    /** One client's default budget per calendar day in USD; empty: none. */
+    @NotNull
+    @Pattern(regexp = BUDGET, message = "must be empty (no budget) or a non-negative amount")
+    private String maxClientCostPerDayUsd = "";
+
+    /** One client's default budget per calendar month in USD; empty: none. */
+    @NotNull
+    @Pattern(regexp = BUDGET, message = "must be empty (no budget) or a non-negative amount")
+    private String maxClientCostPerMonthUsd = "";
+
+    /** One client's default session time per calendar day in minutes; empty: none. */
+    @NotNull
+    @Pattern(regexp = BUDGET, message = "must be empty (no budget) or a non-negative number of minutes")
+    private String clientMinutesPerDay = "";
+
+    /** The time zone of the budgets' calendar days and months. */
+    @NotNull
+    private String budgetTimeZone = "UTC";
 
     @NotNull
     @DecimalMin(value = "0.000000001", message = "must be a positive amount")
@@ -100,6 +126,44 @@ public class CostProtectionFactory {
     public void setSweepInterval(Duration v) { this.sweepInterval = v; }
     public int getJournalCapacity() { return journalCapacity; }
     public void setJournalCapacity(int v) { this.journalCapacity = v; }
+
+    public String getMaxClientCostPerDayUsd() { return maxClientCostPerDayUsd; }
+    public void setMaxClientCostPerDayUsd(String v) { this.maxClientCostPerDayUsd = v == null ? "" : v.strip(); }
+    public String getMaxClientCostPerMonthUsd() { return maxClientCostPerMonthUsd; }
+    public void setMaxClientCostPerMonthUsd(String v) { this.maxClientCostPerMonthUsd = v == null ? "" : v.strip(); }
+    public String getClientMinutesPerDay() { return clientMinutesPerDay; }
+    public void setClientMinutesPerDay(String v) { this.clientMinutesPerDay = v == null ? "" : v.strip(); }
+    public String getBudgetTimeZone() { return budgetTimeZone; }
+    public void setBudgetTimeZone(String v) { this.budgetTimeZone = v; }
+
+    @AssertTrue(message = "budgetTimeZone must be a time zone id such as UTC or Europe/Berlin")
+    public boolean isBudgetTimeZoneValid() {
+        try {
+            ZoneId.of(budgetTimeZone);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The clients' default budgets over calendar days and months ({@link BudgetLimits#NONE} where empty). */
+    public BudgetLimits budgets() {
+        return new BudgetLimits(usdOrNone(maxClientCostPerDayUsd), usdOrNone(maxClientCostPerMonthUsd),
+                clientMinutesPerDay.isEmpty() ? BudgetLimits.NONE : minutesToMillis(new BigDecimal(clientMinutesPerDay)));
+    }
+
+    public ZoneId budgetZone() {
+        return ZoneId.of(budgetTimeZone);
+    }
+
+    private static long usdOrNone(String usd) {
+        return usd.isEmpty() ? BudgetLimits.NONE : Money.nanoUsd(new BigDecimal(usd));
+    }
+
+    /** Minutes (at most millisecond precision; finer is rounded up) as milliseconds. */
+    public static long minutesToMillis(BigDecimal minutes) {
+        return minutes.multiply(BigDecimal.valueOf(60_000)).setScale(0, java.math.RoundingMode.CEILING).longValueExact();
+    }
 
     public CostLimits limits() {
         return new CostLimits(enabled, Money.nanoUsd(maxSessionCostUsd), maxSessionDurationMinutes * 60_000L,

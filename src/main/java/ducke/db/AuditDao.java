@@ -259,6 +259,16 @@ public final class AuditDao {
     }
 
     /** What a rebuild of the cluster's spend reads: see {@link SpendHistoryRows}. */
+    /** Replaces a client's budget override; a backend's change is durable before the grid takes it. */
+    public void saveBudgetOverride(String clientId, ducke.core.cost.BudgetOverride override) {
+        jdbi.useTransaction(h -> BudgetRows.save(h, clientId, override));
+    }
+
+    /** The clients' budgets as a new cluster rebuilds them ({@link BudgetRows#rebuild}). */
+    public Map<String, ducke.core.cost.ClientBudget> budgetHistory(ducke.core.cost.BudgetWindows windows) {
+        return jdbi.withHandle(h -> BudgetRows.rebuild(h, windows));
+    }
+
     public ducke.core.cost.SpendRebuild.History spendHistory(long fromMillis, long breakerFromMillis, long nowMillis) {
         return jdbi.withHandle(h -> SpendHistoryRows.read(h, fromMillis, breakerFromMillis, nowMillis));
     }

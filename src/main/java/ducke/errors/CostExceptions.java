@@ -1,5 +1,7 @@
 package ducke.errors;
 
+import ducke.core.cost.BudgetWindow;
+import ducke.core.cost.ClientBudgets;
 import ducke.core.cost.CostGuard;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.Money;
@@ -43,16 +45,7 @@ public final class CostExceptions {
                         details, Map.of("Retry-After", Long.toString(retry)));
             }
             case CLUSTER_DEGRADED -> degraded(start.retryAfterMillis());
-            case CLIENT_BUDGET -> {
-                long retry = retrySeconds(start.retryAfterMillis());
-                Map<String, Object> details = new LinkedHashMap<>();
-                details.put("client_hourly_cost_usd", Money.usd(start.clientSpend().hourlyNanoUsd()));
-                details.put("max_client_hourly_cost_usd", Money.usd(limits.maxClientHourlyCostNanoUsd()));
-                details.put("retry_after_seconds", retry);
-                yield new ApiException(429, ErrorWords.CLIENT_BUDGET_EXCEEDED,
-                        "This client has reached its hourly cost limit; new sessions resume as its spend ages out of the last hour",
-                        details, Map.of("Retry-After", Long.toString(retry)));
-            }
+            case CLIENT_BUDGET -> start.budgetWindow() != null ? overBudget(start, nowMillis) : clientHourly(start, limits);
             case CONCURRENT_LIMIT -> {
                 // a slot frees when one of the client's sessions ends; at the latest at its duration cap
                 long retry = retrySeconds(start.retryAfterMillis());
@@ -65,6 +58,45 @@ public final class CostExceptions {
                         details, Map.of("Retry-After", Long.toString(retry)));
             }
         };
+    }
+
+    private static ApiException clientHourly(CostGuard.Start start, CostLimits limits) {
+        long retry = retrySeconds(start.retryAfterMillis());
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("client_hourly_cost_usd", Money.usd(start.clientSpend().hourlyNanoUsd()));
+        details.put("max_client_hourly_cost_usd", Money.usd(limits.maxClientHourlyCostNanoUsd()));
+        details.put("retry_after_seconds", retry);
+        return new ApiException(429, ErrorWords.CLIENT_BUDGET_EXCEEDED,
+                "This client has reached its hourly cost limit; new sessions resume as its spend ages out of the last hour",
+                details, Map.of("Retry-After", Long.toString(retry)));
+    }
+
+    /** 429 for a client over its budget of the day, the month or the day's session time: the window, and when it starts over. */
+    private static ApiException overBudget(CostGuard.Start start, long nowMillis) {
+        ClientBudgets.View v = start.budget();
+        BudgetWindow w = v.refusal().window();
+        long retry = retrySeconds(v.refusal().resetAtMillis() - nowMillis);
+        String resets = Instant.ofEpochMilli(v.refusal().resetAtMillis()).toString();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("window", w.window());
+        details.put("limit", w.limit());
+        if (w == BudgetWindow.MINUTES) {
+            details.put("day_minutes", java.math.BigDecimal.valueOf(v.limits().dayMillis(), 3)
+                    .divide(java.math.BigDecimal.valueOf(60), 5, java.math.RoundingMode.HALF_UP).stripTrailingZeros());
+        } else {
+            details.put(w == BudgetWindow.DAY ? "day_usd" : "month_usd", Money.usd(v.limits().limit(w)));
+            details.put("spent_usd", Money.usd(w == BudgetWindow.DAY ? v.daySpendNanoUsd() : v.monthSpendNanoUsd()));
+        }
+        details.put("resets_at", resets);
+        details.put("retry_after_seconds", retry);
+        String what = switch (w) {
+            case DAY -> "its budget for the day";
+            case MONTH -> "its budget for the month";
+            case MINUTES -> "its session time for the day";
+        };
+        return new ApiException(429, ErrorWords.CLIENT_BUDGET_EXCEEDED,
+                "This client has used up " + what + "; new sessions resume at " + resets, details,
+                Map.of("Retry-After", Long.toString(retry)));
     }
 
     /** 503 while this node's part of the cluster has no quorum: cost state cannot change here. */

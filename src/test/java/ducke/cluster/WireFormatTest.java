@@ -5,10 +5,14 @@ import com.hazelcast.internal.serialization.SerializationService;
 import com.hazelcast.internal.serialization.impl.HeapData;
 import com.hazelcast.nio.serialization.HazelcastSerializationException;
 import com.hazelcast.spi.impl.SerializationServiceSupport;
+import ducke.core.cost.BudgetLimits;
+import ducke.core.cost.BudgetOverride;
+import ducke.core.cost.BudgetWindows;
 import ducke.core.cost.ChargeId;
 import ducke.core.cost.ChargeKey;
 import ducke.core.cost.ChargeKeys;
 import ducke.core.cost.ChargeRecord;
+import ducke.core.cost.ClientBudget;
 import ducke.core.cost.ClientSpend;
 import ducke.core.cost.CostLimits;
 import ducke.core.cost.EndReason;
@@ -244,6 +248,14 @@ class WireFormatTest {
         m.put("CostMergePolicy.Spend", new CostMergePolicy.Spend());
         m.put("CostMergePolicy.Slots", new CostMergePolicy.Slots());
         m.put("CostMergePolicy.ClientSpends", new CostMergePolicy.ClientSpends());
+        BudgetWindows windows = new BudgetWindows(T - 3_600_000, T + 82_800_000, T - 86_400_000, T + 2_505_600_000L);
+        ClientBudget budget = new ClientBudget(new BudgetOverride(500_000_000L, BudgetOverride.INHERIT, BudgetLimits.NONE, T - 5),
+                T - 3_600_000, 120_000_000L, 90_000L, T - 86_400_000, 340_000_000L,
+                new Holds(Map.of("h-3", new Holds.Hold(9_000L, T + 60_000))), new Holds(Map.of("s-1", new Holds.Hold(600_000L, T + 660_000))));
+        m.put("ClientBudget", budget);
+        m.put("ClientBudgetGrid.Apply", new ClientBudgetGrid.Apply(ClientBudgetGrid.Op.RESERVE, "h-3", 10L, 900L, T, T + 60_000, windows,
+                new BudgetLimits(500_000_000L, 20_000_000_000L, 600_000L)).withOverride(budget.override()).withSeed(budget));
+        m.put("CostMergePolicy.ClientBudgets", new CostMergePolicy.ClientBudgets());
         return m;
     }
 }

@@ -8,14 +8,17 @@ import ducke.core.settings.Settings;
 import java.util.function.Supplier;
 
 /**
- * The gates a new session passes (breaker, cluster's hourly cap, client's hourly cap, concurrent
- * sessions) and its slot, taken before the session exists and given back if it never opens.
+ * The gates a new session passes (breaker, cluster's hourly cap, client's hourly cap, its day and
+ * month budgets and the day's session time, concurrent sessions) and its slot, taken before the session exists and given back if it never opens.
  * Thread-safe; all state lives in the stores.
  */
 final class Admission {
 
     private final LiveSettings settings;
     private final SessionStore sessions;
+    /** How long after a session's duration cap its reservation of session time lapses if its end is never counted. */
+    static final long TIME_HOLD_GRACE_MILLIS = 60_000;
+
     private final SpendStore spend;
     private final SpendView view;
     private final CostObserver observer;
@@ -23,9 +26,12 @@ final class Admission {
     private final Supplier<String> ids;
     private final ClusterHealth health;
     private final java.util.function.BooleanSupplier ready;
+    private final ClientBudgets budgets;
 
     Admission(LiveSettings settings, SessionStore sessions, SpendStore spend, SpendView view, CostObserver observer,
-              String nodeName, Supplier<String> ids, ClusterHealth health, java.util.function.BooleanSupplier ready) {
+              String nodeName, Supplier<String> ids, ClusterHealth health, java.util.function.BooleanSupplier ready,
+              ClientBudgets budgets) {
+        this.budgets = budgets;
         this.settings = settings;
         this.sessions = sessions;
         this.spend = spend;
@@ -75,10 +81,46 @@ final class Admission {
                 long wait = c.hourlyNanoUsd() >= limits.maxClientHourlyCostNanoUsd() ? c.retryAfterMillis() : 1000;
                 return refused("client_hourly", CostGuard.Refusal.CLIENT_BUDGET, wait, s, c);
             }
+            ClientBudget.Refusal over = budgets.refusal(clientId, nowMillis);
+            if (over != null) {
+                return overBudget(clientId, over, s, c, nowMillis);
+            }
         }
-        SessionLedger ledger = SessionLedger.open(ids.get(), clientId, nodeName, model, current.prices().version(), nowMillis,
-                limits, holder, maxCostNanoUsd);
-        return slot(ledger, s, c, limits, nowMillis);
+        String sessionId = ids.get();
+        long duration = limits.maxSessionDurationMillis();
+        if (limits.enforced()) {
+            // the day's session time: the session lasts no longer than what is left of it
+            duration = budgets.reserveTime(clientId, sessionId, duration, nowMillis + duration + TIME_HOLD_GRACE_MILLIS, nowMillis);
+            if (duration <= 0) {
+                return overBudget(clientId, new ClientBudget.Refusal(BudgetWindow.MINUTES,
+                        budgets.windows(nowMillis).resetAtMillis(BudgetWindow.MINUTES)), s, c, nowMillis);
+            }
+        }
+        SessionLedger ledger = SessionLedger.open(sessionId, clientId, nodeName, model, current.prices().version(), nowMillis,
+                duration < limits.maxSessionDurationMillis() ? limits.withMaxSessionDuration(duration) : limits, holder, maxCostNanoUsd);
+        CostGuard.Start start = slot(ledger, s, c, limits, nowMillis);
+        if (!start.started()) {
+            releaseTime(ledger, nowMillis);
+        }
+        return start;
+    }
+
+    private CostGuard.Start overBudget(String clientId, ClientBudget.Refusal over, SpendLedger.Snapshot s, ClientSpend.Snapshot c,
+                                       long nowMillis) {
+        observer.limitReached(over.window().limit());
+        ClientBudgets.View v = budgets.view(clientId, nowMillis);
+        ClientBudgets.View named = new ClientBudgets.View(v.clientId(), v.limits(), v.override(), v.windows(), v.daySpendNanoUsd(),
+                v.monthSpendNanoUsd(), v.dayUsedMillis(), v.heldNanoUsd(), v.heldMillis(), over);
+        return new CostGuard.Start(null, CostGuard.Refusal.CLIENT_BUDGET, Math.max(1000, over.resetAtMillis() - nowMillis), s, c, named);
+    }
+
+    /** Gives back the session time a session that never opened reserved. */
+    private void releaseTime(SessionLedger reserved, long nowMillis) {
+        try {
+            budgets.sessionEnded(reserved.clientId(), reserved.sessionId(), 0, nowMillis);
+        } catch (RuntimeException e) {
+            // it lapses at the session's duration cap
+        }
     }
 
     private CostGuard.Start slot(SessionLedger ledger, SpendLedger.Snapshot s, ClientSpend.Snapshot c, CostLimits limits,
@@ -117,6 +159,7 @@ final class Admission {
     /** Gives back the slot of a reserved session that was never opened. */
     void release(SessionLedger reserved, long nowMillis) {
         sessions.releaseSlot(reserved.clientId(), reserved.sessionId(), nowMillis);
+        releaseTime(reserved, nowMillis);
     }
 
     /** Reads the cluster's spend and breaker afresh into this node's view. */

@@ -324,6 +324,7 @@ final class Charges {
         try {
             parts.spend().release(holdId, nowMillis, parts.limits());
             parts.spend().releaseClient(clientId, holdId, nowMillis, parts.limits());
+            parts.budgets().release(clientId, holdId, nowMillis);
         } catch (QuorumLostException e) {
             // it lapses at its expiry
         }
@@ -338,6 +339,7 @@ final class Charges {
     private void chargeClient(ChargeId id, String clientId, long costNanoUsd, long nowMillis, String releaseHoldId) {
         try {
             parts.spend().chargeClient(clientId, costNanoUsd, nowMillis, parts.limits(), releaseHoldId);
+            parts.budgets().charge(clientId, costNanoUsd, nowMillis, releaseHoldId);
         } catch (QuorumLostException e) {
             if (id.replay()) {
                 throw e;

@@ -39,7 +39,17 @@ public final class CostGuard {
      * a slot frees by itself.
      */
     public record Start(SessionLedger ledger, Refusal refusal, long retryAfterMillis, SpendLedger.Snapshot spend,
-                        ClientSpend.Snapshot clientSpend) {
+                        ClientSpend.Snapshot clientSpend, ClientBudgets.View budget) {
+        public Start(SessionLedger ledger, Refusal refusal, long retryAfterMillis, SpendLedger.Snapshot spend,
+                     ClientSpend.Snapshot clientSpend) {
+            this(ledger, refusal, retryAfterMillis, spend, clientSpend, null);
+        }
+
+        /** Refused by a day or month budget (or the day's session time): its window; null otherwise. */
+        public BudgetWindow budgetWindow() {
+            return budget == null || budget.refusal() == null ? null : budget.refusal().window();
+        }
+
         public boolean started() {
             return ledger != null;
         }
@@ -136,9 +146,10 @@ public final class CostGuard {
     public CostGuard(LiveSettings settings, SessionStore sessions, SpendStore spend, SpendView view,
                      BreakerBroadcast broadcast, CostObserver observer, String nodeName, Supplier<String> ids,
                      ClusterHealth health, ChargeJournal journal, String writer) {
-        this.parts = new CostParts(settings, sessions, spend, view, broadcast, observer, health, journal, writer);
-        this.ends = new SessionEnds(sessions, observer);
-        this.admission = new Admission(settings, sessions, spend, view, observer, nodeName, ids, health, this::ready);
+        ClientBudgets budgets = new ClientBudgets();
+        this.parts = new CostParts(settings, sessions, spend, view, broadcast, observer, health, journal, writer, budgets);
+        this.ends = new SessionEnds(sessions, observer, budgets);
+        this.admission = new Admission(settings, sessions, spend, view, observer, nodeName, ids, health, this::ready, budgets);
         this.charges = new Charges(parts, ends);
         this.replay = new JournalReplay(this, journal, observer);
     }
@@ -332,6 +343,15 @@ public final class CostGuard {
             parts.observer().limitReached("client_hourly");
             return new Grant(Hold.CLIENT_BUDGET, 0);
         }
+        long budget = reserveBudget(clientId, holdId, minNanoUsd, client, expiresAtMillis, nowMillis);
+        if (budget <= 0) {
+            return new Grant(Hold.CLIENT_BUDGET, 0);
+        }
+        if (budget < client) {
+            // the day's or the month's budget took less: the client's hour holds no more than that
+            parts.spend().reserveClient(clientId, holdId, budget, budget, nowMillis, expiresAtMillis, parts.limits());
+            client = budget;
+        }
         SpendLedger.Reserved r;
         try {
             r = parts.spend().reserve(holdId, minNanoUsd, client, nowMillis, expiresAtMillis, parts.limits());
@@ -343,6 +363,9 @@ public final class CostGuard {
             if (r.amountNanoUsd() < client) {
                 // the breaker's window took less: the client holds no more than that
                 parts.spend().reserveClient(clientId, holdId, r.amountNanoUsd(), r.amountNanoUsd(), nowMillis, expiresAtMillis, parts.limits());
+                if (parts.budgets().inUse()) {
+                    parts.budgets().reserve(clientId, holdId, r.amountNanoUsd(), r.amountNanoUsd(), expiresAtMillis, nowMillis);
+                }
             }
             return new Grant(Hold.TAKEN, r.amountNanoUsd());
         }
@@ -360,14 +383,41 @@ public final class CostGuard {
     public void release(String clientId, String holdId, long nowMillis) {
         parts.spend().release(holdId, nowMillis, parts.limits());
         parts.spend().releaseClient(clientId, holdId, nowMillis, parts.limits());
+        parts.budgets().release(clientId, holdId, nowMillis);
+    }
+
+    /**
+     * The same reservation against the client's day and month budgets, at most what its hour took;
+     * refused: the hour's part is given back and the window that refused is counted.
+     */
+    private long reserveBudget(String clientId, String holdId, long minNanoUsd, long maxNanoUsd, long expiresAtMillis,
+                               long nowMillis) {
+        long taken;
+        try {
+            taken = parts.budgets().reserve(clientId, holdId, minNanoUsd, maxNanoUsd, expiresAtMillis, nowMillis);
+        } catch (RuntimeException e) {
+            releaseQuietly(clientId, holdId, nowMillis);
+            throw e;
+        }
+        if (taken <= 0) {
+            releaseQuietly(clientId, holdId, nowMillis);
+            parts.observer().limitReached(parts.budgets().refusingWindow(clientId, nowMillis).limit());
+        }
+        return taken;
     }
 
     private void releaseQuietly(String clientId, String holdId, long nowMillis) {
         try {
             parts.spend().releaseClient(clientId, holdId, nowMillis, parts.limits());
+            parts.budgets().release(clientId, holdId, nowMillis);
         } catch (RuntimeException e) {
             // it lapses at its expiry
         }
+    }
+
+    /** The clients' day and month budgets; wired once at start-up ({@link ClientBudgets#use}). */
+    public ClientBudgets budgets() {
+        return parts.budgets();
     }
 
     /**

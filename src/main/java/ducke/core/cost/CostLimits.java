@@ -45,6 +45,13 @@ public record CostLimits(boolean enforced, long maxSessionCostNanoUsd, long maxS
                 breakerWindowMillis, breakerCooldownMillis, nanoUsd);
     }
 
+    /** The same limits with another session duration cap (a session that may last only what is left of its client's day). */
+    public CostLimits withMaxSessionDuration(long millis) {
+        return new CostLimits(enforced, maxSessionCostNanoUsd, Math.max(1000, millis), warningBasisPoints,
+                maxConcurrentSessionsPerClient, maxHourlyCostNanoUsd, hourlyWindowMillis, breakerThresholdNanoUsd,
+                breakerWindowMillis, breakerCooldownMillis, maxClientHourlyCostNanoUsd);
+    }
+
     /** Longest window any spend must be remembered for. */
     public long spendRetentionMillis() {
         return Math.max(hourlyWindowMillis, breakerWindowMillis);

@@ -7,17 +7,20 @@ import java.util.Optional;
 /**
  * The one place a freshly ended session is released and reported: whichever path ended it (an end
  * call, a charge over the budget, the reaper, a journal replay), its client's slot is freed, its
- * limit metric counted and its record announced once. Thread-safe.
+ * limit metric counted, its time counted against its client's day and its record announced once.
+ * Thread-safe.
  */
 final class SessionEnds {
 
     private final SessionStore sessions;
     private final CostObserver observer;
+    private final ClientBudgets budgets;
     private volatile SessionEndings endings = SessionEndings.NONE;
 
-    SessionEnds(SessionStore sessions, CostObserver observer) {
+    SessionEnds(SessionStore sessions, CostObserver observer, ClientBudgets budgets) {
         this.sessions = sessions;
         this.observer = observer;
+        this.budgets = budgets;
     }
 
     void announceTo(SessionEndings endings) {
@@ -42,6 +45,12 @@ final class SessionEnds {
             case BUDGET_EXCEEDED -> observer.limitReached("session_cost");
             case SESSION_TIMEOUT -> observer.limitReached("session_duration");
             default -> { }
+        }
+        try {
+            budgets.sessionEnded(ended.clientId(), ended.sessionId(), ended.endedAtMillis() - ended.startedAtMillis(),
+                    ended.endedAtMillis());
+        } catch (RuntimeException e) {
+            // the session's time reservation lapses by itself; its time is not counted (logged by the grid's adapter)
         }
         observer.sessionEnded(ended.record());
         if (!ended.holder().isEmpty()) {

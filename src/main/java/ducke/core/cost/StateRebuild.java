@@ -22,6 +22,11 @@ public final class StateRebuild {
 
         /** Which of {@code refs} have a charge row. */
         java.util.Set<ChargeRef> recorded(java.util.Collection<ChargeRef> refs);
+
+        /** The clients' budgets (overrides, the spend of the day and month of {@code windows}, the day's session time). */
+        default java.util.Map<String, ClientBudget> budgets(BudgetWindows windows) {
+            return java.util.Map.of();
+        }
     }
 
     /** The grid's side: who rebuilds, and where the result goes. May throw without a quorum. */
@@ -107,7 +112,8 @@ public final class StateRebuild {
         SpendRebuild.Result result = SpendRebuild.reduce(rows, nowMillis, limits);
         long readMillis = elapsed.getAsLong() - started;
         store.install(result, nowMillis, limits);
-        String summary = summary(result, limits);
+        int budgets = guard.budgets().install(history.budgets(guard.budgets().windows(nowMillis)), nowMillis);
+        String summary = summary(result, limits) + ", " + budgets + " client budget(s)";
         store.done(nowMillis, summary);
         guard.alreadyCounted(countedBefore(nowMillis));
         ready = true;

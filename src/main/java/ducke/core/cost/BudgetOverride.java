@@ -1,0 +1,37 @@
+package ducke.core.cost;
+
+/**
+ * The budgets a backend set for one client, over the configured defaults: per field,
+ * {@link #INHERIT} follows the default, {@link BudgetLimits#NONE} is no limit, any other value is
+ * the limit (nano-USD, milliseconds). {@code updatedAtMillis} orders two versions: the later one
+ * wins when copies diverged.
+ */
+public record BudgetOverride(long dayNanoUsd, long monthNanoUsd, long dayMillis, long updatedAtMillis) {
+
+    /** The field follows the configured default. */
+    public static final long INHERIT = -2;
+
+    public BudgetOverride {
+        if (dayNanoUsd < INHERIT || monthNanoUsd < INHERIT || dayMillis < INHERIT) {
+            throw new IllegalArgumentException("a budget is a non-negative amount, none or the default");
+        }
+    }
+
+    /** The limits in force: this override's fields over {@code defaults}. */
+    public BudgetLimits over(BudgetLimits defaults) {
+        return new BudgetLimits(pick(dayNanoUsd, defaults.dayNanoUsd()), pick(monthNanoUsd, defaults.monthNanoUsd()),
+                pick(dayMillis, defaults.dayMillis()));
+    }
+
+    private static long pick(long own, long fallback) {
+        return own == INHERIT ? fallback : own;
+    }
+
+    /** The later of two versions (null: none). */
+    public static BudgetOverride later(BudgetOverride a, BudgetOverride b) {
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        return b.updatedAtMillis > a.updatedAtMillis ? b : a;
+    }
+}
