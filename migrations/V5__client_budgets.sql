@@ -10,6 +10,4 @@ CREATE TABLE client_budgets (
     day_ms         BIGINT,
     updated_at_ms  BIGINT         NOT NULL
 );
-
--- the month's charges by time: what a rebuild of the clients' budgets sums
-CREATE INDEX audit_charges_at ON audit_charges (at_ms, client_id);
+-- (the month's charges are read by time through audit_charges_at of V4)

@@ -155,6 +155,50 @@ class CrossSessionCapsTest {
         return sessions.stream().map(s -> s.client().started.get("session_id").asText()).toList();
     }
 
+    /**
+     * A backend gives one client $4.00 for the day (no default budgets configured: the override alone
+     * makes budgets apply): its three sessions together stay within it, the fourth is refused with the
+     * day's reset as its wait, and the budget's view shows what the stand-in billed.
+     */
+    @Test
+    @Order(0)
+    void threeSessionsOfOneClientStayWithinItsDayBudget() throws Exception {
+        Http http = Http.local(APP.getLocalPort());
+        String service = "Bearer " + TestApps.SERVICE_TOKEN;
+        java.net.http.HttpResponse<String> put = http.put("/v1/clients/192.0.2.20/budget", "{\"day_usd\":\"4.00\"}",
+                "Authorization", service);
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+        List<Live> sessions = List.of(open("192.0.2.20"), open("192.0.2.20"), open("192.0.2.20"));
+        List<String> ends = spendAll(sessions);
+        BigDecimal billed = billed(sessions);
+        System.out.println("cross-session-caps: one client, 3 sessions: billed " + billed + " on a 4.00 day budget");
+        assertThat(billed).isLessThanOrEqualTo(new BigDecimal("4.00").multiply(BigDecimal.ONE.add(ONE_PERCENT)));
+        assertThat(charged(sessions)).as("the ledgers hold exactly what was billed").isEqualByComparingTo(billed);
+        assertThat(ends).contains("client_budget_exceeded");
+        JsonNode budget = Http.json(http.get("/v1/clients/192.0.2.20/budget", "Authorization", service));
+        assertThat(budget.at("/day/spent_usd").decimalValue()).as(budget.toString()).isEqualByComparingTo(billed);
+        assertThat(budget.at("/month/spent_usd").decimalValue()).isEqualByComparingTo(billed);
+        assertThat(budget.at("/override/day_usd").decimalValue()).isEqualByComparingTo("4.00");
+        ducke.testing.Poll.until("every reservation given back", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(20),
+                () -> Http.json(http.get("/v1/clients/192.0.2.20/budget", "Authorization", service)).toString(),
+                () -> Http.json(http.get("/v1/clients/192.0.2.20/budget", "Authorization", service)).at("/day/reserved_usd")
+                        .decimalValue().signum() == 0);
+        // what is left (less than the next response's least reservation) is given to nobody: the backend lowers the
+        // day's budget to what was spent, and a new session is refused until the day starts over
+        assertThat(http.put("/v1/clients/192.0.2.20/budget", "{\"day_usd\":\"" + billed.toPlainString() + "\"}",
+                "Authorization", service).statusCode()).isEqualTo(200);
+        java.net.http.HttpResponse<String> refused = http.post("/v1/sessions", "{\"client_id\":\"192.0.2.20\"}",
+                "Authorization", service);
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+        assertThat(Http.json(refused).get("error").asText()).isEqualTo("client_budget_exceeded");
+        assertThat(Http.json(refused).get("window").asText()).isEqualTo("day");
+        // 09:00 UTC: the day starts over in 15 hours
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue(Long.toString(15 * 3600));
+        CostIntegrity.attack("one client, 3 concurrent sessions, day budget").billed(billed).ledger(charged(sessions))
+                .audit(CostIntegrity.audited(Http.local(APP.getLocalPort()), ids(sessions), billed))
+                .cap("client day", new BigDecimal("4.00")).usage("arrived").print();
+    }
+
     @Test
     @Order(1)
     void threeSessionsOfOneClientStayWithinTheClientsHourlyCap() throws Exception {

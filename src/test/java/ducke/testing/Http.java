@@ -48,6 +48,16 @@ public final class Http {
         return send(request(path, headers).header("Content-Type", "application/json").POST(body).build());
     }
 
+    public HttpResponse<String> put(String path, String json, String... headers) {
+        return sendJson("PUT", path, json, headers);
+    }
+
+    /** Any method with a JSON body, e.g. PUT or PATCH. */
+    public HttpResponse<String> sendJson(String method, String path, String json, String... headers) {
+        return send(request(path, headers).header("Content-Type", "application/json")
+                .method(method, HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
     /** Any method without a body, e.g. DELETE. */
     public HttpResponse<String> send(String method, String path, String... headers) {
         return send(request(path, headers).method(method, HttpRequest.BodyPublishers.noBody()).build());
