@@ -27,11 +27,24 @@ public record BudgetOverride(long dayNanoUsd, long monthNanoUsd, long dayMillis,
         return own == INHERIT ? fallback : own;
     }
 
-    /** The later of two versions (null: none). */
+    /**
+     * The later of two versions (null: none); of two set in the same millisecond, the one with the
+     * lower limits (a merge must not depend on the order of its arguments).
+     */
     public static BudgetOverride later(BudgetOverride a, BudgetOverride b) {
         if (a == null || b == null) {
             return a == null ? b : a;
         }
-        return b.updatedAtMillis > a.updatedAtMillis ? b : a;
+        if (a.updatedAtMillis != b.updatedAtMillis) {
+            return b.updatedAtMillis > a.updatedAtMillis ? b : a;
+        }
+        java.util.Comparator<BudgetOverride> lower = java.util.Comparator.comparingLong(BudgetOverride::dayNanoUsd)
+                .thenComparingLong(BudgetOverride::monthNanoUsd).thenComparingLong(BudgetOverride::dayMillis);
+        return lower.compare(a, b) <= 0 ? a : b;
+    }
+
+    /** {@code next} over {@code current}, unless {@code current} was set later. */
+    public static BudgetOverride replacing(BudgetOverride current, BudgetOverride next) {
+        return current == null || next.updatedAtMillis >= current.updatedAtMillis ? next : current;
     }
 }

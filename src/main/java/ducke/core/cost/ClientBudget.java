@@ -116,7 +116,7 @@ public record ClientBudget(BudgetOverride override, long dayStartMillis, long da
     }
 
     public ClientBudget withOverride(BudgetOverride o) {
-        return new ClientBudget(BudgetOverride.later(override, o), dayStartMillis, daySpendNanoUsd, dayUsedMillis, monthStartMillis,
+        return new ClientBudget(BudgetOverride.replacing(override, o), dayStartMillis, daySpendNanoUsd, dayUsedMillis, monthStartMillis,
                 monthSpendNanoUsd, holds, timeHolds);
     }
 
