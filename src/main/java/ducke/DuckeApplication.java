@@ -276,7 +276,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         RelayRegistry relayed = Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper(), secrets);
         drain = new NodeDrain(draining, relayed, clock,
-                java.time.Duration.ofMillis(config.getRelay().getFinalUsageWait().toMilliseconds() + 2000));
+                java.time.Duration.ofMillis(config.getRelay().endingWaitMillis()));
         metrics.nodeDraining(draining::draining);
 
         env.jersey().register(new AuditResource(audit.dao(), clock, clientIds));
