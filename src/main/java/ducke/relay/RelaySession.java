@@ -789,8 +789,8 @@ public final class RelaySession implements UpstreamLink.Events {
                 // next response.create finds the refused one no longer in flight
                 metering.createFailed(about);
                 // the gateway's own cancel finding nothing to cancel (it raced the response's end, or
-                // only transcriptions were awaited) is not the client's business
-                if (!about.equals(GatewayEvents.CANCEL_EVENT_ID)) {
+                // only transcriptions were awaited), or its goodbye refused, is not the client's business
+                if (!about.equals(GatewayEvents.CANCEL_EVENT_ID) && !about.equals(Goodbye.EVENT_ID)) {
                     sendToClient(policy.errorForClient(message, event));
                 }
             }
