@@ -278,7 +278,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 env.getObjectMapper(), secrets);
         env.jersey().register(new ClientBudgetsResource(guard.budgets(), audit.dao(), clock, clientIds, client -> { }));
         drain = new NodeDrain(draining, relayed, clock,
-                java.time.Duration.ofMillis(config.getRelay().getFinalUsageWait().toMilliseconds() + 2000));
+                java.time.Duration.ofMillis(config.getRelay().endingWaitMillis()));
         metrics.nodeDraining(draining::draining);
 
         env.jersey().register(new AuditResource(audit.dao(), clock, clientIds));

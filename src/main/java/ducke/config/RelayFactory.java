@@ -100,11 +100,38 @@ public class RelayFactory {
      */
     private boolean allowPromptReferences;
 
+    /**
+     * Instructions of the spoken goodbye: when a session ends for its cost or duration cap or a
+     * drain, the model is asked for one short response with them before the session closes.
+     * Empty: no goodbye.
+     */
+    @NotNull
+    @jakarta.validation.constraints.Size(max = 4096)
+    private String goodbyeInstructions = "";
+
+    /** Output tokens of the session cap set aside for the goodbye (its input estimate is set aside too). */
+    @jakarta.validation.constraints.Min(1)
+    @jakarta.validation.constraints.Max(4096)
+    private long goodbyeReserveTokens = 200;
+
     /** How realtime clients identify: none (by address), optional or required (a client secret). */
     @NotNull
     @jakarta.validation.constraints.Pattern(regexp = "(?i)none|optional|required",
             message = "must be none, optional or required (RELAY_CLIENT_AUTH)")
     private String clientAuth = "none";
+
+    public String getGoodbyeInstructions() { return goodbyeInstructions; }
+    public void setGoodbyeInstructions(String v) { this.goodbyeInstructions = v; }
+    public long getGoodbyeReserveTokens() { return goodbyeReserveTokens; }
+    public void setGoodbyeReserveTokens(long v) { this.goodbyeReserveTokens = v; }
+
+    /**
+     * How long a session that ends may take to charge its last response (and say its goodbye, when
+     * one is configured, which may take as long again), with a margin: what a stopping node waits.
+     */
+    public long endingWaitMillis() {
+        return finalUsageWait.toMilliseconds() * (goodbyeInstructions.isBlank() ? 1 : 2) + 2000;
+    }
 
     public List<String> getAllowedToolTypes() { return allowedToolTypes; }
     public void setAllowedToolTypes(List<String> v) { this.allowedToolTypes = v; }

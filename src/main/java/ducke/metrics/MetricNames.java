@@ -24,6 +24,7 @@ public final class MetricNames {
     public static final String COST_JOURNAL = "cost_journal_total";
     public static final String ESTIMATED_CHARGES = "estimated_charges_total";
     public static final String NODE_DRAINING = "node_draining";
+    public static final String RELAY_GOODBYES = "relay_goodbyes_total";
 
     private MetricNames() {
     }

@@ -45,6 +45,7 @@ public final class RelayMetrics {
     private final Counter closed;
     private final Counter refused;
     private final Counter finalUsageMissed;
+    private final Counter goodbyes;
     private final Counter chargesUnconfirmed;
     private final Counter upstreamEventsDropped;
     /** The frame counters by direction, looked up once: they are counted for every relayed frame. */
@@ -75,6 +76,9 @@ public final class RelayMetrics {
                 .help("Client events the relay did not forward, by error code").labelNames("code").register(r);
         finalUsageMissed = Counter.builder().name("relay_final_usage_missed_total")
                 .help("Sessions that ended before the upstream reported the usage of their last response").register(r);
+        goodbyes = Counter.builder().name(MetricNames.RELAY_GOODBYES)
+                .help("Spoken goodbyes of sessions ending for a cap or a drain (RELAY_GOODBYE_INSTRUCTIONS), by outcome")
+                .labelNames("outcome").register(r);
         chargesUnconfirmed = Counter.builder().name("relay_charges_unconfirmed_total")
                 .help("Relayed charges the cluster did not confirm in time or refused; each ended its session").register(r);
         initialise();
@@ -90,6 +94,7 @@ public final class RelayMetrics {
         HANDSHAKE_OUTCOMES.forEach(handshakes::initLabelValues);
         CALL_OUTCOMES.forEach(callOffers::initLabelValues);
         CALL_REACTIONS.forEach(callReactions::initLabelValues);
+        List.of("done", "cancelled", "skipped").forEach(goodbyes::initLabelValues);
         Arrays.stream(CostGuard.Refusal.values()).forEach(refusal -> callOffers.initLabelValues(refusal.name().toLowerCase(Locale.ROOT)));
         Arrays.stream(CostGuard.Refusal.values()).forEach(refusal -> handshakes.initLabelValues(refusal.name().toLowerCase(Locale.ROOT)));
         for (String direction : List.of(CLIENT_TO_UPSTREAM, UPSTREAM_TO_CLIENT)) {
@@ -112,6 +117,11 @@ public final class RelayMetrics {
 
     public void callOffer(String outcome) {
         callOffers.labelValues(outcome).inc();
+    }
+
+    /** A spoken goodbye ended: {@code done}, {@code cancelled} or {@code skipped}. */
+    public void goodbye(String outcome) {
+        goodbyes.labelValues(outcome).inc();
     }
 
     public void callReaction(String action) {

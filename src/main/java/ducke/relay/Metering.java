@@ -138,12 +138,83 @@ final class Metering {
      * less room than the response's worst case) plus what responses in flight reserved.
      */
     private long remainingForClamp() {
-        long session = ledger.remainingBudgetNanoUsd();
+        long session = remaining();
         return standing == null ? session : Math.min(session, Math.addExact(standingNanoUsd, budget().inFlightReserveNanoUsd()));
     }
 
+    /** The session's remaining budget for its ordinary responses: the goodbye's worst case is set aside. */
     private long remaining() {
-        return ledger.remainingBudgetNanoUsd();
+        return ledger.remainingBudgetNanoUsd() - goodbyeReserveNanoUsd();
+    }
+
+    // ---- the spoken goodbye (Goodbye) ----
+
+    /** Output tokens set aside for the goodbye, and its instructions' bytes; 0 tokens: none (or spent). */
+    private long goodbyeTokens;
+    private long goodbyeTextBytes;
+
+    /** Sets aside, out of the session's budget, what a goodbye of this many output tokens may cost. */
+    synchronized void setAsideGoodbye(long outputTokens, long instructionBytes) {
+        goodbyeTokens = Math.max(0, outputTokens);
+        goodbyeTextBytes = Math.max(0, instructionBytes);
+        // what the next response writes, the goodbye reads: the clamp keeps room for it
+        budget().outputReadAgain(goodbyeTokens > 0);
+    }
+
+    /**
+     * The goodbye's worst case: the next response's estimated input and the instructions, and the
+     * reserved output at the dearest output rate. Called under this lock.
+     */
+    private long goodbyeReserveNanoUsd() {
+        if (goodbyeTokens == 0) {
+            return 0;
+        }
+        return Math.addExact(budget().worstCaseNanoUsd(goodbyeTokens, 0), budget().textCostNanoUsd(goodbyeTextBytes));
+    }
+
+    /**
+     * Spends the set-aside: from now on the whole remaining budget is the goodbye's. Returns the most
+     * output tokens it may have (its instructions counted as input, within what is set aside), 0 when
+     * it cannot pay one, or none was set aside.
+     */
+    synchronized long goodbyeLimit() {
+        long tokens = goodbyeTokens;
+        goodbyeTokens = 0;
+        budget().outputReadAgain(false);
+        if (tokens == 0) {
+            return 0;
+        }
+        budget().textAdded(goodbyeTextBytes);
+        return Math.min(tokens, budget().maxOutputTokens(ledger.remainingBudgetNanoUsd()));
+    }
+
+    /**
+     * Takes the goodbye's own grid reservation (client hour, breaker window), for its worst case at
+     * this output limit, and counts it in flight as a response asked for with this event id. False
+     * when the reservation is refused: no goodbye. Blocks for the grid.
+     */
+    boolean startGoodbye(String eventId, long maxOutputTokens, long nowMillis) {
+        long worst;
+        synchronized (this) {
+            worst = budget().worstCaseNanoUsd(maxOutputTokens, 0);
+        }
+        String id = sessionId + "/goodbye";
+        CostGuard.Grant g = guard.reserve(clientId, id, worst, worst, Math.max(holdExpiresAtMillis, nowMillis + HOLD_GRACE_MILLIS),
+                nowMillis);
+        if (!g.taken()) {
+            return false;
+        }
+        synchronized (this) {
+            lastClampForStart = maxOutputTokens;
+            pending.add(new Pending(eventId, budget().responseStarted(maxOutputTokens), id, g.amountNanoUsd(), false));
+        }
+        return true;
+    }
+
+    /** Whether the next response the upstream announces takes the place of the one asked for with this event id. */
+    synchronized boolean nextAnnouncedIs(String eventId) {
+        Pending p = pending.peek();
+        return p != null && p.eventId().equals(eventId);
     }
 
     /** The most output tokens a response may produce now, the client's own limit included. */

@@ -57,7 +57,8 @@ public final class Relay {
                 Duration.ofMillis(relay.getUpstreamPingInterval().toMilliseconds()), Map.copyOf(relay.getToolFunctions()), timers,
                 relay.getMaxResponsesInFlight(), Duration.ofMillis(relay.getFinalUsageWait().toMilliseconds()),
                 relay.getMinInputReserveTokens(),
-                new ClientEventPolicy.Allowed(java.util.Set.copyOf(relay.getAllowedToolTypes()), relay.isAllowPromptReferences()));
+                new ClientEventPolicy.Allowed(java.util.Set.copyOf(relay.getAllowedToolTypes()), relay.isAllowPromptReferences()),
+                new Goodbye.Settings(relay.getGoodbyeInstructions(), relay.getGoodbyeReserveTokens()));
 
         cluster.onSessionEnded(registry::ledgerEnded);
         cluster.health().addListener(registry::quorumLost);
@@ -80,7 +81,7 @@ public final class Relay {
         env.lifecycle().addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
             @Override
             public void lifeCycleStopping(org.eclipse.jetty.util.component.LifeCycle event) {
-                registry.shutdown(Duration.ofMillis(relay.getFinalUsageWait().toMilliseconds() + 2000));
+                registry.shutdown(Duration.ofMillis(relay.endingWaitMillis()));
                 timers.shutdownNow();
             }
         });

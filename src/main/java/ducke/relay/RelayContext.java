@@ -16,7 +16,8 @@ record RelayContext(CostGuard guard, RateLimitGate gate, Clock clock, ObjectMapp
                     RelayMetrics metrics, RelayRegistry registry, UpstreamClient upstream, URI upstreamUrl, String apiKey,
                     Duration connectTimeout, long maxFrameBytes, long maxUpstreamFrameBytes, long maxBufferedBytes, Duration idleTimeout, Duration pingInterval,
                     Map<String, String> toolFunctions, ScheduledExecutorService timers, int maxResponsesInFlight,
-                    Duration finalUsageWait, long minInputReserveTokens, ClientEventPolicy.Allowed allowedInput) {
+                    Duration finalUsageWait, long minInputReserveTokens, ClientEventPolicy.Allowed allowedInput,
+                    Goodbye.Settings goodbye) {
 
     /**
      * What one read or write on a relayed socket (client or upstream) takes at most: large enough

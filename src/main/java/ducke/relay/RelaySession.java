@@ -40,6 +40,8 @@ public final class RelaySession implements UpstreamLink.Events {
     /** The link to the upstream; a WebRTC call's sideband, replaced when it re-attaches. */
     private volatile UpstreamLink upstream;
     private final SessionEnding ending;
+    /** The spoken goodbye when the session ends for a cap or a drain ({@code RELAY_GOODBYE_INSTRUCTIONS}). */
+    private final Goodbye goodbye;
     /** Null for a relayed session; what a WebRTC call's sideband needs otherwise. */
     private final CallContext calls;
     /** The provider's id of the call (null for a relayed session, and until the provider answered the offer). */
@@ -84,12 +86,17 @@ public final class RelaySession implements UpstreamLink.Events {
                 ResponseBudget.forModel(price, ctx.minInputReserveTokens()));
         this.policy = new ClientEventPolicy(ctx.mapper(), metering, ctx.guard().prices(), model, beta, ctx.allowedInput());
         this.tools = new ToolCalls(ctx, client);
+        this.goodbye = new Goodbye(ctx, metering, sessionId);
         this.upstream = calls == null ? new UpstreamLink(ctx, this) : sideband();
         this.ending = new SessionEnding(ctx, this, metering, () -> upstream, () -> toClient);
     }
 
     String sessionId() {
         return sessionId;
+    }
+
+    Goodbye goodbye() {
+        return goodbye;
     }
 
     /** Where frames go to be handled when the thread that read them must not block ({@link SelectorReads}). */
@@ -580,6 +587,10 @@ public final class RelaySession implements UpstreamLink.Events {
                     "Binary frames are not realtime client events; send JSON text events", null));
         } else if (!ending.started()) {
             fromClient(message.payload());
+        } else if (goodbye.running() && EventScanner.type(message.payload()).equals("response.create")) {
+            // the model is saying goodbye: nothing else starts
+            refuse(new ClientEventPolicy.Refuse(ClientEventPolicy.ACTIVE_RESPONSE,
+                    "The session is ending; the model is saying goodbye", null));
         }
     }
 
@@ -608,6 +619,8 @@ public final class RelaySession implements UpstreamLink.Events {
             ctx.metrics().handshake("aborted");
             return;
         }
+        // a goodbye spoken to nobody is cut short; the session ends as it was ending
+        goodbye.clientGone(upstream);
         finish(EndReason.CLIENT_CLOSED, null, null);
     }
 
@@ -746,13 +759,15 @@ public final class RelaySession implements UpstreamLink.Events {
                 // ending that waits for it
                 JsonNode r = event.path("response");
                 boolean parallel = calls != null && !metering.activeResponseIds().isEmpty();
+                // the guard's own goodbye, asked for while the session ends: not cancelled for the ending
+                boolean farewell = goodbye.announced(r.path("id").asText(""), metering.nextAnnouncedIs(Goodbye.EVENT_ID));
                 boolean overBudget = metering.responseCreated(r.path("id").asText(""), RealtimeEvents.maxOutputTokens(r),
                         RealtimeEvents.outOfBand(r));
                 sendToClient(message);
                 // started before the upstream saw the latest clamp, it may cost more than the budget
                 // allows; started while the session ends (server VAD found a turn in audio already sent),
                 // nobody is left to hear it: either way it is cancelled, and charged when it is done
-                if (overBudget || ending.started()) {
+                if (overBudget || ending.started() && !farewell) {
                     upstream.text(ctx.events().responseCancel(r.path("id").asText("")));
                     if (calls != null) {
                         // the caller's own response.create went to the provider on its data channel
@@ -774,8 +789,8 @@ public final class RelaySession implements UpstreamLink.Events {
                 // next response.create finds the refused one no longer in flight
                 metering.createFailed(about);
                 // the gateway's own cancel finding nothing to cancel (it raced the response's end, or
-                // only transcriptions were awaited) is not the client's business
-                if (!about.equals(GatewayEvents.CANCEL_EVENT_ID)) {
+                // only transcriptions were awaited), or its goodbye refused, is not the client's business
+                if (!about.equals(GatewayEvents.CANCEL_EVENT_ID) && !about.equals(Goodbye.EVENT_ID)) {
                     sendToClient(policy.errorForClient(message, event));
                 }
             }

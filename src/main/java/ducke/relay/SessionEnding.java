@@ -202,7 +202,7 @@ final class SessionEnding {
             return;
         }
         if (metering.inFlight() == 0) {
-            complete(reason, ended, detail);
+            session.goodbye().thenEnd(reason, upstream.get(), () -> complete(reason, ended, detail));
             return;
         }
         UpstreamLink link = upstream.get();
@@ -227,7 +227,7 @@ final class SessionEnding {
                 ctx.metrics().finalUsageMissed();
                 chargeOutstanding();
             }
-            complete(reason, ended, detail);
+            session.goodbye().thenEnd(reason, link, () -> complete(reason, ended, detail));
         });
     }
 
@@ -253,7 +253,8 @@ final class SessionEnding {
         } else {
             idle = CompletableFuture.completedFuture(null);
         }
-        idle.whenComplete((v, e) -> {
+        // the goodbye goes through the sideband before the hang-up, charged the same way
+        idle.whenComplete((v, e) -> session.goodbye().thenEnd(reason, upstream.get(), () -> {
             session.hangUp();
             CompletableFuture<Void> gone = reason == EndReason.UPSTREAM_ERROR
                     ? CompletableFuture.completedFuture(null) : within(session.sidebandGone());
@@ -268,7 +269,7 @@ final class SessionEnding {
                 }
                 complete(reason, ended, detail);
             }));
-        });
+        }));
     }
 
     /** {@code f}, or completed anyway after {@code finalUsageWait}. */

@@ -84,6 +84,18 @@ public final class FakeUpstream implements AutoCloseable {
 
     private final String scheme;
 
+    /**
+     * When set, generated responses speak as the provider's do: {@code response.output_audio.delta}
+     * events (one per 100 output tokens, at least one) before their {@code response.done}, and a
+     * response's {@code instructions} count as input (a token per 4 characters).
+     */
+    public volatile boolean speaks;
+    /**
+     * When set, a {@code response.create} carrying {@code response.instructions} is announced and
+     * never finished: its {@code response.done} never comes, and a cancel of it is not answered.
+     */
+    public volatile boolean neverFinishesInstructed;
+
     public FakeUpstream() throws Exception {
         this(null);
     }
@@ -193,6 +205,7 @@ public final class FakeUpstream implements AutoCloseable {
             this.events = new Connection(offer.header("Authorization"), offer.session == null ? "" : offer.session.path("model").asText(""));
             this.session = offer.session instanceof com.fasterxml.jackson.databind.node.ObjectNode o ? o.deepCopy() : JSON.createObjectNode();
             this.endpoint = new Endpoint(events, this);
+            this.endpoint.owner = FakeUpstream.this;
         }
 
         /** The session as the provider applies it now. */
@@ -459,7 +472,9 @@ public final class FakeUpstream implements AutoCloseable {
                         req.getParameterMap().getOrDefault("model", List.of("")).get(0));
                 c.beta = req.getHeader("OpenAI-Beta");
                 connections.add(c);
-                return new Endpoint(c);
+                Endpoint e = new Endpoint(c);
+                e.owner = FakeUpstream.this;
+                return e;
             });
         }
     }
@@ -491,6 +506,10 @@ public final class FakeUpstream implements AutoCloseable {
         private JsonNode deferred;
         /** When each held response's response.created left (the monotonic clock: a latency figure, never asserted). */
         private final Map<String, Long> heldSince = new ConcurrentHashMap<>();
+        /** The stand-in this endpoint belongs to (its switches); null: none set. */
+        FakeUpstream owner;
+        /** Responses announced and never finished ({@link #neverFinishesInstructed}). */
+        private final java.util.Set<String> unfinished = ConcurrentHashMap.newKeySet();
         /** Held responses that are out of band. */
         private final java.util.Set<String> heldOutOfBand = ConcurrentHashMap.newKeySet();
 
@@ -663,11 +682,21 @@ public final class FakeUpstream implements AutoCloseable {
             boolean outOfBand = "none".equals(r.path("conversation").asText());
             // its own input instead of the conversation, counted as conversation items are
             long input = r.has("input") ? (r.get("input").toString().length() + r.path("instructions").asText("").length()) / 4
-                    : contextTokens;
+                    : contextTokens + (owner != null && owner.speaks ? r.path("instructions").asText("").length() / 4 : 0);
             send("{\"type\":\"response.created\",\"event_id\":\"event_rc\",\"response\":{\"id\":\"" + id
                     + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\",\"conversation_id\":"
                     + conversationId(outOfBand) + ",\"max_output_tokens\":" + (max == Long.MAX_VALUE ? "\"inf\"" : max)
                     + ",\"output\":[]}}");
+            if (owner != null && owner.neverFinishesInstructed && r.has("instructions")) {
+                unfinished.add(id);
+                return;
+            }
+            if (owner != null && owner.speaks) {
+                for (long t = 0; t < Math.max(1, output); t += 100) {
+                    send("{\"type\":\"response.output_audio.delta\",\"event_id\":\"event_ad\",\"response_id\":\"" + id
+                            + "\",\"item_id\":\"item_a\",\"output_index\":0,\"content_index\":0,\"delta\":\"UklGRiQAAABXQVZF\"}");
+                }
+            }
             if (event.path("test_hold").asBoolean()) {
                 heldSince.put(id, System.nanoTime());
                 synchronized (held) {
@@ -700,6 +729,9 @@ public final class FakeUpstream implements AutoCloseable {
          */
         private void cancel(JsonNode event) {
             String named = event.path("response_id").asText("");
+            if (unfinished.contains(named)) {
+                return;
+            }
             if (vadOnCancel && named.isEmpty()) {
                 vadOnCancel = false;
                 responseCreate(JSON.createObjectNode().put("type", "response.create").put("test_hold", true));

@@ -95,7 +95,8 @@ class SessionEndingTest {
         ctx = new RelayContext(guard, null, clock, mapper, new GatewayEvents(mapper), metrics, new RelayRegistry(),
                 upstreamClient, URI.create("ws://127.0.0.1:9/v1/realtime"), "sk-test", Duration.ofSeconds(1),
                 MIB, 16 * MIB, 4 * MIB, Duration.ofSeconds(30), Duration.ofSeconds(2), Map.of(), timers, 1,
-                Duration.ofMillis(200), 2_000, new ClientEventPolicy.Allowed(Set.of("function"), false));
+                Duration.ofMillis(200), 2_000, new ClientEventPolicy.Allowed(Set.of("function"), false),
+                new Goodbye.Settings("", 200));
     }
 
     @AfterEach

@@ -74,6 +74,8 @@ public final class ResponseBudget {
     private long audioCharsPerToken = DEFAULT_AUDIO_CHARS_PER_TOKEN;
     private long maxAudioCharsPerToken = withMargin(PCM16_CHARS_PER_TOKEN);
     private long inFlightReserveNanoUsd;
+    /** A response is set aside to follow (a spoken goodbye): every output token is its input too. */
+    private boolean outputReadAgain;
     /** What was pending when the latest response started: that response's report covers it. */
     private long textAtStart;
     private long audioAtStart;
@@ -102,6 +104,15 @@ public final class ResponseBudget {
     public void reprice(ModelPrice price) {
         this.inputRate = price.maxInputRate();
         this.outputRate = Math.max(1, price.maxOutputRate());
+    }
+
+    /**
+     * Whether room is kept for a response that follows the next one and reads its output as input
+     * (a spoken goodbye, whose own cost the caller sets aside): the output clamp then prices each
+     * token at the output rate plus the input rate.
+     */
+    public void outputReadAgain(boolean on) {
+        this.outputReadAgain = on;
     }
 
     /** Audio appended to the input buffer, as base64 characters. */
@@ -204,7 +215,8 @@ public final class ResponseBudget {
         if (available <= 0) {
             return 0;
         }
-        BigInteger tokens = BigInteger.valueOf(available).multiply(MILLION).divide(BigInteger.valueOf(outputRate));
+        long perToken = outputReadAgain ? Math.addExact(outputRate, inputRate) : outputRate;
+        BigInteger tokens = BigInteger.valueOf(available).multiply(MILLION).divide(BigInteger.valueOf(perToken));
         return tokens.min(BigInteger.valueOf(PROVIDER_MAX_OUTPUT_TOKENS)).longValueExact();
     }
 
@@ -235,6 +247,11 @@ public final class ResponseBudget {
         } finally {
             pendingAudioChars = pending;
         }
+    }
+
+    /** What this much text (instructions, one token per UTF-8 byte) costs as input. */
+    public long textCostNanoUsd(long utf8Bytes) {
+        return cost(Math.max(0, utf8Bytes), inputRate);
     }
 
     /** Whether a next response can start at all: its estimated input plus one output token. */

@@ -20,6 +20,21 @@ class ResponseBudgetTest {
         assertThat(b.nextInputTokens()).isEqualTo(2_000);
     }
 
+    /**
+     * With a response set aside to follow (a spoken goodbye), each output token is priced at the
+     * output and the input rate: what the next response writes, the one after reads.
+     */
+    @Test
+    void outputReadAgainPricesEachTokenAsInputToo() {
+        ResponseBudget b = realtime();
+        b.outputReadAgain(true);
+        // 0.50 - 2,000 in (0.20) = 0.30 at 300 per 1M = 1,000 out
+        assertThat(b.maxOutputTokens(Money.nanoUsd("0.50"))).isEqualTo(1_000);
+        b.outputReadAgain(false);
+        assertThat(b.maxOutputTokens(Money.nanoUsd("0.50"))).isEqualTo(1_500);
+        assertThat(b.textCostNanoUsd(1_000)).isEqualTo(Money.nanoUsd("0.10"));
+    }
+
     @Test
     void neverAboveWhatTheProviderAccepts() {
         assertThat(realtime().maxOutputTokens(Money.nanoUsd("5.00"))).isEqualTo(ResponseBudget.PROVIDER_MAX_OUTPUT_TOKENS);
