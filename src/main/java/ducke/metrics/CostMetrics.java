@@ -51,7 +51,8 @@ public final class CostMetrics implements CostObserver {
 
     /** Every value of {@code budget_exceeded_total}'s {@code limit} label ({@link CostObserver#limitReached}). */
     public static final List<String> LIMITS =
-            List.of("session_cost", "session_duration", "hourly", "client_hourly", "circuit_breaker", "concurrent_sessions");
+            List.of("session_cost", "session_duration", "hourly", "client_hourly", "client_day", "client_month", "client_minutes",
+                    "circuit_breaker", "concurrent_sessions");
 
     /** Label of the money charged as tool fees in {@code api_cost_total_usd}. */
     static final String TOOL_FEE = "tool_fee";
@@ -70,7 +71,8 @@ public final class CostMetrics implements CostObserver {
         tokens = Counter.builder().name(MetricNames.TOKEN_USAGE).help("Tokens charged, by model and kind")
                 .labelNames("model", "type").register(registry);
         limitsReached = Counter.builder().name(MetricNames.BUDGET_EXCEEDED)
-                .help("Cost limits reached: session_cost, session_duration, hourly, client_hourly, circuit_breaker, concurrent_sessions")
+                .help("Cost limits reached: session_cost, session_duration, hourly, client_hourly, client_day, client_month, "
+                        + "client_minutes, circuit_breaker, concurrent_sessions")
                 .labelNames("limit").register(registry);
         unknownModelCharges = Counter.builder().name(MetricNames.UNKNOWN_MODEL_CHARGES)
                 .help("Charges for models not in the price table, priced at the most expensive rates").register(registry);
