@@ -75,7 +75,8 @@ public final class ClientBudgetView {
     }
 
     /** Milliseconds as minutes, to five places. */
-    private static BigDecimal minutes(long millis) {
-        return BigDecimal.valueOf(millis).divide(BigDecimal.valueOf(60_000), 5, RoundingMode.HALF_UP).stripTrailingZeros();
+    public static BigDecimal minutes(long millis) {
+        BigDecimal m = BigDecimal.valueOf(millis).divide(BigDecimal.valueOf(60_000), 5, RoundingMode.HALF_UP).stripTrailingZeros();
+        return m.scale() < 0 ? m.setScale(0) : m;
     }
 }

@@ -81,8 +81,7 @@ public final class CostExceptions {
         details.put("window", w.window());
         details.put("limit", w.limit());
         if (w == BudgetWindow.MINUTES) {
-            details.put("day_minutes", java.math.BigDecimal.valueOf(v.limits().dayMillis(), 3)
-                    .divide(java.math.BigDecimal.valueOf(60), 5, java.math.RoundingMode.HALF_UP).stripTrailingZeros());
+            details.put("day_minutes", ducke.api.ClientBudgetView.minutes(v.limits().dayMillis()));
         } else {
             details.put(w == BudgetWindow.DAY ? "day_usd" : "month_usd", Money.usd(v.limits().limit(w)));
             details.put("spent_usd", Money.usd(w == BudgetWindow.DAY ? v.daySpendNanoUsd() : v.monthSpendNanoUsd()));
