@@ -115,7 +115,7 @@ class AuditDaoTest {
             factory.setUser(db.user());
             factory.setPassword(db.password());
             factory.setMigrations(new File("migrations").getAbsolutePath());
-            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(4);
+            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(5);
             assertThat(Migrations.apply(factory)).as("migrations are applied once").isZero();
             jdbi = Jdbi.create(db.url(), db.user(), db.password());
             dao = new AuditDao(jdbi);
@@ -134,7 +134,45 @@ class AuditDaoTest {
                 h.execute("DELETE FROM audit_sessions");
                 h.execute("DELETE FROM audit_admin_actions");
                 h.execute("DELETE FROM audit_breaker_changes");
+                h.execute("DELETE FROM audit_charges");
+                h.execute("DELETE FROM client_budgets");
             });
+        }
+
+        // ------------------------------------------------------------------ client budgets
+
+        @Test
+        void clientBudgetsAreRebuiltFromTheirOverridesTheMonthsChargesAndTheDaysSessions() {
+            // T0 is a Monday, 10 March 2025 (UTC): the day and the month of T0 + 12 h
+            ducke.core.cost.BudgetWindows w = ducke.core.cost.BudgetWindows.of(T0 + 12 * 3_600_000L, java.time.ZoneOffset.UTC);
+            long lastMonth = w.monthStartMillis() - 1;
+            long yesterday = w.dayStartMillis() - 1;
+            long today = w.dayStartMillis() + 1_000;
+            dao.insertCharges(List.of(
+                    new ChargeRecord("s-1", "r-1", "user-1", "m", TokenCounts.ZERO, 1_000_000_000L, false, lastMonth, "v1"),
+                    new ChargeRecord("s-1", "r-2", "user-1", "m", TokenCounts.ZERO, 250_000_000L, false, yesterday, "v1"),
+                    new ChargeRecord("s-2", "r-3", "user-1", "m", TokenCounts.ZERO, 100_000_001L, true, today, "v1"),
+                    new ChargeRecord("s-3", "r-4", "user-2", "m", TokenCounts.ZERO, 7L, false, today, "v1")), today);
+            dao.insert(List.of(new SessionRecord("s-2", "user-1", "n", "m", today - 90_000, today, EndReason.API_ENDED,
+                            TokenCounts.ZERO, 1, 100_000_001L, "v1"),
+                    new SessionRecord("s-1", "user-1", "n", "m", yesterday - 60_000, yesterday, EndReason.API_ENDED,
+                            TokenCounts.ZERO, 1, 0, "v1")), today);
+            dao.saveBudgetOverride("user-3", new ducke.core.cost.BudgetOverride(500_000_000L, ducke.core.cost.BudgetLimits.NONE,
+                    ducke.core.cost.BudgetOverride.INHERIT, today));
+            dao.saveBudgetOverride("user-3", new ducke.core.cost.BudgetOverride(600_000_000L, ducke.core.cost.BudgetLimits.NONE,
+                    ducke.core.cost.BudgetOverride.INHERIT, today + 1));
+
+            java.util.Map<String, ducke.core.cost.ClientBudget> b = dao.budgetHistory(w);
+
+            assertThat(b).containsOnlyKeys("user-1", "user-2", "user-3");
+            assertThat(b.get("user-1").daySpendNanoUsd()).isEqualTo(100_000_001L);
+            assertThat(b.get("user-1").monthSpendNanoUsd()).isEqualTo(350_000_001L);
+            assertThat(b.get("user-1").dayUsedMillis()).as("the session that ended today").isEqualTo(90_000L);
+            assertThat(b.get("user-1").override()).isNull();
+            assertThat(b.get("user-2").daySpendNanoUsd()).isEqualTo(7L);
+            assertThat(b.get("user-3").override()).as("the last one saved").isEqualTo(new ducke.core.cost.BudgetOverride(600_000_000L,
+                    ducke.core.cost.BudgetLimits.NONE, ducke.core.cost.BudgetOverride.INHERIT, today + 1));
+            assertThat(b.get("user-3").monthSpendNanoUsd()).isZero();
         }
 
         // ------------------------------------------------------------------ insert and read back
