@@ -20,7 +20,7 @@ final class GatewayEvents {
 
     String sessionStarted(SessionLedger l, CostLimits limits) {
         return json("session_started", "session_id", l.sessionId(), "model", l.model(),
-                "max_cost_usd", Money.usd(l.maxCostNanoUsd()), "max_duration_seconds", limits.maxSessionDurationMillis() / 1000,
+                "max_cost_usd", Money.usd(l.maxCostNanoUsd()), "max_duration_seconds", (l.expiresAtMillis() - l.startedAtMillis()) / 1000,
                 "expires_at", java.time.Instant.ofEpochMilli(l.expiresAtMillis()).toString());
     }
 

@@ -95,7 +95,7 @@ public final class SessionsResource {
         }
         SessionLedger l = start.ledger();
         Response.ResponseBuilder r = Response.status(201).entity(new StartSessionResponse(l.sessionId(), l.clientId(),
-                l.model(), Money.usd(l.maxCostNanoUsd()), guard.limits().maxSessionDurationMillis() / 1000,
+                l.model(), Money.usd(l.maxCostNanoUsd()), (l.expiresAtMillis() - l.startedAtMillis()) / 1000,
                 Instant.ofEpochMilli(l.startedAtMillis()).toString(), Instant.ofEpochMilli(l.expiresAtMillis()).toString(),
                 l.priceVersion()));
         limited.headers().forEach(r::header);

@@ -60,6 +60,7 @@ class ClientBudgetsAppTest {
             assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
             JsonNode s = Http.json(first);
             assertThat(Duration.between(clock.instant(), Instant.parse(s.get("expires_at").asText()))).isEqualTo(Duration.ofMinutes(1));
+            assertThat(s.get("max_duration_seconds").asLong()).isEqualTo(60);
             // the minute is reserved by the live session: another is refused for now, not until midnight
             HttpResponse<String> second = open(b, "user-9");
             assertThat(second.statusCode()).as(second.body()).isEqualTo(429);
