@@ -268,13 +268,16 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         ModelAllowList relayModels = config.getUpstream().modelAllowList();
         KeyedAnswers keyedAnswers = new KeyedAnswers(cluster.reportAnswers(), env.getObjectMapper(),
                 config.getCostProtection().getEndedSessionRetention().toMilliseconds());
-        env.jersey().register(new SessionsResource(guard, gate, clock, () -> relayModels.with(guard.prices().models().keySet()),
-                clientIds, keyedAnswers));
         ClientSecrets secrets = new ClientSecrets(cluster.clientSecretStore());
         env.jersey().register(new ClientSecretsResource(secrets, clock, relayModels, () -> guard.limits().maxSessionCostNanoUsd(),
                 clientIds));
         RelayRegistry relayed = Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper(), secrets);
+        relayed.pauseAtCap(config.getCostProtection().pausesOnCap(),
+                java.time.Duration.ofMillis(config.getCostProtection().getPauseTimeout().toMilliseconds()),
+                cluster.sessionPauses(), audit.pauseNotes()::ended);
+        env.jersey().register(new SessionsResource(guard, gate, clock, () -> relayModels.with(guard.prices().models().keySet()),
+                clientIds, keyedAnswers, relayed, cluster.sessionPauses()));
         drain = new NodeDrain(draining, relayed, clock,
                 java.time.Duration.ofMillis(config.getRelay().getFinalUsageWait().toMilliseconds() + 2000));
         metrics.nodeDraining(draining::draining);
@@ -311,6 +314,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         costMetrics.activeSessions(metrics, reaper::localActive);
         audit.watchBacklog(env, metrics, reaper::localPending);
         guard.announceEndingsTo(cluster.sessionEndings());
+        guard.announceCapsTo(cluster.sessionCaps());
         cluster.onBreakerChange(snapshot -> {
             guard.view().force(snapshot);
             costMetrics.spend(snapshot);

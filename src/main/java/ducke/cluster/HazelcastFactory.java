@@ -46,6 +46,10 @@ public class HazelcastFactory {
     /** The cluster's settings document ({@link GridSettingsStore}): one entry, on every member where it can be. */
     static final String SETTINGS_MAP = "ducke-settings";
     static final String SESSION_ENDINGS_TOPIC = "ducke-session-endings";
+    /** Caps set on live sessions ({@code PATCH /v1/sessions/{id}}), for the node holding each. */
+    static final String SESSION_CAPS_TOPIC = "ducke-session-caps";
+    /** Sessions paused at their cap: session id → the reason, written by the node holding each. */
+    static final String SESSION_PAUSES_MAP = "ducke-session-pauses";
     /** The split-brain protection every cost map refers to. */
     static final String COST_QUORUM = "ducke-cost-quorum";
 

@@ -24,6 +24,9 @@ public final class MetricNames {
     public static final String COST_JOURNAL = "cost_journal_total";
     public static final String ESTIMATED_CHARGES = "estimated_charges_total";
     public static final String NODE_DRAINING = "node_draining";
+    /** Realtime sessions paused at their cap (COST_PROTECTION_ON_CAP=pause), by the end they were spared. */
+    public static final String SESSIONS_PAUSED = "sessions_paused_total";
+    public static final String SESSIONS_RESUMED = "sessions_resumed_total";
 
     private MetricNames() {
     }

@@ -132,6 +132,11 @@ final class Metering {
         return ledger;
     }
 
+    /** The session's cap was set in the grid ({@code PATCH /v1/sessions/{id}}): budgets and clamps follow it from now on. */
+    synchronized void capChanged(long capNanoUsd) {
+        ledger = ducke.core.cost.SessionRules.capped(ledger, capNanoUsd);
+    }
+
     /**
      * What the next response may cost, for its clamp: the session's remaining budget, and no more
      * than the standing reservation took (less when the client's hour or the breaker's window had
@@ -515,6 +520,7 @@ final class Metering {
                 standing = id;
                 standingNanoUsd = g.amountNanoUsd();
                 standingPartial = g.amountNanoUsd() < mostNanoUsd;
+                holdRefusal = null; // a session paused for a refusal goes on: its next refusal names its own reason
                 return null;
             }
             if (raise && id.equals(standing)) {

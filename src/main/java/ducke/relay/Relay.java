@@ -60,6 +60,8 @@ public final class Relay {
                 new ClientEventPolicy.Allowed(java.util.Set.copyOf(relay.getAllowedToolTypes()), relay.isAllowPromptReferences()));
 
         cluster.onSessionEnded(registry::ledgerEnded);
+        // a cap set on any node: the session resumes off the event thread (its next reservation is a grid call)
+        cluster.onSessionCapChanged(l -> ctx.upstream().executor().execute(() -> registry.capChanged(l)));
         cluster.health().addListener(registry::quorumLost);
         JettyWebSocketServletContainerInitializer.configure(env.getApplicationContext(), null);
         ClientAuth clientAuth = new ClientAuth(ClientAuth.mode(relay.getClientAuth()), secrets);

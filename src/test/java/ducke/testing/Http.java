@@ -48,6 +48,11 @@ public final class Http {
         return send(request(path, headers).header("Content-Type", "application/json").POST(body).build());
     }
 
+    public HttpResponse<String> patch(String path, String json, String... headers) {
+        return send(request(path, headers).header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
     /** Any method without a body, e.g. DELETE. */
     public HttpResponse<String> send(String method, String path, String... headers) {
         return send(request(path, headers).method(method, HttpRequest.BodyPublishers.noBody()).build());
