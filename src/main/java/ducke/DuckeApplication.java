@@ -104,6 +104,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     private final Clock clock;
     private final Function<String, String> variables;
     private volatile NodeDrain drain;
+    private volatile RelayRegistry relayed;
 
     public DuckeApplication() {
         this(Clock.systemUTC());
@@ -271,7 +272,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         ClientSecrets secrets = new ClientSecrets(cluster.clientSecretStore());
         env.jersey().register(new ClientSecretsResource(secrets, clock, relayModels, () -> guard.limits().maxSessionCostNanoUsd(),
                 clientIds));
-        RelayRegistry relayed = Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
+        relayed = Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper(), secrets);
         relayed.pauseAtCap(config.getCostProtection().pausesOnCap(),
                 java.time.Duration.ofMillis(config.getCostProtection().getPauseTimeout().toMilliseconds()),
@@ -359,6 +360,14 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 }
             }
         });
+    }
+
+    /**
+     * The sessions this node relays, once {@link #run} has wired it (null before): where a raised
+     * client budget resumes paused sessions ({@link RelayRegistry#resumePausedFor}).
+     */
+    public RelayRegistry relayed() {
+        return relayed;
     }
 
     /** This node's draining stop, once {@link #run} has wired it (null before). */

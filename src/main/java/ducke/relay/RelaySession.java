@@ -638,6 +638,10 @@ public final class RelaySession implements UpstreamLink.Events {
         } else {
             EndReason refused = metering.holdRefusal();
             outOfBudget(refused != null ? refused : EndReason.BUDGET_EXCEEDED, false);
+            if (pause.paused() && !audio) {
+                // the event that found the budget spent is refused like those that follow it
+                refusedWhilePaused(type, message);
+            }
         }
     }
 
@@ -706,16 +710,18 @@ public final class RelaySession implements UpstreamLink.Events {
 
     /** A paused session whose timeout has passed ends as it would have without the pause. */
     private void checkPause() {
-        if (ending.started() || !pause.paused()) {
-            return;
+        synchronized (resuming) {
+            if (ending.started() || !pause.paused()) {
+                return;
+            }
+            EndReason expired = pause.expired(ctx.clock().millis());
+            if (expired != null) {
+                LOG.info("Session {}: pause timed out; ending ({})", sessionId, expired.label());
+                ending.soon(expired, null);
+                return;
+            }
         }
-        EndReason expired = pause.expired(ctx.clock().millis());
-        if (expired != null) {
-            LOG.info("Session {}: pause timed out; ending ({})", sessionId, expired.label());
-            ending.soon(expired, null);
-        } else {
-            armPauseCheck();
-        }
+        armPauseCheck();
     }
 
     /** Whether the session is paused at its cost limit. */

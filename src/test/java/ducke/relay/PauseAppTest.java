@@ -154,6 +154,28 @@ class PauseAppTest {
     }
 
     @Test
+    void theClientEventThatFindsTheBudgetSpentPausesTheSessionAndIsRefused() throws Exception {
+        WsClient c = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", "198.51.100." + CLIENTS.incrementAndGet());
+        c.started = c.nextEvent();
+        c.until("session.created");
+        FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
+        c.send(script(responseDone(5_000, 5_000, 2_500, 2_500)));
+        assertThat(c.until("usage_update").get("remaining_budget_usd").decimalValue()).isEqualByComparingTo("3.00");
+        // 40,000 bytes of text the next response would read: more than the 3.00 left can pay
+        String item = "{\"type\":\"conversation.item.create\",\"event_id\":\"evt_big\",\"item\":{\"type\":\"message\","
+                + "\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"" + "x".repeat(40_000) + "\"}]}}";
+        c.send(item);
+        JsonNode paused = c.nextEvent();
+        assertThat(paused.get("type").asText()).isEqualTo("session_paused");
+        assertThat(paused.get("session_cost").decimalValue()).isEqualByComparingTo("2.00");
+        JsonNode error = c.nextEvent();
+        assertThat(error.at("/error/code").asText()).isEqualTo("session_paused");
+        assertThat(error.at("/error/event_id").asText()).isEqualTo("evt_big");
+        assertThat(up.received).noneMatch(m -> m.contains("evt_big"));
+        c.ws.abort();
+    }
+
+    @Test
     void withServerVadThePauseTurnsResponseCreationOffUpstreamAndTheResumeBackOn() throws Exception {
         // the upstream reports its turn detection (as the provider does in session.created/updated)
         Paused p = pausedSession("""
