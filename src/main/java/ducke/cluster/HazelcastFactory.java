@@ -254,6 +254,8 @@ public class HazelcastFactory {
             c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
                     .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
         }
+        // which sessions are paused at their cap: best effort, entries lapse by themselves
+        c.addMapConfig(new MapConfig(SESSION_PAUSES_MAP).setBackupCount(backupCount).setAsyncBackupCount(0));
         // binary format: replace(key, old, new) compares the stored bytes
         c.addMapConfig(new MapConfig(SETTINGS_MAP).setBackupCount(Math.max(1, backupCount)).setAsyncBackupCount(0)
                 .setInMemoryFormat(InMemoryFormat.BINARY));

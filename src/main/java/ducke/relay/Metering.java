@@ -132,8 +132,12 @@ final class Metering {
         return ledger;
     }
 
+    /** The cap last set in the grid while this session runs (0: none); a charge answered with an older one keeps it. */
+    private long capSetNanoUsd;
+
     /** The session's cap was set in the grid ({@code PATCH /v1/sessions/{id}}): budgets and clamps follow it from now on. */
     synchronized void capChanged(long capNanoUsd) {
+        capSetNanoUsd = capNanoUsd;
         ledger = ducke.core.cost.SessionRules.capped(ledger, capNanoUsd);
     }
 
@@ -606,7 +610,8 @@ final class Metering {
         }
         synchronized (this) {
             if (u.ledger().costNanoUsd() >= ledger.costNanoUsd()) {
-                ledger = u.ledger();
+                // a charge the grid applied before a cap was set, answered after this node heard of the cap
+                ledger = capSetNanoUsd > 0 ? ducke.core.cost.SessionRules.capped(u.ledger(), capSetNanoUsd) : u.ledger();
             }
         }
         return u;

@@ -1044,6 +1044,10 @@ public final class RelaySession implements UpstreamLink.Events {
             outOfBudget(pauseFor[0], false);
             return;
         }
+        if (affordable[0] && pause.paused()) {
+            // the last response of a pause took the next reservation: the client's budget has room again
+            tryResume();
+        }
         if (!affordable[0]) {
             outOfBudget(EndReason.BUDGET_EXCEEDED, true);
             return;
