@@ -176,6 +176,33 @@ class PauseAppTest {
     }
 
     @Test
+    void theResponseInFlightWhenTheSessionPausesFinishesAndIsCharged() throws Exception {
+        WsClient c = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", "198.51.100." + CLIENTS.incrementAndGet());
+        c.started = c.nextEvent();
+        String id = c.started.get("session_id").asText();
+        c.until("session.created");
+        FakeUpstream.Connection up = UPSTREAM.connections().get(UPSTREAM.connections().size() - 1);
+        c.send("{\"type\":\"response.create\",\"test_hold\":true,\"test_want_output\":2000}");
+        c.until("response.created");
+        // 60,000 bytes of text: more than the whole 5.00 could pay
+        c.send("{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\",\"role\":\"user\","
+                + "\"content\":[{\"type\":\"input_text\",\"text\":\"" + "y".repeat(60_000) + "\"}]}}");
+        assertThat(c.nextEvent().get("type").asText()).isEqualTo("session_paused");
+        assertThat(c.nextEvent().at("/error/code").asText()).isEqualTo("session_paused");
+        assertThat(up.received).as("the pause cancels nothing").noneMatch(m -> m.contains("response.cancel"));
+        // the response goes on until it ends (here: the client stops it; the provider bills what it made)
+        c.send("{\"type\":\"response.cancel\"}");
+        JsonNode done = c.until("response.done");
+        assertThat(done.at("/response/status").asText()).isEqualTo("cancelled");
+        JsonNode charged = c.nextEvent();
+        assertThat(charged.get("type").asText()).isEqualTo("usage_update");
+        assertThat(charged.get("call_cost").decimalValue()).isPositive();
+        assertThat(Http.json(http().get("/v1/sessions/" + id, "Authorization", SERVICE)).get("charged_responses").asInt()).isEqualTo(1);
+        assertThat(((ducke.DuckeApplication) APP.getApplication()).relayed().pausedHere(id)).as("still paused").isTrue();
+        c.ws.abort();
+    }
+
+    @Test
     void withServerVadThePauseTurnsResponseCreationOffUpstreamAndTheResumeBackOn() throws Exception {
         // the upstream reports its turn detection (as the provider does in session.created/updated)
         Paused p = pausedSession("""
