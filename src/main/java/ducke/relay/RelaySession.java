@@ -743,11 +743,23 @@ public final class RelaySession implements UpstreamLink.Events {
             tryResume();
             return pause.paused();
         }
+        // a raised cap: the standing reservation grows to the new clamp's worst case first, since the clamp stays within it
+        Long raise = metering.standingShortfall();
+        if (raise != null) {
+            try {
+                EndReason refused = metering.raiseStanding(raise, ctx.clock().millis());
+                if (refused != null) {
+                    outOfBudget(refused, false);
+                    return pause.paused();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("Session {}: could not raise its reservation to a new cap: {}", sessionId, e.toString());
+            }
+        }
         Long clamp = metering.sessionClampUpdate();
         if (clamp != null) {
             upstream.text(clampEvent(clamp));
         }
-        refreshSessionClamp();
         return false;
     }
 
