@@ -105,6 +105,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     private final Clock clock;
     private final Function<String, String> variables;
     private volatile NodeDrain drain;
+    private volatile RelayRegistry relayed;
 
     public DuckeApplication() {
         this(Clock.systemUTC());
@@ -269,14 +270,18 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         ModelAllowList relayModels = config.getUpstream().modelAllowList();
         KeyedAnswers keyedAnswers = new KeyedAnswers(cluster.reportAnswers(), env.getObjectMapper(),
                 config.getCostProtection().getEndedSessionRetention().toMilliseconds());
-        env.jersey().register(new SessionsResource(guard, gate, clock, () -> relayModels.with(guard.prices().models().keySet()),
-                clientIds, keyedAnswers));
         ClientSecrets secrets = new ClientSecrets(cluster.clientSecretStore());
         env.jersey().register(new ClientSecretsResource(secrets, clock, relayModels, () -> guard.limits().maxSessionCostNanoUsd(),
                 clientIds));
-        RelayRegistry relayed = Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
+        relayed = Relay.install(env, config.getUpstream(), config.getRelay(), guard, gate, cluster, clock, errors, metrics,
                 env.getObjectMapper(), secrets);
-        env.jersey().register(new ClientBudgetsResource(guard.budgets(), audit.dao(), clock, clientIds, client -> { }));
+        relayed.pauseAtCap(config.getCostProtection().pausesOnCap(),
+                java.time.Duration.ofMillis(config.getCostProtection().getPauseTimeout().toMilliseconds()),
+                cluster.sessionPauses(), audit.pauseNotes()::ended);
+        env.jersey().register(new SessionsResource(guard, gate, clock, () -> relayModels.with(guard.prices().models().keySet()),
+                clientIds, keyedAnswers, relayed, cluster.sessionPauses()));
+        env.jersey().register(new ClientBudgetsResource(guard.budgets(), audit.dao(), clock, clientIds,
+                cluster.clientBudgetChanges()));
         drain = new NodeDrain(draining, relayed, clock,
                 java.time.Duration.ofMillis(config.getRelay().endingWaitMillis()));
         metrics.nodeDraining(draining::draining);
@@ -314,6 +319,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         costMetrics.activeSessions(metrics, reaper::localActive);
         audit.watchBacklog(env, metrics, reaper::localPending);
         guard.announceEndingsTo(cluster.sessionEndings());
+        guard.announceCapsTo(cluster.sessionCaps());
         cluster.onBreakerChange(snapshot -> {
             guard.view().force(snapshot);
             costMetrics.spend(snapshot);
@@ -358,6 +364,14 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 }
             }
         });
+    }
+
+    /**
+     * The sessions this node relays, once {@link #run} has wired it (null before): where a raised
+     * client budget resumes paused sessions ({@link RelayRegistry#resumePausedFor}).
+     */
+    public RelayRegistry relayed() {
+        return relayed;
     }
 
     /** This node's draining stop, once {@link #run} has wired it (null before). */

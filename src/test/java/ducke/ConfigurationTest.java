@@ -104,6 +104,18 @@ class ConfigurationTest {
     }
 
     @Test
+    void sessionsEndAtTheirCapUnlessToldToPause() throws Exception {
+        DuckeConfiguration defaults = projectConfig(TestApps.VARIABLES);
+        assertThat(defaults.getCostProtection().pausesOnCap()).isFalse();
+        assertThat(defaults.getCostProtection().getPauseTimeout().toSeconds()).isEqualTo(60);
+        DuckeConfiguration pausing = projectConfig(Map.of("COST_PROTECTION_ON_CAP", "pause", "COST_PROTECTION_PAUSE_TIMEOUT", "5m"));
+        assertThat(pausing.getCostProtection().pausesOnCap()).isTrue();
+        assertThat(pausing.getCostProtection().getPauseTimeout().toSeconds()).isEqualTo(300);
+        assertThatThrownBy(() -> parse("costProtection:\n  onCap: stop\n")).hasMessageContaining("costProtection.onCap");
+        assertThatThrownBy(() -> parse("costProtection:\n  pauseTimeout: 500ms\n")).hasMessageContaining("costProtection.pauseTimeout");
+    }
+
+    @Test
     void severalLimitsAndCommaListsAreAccepted() throws Exception {
         DuckeConfiguration c = parse("""
                 rateLimits:

@@ -33,7 +33,9 @@ public record SessionView(
         @JsonProperty("charged_responses") int chargedResponses,
         @JsonProperty("tokens") Map<String, Long> tokens,
         @JsonProperty("price_version") String priceVersion,
-        @JsonProperty("models") List<String> models) {
+        @JsonProperty("models") List<String> models,
+        @JsonProperty("pauses") Integer pauses,
+        @JsonProperty("paused_seconds") BigDecimal pausedSeconds) {
 
     public static SessionView of(SessionLedger l) {
         boolean ended = !l.active();
@@ -42,7 +44,7 @@ public record SessionView(
                 iso(l.startedAtMillis()), iso(l.expiresAtMillis()), ended ? iso(l.endedAtMillis()) : null,
                 ended ? l.endReason().label() : null, ended ? seconds(durationMillis) : null, Money.usd(l.costNanoUsd()),
                 Money.usd(l.maxCostNanoUsd()), Money.usd(l.remainingBudgetNanoUsd()), l.chargedResponses(),
-                tokens(l.tokens()), l.priceVersion(), null);
+                tokens(l.tokens()), l.priceVersion(), null, null, null);
     }
 
     public static SessionView of(SessionRecord r) {
@@ -51,9 +53,15 @@ public record SessionView(
 
     /** An audit row: the final record and the models that priced its charges (sorted). */
     public static SessionView of(SessionRecord r, List<String> models) {
+        return of(r, models, null, 0);
+    }
+
+    /** An audit row with its pauses at the cost limit ({@code pauses} null: not shown). */
+    public static SessionView of(SessionRecord r, List<String> models, Integer pauses, long pausedMillis) {
         return new SessionView(r.sessionId(), "ended", r.clientId(), r.nodeName(), r.model(), iso(r.startedAtMillis()),
                 null, iso(r.endedAtMillis()), r.endReason().label(), seconds(r.durationMillis()), Money.usd(r.costNanoUsd()),
-                null, null, r.chargedResponses(), tokens(r.tokens()), r.priceVersion(), models);
+                null, null, r.chargedResponses(), tokens(r.tokens()), r.priceVersion(), models, pauses,
+                pauses == null ? null : seconds(pausedMillis));
     }
 
     static String iso(long epochMillis) {

@@ -31,8 +31,10 @@ public final class Audit {
     private final JdbiAuditSink sink;
     private final AuditJournal journal;
     private final ChargeBuffer charges;
+    private final ducke.db.PauseNotes pauses;
 
-    private Audit(AuditDao dao, JdbiAuditSink sink, AuditJournal journal, ChargeBuffer charges) {
+    private Audit(AuditDao dao, JdbiAuditSink sink, AuditJournal journal, ChargeBuffer charges, ducke.db.PauseNotes pauses) {
+        this.pauses = pauses;
         this.dao = dao;
         this.sink = sink;
         this.journal = journal;
@@ -66,7 +68,9 @@ public final class Audit {
         GaugeWithCallback.builder().name("audit_charges_written")
                 .help("Charge rows this node has written to the audit store since it started")
                 .callback(cb -> cb.call(sink.chargesWritten())).register(metrics.registry());
-        return new Audit(dao, sink, journal, charges);
+        ducke.db.PauseNotes pauses = new ducke.db.PauseNotes(dao, PAUSE_NOTES_RETRY_MILLIS);
+        env.lifecycle().manage(pauses);
+        return new Audit(dao, sink, journal, charges, pauses);
     }
 
     /** Registers the backlog metric and health check once the reaper that holds the backlog exists. */
@@ -97,6 +101,14 @@ public final class Audit {
                 return dao.budgetHistory(windows);
             }
         };
+    }
+
+    /** How often the pauses of ended sessions are offered to rows not written yet. */
+    static final long PAUSE_NOTES_RETRY_MILLIS = 500;
+
+    /** Where the pauses of sessions this node held go once they ended (their audit rows). */
+    public ducke.db.PauseNotes pauseNotes() {
+        return pauses;
     }
 
     public AuditDao dao() {

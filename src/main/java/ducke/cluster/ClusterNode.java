@@ -152,6 +152,72 @@ public final class ClusterNode implements Managed, ClusterView {
         });
     }
 
+    /** Announces caps set on live sessions that a member holds a connection for, to every node. */
+    public ducke.core.cost.SessionCaps sessionCaps() {
+        ITopic<SessionLedger> topic = hz.getTopic(HazelcastFactory.SESSION_CAPS_TOPIC);
+        return topic::publish;
+    }
+
+    /** Announces, to every node, a client whose budgets a backend set (its paused sessions may go on). */
+    public Consumer<String> clientBudgetChanges() {
+        ITopic<String> topic = hz.getTopic(HazelcastFactory.CLIENT_BUDGET_CHANGES_TOPIC);
+        return clientId -> {
+            try {
+                topic.publish(clientId);
+            } catch (RuntimeException e) {
+                LOG.info("Budget change of client {} not announced: {}", clientId, e.toString());
+            }
+        };
+    }
+
+    /** Runs {@code onChanged} for every client whose budgets were set, on a Hazelcast event thread. */
+    public void onClientBudgetChanged(Consumer<String> onChanged) {
+        ITopic<String> topic = hz.getTopic(HazelcastFactory.CLIENT_BUDGET_CHANGES_TOPIC);
+        topic.addMessageListener(m -> onChanged.accept(m.getMessageObject()));
+    }
+
+    /** Runs {@code onChanged} for every announced cap of a live session this member holds, on a Hazelcast event thread. */
+    public void onSessionCapChanged(Consumer<SessionLedger> onChanged) {
+        ITopic<SessionLedger> topic = hz.getTopic(HazelcastFactory.SESSION_CAPS_TOPIC);
+        topic.addMessageListener(m -> {
+            if (memberId().equals(m.getMessageObject().holder())) {
+                onChanged.accept(m.getMessageObject());
+            }
+        });
+    }
+
+    /**
+     * The sessions paused at their cap, in a grid map (session id → reason); writes do not wait,
+     * a failed one is only logged (the entry lapses by itself), a read waits the grid-call deadline.
+     */
+    public ducke.core.cost.SessionPauses sessionPauses() {
+        com.hazelcast.map.IMap<String, String> map = hz.getMap(HazelcastFactory.SESSION_PAUSES_MAP);
+        return new ducke.core.cost.SessionPauses() {
+            @Override
+            public void paused(String sessionId, String reason, long ttlMillis) {
+                try {
+                    map.setAsync(sessionId, reason, Math.max(1, ttlMillis), java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (RuntimeException e) {
+                    LOG.info("Pause of session {} not recorded in the grid: {}", sessionId, e.toString());
+                }
+            }
+
+            @Override
+            public void resumed(String sessionId) {
+                try {
+                    map.deleteAsync(sessionId);
+                } catch (RuntimeException e) {
+                    LOG.info("Resume of session {} not recorded in the grid: {}", sessionId, e.toString());
+                }
+            }
+
+            @Override
+            public boolean paused(String sessionId) {
+                return calls.await("reading a session's pause", () -> map.getAsync(sessionId)) != null;
+            }
+        };
+    }
+
     /** The reaper of this node's share of the session ledgers, without checkpoints; manage it to run it. */
     public SessionReaper sessionReaper(CostGuard guard, AuditSink sink, Clock clock, long retentionMillis, long intervalMillis) {
         return sessionReaper(guard, sink, clock, retentionMillis, intervalMillis, 0);

@@ -33,7 +33,7 @@ final class GridSerializers implements DataSerializableFactory {
             case DEPARTURE -> new DepartureTask();
             case GIVE_BACK -> new GiveBackProcessor();
             case LedgerProcessors.CHARGE, LedgerProcessors.END, LedgerProcessors.AUDITED, LedgerProcessors.CREATE,
-                    LedgerProcessors.CONFIRM_SPEND, LedgerProcessors.RECAP, LedgerProcessors.REHOLD ->
+                    LedgerProcessors.CONFIRM_SPEND, LedgerProcessors.RECAP, LedgerProcessors.REHOLD, LedgerProcessors.SET_CAP ->
                     LedgerProcessors.create(typeId);
             case SpendProcessors.CHARGE, SpendProcessors.TRIP, SpendProcessors.RESET, SpendProcessors.RESERVE,
                     SpendProcessors.RELEASE, SpendProcessors.SEED -> SpendProcessors.create(typeId);

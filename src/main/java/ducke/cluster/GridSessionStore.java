@@ -107,4 +107,11 @@ final class GridSessionStore implements SessionStore {
                         () -> ledgers.executeOnEntries(new LedgerProcessors.Recap(oldCapNanoUsd, newCapNanoUsd))));
         return (int) changed.values().stream().filter(Boolean::booleanValue).count();
     }
+
+    /** The ledger after the change travels back with its keys; it is read, never stored, by the caller. */
+    @Override
+    public Optional<SessionLedger> setCap(String sessionId, long capNanoUsd) {
+        return Optional.ofNullable(calls.await("setting a session's cap",
+                () -> ledgers.submitToKey(sessionId, new LedgerProcessors.SetCap(capNanoUsd))));
+    }
 }

@@ -47,6 +47,11 @@ public class HazelcastFactory {
     /** The cluster's settings document ({@link GridSettingsStore}): one entry, on every member where it can be. */
     static final String SETTINGS_MAP = "ducke-settings";
     static final String SESSION_ENDINGS_TOPIC = "ducke-session-endings";
+    /** Caps set on live sessions ({@code PATCH /v1/sessions/{id}}), for the node holding each. */
+    static final String SESSION_CAPS_TOPIC = "ducke-session-caps";
+    static final String CLIENT_BUDGET_CHANGES_TOPIC = "ducke-client-budget-changes";
+    /** Sessions paused at their cap: session id → the reason, written by the node holding each. */
+    static final String SESSION_PAUSES_MAP = "ducke-session-pauses";
     /** The split-brain protection every cost map refers to. */
     static final String COST_QUORUM = "ducke-cost-quorum";
 
@@ -251,6 +256,8 @@ public class HazelcastFactory {
             c.addMapConfig(new MapConfig(map).setBackupCount(backupCount).setAsyncBackupCount(0)
                     .setInMemoryFormat(InMemoryFormat.OBJECT).setPerEntryStatsEnabled(false));
         }
+        // which sessions are paused at their cap: best effort, entries lapse by themselves
+        c.addMapConfig(new MapConfig(SESSION_PAUSES_MAP).setBackupCount(backupCount).setAsyncBackupCount(0));
         // binary format: replace(key, old, new) compares the stored bytes
         c.addMapConfig(new MapConfig(SETTINGS_MAP).setBackupCount(Math.max(1, backupCount)).setAsyncBackupCount(0)
                 .setInMemoryFormat(InMemoryFormat.BINARY));

@@ -31,6 +31,7 @@ final class LedgerProcessors {
     static final int CONFIRM_SPEND = 14;
     static final int RECAP = 15;
     static final int REHOLD = 16;
+    static final int SET_CAP = 17;
 
     private LedgerProcessors() {
     }
@@ -44,6 +45,7 @@ final class LedgerProcessors {
             case CONFIRM_SPEND -> new ConfirmSpend();
             case RECAP -> new Recap();
             case REHOLD -> new Rehold();
+            case SET_CAP -> new SetCap();
             default -> null;
         };
     }
@@ -123,6 +125,43 @@ final class LedgerProcessors {
         void readFields(ObjectDataInput in, int version) throws IOException {
             from = in.readString();
             to = in.readString();
+        }
+    }
+
+    /** Sets a live session's cap ({@link SessionRules#capped}); returns the ledger after it, null when unknown. */
+    static final class SetCap extends GridProcessor<String, SessionLedger, SessionLedger> {
+        private long capNanoUsd;
+
+        SetCap() {
+        }
+
+        SetCap(long capNanoUsd) {
+            this.capNanoUsd = capNanoUsd;
+        }
+
+        @Override
+        public SessionLedger process(Map.Entry<String, SessionLedger> entry) {
+            SessionLedger before = entry.getValue();
+            SessionLedger after = SessionRules.capped(before, capNanoUsd);
+            if (after != before) {
+                entry.setValue(after);
+            }
+            return after;
+        }
+
+        @Override
+        public int getClassId() {
+            return SET_CAP;
+        }
+
+        @Override
+        void writeFields(ObjectDataOutput out, int version) throws IOException {
+            out.writeLong(capNanoUsd);
+        }
+
+        @Override
+        void readFields(ObjectDataInput in, int version) throws IOException {
+            capNanoUsd = in.readLong();
         }
     }
 

@@ -100,6 +100,31 @@ public class CostProtectionFactory {
     @Max(10_000_000)
     private int journalCapacity = 10_000;
 
+    /**
+     * What a realtime session that cannot afford its next response gets: {@code end} (closed, as
+     * always) or {@code pause} (kept open, no new response, until its cap is raised or
+     * {@link #pauseTimeout} has passed).
+     */
+    @NotNull
+    @jakarta.validation.constraints.Pattern(regexp = "end|pause", message = "must be end or pause")
+    private String onCap = "end";
+
+    /** How long a paused session waits for a raised cap before it ends as it would have without the pause. */
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    @io.dropwizard.validation.MaxDuration(value = 24, unit = TimeUnit.HOURS)
+    private Duration pauseTimeout = Duration.seconds(60);
+
+    public String getOnCap() { return onCap; }
+    public void setOnCap(String v) { this.onCap = v; }
+    public Duration getPauseTimeout() { return pauseTimeout; }
+    public void setPauseTimeout(Duration v) { this.pauseTimeout = v; }
+
+    /** Whether sessions pause at their cap instead of ending ({@code onCap: pause}). */
+    public boolean pausesOnCap() {
+        return "pause".equals(onCap);
+    }
+
     public boolean isEnabled() { return enabled; }
     public void setEnabled(boolean enabled) { this.enabled = enabled; }
     public BigDecimal getMaxSessionCostUsd() { return maxSessionCostUsd; }

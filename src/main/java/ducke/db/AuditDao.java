@@ -55,10 +55,29 @@ public final class AuditDao {
      * A page of sessions, newest end first, and the cursor of the next page (null at the end);
      * {@code models}: per session, the models that priced its charges, sorted.
      */
-    public record Page(List<SessionRecord> records, Map<String, List<String>> models, String nextCursor) {
+    public record Page(List<SessionRecord> records, Map<String, List<String>> models, String nextCursor,
+                       Map<String, Pauses> pauses) {
         public List<String> models(String sessionId) {
             return models.getOrDefault(sessionId, List.of());
         }
+
+        /** The session's pauses at its cost limit (none for most). */
+        public Pauses pauses(String sessionId) {
+            return pauses.getOrDefault(sessionId, Pauses.NONE);
+        }
+    }
+
+    /** How often a session was paused at its cost limit, and for how long in all. */
+    public record Pauses(int count, long pausedMillis) {
+        public static final Pauses NONE = new Pauses(0, 0);
+    }
+
+    /**
+     * Writes the pauses of ended sessions into their rows; returns the notes whose row is not
+     * written yet (to be offered again).
+     */
+    List<PauseRows.Note> writePauses(List<PauseRows.Note> notes) {
+        return jdbi.inTransaction(h -> PauseRows.write(h, notes));
     }
 
     /** A page of one session's charges, oldest first, and the cursor of the next page (null at the end). */
@@ -177,13 +196,14 @@ public final class AuditDao {
     /** Sessions matching {@code q}, newest end first, keyset-paged so pages stay stable while rows are added. */
     public Page sessions(AuditQuery q, int limit, String cursor) {
         Cursor after = cursor == null ? null : Cursor.decode(cursor);
-        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(", models FROM audit_sessions WHERE is_open = FALSE");
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(", models, pauses, paused_ms FROM audit_sessions WHERE is_open = FALSE");
         where(sql, q, "");
         if (after != null) {
             sql.append(" AND (ended_at_ms < :cEnded OR (ended_at_ms = :cEnded AND session_id < :cId))");
         }
         sql.append(" ORDER BY ended_at_ms DESC, session_id DESC LIMIT :limit");
         Map<String, List<String>> models = new java.util.HashMap<>();
+        Map<String, Pauses> pauses = new java.util.HashMap<>();
         List<SessionRecord> rows = jdbi.withHandle(h -> {
             Query query = bind(h.createQuery(sql.toString()), q).bind("limit", limit + 1);
             if (after != null) {
@@ -191,15 +211,19 @@ public final class AuditDao {
             }
             return query.map((rs, ctx) -> {
                 models.put(rs.getString("session_id"), ChargeRows.models(rs.getString("models")));
+                if (rs.getInt("pauses") > 0) {
+                    pauses.put(rs.getString("session_id"), new Pauses(rs.getInt("pauses"), rs.getLong("paused_ms")));
+                }
                 return record(rs);
             }).list();
         });
         if (rows.size() <= limit) {
-            return new Page(rows, Map.copyOf(models), null);
+            return new Page(rows, Map.copyOf(models), null, Map.copyOf(pauses));
         }
         List<SessionRecord> page = rows.subList(0, limit);
         SessionRecord last = page.get(limit - 1);
-        return new Page(List.copyOf(page), Map.copyOf(models), new Cursor(last.endedAtMillis(), last.sessionId()).encode());
+        return new Page(List.copyOf(page), Map.copyOf(models), new Cursor(last.endedAtMillis(), last.sessionId()).encode(),
+                Map.copyOf(pauses));
     }
 
     /**

@@ -25,6 +25,9 @@ public final class MetricNames {
     public static final String ESTIMATED_CHARGES = "estimated_charges_total";
     public static final String NODE_DRAINING = "node_draining";
     public static final String RELAY_GOODBYES = "relay_goodbyes_total";
+    /** Realtime sessions paused at their cap (COST_PROTECTION_ON_CAP=pause), by the end they were spared. */
+    public static final String SESSIONS_PAUSED = "sessions_paused_total";
+    public static final String SESSIONS_RESUMED = "sessions_resumed_total";
 
     private MetricNames() {
     }

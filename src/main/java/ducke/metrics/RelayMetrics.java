@@ -19,7 +19,11 @@ public final class RelayMetrics {
     public static final String UPSTREAM_TO_CLIENT = "upstream_to_client";
     /** The codes of refused client events: a fixed set, fit for a label. */
     public static final List<String> REFUSAL_CODES = List.of("event_not_allowed",
-            "model_change_not_allowed", "transcription_model_not_allowed", "conversation_already_has_active_response");
+            "model_change_not_allowed", "transcription_model_not_allowed", "conversation_already_has_active_response",
+            "session_paused");
+    /** Why a session is paused: the end reasons a pause stands in for. */
+    public static final List<String> PAUSE_REASONS = List.of(EndReason.BUDGET_EXCEEDED.label(),
+            EndReason.CLIENT_BUDGET_EXCEEDED.label());
 
     /** Handshake outcomes other than the cost refusals (which are {@link CostGuard.Refusal} names, lower case). */
     /** Call offer outcomes besides the handshake's and the cost refusals. */
@@ -48,6 +52,8 @@ public final class RelayMetrics {
     private final Counter goodbyes;
     private final Counter chargesUnconfirmed;
     private final Counter upstreamEventsDropped;
+    private final Counter paused;
+    private final Counter resumed;
     /** The frame counters by direction, looked up once: they are counted for every relayed frame. */
     private final CounterDataPoint[] framesByDirection;
     private final CounterDataPoint[] bytesByDirection;
@@ -81,6 +87,11 @@ public final class RelayMetrics {
                 .labelNames("outcome").register(r);
         chargesUnconfirmed = Counter.builder().name("relay_charges_unconfirmed_total")
                 .help("Relayed charges the cluster did not confirm in time or refused; each ended its session").register(r);
+        paused = Counter.builder().name(MetricNames.SESSIONS_PAUSED)
+                .help("Realtime sessions paused at their cap instead of ended, by the end reason they were spared")
+                .labelNames("reason").register(r);
+        resumed = Counter.builder().name(MetricNames.SESSIONS_RESUMED)
+                .help("Paused realtime sessions resumed by a raised cap or client budget").register(r);
         initialise();
         upstreamEventsDropped = Counter.builder().name("relay_upstream_events_dropped_total")
                 .help("Upstream events over RELAY_MAX_UPSTREAM_FRAME_SIZE, dropped (a response.done among them is charged its reservation)")
@@ -104,6 +115,15 @@ public final class RelayMetrics {
         Endpoints.TOOLS.forEach(toolCallsBlocked::initLabelValues);
         Arrays.stream(EndReason.values()).forEach(reason -> closed.initLabelValues(reason.label()));
         REFUSAL_CODES.forEach(refused::initLabelValues);
+        PAUSE_REASONS.forEach(paused::initLabelValues);
+    }
+
+    public void sessionPaused(String reason) {
+        paused.labelValues(PAUSE_REASONS.contains(reason) ? reason : PAUSE_REASONS.get(0)).inc();
+    }
+
+    public void sessionResumed() {
+        resumed.inc();
     }
 
     public void liveSessions(GuardMetrics metrics, IntSupplier live) {

@@ -132,6 +132,15 @@ final class Metering {
         return ledger;
     }
 
+    /** The cap last set in the grid while this session runs (0: none); a charge answered with an older one keeps it. */
+    private long capSetNanoUsd;
+
+    /** The session's cap was set in the grid ({@code PATCH /v1/sessions/{id}}): budgets and clamps follow it from now on. */
+    synchronized void capChanged(long capNanoUsd) {
+        capSetNanoUsd = capNanoUsd;
+        ledger = ducke.core.cost.SessionRules.capped(ledger, capNanoUsd);
+    }
+
     /**
      * What the next response may cost, for its clamp: the session's remaining budget, and no more
      * than the standing reservation took (less when the client's hour or the breaker's window had
@@ -586,6 +595,7 @@ final class Metering {
                 standing = id;
                 standingNanoUsd = g.amountNanoUsd();
                 standingPartial = g.amountNanoUsd() < mostNanoUsd;
+                holdRefusal = null; // a session paused for a refusal goes on: its next refusal names its own reason
                 return null;
             }
             if (raise && id.equals(standing)) {
@@ -671,7 +681,8 @@ final class Metering {
         }
         synchronized (this) {
             if (u.ledger().costNanoUsd() >= ledger.costNanoUsd()) {
-                ledger = u.ledger();
+                // a charge the grid applied before a cap was set, answered after this node heard of the cap
+                ledger = capSetNanoUsd > 0 ? ducke.core.cost.SessionRules.capped(u.ledger(), capSetNanoUsd) : u.ledger();
             }
         }
         return u;

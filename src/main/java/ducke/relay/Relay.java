@@ -61,6 +61,10 @@ public final class Relay {
                 new Goodbye.Settings(relay.getGoodbyeInstructions(), relay.getGoodbyeReserveTokens()));
 
         cluster.onSessionEnded(registry::ledgerEnded);
+        // a cap set on any node: the session resumes off the event thread (its next reservation is a grid call)
+        cluster.onSessionCapChanged(l -> ctx.upstream().executor().execute(() -> registry.capChanged(l)));
+        // a client's budgets set by a backend: its sessions paused for client_budget_exceeded may go on
+        cluster.onClientBudgetChanged(c -> ctx.upstream().executor().execute(() -> registry.resumePausedFor(c)));
         cluster.health().addListener(registry::quorumLost);
         JettyWebSocketServletContainerInitializer.configure(env.getApplicationContext(), null);
         ClientAuth clientAuth = new ClientAuth(ClientAuth.mode(relay.getClientAuth()), secrets);

@@ -27,6 +27,25 @@ public final class RelayRegistry {
     private final Map<String, RelaySession> live = new ConcurrentHashMap<>();
     private boolean accepting = true;
     private volatile Runnable onRemoved = () -> { };
+    private volatile Pause.Policy pausePolicy = Pause.Policy.END;
+
+    /** How sessions of this node pause at their cap ({@code COST_PROTECTION_ON_CAP}); set once while wiring. */
+    void pauseWith(Pause.Policy policy) {
+        this.pausePolicy = policy;
+    }
+
+    /**
+     * Sessions of this node pause at their cap ({@code pause}: {@code COST_PROTECTION_ON_CAP=pause})
+     * for up to {@code timeout}, tell {@code board} while they are paused, and hand their pauses to
+     * {@code log} when they end; set once while wiring.
+     */
+    public void pauseAtCap(boolean pause, Duration timeout, ducke.core.cost.SessionPauses board, PauseLog log) {
+        pauseWith(new Pause.Policy(pause, timeout, board, log));
+    }
+
+    Pause.Policy pausePolicy() {
+        return pausePolicy;
+    }
 
     /** Registers a live session; false when the node stopped accepting sessions (it must end at once). */
     synchronized boolean add(RelaySession s) {
@@ -62,6 +81,40 @@ public final class RelayRegistry {
         if (s != null) {
             s.ledgerEnded(ledger);
         }
+    }
+
+    /**
+     * The cap of a session this node holds was set ({@code PATCH /v1/sessions/{id}}, on any node):
+     * it meters against the new cap from now on, and resumes if it was paused and its next response
+     * now fits. Returns whether it is paused after that (false for a session this node does not
+     * hold). Blocks for the grid when it resumes (its next reservation); call from a pool or
+     * request thread.
+     */
+    public boolean capChanged(SessionLedger ledger) {
+        RelaySession s = live.get(ledger.sessionId());
+        return s != null && s.capChanged(ledger.maxCostNanoUsd());
+    }
+
+    /** Whether this node holds {@code sessionId} and it is paused; null when it does not hold it. */
+    public Boolean pausedHere(String sessionId) {
+        RelaySession s = live.get(sessionId);
+        return s == null ? null : s.paused();
+    }
+
+    /**
+     * Tries again to resume every paused session of {@code clientId} this node holds: for a
+     * client budget that was raised (or freed), so that a session paused for
+     * {@code client_budget_exceeded} goes on when its next reservation is taken now. Sessions
+     * still refused stay paused until their timeout. Blocks for the grid; returns how many resumed.
+     */
+    public int resumePausedFor(String clientId) {
+        int resumed = 0;
+        for (RelaySession s : List.copyOf(live.values())) {
+            if (s.clientId().equals(clientId) && s.paused() && s.tryResume()) {
+                resumed++;
+            }
+        }
+        return resumed;
     }
 
     /**

@@ -42,6 +42,8 @@ public final class RelaySession implements UpstreamLink.Events {
     private final SessionEnding ending;
     /** The spoken goodbye when the session ends for a cap or a drain ({@code RELAY_GOODBYE_INSTRUCTIONS}). */
     private final Goodbye goodbye;
+    /** Pause instead of cut ({@code COST_PROTECTION_ON_CAP=pause}); never for a WebRTC call. */
+    private final Pause pause;
     /** Null for a relayed session; what a WebRTC call's sideband needs otherwise. */
     private final CallContext calls;
     /** The provider's id of the call (null for a relayed session, and until the provider answered the offer). */
@@ -89,6 +91,7 @@ public final class RelaySession implements UpstreamLink.Events {
         this.goodbye = new Goodbye(ctx, metering, sessionId);
         this.upstream = calls == null ? new UpstreamLink(ctx, this) : sideband();
         this.ending = new SessionEnding(ctx, this, metering, () -> upstream, () -> toClient);
+        this.pause = new Pause(calls == null ? ctx.registry().pausePolicy() : Pause.Policy.END, ctx.mapper(), beta, sessionId);
     }
 
     String sessionId() {
@@ -97,6 +100,10 @@ public final class RelaySession implements UpstreamLink.Events {
 
     Goodbye goodbye() {
         return goodbye;
+    }
+
+    String clientId() {
+        return handshake.client();
     }
 
     /** Where frames go to be handled when the thread that read them must not block ({@link SelectorReads}). */
@@ -348,6 +355,7 @@ public final class RelaySession implements UpstreamLink.Events {
      * waits for it meanwhile.
      */
     CompletableFuture<Void> ended() {
+        pause.ended(ctx.clock().millis());
         if (calls == null) {
             return CompletableFuture.completedFuture(null);
         }
@@ -626,7 +634,11 @@ public final class RelaySession implements UpstreamLink.Events {
 
     private void fromClient(ByteBuffer message) {
         // scanned before it is forwarded: a frame handed to a socket is the socket's
-        boolean audio = EventScanner.type(message).equals(AudioAppend.TYPE);
+        String type = EventScanner.type(message);
+        boolean audio = type.equals(AudioAppend.TYPE);
+        if (pause.enabled() && refusedWhilePaused(type, message)) {
+            return;
+        }
         ClientEventPolicy.Outcome outcome = policy.inspect(message);
         if (outcome instanceof ClientEventPolicy.Forward f) {
             if (!audio) {
@@ -638,8 +650,178 @@ public final class RelaySession implements UpstreamLink.Events {
             refuse(r);
         } else {
             EndReason refused = metering.holdRefusal();
-            ending.soon(refused != null ? refused : EndReason.BUDGET_EXCEEDED, null);
+            outOfBudget(refused != null ? refused : EndReason.BUDGET_EXCEEDED, false);
+            if (pause.paused() && !audio) {
+                // the event that found the budget spent is refused like those that follow it
+                refusedWhilePaused(type, message);
+            }
         }
+    }
+
+    // ---- pause instead of cut: Pause ----
+
+    /** Whether this client event is refused (or dropped) because the session is paused. */
+    private boolean refusedWhilePaused(String type, ByteBuffer message) {
+        Pause.Verdict v = pause.verdict(type);
+        if (v == Pause.Verdict.PASS) {
+            return false;
+        }
+        ctx.metrics().clientEventRefused(Pause.CODE);
+        if (v == Pause.Verdict.REFUSE) {
+            String eventId = null;
+            if (!type.equals(AudioAppend.TYPE)) {
+                try {
+                    JsonNode e = ctx.mapper().readTree(message.array(), message.arrayOffset() + message.position(), message.remaining());
+                    eventId = e.path("event_id").isTextual() ? e.get("event_id").asText() : null;
+                } catch (Exception unreadable) {
+                    // refused all the same
+                }
+            }
+            refuse(pause.refusal(type, eventId));
+        }
+        return true;
+    }
+
+    /**
+     * The session cannot afford its next response ({@code reason}: its cap, or a reservation
+     * refused): it pauses when the node pauses for that reason, and ends otherwise ({@code now}:
+     * on this thread, as {@link #finish}; else as {@link SessionEnding#soon}).
+     */
+    private void outOfBudget(EndReason reason, boolean now) {
+        if (!pause.pausesFor(reason) || ending.started()) {
+            if (now) {
+                finish(reason, null, null);
+            } else {
+                ending.soon(reason, null);
+            }
+            return;
+        }
+        if (!pause.enter(reason, ctx.clock().millis())) {
+            return;
+        }
+        ctx.metrics().sessionPaused(reason.label());
+        LOG.info("Session {} paused at its cost limit ({}); waiting up to {} s for a raise", sessionId, reason.label(),
+                ctx.registry().pausePolicy().timeout().toSeconds());
+        String off = pause.turnDetectionOff();
+        if (off != null) {
+            upstream.text(off);
+        }
+        sendToClient(pause.pausedEvent(metering.ledger(), reason));
+        armPauseCheck();
+    }
+
+    /** Looks at the clock again within a second (or at the timeout, if sooner). */
+    private void armPauseCheck() {
+        long left = pause.leftMillis(ctx.clock().millis());
+        try {
+            pause.checkWith(ctx.timers().schedule(this::checkPause, Math.min(left, Pause.CHECK_MILLIS),
+                    java.util.concurrent.TimeUnit.MILLISECONDS));
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // the node is stopping: its sessions end anyway
+        }
+    }
+
+    /** A paused session whose timeout has passed ends as it would have without the pause. */
+    private void checkPause() {
+        synchronized (resuming) {
+            if (ending.started() || !pause.paused()) {
+                return;
+            }
+            EndReason expired = pause.expired(ctx.clock().millis());
+            if (expired != null) {
+                LOG.info("Session {}: pause timed out; ending ({})", sessionId, expired.label());
+                ending.soon(expired, null);
+                return;
+            }
+        }
+        armPauseCheck();
+    }
+
+    /** Whether the session is paused at its cost limit. */
+    boolean paused() {
+        return pause.paused();
+    }
+
+    /**
+     * The session's cap was set in the grid: metered against it from now on; a paused session
+     * resumes if its next response fits now. Returns whether it is paused after that. Blocks for
+     * the grid when it tries to resume.
+     */
+    boolean capChanged(long capNanoUsd) {
+        metering.capChanged(capNanoUsd);
+        if (ending.started()) {
+            return false;
+        }
+        if (pause.paused()) {
+            tryResume();
+            return pause.paused();
+        }
+        // a raised cap: the standing reservation grows to the new clamp's worst case first, since the clamp stays within it
+        Long raise = metering.standingShortfall();
+        if (raise != null) {
+            try {
+                EndReason refused = metering.raiseStanding(raise, ctx.clock().millis());
+                if (refused != null) {
+                    outOfBudget(refused, false);
+                    return pause.paused();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("Session {}: could not raise its reservation to a new cap: {}", sessionId, e.toString());
+            }
+        }
+        Long clamp = metering.sessionClampUpdate();
+        if (clamp != null) {
+            upstream.text(clampEvent(clamp));
+        }
+        return false;
+    }
+
+    /**
+     * Resumes a paused session when its next response fits its budget and its next reservation
+     * is taken now: responses are allowed again on the same upstream session, and the client hears
+     * {@code session_resumed}. A reservation the breaker refuses ends the session. Blocks for the grid.
+     */
+    boolean tryResume() {
+        synchronized (resuming) {
+            return resume();
+        }
+    }
+
+    /** One resume at a time: a PATCH answered here and the cluster's announcement of it may both try. */
+    private final Object resuming = new Object();
+
+    private boolean resume() {
+        if (ending.started() || !pause.paused() || !metering.canAffordNext()) {
+            return false;
+        }
+        EndReason refused;
+        try {
+            refused = metering.reserveStanding(ctx.clock().millis());
+        } catch (RuntimeException e) {
+            LOG.warn("Session {}: could not take the reservation to resume: {}", sessionId, e.toString());
+            return false;
+        }
+        if (refused != null) {
+            if (!pause.pausesFor(refused)) {
+                ending.soon(refused, null);
+            }
+            return false;
+        }
+        if (!pause.leave(ctx.clock().millis())) {
+            return false;
+        }
+        ctx.metrics().sessionResumed();
+        LOG.info("Session {} resumed", sessionId);
+        String back = pause.turnDetectionBack();
+        if (back != null) {
+            upstream.text(back);
+        }
+        Long clamp = metering.sessionClampUpdate();
+        if (clamp != null) {
+            upstream.text(clampEvent(clamp));
+        }
+        sendToClient(pause.resumedEvent(metering.ledger()));
+        return true;
     }
 
     private void refuse(ClientEventPolicy.Refuse r) {
@@ -740,6 +922,14 @@ public final class RelaySession implements UpstreamLink.Events {
                 ctx.metrics().parseFailure();
             }
             return;
+        }
+        if (pause.enabled() && (type.equals("session.created") || type.equals("session.updated"))) {
+            try {
+                pause.sessionReported(ctx.mapper().readTree(message.array(), message.arrayOffset() + message.position(),
+                        message.remaining()));
+            } catch (Exception e) {
+                ctx.metrics().parseFailure();
+            }
         }
         if (!RealtimeEvents.matters(type)) {
             sendToClient(message);
@@ -846,6 +1036,7 @@ public final class RelaySession implements UpstreamLink.Events {
         // decided before the client hears of the charge: a response it asks for right after (in flight
         // by the time this thread looks again) is not the budget's concern here
         boolean[] affordable = {true};
+        EndReason[] pauseFor = {null};
         try {
             ending.charging(() -> {
                 CostGuard.Usage u = metering.responseDone(responseId, usage, ctx.clock().millis());
@@ -854,7 +1045,9 @@ public final class RelaySession implements UpstreamLink.Events {
                     // the next response's reservation before the client hears of this one's end: what it
                     // asks for next starts on it
                     EndReason refused = metering.reserveStanding(ctx.clock().millis());
-                    if (refused != null) {
+                    if (refused != null && pause.pausesFor(refused)) {
+                        pauseFor[0] = refused; // after the client heard of this response and its charge
+                    } else if (refused != null) {
                         ending.soon(refused, null);
                     }
                 }
@@ -874,8 +1067,16 @@ public final class RelaySession implements UpstreamLink.Events {
             return;
         }
         answers.outputs().forEach(this::toUpstream);
+        if (pauseFor[0] != null) {
+            outOfBudget(pauseFor[0], false);
+            return;
+        }
+        if (affordable[0] && pause.paused()) {
+            // the last response of a pause took the next reservation: the client's budget has room again
+            tryResume();
+        }
         if (!affordable[0]) {
-            finish(EndReason.BUDGET_EXCEEDED, null, null);
+            outOfBudget(EndReason.BUDGET_EXCEEDED, true);
             return;
         }
         Long clamp = metering.sessionClampUpdate();
@@ -893,7 +1094,7 @@ public final class RelaySession implements UpstreamLink.Events {
         if (o instanceof ClientEventPolicy.Forward f) {
             upstream.text(f.frame());
         } else if (o instanceof ClientEventPolicy.EndForBudget) {
-            finish(EndReason.BUDGET_EXCEEDED, null, null);
+            outOfBudget(EndReason.BUDGET_EXCEEDED, true);
         }
     }
 
@@ -944,7 +1145,7 @@ public final class RelaySession implements UpstreamLink.Events {
                 try {
                     EndReason refused = metering.raiseStanding(raise, ctx.clock().millis());
                     if (refused != null) {
-                        ending.soon(refused, null);
+                        outOfBudget(refused, false);
                     }
                 } catch (RuntimeException e) {
                     LOG.warn("Session {}: could not raise its reservation", sessionId, e);

@@ -65,7 +65,8 @@ public final class AuditResource {
         KnownParams.require(uri, SESSION_PARAMS);
         AuditDao.Page page = page(from, to, client, model, endReason, minCost, limit, cursor);
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("sessions", page.records().stream().map(r -> SessionView.of(r, page.models(r.sessionId()))).toList());
+        body.put("sessions", page.records().stream().map(r -> SessionView.of(r, page.models(r.sessionId()),
+                page.pauses(r.sessionId()).count(), page.pauses(r.sessionId()).pausedMillis())).toList());
         body.put("next_cursor", page.nextCursor());
         return body;
     }
@@ -83,14 +84,15 @@ public final class AuditResource {
         StringBuilder csv = new StringBuilder(
                 "session_id,client_id,node,model,started_at,ended_at,duration_seconds,end_reason,"
                         + "text_input_tokens,audio_input_tokens,cached_input_tokens,text_output_tokens,audio_output_tokens,"
-                        + "charged_responses,cost_usd,price_version,models\n");
+                        + "charged_responses,cost_usd,price_version,models,pauses,paused_seconds\n");
         for (SessionRecord r : page.records()) {
             csv.append(Csv.row(r.sessionId(), r.clientId(), r.nodeName(), r.model(), Instant.ofEpochMilli(r.startedAtMillis()),
                     Instant.ofEpochMilli(r.endedAtMillis()), BigDecimal.valueOf(r.durationMillis(), 3).toPlainString(),
                     r.endReason().label(), r.tokens().get(TokenKind.TEXT_INPUT), r.tokens().get(TokenKind.AUDIO_INPUT),
                     r.tokens().get(TokenKind.CACHED_INPUT), r.tokens().get(TokenKind.TEXT_OUTPUT),
                     r.tokens().get(TokenKind.AUDIO_OUTPUT), r.chargedResponses(), Money.usd(r.costNanoUsd()).toPlainString(),
-                    r.priceVersion(), String.join(",", page.models(r.sessionId()))));
+                    r.priceVersion(), String.join(",", page.models(r.sessionId())), page.pauses(r.sessionId()).count(),
+                    BigDecimal.valueOf(page.pauses(r.sessionId()).pausedMillis(), 3).toPlainString()));
         }
         return csv.toString();
     }

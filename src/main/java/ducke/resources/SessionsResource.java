@@ -1,6 +1,8 @@
 package ducke.resources;
 
 import ducke.api.JournaledUsageResponse;
+import ducke.api.PatchedSessionView;
+import ducke.api.SessionCapRequest;
 import ducke.api.SessionView;
 import ducke.api.StartSessionRequest;
 import ducke.api.StartSessionResponse;
@@ -13,6 +15,7 @@ import ducke.core.cost.ModelAllowList;
 import ducke.core.cost.Money;
 import ducke.core.cost.SessionIds;
 import ducke.core.cost.SessionLedger;
+import ducke.core.cost.SessionPauses;
 import ducke.core.cost.TokenUsage;
 import ducke.core.ratelimit.Endpoints;
 import ducke.errors.ApiException;
@@ -21,12 +24,14 @@ import ducke.errors.ErrorWords;
 import ducke.errors.RateLimitExceptions;
 import ducke.http.RateLimitFilter;
 import ducke.http.RateLimitGate;
+import ducke.relay.RelayRegistry;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -57,6 +62,7 @@ public final class SessionsResource {
     private final Supplier<ModelAllowList> models;
     private final ClientIds clientIds;
     private final KeyedAnswers keyedAnswers;
+    private final SessionCapChange caps;
 
     /**
      * @param models       the models a session may ask for (priced or allowed for the relay), read per request:
@@ -65,8 +71,9 @@ public final class SessionsResource {
      */
     public SessionsResource(CostGuard guard, RateLimitGate rateLimits, Clock clock, Supplier<ModelAllowList> models,
                             ClientIds clientIds,
-                            KeyedAnswers keyedAnswers) {
+                            KeyedAnswers keyedAnswers, RelayRegistry relayed, SessionPauses pauses) {
         this.keyedAnswers = keyedAnswers;
+        this.caps = new SessionCapChange(guard, relayed, pauses);
         this.guard = guard;
         this.rateLimits = rateLimits;
         this.clock = clock;
@@ -164,6 +171,18 @@ public final class SessionsResource {
     public SessionView get(@PathParam("id") String id) {
         requireWellFormed(id);
         return SessionView.of(guard.get(id).orElseThrow(() -> CostExceptions.notFound(id)));
+    }
+
+    /**
+     * Sets a live session's cap ({@code max_cost_usd}, more than its cost so far), raised or
+     * lowered, atomically in the grid; a realtime session paused at its old cap resumes when its
+     * next response fits the new one ({@link SessionCapChange}). 404 unknown, 409 ended, 422 a bad cap.
+     */
+    @PATCH
+    @Path("/{id}")
+    public PatchedSessionView patch(@PathParam("id") String id, SessionCapRequest body) {
+        requireWellFormed(id);
+        return caps.apply(id, body);
     }
 
     /** Ends the session and returns its final record, exactly as {@code GET} shows it from then on. */

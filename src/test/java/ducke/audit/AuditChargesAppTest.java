@@ -92,8 +92,8 @@ class AuditChargesAppTest {
         assertThat(row.get("charged_responses").asInt()).isEqualTo(2);
         assertThat(row.get("models").toString()).isEqualTo("[\"gpt-5\"]");
         String csv = http().get("/v1/audit/sessions", "Authorization", OPERATOR, "Accept", "text/csv").body();
-        assertThat(csv.lines().findFirst().orElseThrow()).endsWith(",price_version,models");
-        assertThat(csv.lines().skip(1).findFirst().orElseThrow()).endsWith(",gpt-5");
+        assertThat(csv.lines().findFirst().orElseThrow()).endsWith(",price_version,models,pauses,paused_seconds");
+        assertThat(csv.lines().skip(1).findFirst().orElseThrow()).endsWith(",gpt-5,0,0.000");
     }
 
     @Test

@@ -229,6 +229,7 @@ class WireFormatTest {
         m.put("LedgerProcessors.Create", new LedgerProcessors.Create(ledger));
         m.put("LedgerProcessors.Recap", new LedgerProcessors.Recap(5_000_000_000L, 8_000_000_000L));
         m.put("LedgerProcessors.Rehold", new LedgerProcessors.Rehold("member-a", "member-b"));
+        m.put("LedgerProcessors.SetCap", new LedgerProcessors.SetCap(12_500_000_000L));
         m.put("SpendProcessors.Charge", new SpendProcessors.Charge().with(T, limits, 1_234L, "").as(new ChargeId("node-1/w", 17))
                 .hold("h-1", 0));
         m.put("SpendProcessors.Reserve", new SpendProcessors.Reserve().with(T, limits, 900L, "").hold("h-1", T + 90_000)

@@ -115,7 +115,7 @@ class AuditDaoTest {
             factory.setUser(db.user());
             factory.setPassword(db.password());
             factory.setMigrations(new File("migrations").getAbsolutePath());
-            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(5);
+            assertThat(Migrations.apply(factory)).as("migrations applied to a fresh database").isEqualTo(6);
             assertThat(Migrations.apply(factory)).as("migrations are applied once").isZero();
             jdbi = Jdbi.create(db.url(), db.user(), db.password());
             dao = new AuditDao(jdbi);
@@ -204,6 +204,27 @@ class AuditDaoTest {
             assertThat(column("recorded_at_ms", "sess-a", Long.class)).isEqualTo(RECORDED_AT);
             assertThat(column("audio_output_tokens", "sess-c", Long.class)).isEqualTo(Long.MAX_VALUE);
             assertThat(column("charged_responses", "sess-c", Integer.class)).isEqualTo(Integer.MAX_VALUE);
+        }
+
+        @Test
+        void pausesWaitForTheirRowAndStayWhenARecordReplacesIt() {
+            PauseRows.Note note = new PauseRows.Note("paused", 2, 61_500);
+            assertThat(dao.writePauses(List.of(note))).as("no row yet: offered again").containsExactly(note);
+
+            dao.checkpoint(List.of(checkpoint("paused", 1, 100, T0 + 5 * SECOND)), RECORDED_AT);
+            assertThat(dao.writePauses(List.of(note))).isEmpty();
+            assertThat(column("pauses", "paused", Integer.class)).isEqualTo(2);
+            assertThat(column("paused_ms", "paused", Long.class)).isEqualTo(61_500L);
+
+            // the final record replaces the open row; the session writers never touch the pause columns
+            assertThat(dao.insert(List.of(versioned("paused", 3, 300, TokenCounts.of(1, 2, 3, 4, 5))), RECORDED_AT + 1)).isEqualTo(1);
+            assertThat(column("pauses", "paused", Integer.class)).isEqualTo(2);
+            AuditDao.Page page = dao.sessions(AuditQuery.all(), 10, null);
+            assertThat(page.pauses("paused")).isEqualTo(new AuditDao.Pauses(2, 61_500));
+
+            dao.insert(List.of(rec("never", "c", "m", T0, EndReason.CLIENT_CLOSED, 1)), RECORDED_AT);
+            assertThat(column("pauses", "never", Integer.class)).as("a session that never paused").isZero();
+            assertThat(dao.sessions(AuditQuery.all(), 10, null).pauses("never")).isEqualTo(AuditDao.Pauses.NONE);
         }
 
         @Test

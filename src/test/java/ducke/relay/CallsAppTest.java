@@ -485,6 +485,22 @@ class CallsAppTest {
     // ---- (e) caps and the operator end a call: in flight cancelled and charged, then hung up ----
 
     @Test
+    void aCapRaisedByPatchRaisesTheCallsClampThroughTheSideband() throws Exception {
+        Placed p = call("call-e0", "0.50");
+        Poll.until("the first clamp", Duration.ofSeconds(10), Duration.ofMillis(20), () -> !clamps(p.call()).isEmpty());
+        long first = clamps(p.call()).get(0);
+        HttpResponse<String> raised = http().patch("/v1/sessions/" + p.sessionId(), "{\"max_cost_usd\":\"1.00\"}",
+                "Authorization", SERVICE);
+        assertThat(raised.statusCode()).as(raised.body()).isEqualTo(200);
+        assertThat(Http.json(raised).get("paused").asBoolean(true)).as("calls never pause").isFalse();
+        assertThat(session(p.sessionId()).get("max_cost_usd").decimalValue()).isEqualByComparingTo("1.00");
+        Poll.until("a higher clamp on the call", Duration.ofSeconds(10), Duration.ofMillis(20),
+                () -> clamps(p.call()).stream().anyMatch(c -> c > first));
+        p.call().callerHangsUp();
+        awaitEnded(p.sessionId());
+    }
+
+    @Test
     void aCallThatReachesItsCapIsHungUp() throws Exception {
         Placed p = call("call-e1", "0.50");
         // greedy: the whole clamp (0.50 less a 2,000-token input reserve and 2 s of audio ahead: 1,420 output)

@@ -16,7 +16,7 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Two application nodes in one cluster: sessions relayed by A are ended through B. */
+/** Two application nodes in one cluster: sessions relayed by A are ended, and resumed, through B. */
 class RelayClusterTest {
 
     private static final FakeUpstream UPSTREAM = Fakes.upstream();
@@ -31,6 +31,7 @@ class RelayClusterTest {
                 "hazelcast.port", Integer.toString(port),
                 "hazelcast.members", members,
                 "upstream.url", UPSTREAM.url(),
+                "costProtection.onCap", "pause",
                 "costProtection.sweepInterval", "50ms");
     }
 
@@ -118,5 +119,31 @@ class RelayClusterTest {
         }
         assertThat(Http.json(Http.local(a.getLocalPort()).get("/status", "X-Forwarded-For", "10.0.0.2"))
                 .get("circuit_breaker").asText()).isEqualTo("closed");
+    }
+
+    @Test
+    void aCapRaisedOnNodeBResumesASessionPausedOnNodeA() throws Exception {
+        WsClient c = openOnA("198.51.100.205");
+        String id = c.started.get("session_id").asText();
+        for (int i = 1; i <= 2; i++) {
+            c.send(RelayAppTest.script(RelayAppTest.responseDone(5_000, 5_000, 2_500, 2_500)));
+            assertThat(c.until("usage_update").get("session_cost").decimalValue()).isEqualByComparingTo(i * 2 + ".00");
+        }
+        assertThat(c.until("session_paused").get("reason").asText()).isEqualTo("budget_exceeded");
+        Http onB = Http.local(b.getLocalPort());
+        String service = "Bearer " + TestApps.SERVICE_TOKEN;
+        // 5.50 leaves 1.50, less than the next response's input: still paused, as node B reads it from the grid
+        HttpResponse<String> notEnough = onB.patch("/v1/sessions/" + id, "{\"max_cost_usd\":\"5.50\"}", "Authorization", service);
+        assertThat(notEnough.statusCode()).as(notEnough.body()).isEqualTo(200);
+        assertThat(Http.json(notEnough).get("paused").asBoolean()).isTrue();
+        HttpResponse<String> raised = onB.patch("/v1/sessions/" + id, "{\"max_cost_usd\":\"10.00\"}", "Authorization", service);
+        assertThat(raised.statusCode()).as(raised.body()).isEqualTo(200);
+        assertThat(Http.json(raised).get("max_cost_usd").decimalValue()).isEqualByComparingTo("10.00");
+        JsonNode resumed = c.until("session_resumed");
+        assertThat(resumed.get("max_cost_usd").decimalValue()).isEqualByComparingTo("10.00");
+        c.send(RelayAppTest.script(RelayAppTest.responseDone(5_000, 5_000, 2_500, 2_500)));
+        assertThat(c.until("usage_update").get("session_cost").decimalValue()).isEqualByComparingTo("6.00");
+        c.ws.sendClose(1000, "bye").join();
+        assertThat(c.awaitClose()).isEqualTo(1000);
     }
 }

@@ -58,6 +58,10 @@ public final class Http {
                 .method(method, HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
+    public HttpResponse<String> patch(String path, String json, String... headers) {
+        return sendJson("PATCH", path, json, headers);
+    }
+
     /** Any method without a body, e.g. DELETE. */
     public HttpResponse<String> send(String method, String path, String... headers) {
         return send(request(path, headers).method(method, HttpRequest.BodyPublishers.noBody()).build());

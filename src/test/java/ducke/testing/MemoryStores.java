@@ -53,6 +53,18 @@ public final class MemoryStores {
         }
 
         @Override
+        public synchronized java.util.Optional<SessionLedger> setCap(String sessionId, long capNanoUsd) {
+            requireQuorum();
+            SessionLedger l = ledgers.get(sessionId);
+            if (l == null) {
+                return java.util.Optional.empty();
+            }
+            SessionLedger after = ducke.core.cost.SessionRules.capped(l, capNanoUsd);
+            ledgers.put(sessionId, after);
+            return java.util.Optional.of(after);
+        }
+
+        @Override
         public synchronized int recapLive(long oldCapNanoUsd, long newCapNanoUsd) {
             requireQuorum();
             int changed = 0;

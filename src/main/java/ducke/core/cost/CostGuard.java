@@ -120,6 +120,8 @@ public final class CostGuard {
     /** Whether the cluster's spend state is complete ({@link StateRebuild}): until then nothing is admitted or replayed. */
     private volatile java.util.function.BooleanSupplier ready = () -> true;
 
+    private volatile SessionCaps caps = SessionCaps.NONE;
+
     /** A guard that always has a quorum (a node on its own), with a journal of the default size. */
     public CostGuard(PriceTable prices, CostLimits limits, SessionStore sessions, SpendStore spend, SpendView view,
                      BreakerBroadcast broadcast, CostObserver observer, String nodeName, Supplier<String> ids) {
@@ -511,6 +513,24 @@ public final class CostGuard {
      */
     public int replayJournal() {
         return replay.run();
+    }
+
+    /**
+     * Sets a live session's cap, raised or lowered ({@code PATCH /v1/sessions/{id}}); the node
+     * holding its connection hears of it ({@link #announceCapsTo}). Empty when the session is
+     * unknown; an ended session's ledger is returned as it is.
+     *
+     * @throws QuorumLostException without a quorum; nothing was changed
+     */
+    public Optional<SessionLedger> setCap(String sessionId, long capNanoUsd) {
+        Optional<SessionLedger> after = parts.sessions().setCap(sessionId, capNanoUsd);
+        after.filter(l -> l.active() && !l.holder().isEmpty()).ifPresent(caps::changed);
+        return after;
+    }
+
+    /** Who hears of every cap set on a live session; set once while wiring. */
+    public void announceCapsTo(SessionCaps caps) {
+        this.caps = caps;
     }
 
     public Optional<SessionLedger> get(String sessionId) {

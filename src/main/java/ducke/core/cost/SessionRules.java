@@ -134,6 +134,20 @@ public final class SessionRules {
     }
 
     /**
+     * A live session's cap set to {@code capNanoUsd} (raised or lowered: {@code PATCH
+     * /v1/sessions/{id}}); an ended ledger, one at that cap already, or a cap at or under the cost
+     * so far (the session would end at its next charge) is returned as it is.
+     */
+    public static SessionLedger capped(SessionLedger l, long capNanoUsd) {
+        if (l == null || !l.active() || l.maxCostNanoUsd() == capNanoUsd || capNanoUsd <= l.costNanoUsd()) {
+            return l;
+        }
+        return new SessionLedger(l.sessionId(), l.clientId(), l.nodeName(), l.model(), l.priceVersion(), l.startedAtMillis(),
+                l.expiresAtMillis(), capNanoUsd, l.shares(), l.warned(), l.holder(), l.endReason(), l.endedAtMillis(),
+                l.audited(), l.keys());
+    }
+
+    /**
      * Hands a live session's connection over to another grid member ({@code to}) when it is still
      * held by {@code from} (a WebRTC call whose node left: another node re-attaches its sideband).
      * Any other ledger is returned as it is.

@@ -61,4 +61,10 @@ public interface SessionStore {
      * @return how many sessions' caps changed
      */
     int recapLive(long oldCapNanoUsd, long newCapNanoUsd);
+
+    /**
+     * Atomically applies {@link SessionRules#capped}: sets a live session's cap. Returns the ledger
+     * after it (unchanged when it had ended); empty when the session is unknown.
+     */
+    Optional<SessionLedger> setCap(String sessionId, long capNanoUsd);
 }

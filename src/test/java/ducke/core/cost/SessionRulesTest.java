@@ -297,4 +297,27 @@ class SessionRulesTest {
         SessionLedger api = SessionLedger.open("sess_4", "client-a", "node-1", "gpt-realtime", "v1", T0, LIMITS, null);
         assertThat(SessionRules.reheld(api, "member-a", "member-b")).isSameAs(api);
     }
+
+    @Test
+    void aCapSetOnALiveSessionRaisesOrLowersItAboveItsCostAndNothingElseChanges() {
+        SessionLedger l = SessionLedger.open("sess_5", "client-a", "node-1", "gpt-realtime", "v1", T0, LIMITS, "member-a");
+        SessionLedger charged = SessionRules.charge(l, usd("4.00"), TokenCounts.ZERO, T0 + 1, LIMITS).ledger();
+        SessionLedger raised = SessionRules.capped(charged, usd("10.00"));
+        assertThat(raised.maxCostNanoUsd()).isEqualTo(usd("10.00"));
+        assertThat(raised.remainingBudgetNanoUsd()).isEqualTo(usd("6.00"));
+        assertThat(raised.shares()).isEqualTo(charged.shares());
+        assertThat(raised.holder()).isEqualTo("member-a");
+        assertThat(SessionRules.capped(charged, usd("4.50")).maxCostNanoUsd()).as("lowered").isEqualTo(usd("4.50"));
+        // at or under the cost so far the session would end at its next charge: refused, unchanged
+        assertThat(SessionRules.capped(charged, usd("4.00"))).isSameAs(charged);
+        assertThat(SessionRules.capped(charged, usd("1.00"))).isSameAs(charged);
+        assertThat(SessionRules.capped(charged, charged.maxCostNanoUsd())).isSameAs(charged);
+        SessionLedger ended = SessionRules.end(charged, EndReason.BUDGET_EXCEEDED, T0 + 2);
+        assertThat(SessionRules.capped(ended, usd("10.00"))).isSameAs(ended);
+        assertThat(SessionRules.capped(null, usd("10.00"))).isNull();
+        // the raised cap takes charges up to it instead of ending the session at the old one
+        SessionRules.Charge next = SessionRules.charge(raised, usd("2.00"), TokenCounts.ZERO, T0 + 3, LIMITS);
+        assertThat(next.endedNow()).isNull();
+        assertThat(next.ledger().costNanoUsd()).isEqualTo(usd("6.00"));
+    }
 }
