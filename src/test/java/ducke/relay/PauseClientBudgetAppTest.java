@@ -78,4 +78,33 @@ class PauseClientBudgetAppTest {
         c.ws.sendClose(1000, "bye").join();
         assertThat(c.awaitClose()).isEqualTo(1000);
     }
+
+    /**
+     * The same for a backend's day budget: paused when the day cannot pay the next response, resumed
+     * when the backend raises it ({@code PUT /v1/clients/{id}/budget} announces the change to every node).
+     */
+    @Test
+    void aSessionPausedByItsClientsDayBudgetResumesWhenTheBackendRaisesIt() throws Exception {
+        String client = "192.0.2.43";
+        ducke.testing.Http http = ducke.testing.Http.local(APP.getLocalPort());
+        String service = "Bearer " + TestApps.SERVICE_TOKEN;
+        assertThat(http.put("/v1/clients/" + client + "/budget", "{\"day_usd\":\"2.20\"}", "Authorization", service).statusCode())
+                .isEqualTo(200);
+        WsClient c = WsClient.connect(APP.getLocalPort(), "", "X-Forwarded-For", client);
+        c.started = c.nextEvent();
+        c.until("session.created");
+        c.send(script(responseDone(5_000, 5_000, 2_500, 2_500)));
+        assertThat(c.until("usage_update").get("session_cost").decimalValue()).isEqualByComparingTo("2.00");
+        JsonNode paused = c.until("session_paused");
+        assertThat(paused.get("reason").asText()).isEqualTo("client_budget_exceeded");
+        assertThat(http.put("/v1/clients/" + client + "/budget", "{\"day_usd\":\"4.50\"}", "Authorization", service).statusCode())
+                .isEqualTo(200);
+        c.until("session_resumed");
+        c.send(script(responseDone(5_000, 5_000, 2_500, 2_500)));
+        assertThat(c.until("usage_update").get("session_cost").decimalValue()).isEqualByComparingTo("4.00");
+        JsonNode budget = ducke.testing.Http.json(http.get("/v1/clients/" + client + "/budget", "Authorization", service));
+        assertThat(budget.at("/day/spent_usd").decimalValue()).isEqualByComparingTo("4.00");
+        c.ws.sendClose(1000, "bye").join();
+        assertThat(c.awaitClose()).isEqualTo(1000);
+    }
 }
