@@ -60,7 +60,7 @@ final class CallsServlet extends HttpServlet {
         this.errors = errors;
         this.origins = origins;
         this.models = models;
-        this.admission = new RealtimeAdmission(ctx.guard(), cluster, ctx.clock(), clientAuth);
+        this.admission = new RealtimeAdmission(ctx.guard(), cluster, ctx.clock(), clientAuth, ctx.minInputReserveTokens());
         this.mapper = ctx.mapper();
     }
 

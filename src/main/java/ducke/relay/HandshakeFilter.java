@@ -47,9 +47,9 @@ public final class HandshakeFilter implements Filter {
 
     public HandshakeFilter(CostGuard guard, ClusterNode cluster, RelayRegistry registry, Clock clock, ErrorResponses errors,
                            RelayMetrics metrics, List<String> allowedOrigins, ModelAllowList models,
-                           boolean upstreamConfigured, ClientAuth clientAuth) {
+                           boolean upstreamConfigured, ClientAuth clientAuth, long minInputReserveTokens) {
         this.upstreamConfigured = upstreamConfigured;
-        this.admission = new RealtimeAdmission(guard, cluster, clock, clientAuth);
+        this.admission = new RealtimeAdmission(guard, cluster, clock, clientAuth, minInputReserveTokens);
         this.registry = registry;
         this.errors = errors;
         this.metrics = metrics;

@@ -3,6 +3,7 @@ package ducke.relay;
 import ducke.cluster.ClusterNode;
 import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cost.CostGuard;
+import ducke.core.cost.ResponseBudget;
 import ducke.core.cost.SessionLedger;
 import ducke.errors.ApiException;
 import ducke.errors.ClusterUnavailableExceptionMapper;
@@ -55,8 +56,11 @@ final class RealtimeAdmission {
     private final ClusterNode cluster;
     private final Clock clock;
     private final ClientAuth clientAuth;
+    /** The relay's least input reserve of a response, in tokens: what a session's first response reserves at least. */
+    private final long minInputReserveTokens;
 
-    RealtimeAdmission(CostGuard guard, ClusterNode cluster, Clock clock, ClientAuth clientAuth) {
+    RealtimeAdmission(CostGuard guard, ClusterNode cluster, Clock clock, ClientAuth clientAuth, long minInputReserveTokens) {
+        this.minInputReserveTokens = minInputReserveTokens;
         this.guard = guard;
         this.cluster = cluster;
         this.clock = clock;
@@ -79,7 +83,7 @@ final class RealtimeAdmission {
         }
         CostGuard.Start start;
         try {
-            start = guard.reserve(client, model, cluster.memberId(), maxCost, now);
+            start = guard.reserve(client, model, cluster.memberId(), maxCost, firstResponseNanoUsd(model), now);
         } catch (ClusterUnavailableException e) {
             return new Result(null, ClusterUnavailableExceptionMapper.degraded(e), ErrorWords.CLUSTER_DEGRADED);
         }
@@ -89,6 +93,15 @@ final class RealtimeAdmission {
         }
         SessionLedger reserved = start.ledger();
         return new Result(new Handshake(reserved, client, () -> release(reserved)), null, "admitted");
+    }
+
+    /**
+     * The least the first response of a new session reserves (its estimated input and one output
+     * token, as {@link Metering} reserves it): a client whose day or month budget has less room is
+     * refused until the window starts over, not admitted to a session that ends at once.
+     */
+    private long firstResponseNanoUsd(String model) {
+        return ResponseBudget.forModel(guard.prices().match(model).price(), minInputReserveTokens).worstCaseNanoUsd(1, 0);
     }
 
     /** A session that never opened gives its slot back; if the grid cannot take that now, the slot lapses at its expiry. */

@@ -70,7 +70,7 @@ public final class Relay {
         ClientAuth clientAuth = new ClientAuth(ClientAuth.mode(relay.getClientAuth()), secrets);
         env.servlets().addFilter("relay-handshake", new HandshakeFilter(guard, cluster, registry, clock, errors, metrics,
                         relay.getAllowedOrigins(), upstream.modelAllowList(),
-                        !upstream.getApiKey().isBlank(), clientAuth))
+                        !upstream.getApiKey().isBlank(), clientAuth, relay.getMinInputReserveTokens()))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, PATHS);
         env.servlets().addServlet("relay", new RelayServlet(ctx)).addMapping(PATHS);
         // WebRTC calls: the offer through the same gates, the call metered through its sideband

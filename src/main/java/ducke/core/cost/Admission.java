@@ -43,14 +43,15 @@ final class Admission {
         this.ready = ready;
     }
 
-    /** See {@link CostGuard#reserve}. */
-    CostGuard.Start reserve(String clientId, String model, String holder, long maxCostNanoUsd, long nowMillis) {
+    /** See {@link CostGuard#reserve(String, String, String, long, long, long)}. */
+    CostGuard.Start reserve(String clientId, String model, String holder, long maxCostNanoUsd, long firstResponseNanoUsd,
+                            long nowMillis) {
         if (!health.quorum() || !ready.getAsBoolean()) {
             // no quorum, or the cluster's spend state is not complete yet (StateRebuild): as good as none
             return degraded();
         }
         try {
-            return reserveWithQuorum(clientId, model, holder, maxCostNanoUsd, nowMillis);
+            return reserveWithQuorum(clientId, model, holder, maxCostNanoUsd, firstResponseNanoUsd, nowMillis);
         } catch (QuorumLostException e) {
             return degraded();
         }
@@ -62,7 +63,7 @@ final class Admission {
     }
 
     private CostGuard.Start reserveWithQuorum(String clientId, String model, String holder, long maxCostNanoUsd,
-                                              long nowMillis) {
+                                              long firstResponseNanoUsd, long nowMillis) {
         // one version of the settings for the whole admission: its caps, and the prices the session's row names
         Settings current = settings.get();
         CostLimits limits = current.limits();
@@ -81,7 +82,7 @@ final class Admission {
                 long wait = c.hourlyNanoUsd() >= limits.maxClientHourlyCostNanoUsd() ? c.retryAfterMillis() : 1000;
                 return refused("client_hourly", CostGuard.Refusal.CLIENT_BUDGET, wait, s, c);
             }
-            ClientBudget.Refusal over = budgets.refusal(clientId, nowMillis);
+            ClientBudget.Refusal over = budgets.refusal(clientId, nowMillis, firstResponseNanoUsd);
             if (over != null) {
                 return overBudget(clientId, over, s, c, nowMillis);
             }

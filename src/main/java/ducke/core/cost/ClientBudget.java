@@ -140,6 +140,15 @@ public record ClientBudget(BudgetOverride override, long dayStartMillis, long da
      * then is {@code nowMillis + 1000}).
      */
     public Refusal refusal(long nowMillis, BudgetWindows w, BudgetLimits defaults) {
+        return refusal(nowMillis, w, defaults, 0);
+    }
+
+    /**
+     * The same for a session whose first response reserves at least {@code leastNanoUsd}: a money
+     * window with less room left than that is refused until its reset (it can pay no response before),
+     * one with less room beside the reservations in a second.
+     */
+    public Refusal refusal(long nowMillis, BudgetWindows w, BudgetLimits defaults, long leastNanoUsd) {
         BudgetLimits l = limits(defaults);
         ClientBudget r = rolled(w);
         long held = holds.total(nowMillis);
@@ -151,10 +160,11 @@ public record ClientBudget(BudgetOverride override, long dayStartMillis, long da
             }
             long used = window == BudgetWindow.DAY ? r.daySpendNanoUsd : window == BudgetWindow.MONTH ? r.monthSpendNanoUsd : r.dayUsedMillis;
             long reserved = window == BudgetWindow.MINUTES ? heldTime : held;
-            if (used >= limit) {
+            long least = window == BudgetWindow.MINUTES ? 0 : Math.max(0, leastNanoUsd);
+            if (used >= limit || limit - used < least) {
                 return new Refusal(window, w.resetAtMillis(window));
             }
-            if (Math.addExact(used, reserved) >= limit) {
+            if (Math.addExact(used, reserved) >= limit || limit - used - reserved < least) {
                 return new Refusal(window, nowMillis + 1000);
             }
         }

@@ -84,11 +84,16 @@ public final class ClientBudgets {
 
     /** The window that refuses a new session of {@code clientId}, or null. */
     ClientBudget.Refusal refusal(String clientId, long nowMillis) {
+        return refusal(clientId, nowMillis, 0);
+    }
+
+    /** The same for a session whose first response reserves at least {@code leastNanoUsd} ({@link ClientBudget#refusal}). */
+    ClientBudget.Refusal refusal(String clientId, long nowMillis, long leastNanoUsd) {
         if (!inUse()) {
             return null;
         }
         ClientBudget b = store.get(clientId);
-        return (b == null ? ClientBudget.EMPTY : b).refusal(nowMillis, windows(nowMillis), defaults);
+        return (b == null ? ClientBudget.EMPTY : b).refusal(nowMillis, windows(nowMillis), defaults, leastNanoUsd);
     }
 
     /** Session time for a new session: at most {@code maxMillis}, at least a second; 0 when the day's time is used up. */

@@ -240,7 +240,18 @@ public final class CostGuard {
      * the slot back (a WebSocket handshake whose upgrade did not complete leaves nothing behind).
      */
     public Start reserve(String clientId, String model, String holder, long maxCostNanoUsd, long nowMillis) {
-        return admission.reserve(clientId, model, holder, maxCostNanoUsd, nowMillis);
+        return reserve(clientId, model, holder, maxCostNanoUsd, 0, nowMillis);
+    }
+
+    /**
+     * The same for a session whose first response reserves at least {@code firstResponseNanoUsd}
+     * (a relayed one: its estimated input and one output token): a day or month budget with less
+     * room left than that refuses it until the window starts over, rather than admitting a session
+     * that ends before its first response.
+     */
+    public Start reserve(String clientId, String model, String holder, long maxCostNanoUsd, long firstResponseNanoUsd,
+                         long nowMillis) {
+        return admission.reserve(clientId, model, holder, maxCostNanoUsd, firstResponseNanoUsd, nowMillis);
     }
 
     /** Stores a reserved session's ledger: from now on it is live, charged and audited. */

@@ -66,6 +66,21 @@ class ClientBudgetTest {
     }
 
     @Test
+    void aDayWithLessRoomThanAFirstResponseRefusesUntilMidnight() {
+        // $0.45 of $0.50 spent: $0.05 left, less than the $0.20 a relayed session's first response reserves at least
+        ClientBudget b = ClientBudget.EMPTY.charge(USD * 45 / 100, at(NOW), NOW, null);
+        assertThat(b.refusal(NOW, at(NOW), HALF_A_DAY_TWENTY_A_MONTH)).as("a session that reserves nothing").isNull();
+        assertThat(b.refusal(NOW, at(NOW), HALF_A_DAY_TWENTY_A_MONTH, USD / 5))
+                .isEqualTo(new ClientBudget.Refusal(BudgetWindow.DAY, at(NOW).dayEndMillis()));
+        assertThat(b.refusal(NOW, at(NOW), HALF_A_DAY_TWENTY_A_MONTH, USD / 20)).as("exactly what is left fits").isNull();
+        // $0.20 spent, $0.15 reserved by a live session: $0.15 beside it, room again once it is settled
+        ClientBudget held = ClientBudget.EMPTY.charge(USD / 5, at(NOW), NOW, null)
+                .reserveUpTo("h", 1, USD * 15 / 100, NOW, NOW + 60_000, at(NOW), HALF_A_DAY_TWENTY_A_MONTH);
+        assertThat(held.refusal(NOW, at(NOW), HALF_A_DAY_TWENTY_A_MONTH, USD / 5))
+                .isEqualTo(new ClientBudget.Refusal(BudgetWindow.DAY, NOW + 1000));
+    }
+
+    @Test
     void theDayStartsOverAtMidnightAndTheMonthOnTheFirst() {
         ClientBudget b = ClientBudget.EMPTY.charge(USD / 2, at(NOW), NOW, null);
         assertThat(b.refusal(NOW, at(NOW), HALF_A_DAY_TWENTY_A_MONTH).window()).isEqualTo(BudgetWindow.DAY);
