@@ -38,9 +38,14 @@ public record BudgetOverride(long dayNanoUsd, long monthNanoUsd, long dayMillis,
         if (a.updatedAtMillis != b.updatedAtMillis) {
             return b.updatedAtMillis > a.updatedAtMillis ? b : a;
         }
-        java.util.Comparator<BudgetOverride> lower = java.util.Comparator.comparingLong(BudgetOverride::dayNanoUsd)
-                .thenComparingLong(BudgetOverride::monthNanoUsd).thenComparingLong(BudgetOverride::dayMillis);
+        java.util.Comparator<BudgetOverride> lower = java.util.Comparator.<BudgetOverride>comparingLong(o -> limit(o.dayNanoUsd))
+                .thenComparingLong(o -> limit(o.monthNanoUsd)).thenComparingLong(o -> limit(o.dayMillis));
         return lower.compare(a, b) <= 0 ? a : b;
+    }
+
+    /** A field as a limit to compare: "no limit" and "the default" above every amount. */
+    private static long limit(long field) {
+        return field < 0 ? Long.MAX_VALUE : field;
     }
 
     /** {@code next} over {@code current}, unless {@code current} was set later. */

@@ -109,6 +109,10 @@ class ClientBudgetTest {
         ClientBudget b = ClientBudget.EMPTY.withOverride(o);
         assertThat(b.limits(defaults).monthNanoUsd()).isEqualTo(BudgetLimits.NONE);
         assertThat(b.withOverride(new BudgetOverride(5, 5, 5, NOW - 1)).override()).as("an older version loses").isEqualTo(o);
+        BudgetOverride none = new BudgetOverride(BudgetLimits.NONE, BudgetLimits.NONE, BudgetLimits.NONE, NOW);
+        BudgetOverride dollar = new BudgetOverride(USD, USD, 60_000, NOW);
+        assertThat(BudgetOverride.later(none, dollar)).as("one millisecond: the lower limits").isEqualTo(dollar);
+        assertThat(BudgetOverride.later(dollar, none)).isEqualTo(dollar);
     }
 
     @Test
