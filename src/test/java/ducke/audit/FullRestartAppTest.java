@@ -2,6 +2,7 @@ package ducke.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import ducke.DuckeConfiguration;
+import ducke.testing.AuditStores;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
 import ducke.testing.Poll;
@@ -13,18 +14,12 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * Every node stopped, a new cluster started on the same audit store: the hour's spend, each
@@ -33,40 +28,29 @@ import static org.assertj.core.api.Assertions.fail;
  */
 class FullRestartAppTest {
 
-    static final String PG_URL = "jdbc:postgresql://127.0.0.1:5432/test";
-    static final String PG_USER = "postgres";
-
     @Nested
     @DisplayName("H2 file")
     class OnH2 extends Story {
         @Override
         String[] database() {
-            Path file = Path.of("target/test-data", UUID.randomUUID().toString(), "audit").toAbsolutePath();
-            return new String[]{"audit.url", "jdbc:h2:file:" + file};
+            return AuditStores.h2File();
         }
     }
 
     @Nested
     @DisplayName("PostgreSQL")
     class OnPostgres extends Story {
-        private String schema;
+        private AuditStores.PostgresSchema schema;
 
         @Override
         String[] database() throws SQLException {
-            schema = "restart_test_" + UUID.randomUUID().toString().replace("-", "");
-            try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
-                s.execute("CREATE SCHEMA " + schema);
-            } catch (SQLException e) {
-                fail("PostgreSQL is expected at " + PG_URL + " (user " + PG_USER + ", trust auth)", e);
-            }
-            return new String[]{"audit.url", PG_URL + "?currentSchema=" + schema, "audit.user", PG_USER};
+            schema = new AuditStores.PostgresSchema("restart_test");
+            return schema.settings();
         }
 
         @AfterEach
         void drop() throws SQLException {
-            try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
+            schema.close();
         }
     }
 

@@ -2,6 +2,7 @@ package ducke.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import ducke.DuckeConfiguration;
+import ducke.testing.AuditStores;
 import ducke.testing.FreePorts;
 import ducke.testing.Http;
 import ducke.testing.MutableClock;
@@ -14,11 +15,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,7 +23,6 @@ import java.util.List;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * A client's budgets over calendar days and months on a cluster of two nodes: spent across sessions
@@ -36,8 +32,6 @@ import static org.assertj.core.api.Assertions.fail;
  */
 class ClientBudgetsAppTest {
 
-    static final String PG_URL = "jdbc:postgresql://127.0.0.1:5432/test";
-    static final String PG_USER = "postgres";
     private static final String SERVICE = "Bearer " + TestApps.SERVICE_TOKEN;
 
     @Nested
@@ -45,8 +39,7 @@ class ClientBudgetsAppTest {
     class OnH2 extends Story {
         @Override
         String[] database() {
-            Path file = Path.of("target/test-data", UUID.randomUUID().toString(), "audit").toAbsolutePath();
-            return new String[]{"audit.url", "jdbc:h2:file:" + file};
+            return AuditStores.h2File();
         }
 
         @Test
@@ -104,24 +97,17 @@ class ClientBudgetsAppTest {
     @Nested
     @DisplayName("PostgreSQL")
     class OnPostgres extends Story {
-        private String schema;
+        private AuditStores.PostgresSchema schema;
 
         @Override
         String[] database() throws SQLException {
-            schema = "budget_test_" + UUID.randomUUID().toString().replace("-", "");
-            try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
-                s.execute("CREATE SCHEMA " + schema);
-            } catch (SQLException e) {
-                fail("PostgreSQL is expected at " + PG_URL + " (user " + PG_USER + ", trust auth)", e);
-            }
-            return new String[]{"audit.url", PG_URL + "?currentSchema=" + schema, "audit.user", PG_USER};
+            schema = new AuditStores.PostgresSchema("budget_test");
+            return schema.settings();
         }
 
         @AfterEach
         void drop() throws SQLException {
-            try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
+            schema.close();
         }
     }
 
