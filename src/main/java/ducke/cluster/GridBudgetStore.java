@@ -3,7 +3,6 @@ package ducke.cluster;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
-import com.hazelcast.map.listener.EntryUpdatedListener;
 import ducke.core.cost.BudgetLimits;
 import ducke.core.cost.BudgetOverride;
 import ducke.core.cost.BudgetStore;
@@ -16,7 +15,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Each client's day and month budgets under its key of a grid map ({@link ClientBudgetGrid}).
  * Every call waits at most the grid-call deadline and needs the cluster's quorum. Whether any
  * client has an override is learnt once from the map and then from its events, so a cluster that
- * never sets one never calls the grid for budgets.
+ * never sets one never calls the grid for budgets (a node learns of the first override by its
+ * entry's arrival, or, joining later, by reading the map once).
  */
 final class GridBudgetStore implements BudgetStore {
 
@@ -28,26 +28,9 @@ final class GridBudgetStore implements BudgetStore {
     GridBudgetStore(HazelcastInstance hz, GridCalls calls) {
         this.budgets = hz.getMap(HazelcastFactory.CLIENT_BUDGETS_MAP);
         this.calls = calls;
-        budgets.addEntryListener(new Listener(), true);
-    }
-
-    /** Marks overrides present when an entry with one arrives (set once; an override, once there, makes budgets apply). */
-    private final class Listener implements EntryAddedListener<String, ClientBudget>, EntryUpdatedListener<String, ClientBudget> {
-        @Override
-        public void entryAdded(com.hazelcast.core.EntryEvent<String, ClientBudget> event) {
-            seen(event.getValue());
-        }
-
-        @Override
-        public void entryUpdated(com.hazelcast.core.EntryEvent<String, ClientBudget> event) {
-            seen(event.getValue());
-        }
-
-        private void seen(ClientBudget b) {
-            if (b != null && b.override() != null) {
-                overrides.set(true);
-            }
-        }
+        // without defaults an entry exists only for a client with an override (ClientBudgets puts no other): its
+        // arrival is enough, without the value, and the events of charges to entries that exist are not sent
+        budgets.addEntryListener((EntryAddedListener<String, ClientBudget>) e -> overrides.set(true), false);
     }
 
     @Override

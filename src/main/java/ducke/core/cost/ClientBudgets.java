@@ -119,8 +119,13 @@ public final class ClientBudgets {
             return 0;
         }
         BudgetWindows w = windows(nowMillis);
-        rebuilt.forEach((client, b) -> s.seed(client, b, nowMillis, w));
-        return rebuilt.size();
+        // without defaults only clients with an override have budgets (and entries: see BudgetStore#anyOverride)
+        java.util.Map<String, ClientBudget> used = new java.util.HashMap<>(rebuilt);
+        if (!defaults.any()) {
+            used.values().removeIf(b -> b.override() == null);
+        }
+        used.forEach((client, b) -> s.seed(client, b, nowMillis, w));
+        return used.size();
     }
 
     /** {@code clientId}'s budgets as of {@code nowMillis}. */
