@@ -537,7 +537,7 @@ final class Metering {
             }
             id = sessionId + "/" + (++holdSeq);
             most = standingWorstCase();
-            least = Math.min(most, budget().worstCaseNanoUsd(1, 0));
+            least = Math.min(most, budget().leastNanoUsd());
         }
         return take(id, least, most, nowMillis, false);
     }
@@ -572,7 +572,7 @@ final class Metering {
                 raising = false;
                 return null;
             }
-            least = budget().worstCaseNanoUsd(1, 0);
+            least = budget().leastNanoUsd();
         }
         return take(id, least, Math.max(least, amount), nowMillis, true);
     }

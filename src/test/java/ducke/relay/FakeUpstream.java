@@ -62,6 +62,18 @@ public final class FakeUpstream implements AutoCloseable {
         /** The types of the events sent on this connection (on a call: on any of its sidebands), in order. */
         public final List<String> sentTypes = new CopyOnWriteArrayList<>();
         volatile Session session;
+        /** The {@code response.done} held back by {@link #holdsInstructed}; null: none. */
+        volatile Runnable heldDone;
+
+        /** Sends the {@code response.done} held back by {@link #holdsInstructed} (false: none was held). */
+        public boolean finishHeld() {
+            Runnable d = heldDone;
+            heldDone = null;
+            if (d != null) {
+                d.run();
+            }
+            return d != null;
+        }
 
         Connection(String authorization, String model) {
             this.authorization = authorization;
@@ -95,6 +107,12 @@ public final class FakeUpstream implements AutoCloseable {
      * never finished: its {@code response.done} never comes, and a cancel of it is not answered.
      */
     public volatile boolean neverFinishesInstructed;
+    /**
+     * When set, a {@code response.create} carrying {@code response.instructions} is announced and
+     * speaks (with {@link #speaks}), and its {@code response.done} waits until the test calls
+     * {@link Connection#finishHeld()}: a response the test knows to be in progress.
+     */
+    public volatile boolean holdsInstructed;
 
     public FakeUpstream() throws Exception {
         this(null);
@@ -696,6 +714,18 @@ public final class FakeUpstream implements AutoCloseable {
                     send("{\"type\":\"response.output_audio.delta\",\"event_id\":\"event_ad\",\"response_id\":\"" + id
                             + "\",\"item_id\":\"item_a\",\"output_index\":0,\"content_index\":0,\"delta\":\"UklGRiQAAABXQVZF\"}");
                 }
+            }
+            if (owner != null && owner.holdsInstructed && r.has("instructions")) {
+                long in = input;
+                c.heldDone = () -> {
+                    synchronized (this) {
+                        if (!outOfBand) {
+                            contextTokens += output;
+                        }
+                        done(id, "completed", usage(in, output), outOfBand);
+                    }
+                };
+                return;
             }
             if (event.path("test_hold").asBoolean()) {
                 heldSince.put(id, System.nanoTime());

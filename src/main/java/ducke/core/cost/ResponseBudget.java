@@ -249,6 +249,17 @@ public final class ResponseBudget {
         }
     }
 
+    /**
+     * The least a reservation for the next response must hold for {@link #maxOutputTokens} to allow
+     * it one output token: its estimated input and one output token, priced as the clamp prices it
+     * (with {@link #outputReadAgain}, at the output plus the input rate). A reservation granted
+     * less pays no response: it is refused, for the budget that could not give more.
+     */
+    public long leastNanoUsd() {
+        long perToken = outputReadAgain ? Math.addExact(outputRate, inputRate) : outputRate;
+        return Math.addExact(nextInputCostNanoUsd(), cost(1, perToken));
+    }
+
     /** What this much text (instructions, one token per UTF-8 byte) costs as input. */
     public long textCostNanoUsd(long utf8Bytes) {
         return cost(Math.max(0, utf8Bytes), inputRate);

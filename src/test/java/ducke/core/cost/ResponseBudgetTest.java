@@ -35,6 +35,24 @@ class ResponseBudgetTest {
         assertThat(b.textCostNanoUsd(1_000)).isEqualTo(Money.nanoUsd("0.10"));
     }
 
+    /**
+     * The least reservation that pays the next response one output token, as the clamp prices it:
+     * with a goodbye set aside (output read again) the input rate is added to that token, so that a
+     * reservation of exactly the input and one token at the output rate is not taken for enough.
+     */
+    @Test
+    void theLeastReservationPaysOneTokenAsTheClampPricesIt() {
+        ResponseBudget b = realtime();
+        // 2,000 in (0.20) and one token at 200 per 1M (0.0002)
+        assertThat(b.leastNanoUsd()).isEqualTo(Money.nanoUsd("0.2002"));
+        assertThat(b.maxOutputTokens(b.leastNanoUsd())).isEqualTo(1);
+        b.outputReadAgain(true);
+        // one token at 300 per 1M (0.0003)
+        assertThat(b.leastNanoUsd()).isEqualTo(Money.nanoUsd("0.2003"));
+        assertThat(b.maxOutputTokens(b.leastNanoUsd())).isEqualTo(1);
+        assertThat(b.maxOutputTokens(b.worstCaseNanoUsd(1, 0))).as("input and one token at the output rate only").isZero();
+    }
+
     @Test
     void neverAboveWhatTheProviderAccepts() {
         assertThat(realtime().maxOutputTokens(Money.nanoUsd("5.00"))).isEqualTo(ResponseBudget.PROVIDER_MAX_OUTPUT_TOKENS);
