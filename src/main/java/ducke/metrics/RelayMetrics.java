@@ -31,7 +31,7 @@ public final class RelayMetrics {
             "model_forbidden", "unauthorized", "cluster_degraded", "shutting_down", "upstream_refused", "upstream_failed",
             "sideband_failed");
     /** What a call's sideband did: cancels, undone session updates, hang-ups, re-attachments. */
-    public static final List<String> CALL_REACTIONS = List.of("cancel_over_clamp", "cancel_parallel", "cancel_ending",
+    public static final List<String> CALL_REACTIONS = List.of("cancel_over_clamp", "cancel_parallel", "cancel_paused", "cancel_ending",
             "undo_session_update", "hangup", "reattached", "reattach_failed");
 
     static final List<String> HANDSHAKE_OUTCOMES = List.of("accepted", "not_websocket", "bad_version", "bad_key",

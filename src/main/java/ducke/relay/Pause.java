@@ -31,6 +31,13 @@ import java.util.concurrent.ScheduledFuture;
  * {@code session.update} sets its {@code create_response} to false for the pause and back after
  * it; a response the upstream still starts meanwhile finds no reservation and is cancelled.
  *
+ * <p>A WebRTC call pauses for the same reasons, by reaction: the caller's events reach the provider
+ * on its data channel, where nothing can be refused, and the caller hears no gateway event. The
+ * guard turns {@code create_response} off through the sideband (again when the caller turns it
+ * back on), and cancels by id every response the sideband shows starting while paused, charged
+ * what it cost; a caller that keeps starting them is hung up (the call's cancel limit) with the
+ * pause's reason.
+ *
  * <p>Thread-safe: the state is guarded by this object.
  */
 final class Pause {
@@ -66,6 +73,11 @@ final class Pause {
     private ScheduledFuture<?> check;
     /** The upstream session's turn detection as it reported it last before a pause; null: none, or not reported. */
     private ObjectNode turnDetection;
+    /**
+     * The guard's update turning {@code create_response} off was sent and the upstream has not yet
+     * reported it applied: a report meanwhile showing it on was written before it (not the caller's doing).
+     */
+    private boolean offPending;
 
     Pause(Policy policy, ObjectMapper mapper, boolean beta, String sessionId) {
         this.policy = policy;
@@ -108,6 +120,7 @@ final class Pause {
             return false;
         }
         paused = false;
+        offPending = false;
         pausedMillis += Math.max(0, nowMillis - pausedAtMillis);
         cancelCheck();
         policy.board().resumed(sessionId);
@@ -132,6 +145,11 @@ final class Pause {
             check.cancel(false);
             check = null;
         }
+    }
+
+    /** Why the session is paused (null when it is not): the reason it ends with if it does not resume. */
+    synchronized EndReason reason() {
+        return paused ? reason : null;
     }
 
     /** Milliseconds until the timeout, never negative. */
@@ -193,6 +211,37 @@ final class Pause {
         turnDetection = td instanceof ObjectNode o ? o.deepCopy() : null;
     }
 
+    /**
+     * A WebRTC call reported its session while paused: the caller may have changed its turn
+     * detection on its data channel, where the guard cannot refuse it. Turn detection that would
+     * start responses again is remembered (to be given back on resume) and answered with the
+     * guard's {@code session.update} turning {@code create_response} off again, returned; null when
+     * nothing is to be sent (not paused, or the report shows no turn detection that starts responses,
+     * such as the guard's own pause update).
+     */
+    synchronized String callSessionReportedWhilePaused(JsonNode event) {
+        if (!paused) {
+            return null;
+        }
+        JsonNode td = event.path("session").path("audio").path("input").get("turn_detection");
+        if (td == null) {
+            return null;
+        }
+        if (!(td instanceof ObjectNode o)) {
+            turnDetection = null; // turned off: nothing to stop, nothing to give back
+            return null;
+        }
+        if (!o.path("create_response").asBoolean(true)) {
+            offPending = false; // the guard's own update applied (or the caller's, to the same effect)
+            return null;
+        }
+        if (offPending) {
+            return null; // reported before the guard's update applied
+        }
+        turnDetection = o.deepCopy();
+        return turnDetectionOff();
+    }
+
     /** The guard's {@code session.update} that stops server VAD from starting responses; null when none is needed. */
     synchronized String turnDetectionOff() {
         if (turnDetection == null || !turnDetection.path("create_response").asBoolean(true)) {
@@ -200,6 +249,7 @@ final class Pause {
         }
         ObjectNode td = turnDetection.deepCopy();
         td.put("create_response", false);
+        offPending = true;
         return turnDetectionUpdate(td, "event_gw_pause");
     }
 

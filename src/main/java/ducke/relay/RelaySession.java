@@ -42,7 +42,12 @@ public final class RelaySession implements UpstreamLink.Events {
     private final SessionEnding ending;
     /** The spoken goodbye when the session ends for a cap or a drain ({@code RELAY_GOODBYE_INSTRUCTIONS}). */
     private final Goodbye goodbye;
-    /** Pause instead of cut ({@code COST_PROTECTION_ON_CAP=pause}); never for a WebRTC call. */
+    /**
+     * Pause instead of cut ({@code COST_PROTECTION_ON_CAP=pause}). A WebRTC call pauses by reaction:
+     * the caller's events reach the provider on its data channel, so every response started while
+     * paused finds no reservation and is cancelled through the sideband at its {@code response.created}
+     * (and charged what it cost), and server VAD's {@code create_response} is turned off meanwhile.
+     */
     private final Pause pause;
     /** Null for a relayed session; what a WebRTC call's sideband needs otherwise. */
     private final CallContext calls;
@@ -91,7 +96,7 @@ public final class RelaySession implements UpstreamLink.Events {
         this.goodbye = new Goodbye(ctx, metering, sessionId);
         this.upstream = calls == null ? new UpstreamLink(ctx, this) : sideband();
         this.ending = new SessionEnding(ctx, this, metering, () -> upstream, () -> toClient);
-        this.pause = new Pause(calls == null ? ctx.registry().pausePolicy() : Pause.Policy.END, ctx.mapper(), beta, sessionId);
+        this.pause = new Pause(ctx.registry().pausePolicy(), ctx.mapper(), beta, sessionId);
     }
 
     String sessionId() {
@@ -452,6 +457,22 @@ public final class RelaySession implements UpstreamLink.Events {
             update.put("event_id", "event_gw_undo");
             update.set("session", fix);
             upstream.text(update.toString());
+        }
+    }
+
+    /**
+     * The call's session as the provider applied it, seen by the pause: its turn detection is
+     * remembered for a pause; while paused, turn detection the caller turned back on to start
+     * responses is turned off again (a response it still starts is cancelled all the same).
+     */
+    private void pauseSeesSession(JsonNode event) {
+        String off = pause.callSessionReportedWhilePaused(event);
+        if (off != null) {
+            ctx.metrics().callReaction("undo_session_update");
+            LOG.info("Call {}: the caller turned response creation back on while paused; turning it off again", sessionId);
+            upstream.text(off);
+        } else if (!pause.paused()) {
+            pause.sessionReported(event);
         }
     }
 
@@ -915,6 +936,9 @@ public final class RelaySession implements UpstreamLink.Events {
                 JsonNode e = ctx.mapper().readTree(message.array(), message.arrayOffset() + message.position(), message.remaining());
                 if (type.equals("session.updated")) {
                     sessionUpdated(e);
+                    if (pause.enabled()) {
+                        pauseSeesSession(e);
+                    }
                 } else {
                     speech(type, e);
                 }
@@ -961,13 +985,17 @@ public final class RelaySession implements UpstreamLink.Events {
                     upstream.text(ctx.events().responseCancel(r.path("id").asText("")));
                     if (calls != null) {
                         // the caller's own response.create went to the provider on its data channel
-                        ctx.metrics().callReaction(ending.started() ? "cancel_ending" : parallel ? "cancel_parallel" : "cancel_over_clamp");
+                        EndReason pausedFor = pause.reason();
+                        ctx.metrics().callReaction(ending.started() ? "cancel_ending" : pausedFor != null ? "cancel_paused"
+                                : parallel ? "cancel_parallel" : "cancel_over_clamp");
                         if (!ending.started() && cancelledForCaller.incrementAndGet() > MAX_CALLER_CANCELS) {
                             // every cancelled response is still billed (its input, and output until the
-                            // cancel arrives): a caller that keeps starting them is hung up
-                            LOG.warn("Call {}: the caller started {} responses over its limits; hanging up", sessionId,
-                                    cancelledForCaller.get());
-                            ending.soon(EndReason.BUDGET_EXCEEDED, "the caller kept starting responses over its limits");
+                            // cancel arrives): a caller that keeps starting them is hung up; while paused, it
+                            // ends as the pause would have at its timeout
+                            LOG.warn("Call {}: the caller started {} responses over its limits{}; hanging up", sessionId,
+                                    cancelledForCaller.get(), pausedFor != null ? " or while paused" : "");
+                            ending.soon(pausedFor != null ? pausedFor : EndReason.BUDGET_EXCEEDED,
+                                    "the caller kept starting responses over its limits");
                         }
                     }
                 }

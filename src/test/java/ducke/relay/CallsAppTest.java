@@ -492,7 +492,7 @@ class CallsAppTest {
         HttpResponse<String> raised = http().patch("/v1/sessions/" + p.sessionId(), "{\"max_cost_usd\":\"1.00\"}",
                 "Authorization", SERVICE);
         assertThat(raised.statusCode()).as(raised.body()).isEqualTo(200);
-        assertThat(Http.json(raised).get("paused").asBoolean(true)).as("calls never pause").isFalse();
+        assertThat(Http.json(raised).get("paused").asBoolean(true)).as("not paused (COST_PROTECTION_ON_CAP=end here)").isFalse();
         assertThat(session(p.sessionId()).get("max_cost_usd").decimalValue()).isEqualByComparingTo("1.00");
         Poll.until("a higher clamp on the call", Duration.ofSeconds(10), Duration.ofMillis(20),
                 () -> clamps(p.call()).stream().anyMatch(c -> c > first));
