@@ -9,16 +9,16 @@ import java.util.function.Supplier;
 
 /**
  * The gates a new session passes (breaker, cluster's hourly cap, client's hourly cap, its day and
- * month budgets and the day's session time, concurrent sessions) and its slot, taken before the session exists and given back if it never opens.
- * Thread-safe; all state lives in the stores.
+ * month budgets and the day's session time, concurrent sessions) and its slot, taken before the
+ * session exists and given back if it never opens. Thread-safe; all state lives in the stores.
  */
 final class Admission {
 
-    private final LiveSettings settings;
-    private final SessionStore sessions;
     /** How long after a session's duration cap its reservation of session time lapses if its end is never counted. */
     static final long TIME_HOLD_GRACE_MILLIS = 60_000;
 
+    private final LiveSettings settings;
+    private final SessionStore sessions;
     private final SpendStore spend;
     private final SpendView view;
     private final CostObserver observer;
@@ -109,10 +109,8 @@ final class Admission {
     private CostGuard.Start overBudget(String clientId, ClientBudget.Refusal over, SpendLedger.Snapshot s, ClientSpend.Snapshot c,
                                        long nowMillis) {
         observer.limitReached(over.window().limit());
-        ClientBudgets.View v = budgets.view(clientId, nowMillis);
-        ClientBudgets.View named = new ClientBudgets.View(v.clientId(), v.limits(), v.override(), v.windows(), v.daySpendNanoUsd(),
-                v.monthSpendNanoUsd(), v.dayUsedMillis(), v.heldNanoUsd(), v.heldMillis(), over);
-        return new CostGuard.Start(null, CostGuard.Refusal.CLIENT_BUDGET, Math.max(1000, over.resetAtMillis() - nowMillis), s, c, named);
+        return new CostGuard.Start(null, CostGuard.Refusal.CLIENT_BUDGET, Math.max(1000, over.resetAtMillis() - nowMillis), s, c,
+                budgets.view(clientId, nowMillis).refusedBy(over));
     }
 
     /** Gives back the session time a session that never opened reserved. */

@@ -16,6 +16,12 @@ public final class ClientBudgets {
     public record View(String clientId, BudgetLimits limits, BudgetOverride override, BudgetWindows windows,
                        long daySpendNanoUsd, long monthSpendNanoUsd, long dayUsedMillis, long heldNanoUsd, long heldMillis,
                        ClientBudget.Refusal refusal) {
+
+        /** The same view naming {@code r} as the window that refuses (a refusal that counted a first response's room). */
+        public View refusedBy(ClientBudget.Refusal r) {
+            return new View(clientId, limits, override, windows, daySpendNanoUsd, monthSpendNanoUsd, dayUsedMillis, heldNanoUsd,
+                    heldMillis, r);
+        }
     }
 
     private volatile BudgetStore store;
