@@ -40,11 +40,14 @@ import ducke.http.DecodableQueryRequestLog;
 import ducke.metrics.CostMetrics;
 import ducke.resources.HealthProbesResource;
 import ducke.resources.KeyedAnswers;
+import ducke.resources.OperatorResource;
+import ducke.resources.OperatorSessionsResource;
 import ducke.resources.SessionsResource;
 import ducke.resources.ClientBudgetsResource;
 import ducke.resources.ClientSecretsResource;
 import ducke.core.auth.ClientSecrets;
 import ducke.core.auth.TokenRegistry;
+import ducke.tasks.AdminActions;
 import ducke.tasks.EndSessionTask;
 import ducke.tasks.OperatorTokenFilter;
 import ducke.tasks.ResetCircuitBreakerTask;
@@ -287,12 +290,15 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         metrics.nodeDraining(draining::draining);
 
         env.jersey().register(new AuditResource(audit.dao(), clock, clientIds));
+        AdminActions actions = new AdminActions(guard, clock, audit.journal());
+        env.jersey().register(new OperatorSessionsResource(cluster.activity(), actions));
+        env.jersey().register(new OperatorResource(cluster.activity(), actions, guard, clock));
 
         OperatorTokenFilter.protect(env.admin(), config.getServerFactory(), tokens, errors);
         env.admin().addTask(new ResetRateLimitsTask(limiter, identity, audit.journal()));
-        env.admin().addTask(new TripCircuitBreakerTask(guard, clock, audit.journal()));
-        env.admin().addTask(new ResetCircuitBreakerTask(guard, clock, audit.journal()));
-        env.admin().addTask(new EndSessionTask(guard, clock, audit.journal()));
+        env.admin().addTask(new TripCircuitBreakerTask(actions, audit.journal()));
+        env.admin().addTask(new ResetCircuitBreakerTask(actions, audit.journal()));
+        env.admin().addTask(new EndSessionTask(actions, audit.journal()));
         env.admin().addTask(new DrainTask(drain, audit.journal()));
         env.admin().addTask(new ApplySettingsTask(settings, guard, audit.journal()));
         env.admin().addTask(new ShowSettingsTask(settings));

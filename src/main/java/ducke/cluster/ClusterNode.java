@@ -260,6 +260,11 @@ public final class ClusterNode implements Managed, ClusterView {
                         .submitToKey(sessionId, new LedgerProcessors.Rehold(fromHolder, self))));
     }
 
+    /** The operator's reads of the whole cluster's sessions, calls, pauses and spend; calls have the grid-call deadline. */
+    public ducke.core.cost.ClusterActivity activity() {
+        return new GridActivity(hz, calls);
+    }
+
     /** The cluster's live WebRTC calls (session id → the provider's call id). */
     public ducke.core.cluster.CallDirectory callDirectory() {
         return new GridCallDirectory(hz, calls);

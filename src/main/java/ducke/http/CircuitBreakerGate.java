@@ -10,8 +10,8 @@ import jakarta.ws.rs.container.ContainerRequestFilter;
 import java.time.Clock;
 
 /**
- * While the breaker is open every API call under {@code /v1/} (but the operators' audit queries
- * and usage reports) is answered 503 with the wait; {@code /status}, {@code /metrics} and the
+ * While the breaker is open every API call under {@code /v1/} (but the operators' audit queries and
+ * operator API, and usage reports) is answered 503 with the wait; {@code /status}, {@code /metrics} and the
  * admin port keep working. Usage reports go through: money that was spent is always recorded. Runs after authentication,
  * so an anonymous caller learns nothing about the breaker. Reads only this node's view of the
  * breaker, which the cluster keeps current: no grid round trip per request.
@@ -30,8 +30,9 @@ public final class CircuitBreakerGate implements ContainerRequestFilter {
     @Override
     public void filter(ContainerRequestContext request) {
         String path = request.getUriInfo().getPath();
-        // operators need the audit trail most while the breaker is open
-        if (!path.startsWith("v1/") || path.startsWith("v1/audit") || isUsageReport(request, path)) {
+        // operators need the audit trail and their API (the reset among it) most while the breaker is open
+        if (!path.startsWith("v1/") || path.startsWith("v1/audit") || path.startsWith("v1/operator")
+                || isUsageReport(request, path)) {
             return;
         }
         long now = clock.millis();

@@ -9,7 +9,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * An admin task whose every run (parameters, outcome) is recorded in the audit trail. Bad input
@@ -32,7 +31,7 @@ public abstract class JournaledTask extends Task {
     @Override
     public final void execute(Map<String, List<String>> parameters, PrintWriter output) throws Exception {
         StringWriter text = new StringWriter();
-        String params = BadTaskInput.printable(new TreeMap<>(parameters).toString());
+        String params = AdminActions.parameters(parameters);
         try (PrintWriter both = new PrintWriter(text)) {
             run(parameters, both);
         } catch (BadTaskInput e) {

@@ -1,10 +1,8 @@
 package ducke.tasks;
 
-import ducke.core.cost.CostGuard;
 import ducke.db.AuditJournal;
 
 import java.io.PrintWriter;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 
@@ -14,23 +12,15 @@ import java.util.Map;
  */
 public final class ResetCircuitBreakerTask extends JournaledTask {
 
-    private final CostGuard guard;
-    private final Clock clock;
+    private final AdminActions actions;
 
-    public ResetCircuitBreakerTask(CostGuard guard, Clock clock, AuditJournal journal) {
-        super("reset-circuit-breaker", journal);
-        this.guard = guard;
-        this.clock = clock;
+    public ResetCircuitBreakerTask(AdminActions actions, AuditJournal journal) {
+        super(AdminActions.RESET_BREAKER, journal);
+        this.actions = actions;
     }
 
     @Override
     protected void run(Map<String, List<String>> parameters, PrintWriter output) {
-        long now = clock.millis();
-        if (!guard.refreshSpend(now).breakerOpenAt(now)) {
-            output.println("circuit breaker is already closed; nothing changed");
-            return;
-        }
-        guard.resetBreaker(now);
-        output.println("circuit breaker closed; spend before now no longer counts toward it");
+        output.println(actions.reset().text());
     }
 }

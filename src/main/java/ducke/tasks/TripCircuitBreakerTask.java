@@ -1,12 +1,8 @@
 package ducke.tasks;
 
-import ducke.core.cost.CostGuard;
-import ducke.core.cost.SpendLedger;
 import ducke.db.AuditJournal;
 
 import java.io.PrintWriter;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -16,34 +12,21 @@ import java.util.Map;
  */
 public final class TripCircuitBreakerTask extends JournaledTask {
 
-    private final CostGuard guard;
-    private final Clock clock;
+    private final AdminActions actions;
 
-    public TripCircuitBreakerTask(CostGuard guard, Clock clock, AuditJournal journal) {
-        super("trip-circuit-breaker", journal);
-        this.guard = guard;
-        this.clock = clock;
+    public TripCircuitBreakerTask(AdminActions actions, AuditJournal journal) {
+        super(AdminActions.TRIP_BREAKER, journal);
+        this.actions = actions;
     }
 
     @Override
     protected void run(Map<String, List<String>> parameters, PrintWriter output) {
         List<String> reason = parameters.get("reason");
-        String cause = reason == null || reason.isEmpty() || reason.get(0).isBlank() ? "admin" : "admin: " + reason.get(0).strip();
-        if (cause.length() > 200) {
-            throw BadTaskInput.reject("reason is too long (at most 190 characters)");
+        String given = reason == null || reason.isEmpty() ? null : reason.get(0);
+        String problem = AdminActions.reasonProblem(given);
+        if (problem != null) {
+            throw BadTaskInput.reject(problem);
         }
-        if (!BadTaskInput.printable(cause).equals(cause)) {
-            throw BadTaskInput.reject("reason must be one line of printable text");
-        }
-        long now = clock.millis();
-        SpendLedger.Snapshot current = guard.refreshSpend(now);
-        if (current.breakerOpenAt(now)) {
-            output.printf("circuit breaker is already open (cause: %s); nothing changed; it closes by itself at %s%n",
-                    current.breakerCause(), Instant.ofEpochMilli(current.breakerClosesAtMillis()));
-            return;
-        }
-        SpendLedger.Snapshot s = guard.trip(cause, now);
-        output.printf("circuit breaker open (cause: %s); closes by itself at %s%n", s.breakerCause(),
-                Instant.ofEpochMilli(s.breakerClosesAtMillis()));
+        output.println(actions.trip(AdminActions.cause(given)).text());
     }
 }

@@ -1,0 +1,142 @@
+package ducke.resources;
+
+import ducke.api.BreakerTripRequest;
+import ducke.api.BreakerView;
+import ducke.api.ClientSpendView;
+import ducke.api.OperatorSpendView;
+import ducke.core.auth.Role;
+import ducke.core.cost.ClusterActivity;
+import ducke.core.cost.CostGuard;
+import ducke.core.cost.CostLimits;
+import ducke.core.cost.Money;
+import ducke.core.cost.OperatorViews;
+import ducke.core.cost.SpendLedger;
+import ducke.errors.ApiException;
+import ducke.tasks.AdminActions;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.UriInfo;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The operator API's breaker and spend, cluster-wide whichever node answers: trip and reset the
+ * breaker as the admin tasks do (same effect, same journal entries), the spend per minute of a
+ * window, and the clients that spent most in it.
+ */
+@Path("/v1/operator")
+@Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed(Role.OPERATOR_NAME)
+public final class OperatorResource {
+
+    private static final Pattern WINDOW = Pattern.compile("([0-9]{1,2})m");
+    private static final Pattern LIMIT = Pattern.compile("[0-9]{1,3}");
+    private static final String TAKES = "the body takes reason (a string, optional)";
+
+    private final ClusterActivity activity;
+    private final AdminActions actions;
+    private final CostGuard guard;
+    private final Clock clock;
+
+    public OperatorResource(ClusterActivity activity, AdminActions actions, CostGuard guard, Clock clock) {
+        this.activity = activity;
+        this.actions = actions;
+        this.guard = guard;
+        this.clock = clock;
+    }
+
+    @POST
+    @Path("/breaker/trip")
+    public BreakerView trip(BreakerTripRequest body) {
+        String reason = body == null ? null : KnownFields.text(body.reason(), "reason");
+        if (body != null) {
+            KnownFields.require(body.unknownFields(), TAKES);
+        }
+        String problem = AdminActions.reasonProblem(reason);
+        if (problem != null) {
+            throw ApiException.invalid(422, problem);
+        }
+        var outcome = actions.trip(AdminActions.cause(reason));
+        actions.journal(AdminActions.TRIP_BREAKER, reason == null ? Map.of() : Map.of("reason", List.of(reason)), outcome.text());
+        return breaker(outcome.value());
+    }
+
+    @POST
+    @Path("/breaker/reset")
+    public BreakerView reset() {
+        var outcome = actions.reset();
+        actions.journal(AdminActions.RESET_BREAKER, Map.of(), outcome.text());
+        return breaker(outcome.value());
+    }
+
+    /** The cluster's spend in each minute of the window ({@code 1m}..{@code 60m}), oldest first. */
+    @GET
+    @Path("/spend")
+    public OperatorSpendView spend(@QueryParam("window") String window, @Context UriInfo uri) {
+        KnownParams.require(uri, Set.of("window"));
+        int minutes = window(window);
+        long now = clock.millis();
+        long[] amounts = OperatorViews.perMinute(activity.spend(), now, minutes);
+        long first = OperatorViews.firstMinute(now, minutes);
+        List<OperatorSpendView.Minute> rows = new ArrayList<>(minutes);
+        for (int i = 0; i < minutes; i++) {
+            rows.add(new OperatorSpendView.Minute(Instant.ofEpochSecond((first + i) * 60).toString(), Money.usd(amounts[i])));
+        }
+        SpendLedger.Snapshot s = guard.refreshSpend(now);
+        return new OperatorSpendView(minutes, rows, Money.usd(s.hourlyNanoUsd()),
+                Money.usd(guard.limits().maxHourlyCostNanoUsd()), BreakerView.of(s, guard.limits().breakerThresholdNanoUsd(), now));
+    }
+
+    /** The clients that spent most in the window, most first, with their live sessions. */
+    @GET
+    @Path("/clients")
+    public List<ClientSpendView> clients(@QueryParam("window") String window, @QueryParam("limit") String limit,
+                                         @Context UriInfo uri) {
+        KnownParams.require(uri, Set.of("window", "limit"));
+        int minutes = window(window);
+        int n = limit(limit);
+        return OperatorViews.topClients(activity.clientSpend(), OperatorSessionsResource.live(activity), clock.millis(),
+                minutes, n).stream().map(ClientSpendView::of).toList();
+    }
+
+    private BreakerView breaker(SpendLedger.Snapshot s) {
+        CostLimits limits = guard.limits();
+        return BreakerView.of(s, limits.breakerThresholdNanoUsd(), clock.millis());
+    }
+
+    static int window(String window) {
+        if (window == null) {
+            return 60;
+        }
+        Matcher m = WINDOW.matcher(window);
+        int minutes = m.matches() ? Integer.parseInt(m.group(1)) : 0;
+        if (minutes < 1 || minutes > 60) {
+            throw ApiException.invalid(422, "window must be 1m to 60m (minutes), such as 15m");
+        }
+        return minutes;
+    }
+
+    static int limit(String limit) {
+        if (limit == null) {
+            return 10;
+        }
+        int n = LIMIT.matcher(limit).matches() ? Integer.parseInt(limit) : 0;
+        if (n < 1 || n > 100) {
+            throw ApiException.invalid(422, "limit must be a whole number from 1 to 100");
+        }
+        return n;
+    }
+}
