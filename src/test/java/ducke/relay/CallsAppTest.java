@@ -533,6 +533,24 @@ class CallsAppTest {
         assertThat(p.call().ended()).isTrue();
     }
 
+    @Test
+    void theOperatorApiListsACallAsACallAndEndsIt() throws Exception {
+        Placed p = call("call-op1", null);
+        String operator = "Bearer " + TestApps.OPERATOR_TOKEN;
+        JsonNode listed = null;
+        for (JsonNode s : Http.json(http().get("/v1/operator/sessions", "Authorization", operator))) {
+            listed = p.sessionId().equals(s.get("session_id").asText()) ? s : listed;
+        }
+        assertThat(listed).as("call %s listed", p.sessionId()).isNotNull();
+        assertThat(listed.get("kind").asText()).isEqualTo("call");
+        assertThat(listed.get("client_id").asText()).isEqualTo("call-op1");
+        assertThat(listed.get("model").asText()).isEqualTo("gpt-realtime");
+        HttpResponse<String> end = http().post("/v1/operator/sessions/" + p.sessionId() + "/end", null, "Authorization", operator);
+        assertThat(end.statusCode()).as(end.body()).isEqualTo(200);
+        assertThat(Http.json(end).get("end_reason").asText()).isEqualTo("admin_ended");
+        Poll.until("the guard hung the call up", Duration.ofSeconds(10), Duration.ofMillis(20), () -> p.call().hungUp());
+    }
+
     /**
      * The caller's events reach the provider without the guard: a response the caller starts while
      * the call ends (here: while the provider is still taking the hang-up) is seen on the sideband,

@@ -254,6 +254,29 @@ class RelayAppTest {
     }
 
     @Test
+    void theOperatorApiListsARelayedSessionAsRelayAndEndsIt() throws Exception {
+        String client = newClient();
+        WsClient c = open(client);
+        c.until("session.created");
+        String id = c.started.get("session_id").asText();
+        Http http = Http.local(APP.getLocalPort());
+        String operator = "Bearer " + TestApps.OPERATOR_TOKEN;
+        JsonNode listed = null;
+        for (JsonNode s : Http.json(http.get("/v1/operator/sessions", "Authorization", operator))) {
+            listed = id.equals(s.get("session_id").asText()) ? s : listed;
+        }
+        assertThat(listed).as("session %s listed", id).isNotNull();
+        assertThat(listed.get("kind").asText()).isEqualTo("relay");
+        assertThat(listed.get("client_id").asText()).isEqualTo(client);
+        HttpResponse<String> ended = http.post("/v1/operator/sessions/" + id + "/end", null, "Authorization", operator);
+        assertThat(ended.statusCode()).as(ended.body()).isEqualTo(200);
+        assertThat(Http.json(ended).get("end_reason").asText()).isEqualTo("admin_ended");
+        assertThat(c.until("session_ended").get("reason").asText()).isEqualTo("admin_ended");
+        assertThat(c.awaitClose()).isEqualTo(1008);
+        assertThat(http.get("/v1/operator/sessions", "Authorization", operator).body()).doesNotContain(id);
+    }
+
+    @Test
     void unreachableUpstreamGivesAnErrorEventAndClose1011() throws Exception {
         String client = newClient();
         var refusedUpstream = UPSTREAM.connections().size();
