@@ -89,13 +89,15 @@ public final class OperatorResource {
         KnownParams.require(uri, Set.of("window"));
         int minutes = window(window);
         long now = clock.millis();
-        long[] amounts = OperatorViews.perMinute(activity.spend(), now, minutes);
+        SpendLedger ledger = activity.spend();
+        long[] amounts = OperatorViews.perMinute(ledger, now, minutes);
         long first = OperatorViews.firstMinute(now, minutes);
         List<OperatorSpendView.Minute> rows = new ArrayList<>(minutes);
         for (int i = 0; i < minutes; i++) {
             rows.add(new OperatorSpendView.Minute(Instant.ofEpochSecond((first + i) * 60).toString(), Money.usd(amounts[i])));
         }
-        SpendLedger.Snapshot s = guard.refreshSpend(now);
+        // the totals and the breaker from the very ledger the minutes come from
+        SpendLedger.Snapshot s = ledger.snapshot(now, guard.limits());
         return new OperatorSpendView(minutes, rows, Money.usd(s.hourlyNanoUsd()),
                 Money.usd(guard.limits().maxHourlyCostNanoUsd()), BreakerView.of(s, guard.limits().breakerThresholdNanoUsd(), now));
     }
