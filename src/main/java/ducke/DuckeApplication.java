@@ -75,6 +75,7 @@ import ducke.http.RateLimitFilter;
 import ducke.http.RateLimitGate;
 import ducke.http.RequestBodyFilter;
 import ducke.metrics.GuardMetrics;
+import ducke.resources.ConsoleResource;
 import ducke.resources.HomeResource;
 import ducke.resources.StatusResource;
 import ducke.resources.ToolQuotaResource;
@@ -266,6 +267,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         StatusResource status = new StatusResource(cluster, limiter, guard, live, clock, clock.instant(), version());
         env.jersey().register(status);
         env.jersey().register(new HomeResource(status));
+        env.jersey().register(new ConsoleResource());
         env.jersey().register(new HealthProbesResource(cluster, draining, guard::ready));
         ClientIds clientIds = new ClientIds(identity);
         env.jersey().register(new ToolQuotaResource(gate, clientIds));

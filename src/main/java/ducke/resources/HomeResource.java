@@ -50,20 +50,22 @@ public final class HomeResource {
                 <tr><td>Spend, rolling hour</td><td id="spend">%s</td></tr>
                 <tr><td>Cost protection</td><td id="cp">%s</td></tr>
                 <tr><td>Rate limiting</td><td id="rl">%s</td></tr>
-                <tr><td>Up since</td><td id="since">%s</td></tr>
+                <tr><td>Up for</td><td id="uptime" title="since %s">%s</td></tr>
                 <tr><td>Version</td><td id="version">%s</td></tr>
                 </table>
-                <p>Machine-readable: <a href="/status">/status</a>.</p>
+                <p>Operators: the <a href="/console" id="console-link">console</a> (live sessions, spend, breaker; needs the operator token). Machine-readable: <a href="/status">/status</a>.</p>
                 <script>
                 function breaker(s){return s.circuit_breaker==='open'?'open until '+s.circuit_breaker_resets_at:'closed';}
                 function spend(s){return '$'+s.hourly_cost_usd.toFixed(2)+' of $'+s.max_hourly_cost_usd.toFixed(2)+' cap';}
                 function onOff(b){return b?'on':'off';}
+                function duration(t){const d=Math.floor(t/86400),h=Math.floor(t%%86400/3600),m=Math.floor(t%%3600/60);
+                return d>0?d+' d '+h+' h':h>0?h+' h '+m+' min':m>0?m+' min':t+' s';}
                 function set(id,text){document.getElementById(id).textContent=text;}
                 async function refresh(){try{const r=await fetch('/status');if(!r.ok)return;const s=await r.json();
                 set('st',s.status);set('node',s.node);set('cluster',s.cluster);set('members',s.cluster_members);
                 set('breaker',breaker(s));document.getElementById('breaker').className=s.circuit_breaker==='open'?'bad':'ok';
                 set('spend',spend(s));set('cp',onOff(s.cost_protection_enabled));set('rl',onOff(s.rate_limiting_enabled));
-                set('since',s.started_at);set('version',s.version);}catch(e){}}
+                set('uptime',duration(s.uptime_seconds));document.getElementById('uptime').title='since '+s.started_at;set('version',s.version);}catch(e){}}
                 setInterval(refresh,15000);
                 </script>
                 </body></html>
@@ -71,12 +73,26 @@ public final class HomeResource {
                 "open".equals(s.circuitBreaker()) ? "bad" : "ok", Html.escape(breaker(s)),
                 Html.escape("$" + cents(s.hourlyCostUsd()) + " of $" + cents(s.maxHourlyCostUsd()) + " cap"),
                 s.costProtectionEnabled() ? "on" : "off", s.rateLimitingEnabled() ? "on" : "off",
-                Html.escape(s.startedAt()), Html.escape(s.version()));
+                Html.escape(s.startedAt()), duration(s.uptimeSeconds()), Html.escape(s.version()));
     }
 
     /** Display only, to the cent as the script shows it; /status carries the exact figure. */
     private static String cents(BigDecimal usd) {
         return usd.setScale(2, RoundingMode.HALF_UP).toPlainString();
+    }
+
+    /** An uptime as people read it: {@code 42 s}, {@code 12 min}, {@code 3 h 12 min}, {@code 2 d 5 h}. */
+    static String duration(long seconds) {
+        long d = seconds / 86_400;
+        long h = seconds % 86_400 / 3600;
+        long m = seconds % 3600 / 60;
+        if (d > 0) {
+            return d + " d " + h + " h";
+        }
+        if (h > 0) {
+            return h + " h " + m + " min";
+        }
+        return m > 0 ? m + " min" : seconds + " s";
     }
 
     private static String breaker(StatusResponse s) {

@@ -102,7 +102,7 @@ class FreshNodeAppTest {
         while (cells.find()) {
             ids.add(cells.group(1));
         }
-        assertThat(ids).contains("st", "node", "cluster", "members", "breaker", "spend", "cp", "rl", "since", "version");
+        assertThat(ids).contains("st", "node", "cluster", "members", "breaker", "spend", "cp", "rl", "uptime", "version");
         String script = page.substring(page.indexOf("<script>"));
         assertThat(ids).allSatisfy(id -> assertThat(script).as("refresh sets #%s", id).contains("set('" + id + "',"));
 
