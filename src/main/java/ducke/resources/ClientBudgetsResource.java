@@ -124,14 +124,10 @@ public final class ClientBudgetsResource {
         if (n == null || n.isNull()) {
             return null;
         }
-        BigDecimal v;
-        try {
-            v = n.isNumber() ? n.decimalValue() : n.isTextual() ? new BigDecimal(n.asText().strip()) : null;
-        } catch (NumberFormatException e) {
-            v = null;
-        }
-        if (v == null || v.signum() < 0 || v.compareTo(BigDecimal.valueOf(1_000_000_000L)) >= 0) {
-            throw ApiException.invalid(422, field + " must be null (no limit) or a number from 0 to 999999999");
+        String rule = field + " must be null (no limit) or a number from 0 to 999999999";
+        BigDecimal v = KnownFields.decimal(n, rule);
+        if (v.signum() < 0 || v.compareTo(BigDecimal.valueOf(1_000_000_000L)) >= 0) {
+            throw ApiException.invalid(422, rule);
         }
         return v;
     }

@@ -87,19 +87,7 @@ public final class ClientSecretsResource {
         }
         String bounds = "max_cost_usd must be an amount more than 0 and at most the session cap of "
                 + Money.usd(maxSessionCostNanoUsd).toPlainString();
-        BigDecimal usd;
-        if (requested.isNumber()) {
-            usd = requested.decimalValue();
-        } else if (requested.isTextual()) {
-            // money as a decimal string ("0.25") is taken exactly; "NaN" or "1e400" are not money
-            try {
-                usd = new BigDecimal(requested.asText().strip());
-            } catch (NumberFormatException e) {
-                throw ApiException.invalid(422, bounds);
-            }
-        } else {
-            throw ApiException.invalid(422, bounds);
-        }
+        BigDecimal usd = KnownFields.decimal(requested, bounds);
         if (usd.signum() <= 0 || usd.compareTo(Money.usd(maxSessionCostNanoUsd)) > 0) {
             throw ApiException.invalid(422, bounds);
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import ducke.errors.ApiException;
 import ducke.errors.ErrorWords;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -51,6 +52,24 @@ final class KnownFields {
             throw ApiException.invalid(422, name + " must be a string");
         }
         return v.asText();
+    }
+
+    /**
+     * A number, or money as a decimal string taken exactly ("0.25"), as a {@link BigDecimal}; 422 with
+     * {@code rule} for anything else, a missing or null value included ("NaN" is not a number).
+     */
+    static BigDecimal decimal(JsonNode v, String rule) {
+        if (v != null && v.isNumber()) {
+            return v.decimalValue();
+        }
+        if (v != null && v.isTextual()) {
+            try {
+                return new BigDecimal(v.asText().strip());
+            } catch (NumberFormatException e) {
+                throw ApiException.invalid(422, rule);
+            }
+        }
+        throw ApiException.invalid(422, rule);
     }
 
     static String printable(String s) {

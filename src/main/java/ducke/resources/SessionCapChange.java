@@ -74,18 +74,7 @@ final class SessionCapChange {
     /** A cap as exact nano-USD: a positive number or decimal string, at most 9 places. */
     static long capOf(JsonNode requested) {
         String rule = "max_cost_usd must be an amount more than 0 (a number or a decimal string, at most 9 places)";
-        BigDecimal usd;
-        if (requested != null && requested.isNumber()) {
-            usd = requested.decimalValue();
-        } else if (requested != null && requested.isTextual()) {
-            try {
-                usd = new BigDecimal(requested.asText().strip());
-            } catch (NumberFormatException e) {
-                throw ApiException.invalid(422, rule);
-            }
-        } else {
-            throw ApiException.invalid(422, rule);
-        }
+        BigDecimal usd = KnownFields.decimal(requested, rule);
         if (usd.signum() <= 0 || usd.compareTo(MAX_USD) > 0) {
             throw ApiException.invalid(422, rule);
         }
