@@ -6,10 +6,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The spoken goodbye of one session ({@code RELAY_GOODBYE_INSTRUCTIONS}): when the session ends for
@@ -110,7 +106,7 @@ final class Goodbye {
         running = true;
         LOG.info("Session {} ends ({}): the model says goodbye in at most {} output tokens", sessionId, reason.label(), limit);
         link.text(event(limit));
-        bounded(metering.idle()).whenComplete((v, e) -> {
+        ctx.withinFinalUsageWait(metering.idle()).whenComplete((v, e) -> {
             if (metering.inFlight() > 0) {
                 // its usage did not come within the wait: cancelled, and charged what it reserved
                 link.text(ctx.events().responseCancel(responseId));
@@ -165,19 +161,5 @@ final class Goodbye {
         r.put("tool_choice", "none");
         r.putArray("tools");
         return e.toString();
-    }
-
-    /** {@code f}, or completed anyway after {@code finalUsageWait}. */
-    private CompletableFuture<Void> bounded(CompletableFuture<Void> f) {
-        CompletableFuture<Void> b = new CompletableFuture<>();
-        f.whenComplete((v, e) -> b.complete(null));
-        try {
-            ScheduledFuture<?> giveUp = ctx.timers().schedule(() -> b.complete(null), ctx.finalUsageWait().toMillis(),
-                    TimeUnit.MILLISECONDS);
-            b.whenComplete((v, e) -> giveUp.cancel(false));
-        } catch (RejectedExecutionException stopping) {
-            b.complete(null);
-        }
-        return b;
     }
 }

@@ -9,7 +9,11 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /** Everything a relayed session needs from the node, built once. */
 record RelayContext(CostGuard guard, RateLimitGate gate, Clock clock, ObjectMapper mapper, GatewayEvents events,
@@ -25,4 +29,17 @@ record RelayContext(CostGuard guard, RateLimitGate gate, Clock clock, ObjectMapp
      * and held only while data is being read or written.
      */
     static final int SOCKET_BUFFER_BYTES = 32 * 1024;
+
+    /** {@code f}, or completed anyway after {@code finalUsageWait} (at once when the timers are stopping). */
+    CompletableFuture<Void> withinFinalUsageWait(CompletableFuture<Void> f) {
+        CompletableFuture<Void> bounded = new CompletableFuture<>();
+        f.whenComplete((v, e) -> bounded.complete(null));
+        try {
+            ScheduledFuture<?> giveUp = timers.schedule(() -> bounded.complete(null), finalUsageWait.toMillis(), TimeUnit.MILLISECONDS);
+            bounded.whenComplete((v, e) -> giveUp.cancel(false));
+        } catch (RejectedExecutionException stopping) {
+            bounded.complete(null);
+        }
+        return bounded;
+    }
 }

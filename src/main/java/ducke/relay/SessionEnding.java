@@ -274,16 +274,7 @@ final class SessionEnding {
 
     /** {@code f}, or completed anyway after {@code finalUsageWait}. */
     private CompletableFuture<Void> within(CompletableFuture<Void> f) {
-        CompletableFuture<Void> bounded = new CompletableFuture<>();
-        f.whenComplete((v, e) -> bounded.complete(null));
-        try {
-            ScheduledFuture<?> giveUp = ctx.timers().schedule(() -> bounded.complete(null), ctx.finalUsageWait().toMillis(),
-                    TimeUnit.MILLISECONDS);
-            bounded.whenComplete((v, e) -> giveUp.cancel(false));
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
-            bounded.complete(null);
-        }
-        return bounded;
+        return ctx.withinFinalUsageWait(f);
     }
 
     /** Waits (briefly) for charges under way on other threads to be through. */
