@@ -294,7 +294,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         env.jersey().register(new AuditResource(audit.dao(), clock, clientIds));
         AdminActions actions = new AdminActions(guard, clock, audit.journal());
         env.jersey().register(new OperatorSessionsResource(cluster.activity(), actions));
-        env.jersey().register(new OperatorResource(cluster.activity(), actions, guard, clock));
+        env.jersey().register(new OperatorResource(cluster.activity(), actions, guard, audit.dao(), clock));
 
         OperatorTokenFilter.protect(env.admin(), config.getServerFactory(), tokens, errors);
         env.admin().addTask(new ResetRateLimitsTask(limiter, identity, audit.journal()));

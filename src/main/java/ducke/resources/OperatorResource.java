@@ -3,6 +3,8 @@ package ducke.resources;
 import ducke.api.BreakerTripRequest;
 import ducke.api.BreakerView;
 import ducke.api.ClientSpendView;
+import ducke.api.OperatorOverviewView;
+import ducke.api.OperatorSessionView;
 import ducke.api.OperatorSpendView;
 import ducke.core.auth.Role;
 import ducke.core.cost.ClusterActivity;
@@ -11,6 +13,8 @@ import ducke.core.cost.CostLimits;
 import ducke.core.cost.Money;
 import ducke.core.cost.OperatorViews;
 import ducke.core.cost.SpendLedger;
+import ducke.db.AuditDao;
+import ducke.db.AuditQuery;
 import ducke.errors.ApiException;
 import ducke.tasks.AdminActions;
 import jakarta.annotation.security.RolesAllowed;
@@ -22,6 +26,8 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.UriInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -35,7 +41,9 @@ import java.util.regex.Pattern;
 /**
  * The operator API's breaker and spend, cluster-wide whichever node answers: trip and reset the
  * breaker as the admin tasks do (same effect, same journal entries), the spend per minute of a
- * window, and the clients that spent most in it.
+ * window, the clients that spent most in it, and all of that with the window's end reasons in one
+ * read for the console ({@code /overview}: one request per refresh keeps a console polling every
+ * two seconds well inside the per-address limit of "any other route").
  */
 @Path("/v1/operator")
 @Produces(MediaType.APPLICATION_JSON)
@@ -45,16 +53,19 @@ public final class OperatorResource {
     private static final Pattern WINDOW = Pattern.compile("([0-9]{1,2})m");
     private static final Pattern LIMIT = Pattern.compile("[0-9]{1,3}");
     private static final String TAKES = "the body takes reason (a string, optional)";
+    private static final Logger LOG = LoggerFactory.getLogger(OperatorResource.class);
 
     private final ClusterActivity activity;
     private final AdminActions actions;
     private final CostGuard guard;
+    private final AuditDao audit;
     private final Clock clock;
 
-    public OperatorResource(ClusterActivity activity, AdminActions actions, CostGuard guard, Clock clock) {
+    public OperatorResource(ClusterActivity activity, AdminActions actions, CostGuard guard, AuditDao audit, Clock clock) {
         this.activity = activity;
         this.actions = actions;
         this.guard = guard;
+        this.audit = audit;
         this.clock = clock;
     }
 
@@ -87,8 +98,51 @@ public final class OperatorResource {
     @Path("/spend")
     public OperatorSpendView spend(@QueryParam("window") String window, @Context UriInfo uri) {
         KnownParams.require(uri, Set.of("window"));
+        return spend(window(window), clock.millis());
+    }
+
+    /** The clients that spent most in the window, most first, with their live sessions. */
+    @GET
+    @Path("/clients")
+    public List<ClientSpendView> clients(@QueryParam("window") String window, @QueryParam("limit") String limit,
+                                         @Context UriInfo uri) {
+        KnownParams.require(uri, Set.of("window", "limit"));
+        return clients(OperatorSessionsResource.live(activity), window(window), limit(limit), clock.millis());
+    }
+
+    /**
+     * The console's view in one read: live sessions, spend per minute, top clients ({@code limit}) and the
+     * end reasons of sessions that ended in the window. The live list is read from the grid once and serves
+     * the sessions and the clients' live counts.
+     */
+    @GET
+    @Path("/overview")
+    public OperatorOverviewView overview(@QueryParam("window") String window, @QueryParam("limit") String limit,
+                                         @Context UriInfo uri) {
+        KnownParams.require(uri, Set.of("window", "limit"));
         int minutes = window(window);
+        int n = limit(limit);
         long now = clock.millis();
+        List<OperatorViews.LiveSession> live = OperatorSessionsResource.live(activity);
+        List<OperatorSessionView> sessions = live.stream().map(OperatorSessionView::of).toList();
+        OperatorSpendView spend = spend(minutes, now);
+        List<ClientSpendView> clients = clients(live, minutes, n, now);
+        List<Map<String, Object>> reasons = null;
+        String reasonsError = null;
+        try {
+            AuditQuery since = new AuditQuery(now - minutes * 60_000L, null, null, null, null, null);
+            reasons = audit.summary(since, AuditDao.GroupBy.END_REASON).stream()
+                    .map(r -> AuditSummaries.row(r, AuditDao.GroupBy.END_REASON)).toList();
+        } catch (RuntimeException e) {
+            // the live parts stand without SQL; the console names what is missing
+            LOG.warn("Operator overview: the audit store could not be read: {}", e.toString());
+            reasonsError = "the audit store cannot be read now (" + e.getClass().getSimpleName() + "); live data is current";
+        }
+        return new OperatorOverviewView(Instant.ofEpochMilli(now).toString(), minutes, sessions, spend, clients, reasons,
+                reasonsError);
+    }
+
+    private OperatorSpendView spend(int minutes, long now) {
         SpendLedger ledger = activity.spend();
         long[] amounts = OperatorViews.perMinute(ledger, now, minutes);
         long first = OperatorViews.firstMinute(now, minutes);
@@ -102,16 +156,8 @@ public final class OperatorResource {
                 Money.usd(guard.limits().maxHourlyCostNanoUsd()), BreakerView.of(s, guard.limits().breakerThresholdNanoUsd(), now));
     }
 
-    /** The clients that spent most in the window, most first, with their live sessions. */
-    @GET
-    @Path("/clients")
-    public List<ClientSpendView> clients(@QueryParam("window") String window, @QueryParam("limit") String limit,
-                                         @Context UriInfo uri) {
-        KnownParams.require(uri, Set.of("window", "limit"));
-        int minutes = window(window);
-        int n = limit(limit);
-        return OperatorViews.topClients(activity.clientSpend(), OperatorSessionsResource.live(activity), clock.millis(),
-                minutes, n).stream().map(ClientSpendView::of).toList();
+    private List<ClientSpendView> clients(List<OperatorViews.LiveSession> live, int minutes, int n, long now) {
+        return OperatorViews.topClients(activity.clientSpend(), live, now, minutes, n).stream().map(ClientSpendView::of).toList();
     }
 
     private BreakerView breaker(SpendLedger.Snapshot s) {

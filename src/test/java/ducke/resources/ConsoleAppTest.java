@@ -31,9 +31,22 @@ class ConsoleAppTest {
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
         assertThat(r.body()).contains("<form id=\"login\"", "<input id=\"token\"", "id=\"error\"", "id=\"sessions\"",
                 "id=\"spend-chart\"", "id=\"breaker-state\"", "id=\"trip\"", "id=\"reset\"", "sessionStorage",
-                "/v1/operator/sessions", "/v1/operator/spend?window=60m", "group_by=end_reason");
+                "/v1/operator/overview?window=60m&limit=10");
         assertThat(r.body()).as("no external scripts or styles").doesNotContain("<script src", "<link ", "@import")
                 .doesNotContainPattern("(src|href|url)[=(][\"']?https?:").doesNotContain("localStorage", "document.cookie");
+    }
+
+    @Test
+    void twoConsolesPollingEveryTwoSecondsStayInsideTheDefaultLimitOfOneAddress() {
+        // config.yml's default: "any other route" 100/minute per client; the test's clock does not move
+        Http node = Http.local(APP.getLocalPort());
+        for (int i = 0; i < 2 * 30; i++) {
+            HttpResponse<String> r = node.get("/v1/operator/overview?window=60m&limit=10", "Authorization",
+                    "Bearer " + TestApps.OPERATOR_TOKEN);
+            assertThat(r.statusCode()).as("request " + (i + 1) + ": " + r.body()).isEqualTo(200);
+        }
+        HttpResponse<String> last = node.get("/v1/operator/overview", "Authorization", "Bearer " + TestApps.OPERATOR_TOKEN);
+        assertThat(last.headers().firstValue("X-RateLimit-Limit")).as(last.headers().map().toString()).hasValue("100");
     }
 
     @Test

@@ -223,18 +223,56 @@ class OperatorApiAppTest {
     }
 
     @Test
+    void theOverviewIsEveryPanelInOneReadAndAgreesWithItsOwnEndpoints() throws Exception {
+        String c1 = start(a, "192.0.2.1");
+        String c2 = start(b, "192.0.2.2");
+        report(a, c1, FOUR_CENTS);
+        clock.advance(Duration.ofMinutes(1));
+        report(b, c2, THREE_CENTS);
+        ok(a.send("DELETE", "/v1/sessions/" + c2, "Authorization", SERVICE));
+        Poll.until("the ended session's audit row", Duration.ofSeconds(20), Duration.ofMillis(50), () -> "",
+                () -> a.get("/v1/audit/sessions", "Authorization", OPERATOR).body().contains(c2));
+
+        for (Http node : List.of(a, b)) {
+            JsonNode o = Http.json(ok(node.get("/v1/operator/overview?window=5m&limit=10", "Authorization", OPERATOR)));
+            assertThat(o.get("generated_at").asText()).isEqualTo("2026-12-06T10:01:30Z");
+            assertThat(o.get("window_minutes").asInt()).isEqualTo(5);
+            assertThat(o.get("sessions")).isEqualTo(Http.json(ok(node.get("/v1/operator/sessions", "Authorization", OPERATOR))));
+            assertThat(o.get("sessions")).extracting(s -> s.get("session_id").asText()).containsExactly(c1);
+            assertThat(o.get("spend")).isEqualTo(Http.json(ok(node.get("/v1/operator/spend?window=5m", "Authorization", OPERATOR))));
+            assertThat(o.at("/spend/hourly_cost_usd").decimalValue()).isEqualByComparingTo("0.07");
+            assertThat(o.get("clients")).isEqualTo(Http.json(ok(node.get("/v1/operator/clients?window=5m", "Authorization", OPERATOR))));
+            assertThat(o.get("clients")).extracting(c -> c.get("client_id").asText()).containsExactly("192.0.2.1", "192.0.2.2");
+            assertThat(o.get("clients")).extracting(c -> c.get("live_sessions").asInt()).containsExactly(1, 0);
+            assertThat(o.get("end_reasons")).as(o.toString()).hasSize(1);
+            assertThat(o.at("/end_reasons/0/sessions").asInt()).isEqualTo(1);
+            assertThat(o.at("/end_reasons/0/total_cost_usd").decimalValue()).isEqualByComparingTo("0.03");
+            assertThat(o.has("end_reasons_error")).isFalse();
+        }
+        JsonNode summary = Http.json(ok(a.get("/v1/audit/summary?group_by=end_reason&from=2026-12-06T09:56:30Z",
+                "Authorization", OPERATOR)));
+        assertThat(Http.json(ok(b.get("/v1/operator/overview?window=5m", "Authorization", OPERATOR))).get("end_reasons"))
+                .isEqualTo(summary.get("groups"));
+        clock.advance(Duration.ofMinutes(6));
+        assertThat(Http.json(ok(b.get("/v1/operator/overview?window=5m", "Authorization", OPERATOR))).get("end_reasons"))
+                .as("a session that ended before the window is not in it").isEmpty();
+    }
+
+    @Test
     void badParametersAndTokensAreRefused() throws Exception {
         for (String query : List.of("/v1/operator/spend?window=0m", "/v1/operator/spend?window=61m", "/v1/operator/spend?window=60",
                 "/v1/operator/spend?window=abc", "/v1/operator/clients?limit=0", "/v1/operator/clients?limit=101",
-                "/v1/operator/clients?limit=x", "/v1/operator/clients?window=1h")) {
+                "/v1/operator/clients?limit=x", "/v1/operator/clients?window=1h", "/v1/operator/overview?window=0m",
+                "/v1/operator/overview?limit=-1")) {
             HttpResponse<String> r = a.get(query, "Authorization", OPERATOR);
             assertThat(r.statusCode()).as(query + " → " + r.body()).isEqualTo(422);
             assertThat(Http.json(r).get("error").asText()).isEqualTo("invalid_request");
         }
         assertThat(a.get("/v1/operator/spend?windw=5m", "Authorization", OPERATOR).statusCode()).isEqualTo(400);
+        assertThat(a.get("/v1/operator/overview?from=x", "Authorization", OPERATOR).statusCode()).isEqualTo(400);
         for (String[] call : new String[][]{{"GET", "/v1/operator/sessions"}, {"POST", "/v1/operator/sessions/" + SessionIds.next() + "/end"},
                 {"POST", "/v1/operator/breaker/trip"}, {"POST", "/v1/operator/breaker/reset"}, {"GET", "/v1/operator/spend"},
-                {"GET", "/v1/operator/clients"}}) {
+                {"GET", "/v1/operator/clients"}, {"GET", "/v1/operator/overview"}}) {
             assertThat(b.send(call[0], call[1]).statusCode()).as(call[1]).isEqualTo(401);
             assertThat(b.send(call[0], call[1], "Authorization", "Bearer wrong-token-0123456789").statusCode()).as(call[1])
                     .isEqualTo(401);

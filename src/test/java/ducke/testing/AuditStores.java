@@ -41,6 +41,10 @@ public final class AuditStores {
             }
         }
 
+        public String name() {
+            return schema;
+        }
+
         public String[] settings() {
             return new String[]{"audit.url", PG_URL + "?currentSchema=" + schema, "audit.user", PG_USER};
         }
