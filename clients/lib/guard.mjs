@@ -9,7 +9,7 @@ import { join } from 'node:path';
 export const SERVICE_TOKEN = `svc-${randomBytes(16).toString('hex')}`;
 export const OPERATOR_TOKEN = `op-${randomBytes(16).toString('hex')}`;
 
-async function freePort() {
+export async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();

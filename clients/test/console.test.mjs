@@ -1,6 +1,8 @@
-// The operator console (/console) in headless Chromium against the real guard jar: a refused token,
-// logging in, a backend's session appearing with its cost, ending it from the page (admin_ended in
-// the audit trail), tripping and resetting the breaker, and the spend chart. Screenshots in target/console/.
+// The operator console (/console) in headless Chromium against the real guard jar, on config.yml's
+// default rate limits: a refused token, logging in, a backend's session appearing with its cost,
+// ending it from the page (admin_ended in the audit trail), tripping and resetting the breaker, the
+// spend chart, a phone's screen, a node short of its grid's quorum ("grid degraded" until its peer
+// joins), and the node going away ("node unreachable"). Screenshots in target/console/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { makeKeystore } from '../lib/keystore.mjs';
 import { startStandIn } from '../lib/standin.mjs';
-import { OPERATOR_TOKEN, SERVICE_TOKEN, api, eventually, startGuard } from '../lib/guard.mjs';
+import { OPERATOR_TOKEN, SERVICE_TOKEN, api, eventually, freePort, startGuard } from '../lib/guard.mjs';
 import { CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.mjs';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -31,11 +33,9 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'duck-e-console-'));
   mkdirSync(SHOTS, { recursive: true });
   standin = await startStandIn({ apiKey: SERVER_KEY });
-  guard = await startGuard({
-    root: ROOT, dir, upstreamUrl: standin.url, serverKey: SERVER_KEY, tls: makeKeystore(dir),
-    // the page's polls and this test's calls all come from 127.0.0.1: their default limit is not under test
-    env: { RATE_LIMIT_DEFAULT: '1000/minute' },
-  });
+  // the default limits of config.yml: the page's one request every 2 s and this test's calls, all from
+  // 127.0.0.1, must fit in "any other route" 100/minute
+  guard = await startGuard({ root: ROOT, dir, upstreamUrl: standin.url, serverKey: SERVER_KEY, tls: makeKeystore(dir) });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   page = await (await browser.newContext({ viewport: { width: 1100, height: 1000 } })).newPage();
   page.errors = [];
@@ -100,12 +100,11 @@ test('the operator token logs in; a live session appears with its cost, End ends
   await row.locator('[data-testid=end]').click();
   await row.waitFor({ state: 'detached', timeout: 10_000 });
   assert.ok(dialogs.some((d) => d.type === 'confirm' && d.message.includes(id)), JSON.stringify(dialogs));
-  const ended = await eventually(async () => {
-    const r = await api(guard, 'GET', '/v1/audit/sessions?client=203.0.113.7', OPERATOR_TOKEN);
-    return r.status === 200 && r.body.sessions.find((s) => s.session_id === id);
-  }, { what: 'the ended session in the audit trail' });
-  assert.equal(ended.end_reason, 'admin_ended');
+  // the page's end reasons come from the audit trail: once it shows the row, the row is there
   await page.locator('#end-reasons tbody tr[data-end-reason="admin_ended"]').waitFor({ timeout: 20_000 });
+  const audited = await api(guard, 'GET', '/v1/audit/sessions?client=203.0.113.7', OPERATOR_TOKEN);
+  assert.equal(audited.status, 200, audited.text);
+  assert.equal(audited.body.sessions.find((s) => s.session_id === id)?.end_reason, 'admin_ended', audited.text);
   await page.locator('#sessions tbody td.empty', { hasText: 'No live sessions' }).waitFor();
   await shot('03-session-ended');
 });
@@ -137,6 +136,89 @@ test('Trip opens the breaker on the cluster and Reset closes it', async () => {
   const kinds = dialogs.slice(-3).map((d) => d.type);
   assert.deepEqual(kinds, ['prompt', 'confirm', 'confirm']);
   await shot('05-breaker-reset');
+});
+
+test('on a phone\'s screen the page fits its width; each live session is a card with its End button', async () => {
+  const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }))
+    .newPage();
+  try {
+    await phone.goto(`${guard.http}/console`);
+    await phone.fill('#token', OPERATOR_TOKEN);
+    await phone.click('#login-submit');
+    const started = await api(guard, 'POST', '/v1/sessions', SERVICE_TOKEN, { client_id: '203.0.113.9' });
+    assert.equal(started.status, 201, started.text);
+    const row = phone.locator(`#sessions tbody tr[data-session-id="${started.body.session_id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    const fit = await phone.evaluate(() => ({
+      page: document.documentElement.scrollWidth, screen: window.innerWidth,
+      chart: document.querySelector('#spend-chart').getBoundingClientRect().width,
+      viewBox: document.querySelector('#spend-chart').getAttribute('viewBox'),
+    }));
+    assert.ok(fit.page <= fit.screen, `the page is no wider than the screen: ${JSON.stringify(fit)}`);
+    assert.ok(fit.chart > 0 && fit.chart <= fit.screen, `the chart fits: ${JSON.stringify(fit)}`);
+    assert.equal(fit.viewBox, '0 0 360 240', 'a narrow drawing keeps the labels readable');
+    const cost = row.locator('[data-testid=cost]');
+    assert.equal(await cost.getAttribute('data-label'), 'Cost');
+    for (const locator of [row.locator('[data-testid=end]'), cost, phone.locator('#trip'), phone.locator('#reset'),
+      phone.locator('#forget')]) {
+      const box = await locator.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= fit.screen, `on screen without scrolling: ${JSON.stringify(box)}`);
+    }
+    await phone.screenshot({ path: join(SHOTS, '06-phone.png'), fullPage: true });
+    assert.equal((await api(guard, 'DELETE', `/v1/sessions/${started.body.session_id}`, SERVICE_TOKEN)).status, 200);
+  } finally {
+    await phone.context().close();
+  }
+});
+
+test('a node short of its grid\'s quorum shows "grid degraded" until its peer joins', async () => {
+  // two members are required; the first starts alone, so its grid refuses to answer for cost state
+  const members = [await freePort(), await freePort()];
+  const cluster = {
+    HAZELCAST_CLUSTER_NAME: `console-${randomBytes(6).toString('hex')}`, HAZELCAST_MIN_CLUSTER_SIZE: '2',
+    HAZELCAST_MEMBERS: members.map((p) => `127.0.0.1:${p}`).join(','),
+  };
+  const nodes = [];
+  const tab = await (await browser.newContext({ viewport: { width: 1100, height: 1000 } })).newPage();
+  try {
+    for (const [i, port] of members.entries()) {
+      const nodeDir = join(dir, `quorum-${i}`);
+      mkdirSync(nodeDir);
+      if (i === 1) {
+        await tab.locator('#error', { hasText: 'grid degraded' }).waitFor({ timeout: 10_000 });
+        assert.match(await tab.locator('#error').textContent(), /^grid degraded: .*quorum/);
+        assert.match(await tab.locator('#sessions tbody td.empty').textContent(), /^not loaded: grid degraded/);
+        await tab.screenshot({ path: join(SHOTS, '07-grid-degraded.png'), fullPage: true });
+      }
+      nodes.push(await startGuard({
+        root: ROOT, dir: nodeDir, upstreamUrl: standin.url, serverKey: SERVER_KEY, tls: makeKeystore(nodeDir),
+        env: { ...cluster, HAZELCAST_PORT: String(port), DUCKE_NODE_NAME: `console-${i}` },
+      }));
+      if (i === 0) {
+        await tab.goto(`${nodes[0].http}/console`);
+        await tab.fill('#token', OPERATOR_TOKEN);
+        await tab.click('#login-submit');
+      }
+    }
+    // the peer has joined: the same page, without a reload, shows the cluster and drops the banner
+    await tab.locator('#sessions tbody td.empty', { hasText: 'No live sessions' }).waitFor({ timeout: 60_000 });
+    await tab.locator('#error').waitFor({ state: 'hidden', timeout: 10_000 });
+    assert.equal(await tab.locator('#breaker-state').textContent(), 'closed');
+    await tab.screenshot({ path: join(SHOTS, '08-quorum-back.png'), fullPage: true });
+  } finally {
+    await tab.context().close();
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+}, { timeout: 240_000 });
+
+test('a node that goes away is named "node unreachable"; the last view stays on the page', async () => {
+  await page.locator('#breaker-state', { hasText: 'closed' }).waitFor();
+  await guard.stop();
+  await page.locator('#error', { hasText: 'node unreachable' }).waitFor({ timeout: 10_000 });
+  assert.match(await text('#error'), /^node unreachable \(GET \/v1\/operator\/overview/);
+  assert.equal(await text('#breaker-state'), 'closed', 'the last good view is kept');
+  assert.equal(await page.locator('#dashboard').isVisible(), true);
+  await shot('09-node-unreachable');
 });
 
 test('Forget token empties the tab\'s storage and shows the login form', async () => {
