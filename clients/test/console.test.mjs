@@ -118,7 +118,16 @@ test('the spend chart plots the charged minute under the cap and threshold lines
   assert.equal(points.length, 60, 'one vertex per minute of the hour');
   assert.equal(await page.locator('#cap-line').count(), 1);
   assert.equal(await page.locator('#threshold-line').count(), 1);
-  assert.match(await text('#spend-chart'), /hourly cap \$50\.00/);
+  assert.match(await text('#spend-chart'), /hourly cap \$50\.00 \(above the scale\)/);
+  assert.equal(await page.getAttribute('#cap-line', 'data-above-scale'), 'true', '$0.50 is drawn on its own scale');
+  // the running total ends at the hour's $0.50, and the scale is the data's: the point is well above the axis
+  const total = (await page.getAttribute('#total-line', 'points')).trim().split(/\s+/);
+  assert.equal(total.length, 60);
+  const [, lastY] = total[59].split(',').map(Number);
+  const [, firstY] = total[0].split(',').map(Number);
+  assert.ok(firstY - lastY > 100, `the running total climbs on the drawing: ${total[0]} → ${total[59]}`);
+  const hover = await page.locator('#spend-chart circle title').first().textContent();
+  assert.match(hover, /: \$0\.5\d* in the minute, \$0\.50 since /);
 });
 
 test('Trip opens the breaker on the cluster and Reset closes it', async () => {
