@@ -85,12 +85,20 @@ usd() { awk -v n="$1" 'BEGIN { printf "%.9f", n / 1e9 }'; }
 # nano DECIMAL -> integer nano-dollars
 nano() { awk -v d="$1" 'BEGIN { printf "%.0f", d * 1e9 }'; }
 
-# free_port -> a TCP port nothing listens on
+# free_port -> an even TCP port, with the odd one above it (admin ports are app + 1), that no socket uses in any
+# state, below the kernel's ephemeral range (32768+) so an outgoing connection cannot take it later; never the
+# same port twice in one script run (picks are remembered in a file, as callers run this in a subshell)
+FREE_PORTS_TAKEN=${FREE_PORTS_TAKEN:-$(mktemp "${TMPDIR:-/tmp}/ducke-ports.XXXXXX")}
+export FREE_PORTS_TAKEN
 free_port() {
     local p
     while :; do
-        p=$(( 20000 + RANDOM % 20000 ))
-        [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && [ -z "$(ss -Hltn "sport = :$((p + 1))" 2>/dev/null)" ] && echo "$p" && return
+        p=$(( 20000 + 2 * (RANDOM % 6000) ))
+        grep -qx "$p" "$FREE_PORTS_TAKEN" 2>/dev/null && continue
+        [ -z "$(ss -Htan "( sport = :$p or sport = :$((p + 1)) )" 2>/dev/null)" ] || continue
+        echo "$p" >>"$FREE_PORTS_TAKEN"
+        echo "$p"
+        return
     done
 }
 
@@ -126,7 +134,8 @@ stop_node() {
 
 up() { [ "$(status_of "$1" | jq -r .status)" = ok ]; }
 
-kill_all_nodes() { for n in "${!NODE_PID[@]}"; do kill -9 "${NODE_PID[$n]}" 2>/dev/null; done; }
+# (every script's cleanup ends with it: the list of ports handed out goes too)
+kill_all_nodes() { for n in "${!NODE_PID[@]}"; do kill -9 "${NODE_PID[$n]}" 2>/dev/null; done; rm -f "$FREE_PORTS_TAKEN"; }
 
 # audit_row SESSION -> "cost|responses|end_reason|open" of its row, or nothing
 audit_row() { pg "SELECT cost_usd, charged_responses, end_reason, is_open FROM $SCHEMA.audit_sessions WHERE session_id = '$1'"; }
