@@ -701,6 +701,19 @@ public final class FakeUpstream implements AutoCloseable {
             // its own input instead of the conversation, counted as conversation items are
             long input = r.has("input") ? (r.get("input").toString().length() + r.path("instructions").asText("").length()) / 4
                     : contextTokens + (owner != null && owner.speaks ? r.path("instructions").asText("").length() / 4 : 0);
+            // held before anything of it is sent: a test that saw its first event can finish it at once
+            boolean holds = owner != null && owner.holdsInstructed && r.has("instructions");
+            if (holds) {
+                long in = input;
+                c.heldDone = () -> {
+                    synchronized (this) {
+                        if (!outOfBand) {
+                            contextTokens += output;
+                        }
+                        done(id, "completed", usage(in, output), outOfBand);
+                    }
+                };
+            }
             send("{\"type\":\"response.created\",\"event_id\":\"event_rc\",\"response\":{\"id\":\"" + id
                     + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\",\"conversation_id\":"
                     + conversationId(outOfBand) + ",\"max_output_tokens\":" + (max == Long.MAX_VALUE ? "\"inf\"" : max)
@@ -715,16 +728,7 @@ public final class FakeUpstream implements AutoCloseable {
                             + "\",\"item_id\":\"item_a\",\"output_index\":0,\"content_index\":0,\"delta\":\"UklGRiQAAABXQVZF\"}");
                 }
             }
-            if (owner != null && owner.holdsInstructed && r.has("instructions")) {
-                long in = input;
-                c.heldDone = () -> {
-                    synchronized (this) {
-                        if (!outOfBand) {
-                            contextTokens += output;
-                        }
-                        done(id, "completed", usage(in, output), outOfBand);
-                    }
-                };
+            if (holds) {
                 return;
             }
             if (event.path("test_hold").asBoolean()) {

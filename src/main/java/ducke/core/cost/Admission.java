@@ -73,13 +73,17 @@ final class Admission {
             if (s.breakerOpenAt(nowMillis)) {
                 return refused("circuit_breaker", CostGuard.Refusal.CIRCUIT_BREAKER_OPEN, s.breakerClosesAtMillis() - nowMillis, s, c);
             }
-            if (s.hourlyNanoUsd() >= limits.maxHourlyCostNanoUsd()) {
-                return refused("hourly", CostGuard.Refusal.HOURLY_LIMIT, s.hourlyRetryAfterMillis(), s, c);
+            // an hour with less room than the session's first response would admit a session that
+            // ends before it can answer: refused like a full hour (firstResponseNanoUsd is 0 for the session API)
+            if (!fits(s.hourlyNanoUsd(), firstResponseNanoUsd, limits.maxHourlyCostNanoUsd())) {
+                // under the cap but short of the first response: spend leaves the window minute by minute
+                return refused("hourly", CostGuard.Refusal.HOURLY_LIMIT, Math.max(1000, s.hourlyRetryAfterMillis()), s, c);
             }
             c = spend.clientSnapshot(clientId, nowMillis, limits);
-            if (c.committedNanoUsd() >= limits.maxClientHourlyCostNanoUsd()) {
+            if (!fits(c.committedNanoUsd(), firstResponseNanoUsd, limits.maxClientHourlyCostNanoUsd())) {
                 // spent, or reserved by the client's live sessions: those free within a response, at the latest
-                long wait = c.hourlyNanoUsd() >= limits.maxClientHourlyCostNanoUsd() ? c.retryAfterMillis() : 1000;
+                long wait = fits(c.hourlyNanoUsd(), firstResponseNanoUsd, limits.maxClientHourlyCostNanoUsd())
+                        ? 1000 : Math.max(1000, c.retryAfterMillis());
                 return refused("client_hourly", CostGuard.Refusal.CLIENT_BUDGET, wait, s, c);
             }
             ClientBudget.Refusal over = budgets.refusal(clientId, nowMillis, firstResponseNanoUsd);
@@ -104,6 +108,12 @@ final class Admission {
             releaseTime(ledger, nowMillis);
         }
         return start;
+    }
+
+    /** Whether a cap with {@code usedNanoUsd} taken has room left, and at least {@code leastNanoUsd} of it. */
+    static boolean fits(long usedNanoUsd, long leastNanoUsd, long capNanoUsd) {
+        long room = capNanoUsd - usedNanoUsd;
+        return room > 0 && room >= leastNanoUsd;
     }
 
     private CostGuard.Start overBudget(String clientId, ClientBudget.Refusal over, SpendLedger.Snapshot s, ClientSpend.Snapshot c,

@@ -468,6 +468,44 @@ class CostGuardTest {
     }
 
     @Test
+    void anHourWithLessRoomThanTheFirstResponseRefusesTheSessionThatCouldNotAnswer() {
+        long cent = usd("0.01");
+        CostGuard g = guard(LIMITS.withMaxClientHourlyCost(usd("1.00")));
+        // $0.99 of the client's $1.00 hour
+        String first = open(g, "client-1", T0);
+        g.report(first, "gpt-5", TokenUsage.totals(9_000, 30_000), T0);                        // $0.09 + $0.90
+        assertThat(spend.clientSnapshot("client-1", T0, LIMITS).hourlyNanoUsd()).isEqualTo(usd("0.99"));
+
+        assertThat(g.reserve("client-1", "gpt-5", "", usd("5.00"), cent, T0 + SECOND).started())
+                .as("a first response of exactly the room left fits").isTrue();
+        CostGuard.Start refused = g.reserve("client-1", "gpt-5", "", usd("5.00"), cent + 1, T0 + SECOND);
+        assertThat(refused.refusal()).isEqualTo(CostGuard.Refusal.CLIENT_BUDGET);
+        assertThat(refused.retryAfterMillis()).as("spend alone is under the cap: a short wait, never 0").isEqualTo(SECOND);
+        assertThat(observer.limitCount("client_hourly")).isEqualTo(1);
+        assertThat(g.start("client-1", "gpt-5", "", T0 + SECOND).started())
+                .as("a backend's session reserves nothing up front: room left is enough").isTrue();
+        assertThat(g.reserve("client-2", "gpt-5", "", usd("5.00"), cent + 1, T0 + SECOND).started()).isTrue();
+    }
+
+    @Test
+    void theClustersHourWithLessRoomThanTheFirstResponseRefusesTheSession() {
+        long cent = usd("0.01");
+        CostGuard h = guard();
+        // $49.99 of the cluster's $50.00 hour, spent by ten clients
+        for (int i = 0; i < 9; i++) {
+            h.report(open(h, "big-" + i, T0 + 2 * SECOND), "gpt-5", FIVE_DOLLARS, T0 + 2 * SECOND);
+        }
+        h.report(open(h, "big-9", T0 + 2 * SECOND), "gpt-5", TokenUsage.totals(199_000, 100_000), T0 + 2 * SECOND);
+        assertThat(h.view().get().hourlyNanoUsd()).isEqualTo(usd("49.99"));
+        assertThat(h.reserve("client-3", "gpt-5", "", usd("5.00"), cent, T0 + 3 * SECOND).started()).isTrue();
+        CostGuard.Start full = h.reserve("client-3", "gpt-5", "", usd("5.00"), cent + 1, T0 + 3 * SECOND);
+        assertThat(full.refusal()).isEqualTo(CostGuard.Refusal.HOURLY_LIMIT);
+        assertThat(full.retryAfterMillis()).isGreaterThanOrEqualTo(SECOND);
+        assertThat(h.start("client-5", "gpt-5", "", T0 + 3 * SECOND).started()).as("the session API reserves nothing up front")
+                .isTrue();
+    }
+
+    @Test
     void theClientCapComesAfterTheClusterGatesAndBeforeTheSlots() {
         CostGuard g = guard(LIMITS.withMaxClientHourlyCost(usd("1.00")));
         String first = open(g, "client-1", T0);
