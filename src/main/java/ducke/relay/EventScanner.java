@@ -22,6 +22,14 @@ final class EventScanner {
 
     /** The value of the top-level {@code "type"} key, or "" when there is none or the frame is no JSON object. */
     static String type(ByteBuffer frame) {
+        return string(frame, "type");
+    }
+
+    /**
+     * The string value of the first top-level {@code key} (at most 16 bytes long), or "" when there is none,
+     * it is no string (or longer than 256 bytes), or the frame is no JSON object.
+     */
+    static String string(ByteBuffer frame, String key) {
         int end = frame.limit();
         int i = skipSpace(frame, frame.position());
         if (i >= end || frame.get(i) != '{') {
@@ -37,7 +45,7 @@ final class EventScanner {
             if (keyEnd < 0) {
                 return "";
             }
-            boolean isType = "type".equals(decode(frame, i + 1, keyEnd, 16));
+            boolean isType = key.equals(decode(frame, i + 1, keyEnd, 16));
             i = skipSpace(frame, keyEnd + 1);
             if (i >= end || frame.get(i) != ':') {
                 return "";

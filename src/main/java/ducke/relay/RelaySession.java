@@ -618,8 +618,9 @@ public final class RelaySession implements UpstreamLink.Events {
             fromClient(message.payload());
         } else if (goodbye.running() && EventScanner.type(message.payload()).equals("response.create")) {
             // the model is saying goodbye: nothing else starts
+            String eventId = EventScanner.string(message.payload(), "event_id");
             refuse(new ClientEventPolicy.Refuse(ClientEventPolicy.ACTIVE_RESPONSE,
-                    "The session is ending; the model is saying goodbye", null));
+                    "The session is ending; the model is saying goodbye", eventId.isEmpty() ? null : eventId));
         }
     }
 

@@ -88,4 +88,16 @@ class EventScannerTest {
         assertThat(EventScanner.type(whole.payload())).isEqualTo("response.done");
         assertThat(StandardCharsets.UTF_8.decode(whole.payload()).toString()).isEqualTo(event);
     }
+
+    @Test
+    void anyTopLevelStringIsFoundTheSameWay() {
+        ByteBuffer frame = ByteBuffer.wrap(("{\"type\":\"response.create\",\"response\":{\"event_id\":\"nested\"},"
+                + "\"event_\\u0069d\":\"evt_1\"}").getBytes(StandardCharsets.UTF_8));
+        assertThat(EventScanner.string(frame, "event_id")).as("nested skipped, escaped key decoded").isEqualTo("evt_1");
+        assertThat(EventScanner.string(frame, "type")).isEqualTo("response.create");
+        assertThat(frame.position()).isZero();
+        ByteBuffer number = ByteBuffer.wrap("{\"event_id\":7}".getBytes(StandardCharsets.UTF_8));
+        assertThat(EventScanner.string(number, "event_id")).as("not a string").isEmpty();
+        assertThat(EventScanner.string(ByteBuffer.wrap("{\"type\":\"x\"}".getBytes(StandardCharsets.UTF_8)), "event_id")).isEmpty();
+    }
 }

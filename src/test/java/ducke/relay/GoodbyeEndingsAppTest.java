@@ -429,6 +429,8 @@ class GoodbyeEndingsAppTest {
         c.send("{\"type\":\"response.create\",\"event_id\":\"evt_during_goodbye\"}");
         JsonNode error = c.until("error");
         assertThat(error.at("/error/code").asText()).isEqualTo(code);
+        assertThat(error.at("/error/event_id").asText()).as("the refused event named, as every refusal names it")
+                .isEqualTo("evt_during_goodbye");
         assertThat(metric("relay_client_events_refused_total", "code=\"" + code + "\"")).isEqualTo(refused + 1);
 
         assertThat(up.finishHeld()).as("the goodbye was held").isTrue();
