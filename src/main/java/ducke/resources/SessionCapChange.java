@@ -1,7 +1,7 @@
 package ducke.resources;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import ducke.api.PatchedSessionView;
+import ducke.api.LiveSessionView;
 import ducke.api.SessionCapRequest;
 import ducke.api.SessionView;
 import ducke.core.cost.CostGuard;
@@ -37,7 +37,7 @@ final class SessionCapChange {
         this.pauses = pauses;
     }
 
-    PatchedSessionView apply(String id, SessionCapRequest body) {
+    LiveSessionView apply(String id, SessionCapRequest body) {
         if (body == null) {
             throw ApiException.invalid(422, "the body must be a JSON object with max_cost_usd");
         }
@@ -57,7 +57,7 @@ final class SessionCapChange {
                     "max_cost_usd must be more than the session's cost so far (" + Money.usd(after.costNanoUsd()).toPlainString() + ")",
                     Map.of("cost_usd", Money.usd(after.costNanoUsd())), Map.of());
         }
-        return new PatchedSessionView(SessionView.of(after), paused(after));
+        return new LiveSessionView(SessionView.of(after), paused(after));
     }
 
     /** Whether the session is paused now: asked of this node when it holds it (resumed here first), else of the grid. */
@@ -69,6 +69,15 @@ final class SessionCapChange {
             return relayed.capChanged(after);
         }
         return pauses.paused(after.sessionId());
+    }
+
+    /** {@code GET}: the session and whether it is paused, asked of this node when it holds it, else of the grid. */
+    LiveSessionView view(SessionLedger ledger) {
+        if (!ledger.active() || ledger.holder().isEmpty()) {
+            return new LiveSessionView(SessionView.of(ledger), false);
+        }
+        Boolean here = relayed.pausedHere(ledger.sessionId());
+        return new LiveSessionView(SessionView.of(ledger), here != null ? here : pauses.paused(ledger.sessionId()));
     }
 
     /** A cap as exact nano-USD: a positive number or decimal string, at most 9 places. */

@@ -1,7 +1,7 @@
 package ducke.resources;
 
 import ducke.api.JournaledUsageResponse;
-import ducke.api.PatchedSessionView;
+import ducke.api.LiveSessionView;
 import ducke.api.SessionCapRequest;
 import ducke.api.SessionView;
 import ducke.api.StartSessionRequest;
@@ -168,9 +168,9 @@ public final class SessionsResource {
 
     @GET
     @Path("/{id}")
-    public SessionView get(@PathParam("id") String id) {
+    public LiveSessionView get(@PathParam("id") String id) {
         requireWellFormed(id);
-        return SessionView.of(guard.get(id).orElseThrow(() -> CostExceptions.notFound(id)));
+        return caps.view(guard.get(id).orElseThrow(() -> CostExceptions.notFound(id)));
     }
 
     /**
@@ -180,7 +180,7 @@ public final class SessionsResource {
      */
     @PATCH
     @Path("/{id}")
-    public PatchedSessionView patch(@PathParam("id") String id, SessionCapRequest body) {
+    public LiveSessionView patch(@PathParam("id") String id, SessionCapRequest body) {
         requireWellFormed(id);
         return caps.apply(id, body);
     }

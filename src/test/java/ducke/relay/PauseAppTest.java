@@ -99,6 +99,9 @@ class PauseAppTest {
         assertThat(p.event().get("resume_timeout_seconds").asLong()).isEqualTo(60);
         assertThat(metric("sessions_paused_total", "reason=\"budget_exceeded\"")).isGreaterThanOrEqualTo(1.0);
 
+        JsonNode whilePaused = Http.json(http().get("/v1/sessions/" + p.id(), "Authorization", SERVICE));
+        assertThat(whilePaused.get("paused").asBoolean(false)).as(whilePaused.toString()).isTrue();
+        assertThat(whilePaused.get("status").asText()).isEqualTo("active");
         HttpResponse<String> raised = patch(p.id(), "{\"max_cost_usd\":\"10.00\"}");
         assertThat(raised.statusCode()).as(raised.body()).isEqualTo(200);
         JsonNode view = Http.json(raised);
@@ -110,6 +113,8 @@ class PauseAppTest {
 
         JsonNode resumed = p.c().until("session_resumed");
         assertThat(resumed.get("session_id").asText()).isEqualTo(p.id());
+        assertThat(Http.json(http().get("/v1/sessions/" + p.id(), "Authorization", SERVICE)).get("paused").asBoolean(true))
+                .isFalse();
         assertThat(resumed.get("max_cost_usd").decimalValue()).isEqualByComparingTo("10.00");
         assertThat(metric("sessions_resumed_total", "")).isEqualTo(resumedBefore + 1);
 

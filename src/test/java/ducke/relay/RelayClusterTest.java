@@ -132,6 +132,9 @@ class RelayClusterTest {
         assertThat(c.until("session_paused").get("reason").asText()).isEqualTo("budget_exceeded");
         Http onB = Http.local(b.getLocalPort());
         String service = "Bearer " + TestApps.SERVICE_TOKEN;
+        ducke.testing.Poll.until("node B reads the pause from the grid", java.time.Duration.ofSeconds(10),
+                java.time.Duration.ofMillis(20), () -> Http.json(onB.get("/v1/sessions/" + id, "Authorization", service))
+                        .path("paused").asBoolean(false));
         // 5.50 leaves 1.50, less than the next response's input: still paused, as node B reads it from the grid
         HttpResponse<String> notEnough = onB.patch("/v1/sessions/" + id, "{\"max_cost_usd\":\"5.50\"}", "Authorization", service);
         assertThat(notEnough.statusCode()).as(notEnough.body()).isEqualTo(200);
