@@ -44,6 +44,8 @@ public final class ClusterNode implements Managed, ClusterView {
     private final String nodeName;
     private final String clusterName;
     private final GridCalls calls;
+    /** The operator's blocking whole-map reads run here, not on the common pool. */
+    private final OperatorReaders readers;
     private final ClusterHealth health;
     private final AuditOutbox outbox;
 
@@ -54,6 +56,7 @@ public final class ClusterNode implements Managed, ClusterView {
         this.calls = calls;
         this.health = health;
         this.outbox = new AuditOutbox(hz, calls);
+        this.readers = new OperatorReaders(nodeName);
     }
 
     /**
@@ -262,7 +265,7 @@ public final class ClusterNode implements Managed, ClusterView {
 
     /** The operator's reads of the whole cluster's sessions, calls, pauses and spend; calls have the grid-call deadline. */
     public ducke.core.cost.ClusterActivity activity() {
-        return new GridActivity(hz, calls);
+        return new GridActivity(hz, calls, readers);
     }
 
     /** The cluster's live WebRTC calls (session id → the provider's call id). */
@@ -345,6 +348,7 @@ public final class ClusterNode implements Managed, ClusterView {
      */
     @Override
     public void stop() {
+        readers.close();
         if (hz.getLifecycleService().isRunning()) {
             LOG.info("Node {} leaving cluster '{}'", nodeName, clusterName);
             announceDeparture();
