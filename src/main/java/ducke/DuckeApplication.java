@@ -59,6 +59,7 @@ import ducke.core.identity.ClientIdentityResolver;
 import ducke.core.ratelimit.LocalDenials;
 import ducke.core.ratelimit.RateLimiter;
 import ducke.errors.ApiExceptionMapper;
+import ducke.errors.AuditStoreExceptionMapper;
 import ducke.errors.CatchAllExceptionMapper;
 import ducke.errors.ClusterUnavailableExceptionMapper;
 import ducke.errors.ConstraintViolationExceptionMapper;
@@ -358,6 +359,7 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
         }
         env.jersey().register(new ApiExceptionMapper());
         env.jersey().register(new ClusterUnavailableExceptionMapper());
+        env.jersey().register(new AuditStoreExceptionMapper());
         env.jersey().register(new WebApplicationExceptionMapper());
         env.jersey().register(new JsonProcessingExceptionMapper());
         env.jersey().register(new ConstraintViolationExceptionMapper());

@@ -18,6 +18,8 @@ public final class ErrorWords {
     public static final String UPSTREAM_UNAVAILABLE = "upstream_unavailable";
     public static final String CLUSTER_DEGRADED = "cluster_degraded";
     public static final String NODE_DRAINING = "node_draining";
+    /** 503: the audit store (SQL) cannot be reached; what needed it changed nothing. */
+    public static final String AUDIT_UNAVAILABLE = "audit_unavailable";
     public static final String INTERNAL_ERROR = "internal_error";
 
     private ErrorWords() {
