@@ -58,7 +58,9 @@ final class BudgetRows {
                     return s;
                 })
                 .list();
-        h.createQuery("SELECT client_id, SUM(duration_ms) AS used FROM audit_sessions WHERE ended_at_ms >= :day GROUP BY client_id")
+        // a session across midnight counts in the new day only its part after midnight, as ClientBudgets counts it live
+        h.createQuery("SELECT client_id, SUM(ended_at_ms - CASE WHEN started_at_ms > :day THEN started_at_ms ELSE :day END) AS used "
+                        + "FROM audit_sessions WHERE ended_at_ms >= :day GROUP BY client_id")
                 .bind("day", w.dayStartMillis())
                 .map((rs, ctx) -> {
                     long[] s = sums.computeIfAbsent(rs.getString("client_id"), k -> new long[3]);

@@ -73,6 +73,23 @@ class ClientBudgetsAppTest {
         }
 
         @Test
+        void aSessionAcrossMidnightCountsInTheNewDayOnlyItsPartAfterMidnight() throws Exception {
+            List<Http> nodes = cluster(database());
+            Http a = nodes.get(0);
+            assertThat(a.put("/v1/clients/user-7/budget", "{\"day_minutes\":5,\"day_usd\":null}", "Authorization", SERVICE)
+                    .statusCode()).isEqualTo(200);
+            clock.advance(Duration.between(clock.instant(), Instant.parse("2026-12-06T23:59:30Z")));
+            HttpResponse<String> opened = open(a, "user-7");
+            assertThat(opened.statusCode()).as(opened.body()).isEqualTo(201);
+            clock.advance(Duration.ofMinutes(1));                               // 00:00:30 on the 7th
+            assertThat(a.send("DELETE", "/v1/sessions/" + Http.json(opened).get("session_id").asText(), "Authorization", SERVICE)
+                    .statusCode()).isEqualTo(200);
+            JsonNode view = budget(nodes.get(1), "user-7");
+            assertThat(view.at("/day_minutes/used").decimalValue()).as("30 s of the new day, not the minute: %s", view)
+                    .isEqualByComparingTo("0.5");
+        }
+
+        @Test
         void badBudgetsAreRefusedAndChangeNothing() throws Exception {
             Http a = cluster(database()).get(0);
             for (String body : List.of("{\"day_usd\":-1}", "{\"day_usd\":\"abc\"}", "{\"day_usd\":1e12}", "{\"weekly_usd\":1}",

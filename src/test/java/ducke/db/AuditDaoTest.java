@@ -155,6 +155,8 @@ class AuditDaoTest {
                     new ChargeRecord("s-3", "r-4", "user-2", "m", TokenCounts.ZERO, 7L, false, today, "v1")), today);
             dao.insert(List.of(new SessionRecord("s-2", "user-1", "n", "m", today - 90_000, today, EndReason.API_ENDED,
                             TokenCounts.ZERO, 1, 100_000_001L, "v1"),
+                    new SessionRecord("s-4", "user-1", "n", "m", today + 5_000, today + 65_000, EndReason.API_ENDED,
+                            TokenCounts.ZERO, 0, 0, "v1"),
                     new SessionRecord("s-1", "user-1", "n", "m", yesterday - 60_000, yesterday, EndReason.API_ENDED,
                             TokenCounts.ZERO, 1, 0, "v1")), today);
             dao.saveBudgetOverride("user-3", new ducke.core.cost.BudgetOverride(500_000_000L, ducke.core.cost.BudgetLimits.NONE,
@@ -167,7 +169,8 @@ class AuditDaoTest {
             assertThat(b).containsOnlyKeys("user-1", "user-2", "user-3");
             assertThat(b.get("user-1").daySpendNanoUsd()).isEqualTo(100_000_001L);
             assertThat(b.get("user-1").monthSpendNanoUsd()).isEqualTo(350_000_001L);
-            assertThat(b.get("user-1").dayUsedMillis()).as("the session that ended today").isEqualTo(90_000L);
+            assertThat(b.get("user-1").dayUsedMillis()).as("the sessions that ended today: s-2 across midnight counts "
+                    + "only its second after it, s-4 its minute").isEqualTo(1_000L + 60_000L);
             assertThat(b.get("user-1").override()).isNull();
             assertThat(b.get("user-2").daySpendNanoUsd()).isEqualTo(7L);
             assertThat(b.get("user-3").override()).as("the last one saved").isEqualTo(new ducke.core.cost.BudgetOverride(600_000_000L,

@@ -118,6 +118,22 @@ public final class ClientBudgets {
         }
     }
 
+    /**
+     * Counts a session's time in the day it ends: only its part since the day began (a session across
+     * midnight was reserved in the day before, which is over), and gives back what it reserved.
+     */
+    void sessionEnded(String clientId, String sessionId, long startedAtMillis, long endedAtMillis, long nowMillis) {
+        if (inUse()) {
+            BudgetWindows w = windows(nowMillis);
+            store.useTime(clientId, sessionId, todaysPart(startedAtMillis, endedAtMillis, w), nowMillis, w);
+        }
+    }
+
+    /** The time between start and end that falls in the day of {@code w}. */
+    static long todaysPart(long startedAtMillis, long endedAtMillis, BudgetWindows w) {
+        return Math.max(0, endedAtMillis - Math.max(startedAtMillis, w.dayStartMillis()));
+    }
+
     /** Installs clients' budgets rebuilt from the audit store (merged: twice changes nothing); how many. */
     public int install(java.util.Map<String, ClientBudget> rebuilt, long nowMillis) {
         BudgetStore s = store;

@@ -47,7 +47,7 @@ final class SessionEnds {
             default -> { }
         }
         try {
-            budgets.sessionEnded(ended.clientId(), ended.sessionId(), ended.endedAtMillis() - ended.startedAtMillis(),
+            budgets.sessionEnded(ended.clientId(), ended.sessionId(), ended.startedAtMillis(), ended.endedAtMillis(),
                     ended.endedAtMillis());
         } catch (RuntimeException e) {
             // the session's time reservation lapses by itself; its time is not counted (logged by the grid's adapter)

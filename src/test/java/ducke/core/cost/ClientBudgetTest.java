@@ -162,4 +162,13 @@ class ClientBudgetTest {
         assertThat(new ClientBudget(null, 0, 0, 0, 0, 0, new Holds(Map.of("h", new Holds.Hold(1, NOW + 5))), Holds.NONE).idle(at(NOW), NOW))
                 .isFalse();
     }
+
+    @Test
+    void aSessionsTimeCountsOnlyWhereItFallsInTheDay() {
+        BudgetWindows w = BudgetWindows.of(Instant.parse("2026-12-07T00:00:30Z").toEpochMilli(), java.time.ZoneOffset.UTC);
+        long midnight = Instant.parse("2026-12-07T00:00:00Z").toEpochMilli();
+        assertThat(ClientBudgets.todaysPart(midnight - 30_000, midnight + 30_000, w)).isEqualTo(30_000);
+        assertThat(ClientBudgets.todaysPart(midnight + 1_000, midnight + 30_000, w)).isEqualTo(29_000);
+        assertThat(ClientBudgets.todaysPart(midnight - 90_000, midnight - 30_000, w)).as("wholly in the day before").isZero();
+    }
 }
