@@ -73,13 +73,14 @@ final class Admission {
             if (s.breakerOpenAt(nowMillis)) {
                 return refused("circuit_breaker", CostGuard.Refusal.CIRCUIT_BREAKER_OPEN, s.breakerClosesAtMillis() - nowMillis, s, c);
             }
-            // an hour with less room than the session's first response would admit a session that
-            // ends before it can answer: refused like a full hour (firstResponseNanoUsd is 0 for the session API)
-            if (!fits(s.hourlyNanoUsd(), firstResponseNanoUsd, limits.maxHourlyCostNanoUsd())) {
-                // under the cap but short of the first response: spend leaves the window minute by minute
-                return refused("hourly", CostGuard.Refusal.HOURLY_LIMIT, Math.max(1000, s.hourlyRetryAfterMillis()), s, c);
+            if (s.hourlyNanoUsd() >= limits.maxHourlyCostNanoUsd()) {
+                return refused("hourly", CostGuard.Refusal.HOURLY_LIMIT, s.hourlyRetryAfterMillis(), s, c);
             }
             c = spend.clientSnapshot(clientId, nowMillis, limits);
+            // a client's hour with less room than the session's first response would admit a session that
+            // ends before it can answer (every response reserves against it): refused like a full hour.
+            // firstResponseNanoUsd is 0 for the session API. The cluster's hour refuses new sessions only
+            // (live ones go on past it), so any room admits there.
             if (!fits(c.committedNanoUsd(), firstResponseNanoUsd, limits.maxClientHourlyCostNanoUsd())) {
                 // spent, or reserved by the client's live sessions: those free within a response, at the latest
                 long wait = fits(c.hourlyNanoUsd(), firstResponseNanoUsd, limits.maxClientHourlyCostNanoUsd())

@@ -245,9 +245,9 @@ public final class CostGuard {
 
     /**
      * The same for a session whose first response reserves at least {@code firstResponseNanoUsd}
-     * (a relayed one: its estimated input and one output token): the cluster's hour, the client's
-     * hour (spend and its live sessions' reservations) or a day or month budget with less room left
-     * than that refuses it, rather than admitting a session that ends before its first response.
+     * (a relayed one: its estimated input and one output token): the client's hour (spend and its
+     * live sessions' reservations) or a day or month budget with less room left than that refuses it,
+     * rather than admitting a session that ends before its first response.
      */
     public Start reserve(String clientId, String model, String holder, long maxCostNanoUsd, long firstResponseNanoUsd,
                          long nowMillis) {
