@@ -49,14 +49,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    local p
-    while :; do
-        p=$(( 20000 + RANDOM % 20000 ))
-        [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && [ -z "$(ss -Hltn "sport = :$((p + 1))" 2>/dev/null)" ] \
-            && echo "$p" && return
-    done
-}
+FREE_PORTS_TAKEN="$WORK/ports-taken"
+source scripts/free-port.sh
 
 # percent of CPU time idle over the next 5 s, from /proc/stat
 idle_percent() {

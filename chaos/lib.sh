@@ -85,22 +85,8 @@ usd() { awk -v n="$1" 'BEGIN { printf "%.9f", n / 1e9 }'; }
 # nano DECIMAL -> integer nano-dollars
 nano() { awk -v d="$1" 'BEGIN { printf "%.0f", d * 1e9 }'; }
 
-# free_port -> an even TCP port, with the odd one above it (admin ports are app + 1), that no socket uses in any
-# state, below the kernel's ephemeral range (32768+) so an outgoing connection cannot take it later; never the
-# same port twice in one script run (picks are remembered in a file, as callers run this in a subshell)
-FREE_PORTS_TAKEN=${FREE_PORTS_TAKEN:-$(mktemp "${TMPDIR:-/tmp}/ducke-ports.XXXXXX")}
-export FREE_PORTS_TAKEN
-free_port() {
-    local p
-    while :; do
-        p=$(( 20000 + 2 * (RANDOM % 6000) ))
-        grep -qx "$p" "$FREE_PORTS_TAKEN" 2>/dev/null && continue
-        [ -z "$(ss -Htan "( sport = :$p or sport = :$((p + 1)) )" 2>/dev/null)" ] || continue
-        echo "$p" >>"$FREE_PORTS_TAKEN"
-        echo "$p"
-        return
-    done
-}
+# free_port -> a TCP port (and the one above it) for a node: scripts/free-port.sh
+source scripts/free-port.sh
 
 # loopback_nodes COUNT OUTDIR CLUSTER : NODE_URL/NODE_ENV for n1..nCOUNT on 127.0.0.1, sharing the audit schema
 declare -A NODE_ENV
