@@ -197,6 +197,8 @@ test('a node short of its grid\'s quorum shows "grid degraded" until its peer jo
         await tab.locator('#error', { hasText: 'grid degraded' }).waitFor({ timeout: 10_000 });
         assert.match(await tab.locator('#error').textContent(), /^grid degraded: .*quorum/);
         assert.match(await tab.locator('#sessions tbody td.empty').textContent(), /^not loaded: grid degraded/);
+        assert.match(await tab.locator('#spend-summary').textContent(), /^not loaded: grid degraded/);
+        assert.match(await tab.locator('#breaker-detail').textContent(), /^not loaded: grid degraded/);
         await tab.screenshot({ path: join(SHOTS, '07-grid-degraded.png'), fullPage: true });
       }
       nodes.push(await startGuard({

@@ -73,7 +73,10 @@ final class SessionCapChange {
 
     /** {@code GET}: the session and whether it is paused, asked of this node when it holds it, else of the grid. */
     LiveSessionView view(SessionLedger ledger) {
-        if (!ledger.active() || ledger.holder().isEmpty()) {
+        if (!ledger.active()) {
+            return new LiveSessionView(SessionView.of(ledger), null);
+        }
+        if (ledger.holder().isEmpty()) {
             return new LiveSessionView(SessionView.of(ledger), false);
         }
         Boolean here = relayed.pausedHere(ledger.sessionId());

@@ -92,12 +92,16 @@ class SessionStartAppTest {
     void deleteAnswersWithTheFinalRecordGetShowsFromThenOn() {
         String id = Http.json(start("{\"client_id\":\"198.51.100.5\"}")).get("session_id").asText();
         CLOCK.advance(Duration.ofSeconds(42));
+        JsonNode live = Http.json(http.get("/v1/sessions/" + id, "Authorization", SERVICE));
+        assertThat(live.get("paused")).as("a live session says whether it is paused: %s", live).isNotNull();
+        assertThat(live.get("paused").asBoolean(true)).isFalse();
         HttpResponse<String> deleted = http.send("DELETE", "/v1/sessions/" + id, "Authorization", SERVICE);
         assertThat(deleted.statusCode()).isEqualTo(200);
         JsonNode ended = Http.json(deleted);
         assertThat(ended.get("status").asText()).isEqualTo("ended");
         assertThat(ended.get("end_reason").asText()).isEqualTo("api_ended");
         assertThat(ended.get("duration_seconds").decimalValue()).isEqualByComparingTo("42");
-        assertThat(Http.json(http.get("/v1/sessions/" + id, "Authorization", SERVICE))).isEqualTo(ended);
+        assertThat(Http.json(http.get("/v1/sessions/" + id, "Authorization", SERVICE))).as("no paused on a final record")
+                .isEqualTo(ended);
     }
 }
