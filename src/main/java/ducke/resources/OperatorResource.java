@@ -60,6 +60,7 @@ public final class OperatorResource {
     private final CostGuard guard;
     private final AuditDao audit;
     private final Clock clock;
+    private final java.util.concurrent.atomic.AtomicLong lastAuditWarning = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE / 2);
 
     public OperatorResource(ClusterActivity activity, AdminActions actions, CostGuard guard, AuditDao audit, Clock clock) {
         this.activity = activity;
@@ -134,8 +135,12 @@ public final class OperatorResource {
             reasons = audit.summary(since, AuditDao.GroupBy.END_REASON).stream()
                     .map(r -> AuditSummaries.row(r, AuditDao.GroupBy.END_REASON)).toList();
         } catch (RuntimeException e) {
-            // the live parts stand without SQL; the console names what is missing
-            LOG.warn("Operator overview: the audit store could not be read: {}", e.toString());
+            // the live parts stand without SQL; the console names what is missing. A console polls every 2 s:
+            // logged once a minute at most
+            long last = lastAuditWarning.get();
+            if (now - last >= 60_000 && lastAuditWarning.compareAndSet(last, now)) {
+                LOG.warn("Operator overview: the audit store could not be read: {}", e.toString());
+            }
             reasonsError = "the audit store cannot be read now (" + e.getClass().getSimpleName() + "); live data is current";
         }
         return new OperatorOverviewView(Instant.ofEpochMilli(now).toString(), minutes, sessions, spend, clients, reasons,
