@@ -30,7 +30,7 @@ public final class AuditStoreExceptionMapper implements ExceptionMapper<JdbiExce
         if (!unreachable(e)) {
             return new CatchAllExceptionMapper().toResponse(e);
         }
-        LOG.warn("Answered 503 audit_unavailable: {}", rootMessage(e));
+        LOG.warn("Answered 503 audit_unavailable: {}", RootCause.of(e));
         return new ApiExceptionMapper().toResponse(new ApiException(503, ErrorWords.AUDIT_UNAVAILABLE,
                 "The audit database cannot be reached now; nothing was changed. Try again later",
                 Map.of("retry_after_seconds", RETRY_AFTER_SECONDS), Map.of("Retry-After", Long.toString(RETRY_AFTER_SECONDS))));
@@ -48,13 +48,5 @@ public final class AuditStoreExceptionMapper implements ExceptionMapper<JdbiExce
             }
         }
         return false;
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 }

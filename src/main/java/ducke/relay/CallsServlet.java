@@ -6,6 +6,7 @@ import ducke.core.cost.ModelAllowList;
 import ducke.core.cost.SessionLedger;
 import ducke.errors.ApiException;
 import ducke.errors.ErrorWords;
+import ducke.errors.RootCause;
 import ducke.http.ErrorResponses;
 import ducke.http.RateLimitFilter;
 import jakarta.servlet.http.HttpServlet;
@@ -156,7 +157,7 @@ final class CallsServlet extends HttpServlet {
         } catch (Exception e) {
             handshake.abandon();
             ctx.metrics().connectFailure();
-            LOG.warn("The provider's calls endpoint {} cannot be reached: {}", calls.provider().uri(), UpstreamLink.rootCause(e));
+            LOG.warn("The provider's calls endpoint {} cannot be reached: {}", calls.provider().uri(), RootCause.of(e));
             errors.write(response, upstreamFailed());
             return "upstream_failed";
         }

@@ -1,5 +1,6 @@
 package ducke.relay;
 
+import ducke.errors.RootCause;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
@@ -122,7 +123,7 @@ final class ProviderCalls {
                         if (status > 0) {
                             LOG.warn("The provider answered {} to the hang-up of call {}", status, callId);
                         } else {
-                            LOG.warn("Could not hang up call {} (attempt {}): {}", callId, attempt, UpstreamLink.rootCause(result.getFailure()));
+                            LOG.warn("Could not hang up call {} (attempt {}): {}", callId, attempt, RootCause.of(result.getFailure()));
                         }
                         if (attempt < 2 && status / 100 != 4) {
                             hangup(uri, callId, attempt + 1, done);
@@ -131,7 +132,7 @@ final class ProviderCalls {
                         }
                     });
         } catch (RuntimeException e) {
-            LOG.warn("Could not hang up call {}: {}", callId, UpstreamLink.rootCause(e));
+            LOG.warn("Could not hang up call {}: {}", callId, RootCause.of(e));
             done.complete(false);
         }
     }

@@ -1,5 +1,6 @@
 package ducke.relay;
 
+import ducke.errors.RootCause;
 import ducke.metrics.RelayMetrics;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
@@ -86,7 +87,7 @@ final class UpstreamLink implements FrameHandler {
                 ctx.metrics().connectFailure();
                 // the operator's clue (a key refused with 401, a certificate not trusted, DNS); never sent to the client
                 LOG.warn("Upstream {}://{}{}{} cannot be reached: {}", uri.getScheme(), uri.getHost(),
-                        uri.getPort() < 0 ? "" : ":" + uri.getPort(), uri.getPath(), rootCause(error));
+                        uri.getPort() < 0 ? "" : ":" + uri.getPort(), uri.getPath(), RootCause.of(error));
                 events.failed("the upstream model cannot be reached");
             }
         });
@@ -113,18 +114,9 @@ final class UpstreamLink implements FrameHandler {
                 }
                 t = t.getCause() == t ? null : t.getCause();
             }
-            LOG.warn("The sideband of call {} cannot attach: {}", callId, rootCause(error));
+            LOG.warn("The sideband of call {} cannot attach: {}", callId, RootCause.of(error));
             return -1;
         });
-    }
-
-    /** The innermost cause, as {@code Type: message} (a wrapped TLS or HTTP failure says what went wrong there). */
-    static String rootCause(Throwable error) {
-        Throwable t = error;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
     }
 
     long pendingBytes() {
