@@ -127,7 +127,7 @@ final class Admission {
     /** Gives back the session time a session that never opened reserved. */
     private void releaseTime(SessionLedger reserved, long nowMillis) {
         try {
-            budgets.sessionEnded(reserved.clientId(), reserved.sessionId(), 0, nowMillis);
+            budgets.sessionEnded(reserved.clientId(), reserved.sessionId(), nowMillis, nowMillis, nowMillis);
         } catch (RuntimeException e) {
             // it lapses at the session's duration cap
         }

@@ -111,16 +111,10 @@ public final class ClientBudgets {
                 windows(nowMillis), defaults);
     }
 
-    /** Counts an ended session's time. */
-    void sessionEnded(String clientId, String sessionId, long usedMillis, long nowMillis) {
-        if (inUse()) {
-            store.useTime(clientId, sessionId, usedMillis, nowMillis, windows(nowMillis));
-        }
-    }
-
     /**
      * Counts a session's time in the day it ends: only its part since the day began (a session across
-     * midnight was reserved in the day before, which is over), and gives back what it reserved.
+     * midnight was reserved in the day before, which is over), and gives back what it reserved. A session
+     * that never opened ends where it started: it gives its reservation back and counts nothing.
      */
     void sessionEnded(String clientId, String sessionId, long startedAtMillis, long endedAtMillis, long nowMillis) {
         if (inUse()) {
