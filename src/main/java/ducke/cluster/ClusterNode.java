@@ -45,7 +45,7 @@ public final class ClusterNode implements Managed, ClusterView {
     private final String clusterName;
     private final GridCalls calls;
     /** The operator's blocking whole-map reads run here, not on the common pool. */
-    private final OperatorReaders readers;
+    private final BlockingPool readers;
     private final ClusterHealth health;
     private final AuditOutbox outbox;
 
@@ -56,7 +56,7 @@ public final class ClusterNode implements Managed, ClusterView {
         this.calls = calls;
         this.health = health;
         this.outbox = new AuditOutbox(hz, calls);
-        this.readers = new OperatorReaders(nodeName);
+        this.readers = BlockingPool.operatorReads(nodeName);
     }
 
     /**
@@ -93,7 +93,8 @@ public final class ClusterNode implements Managed, ClusterView {
                 factory.effectiveMinClusterSize());
         QuorumWatch.start(hz, health, nodeName);
         return new ClusterNode(hz, nodeName, factory.getClusterName(),
-                new GridCalls(factory.getCallTimeout().toMilliseconds(), health.retryAfterMillis()), health);
+                new GridCalls(factory.getCallTimeout().toMilliseconds(), health.retryAfterMillis(), BlockingPool.gridCalls(nodeName)),
+                health);
     }
 
     /** Whether this node's part of the cluster holds the quorum cost state needs. */
@@ -354,6 +355,7 @@ public final class ClusterNode implements Managed, ClusterView {
             announceDeparture();
             hz.getLifecycleService().shutdown();
         }
+        calls.close();
     }
 
     /** Waits until every other member has heard (a member that left meanwhile need not). */

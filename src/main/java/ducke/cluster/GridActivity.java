@@ -2,7 +2,6 @@ package ducke.cluster;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
-import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cost.ClientSpend;
 import ducke.core.cost.ClusterActivity;
 import ducke.core.cost.SessionLedger;
@@ -12,9 +11,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 
 /**
@@ -23,10 +19,9 @@ import java.util.function.Supplier;
  * new crosses the wire: the values are the types the maps already hold.
  * <p>
  * These map reads block until the grid answers (Hazelcast has no asynchronous form of them), so they
- * run on the node's own small pool of readers ({@link OperatorReaders}), never on the common pool
- * that the grid's asynchronous calls complete on: while a frozen member holds them, a console that
- * keeps polling is told 503 at once once the readers are busy, and the guard's other grid calls are
- * not starved.
+ * run on the node's own small pool of readers ({@link BlockingPool#operatorReads}), never on the
+ * common pool: while a frozen member holds them, a console that keeps polling is told 503 at once
+ * once the readers are busy, and the guard's other grid calls are not starved.
  */
 final class GridActivity implements ClusterActivity {
 
@@ -36,9 +31,9 @@ final class GridActivity implements ClusterActivity {
     private final IMap<String, SpendLedger> spend;
     private final IMap<String, ClientSpend> clients;
     private final GridCalls grid;
-    private final Executor readers;
+    private final BlockingPool readers;
 
-    GridActivity(HazelcastInstance hz, GridCalls grid, Executor readers) {
+    GridActivity(HazelcastInstance hz, GridCalls grid, BlockingPool readers) {
         this.ledgers = hz.getMap(HazelcastFactory.SESSIONS_MAP);
         this.calls = hz.getMap(GridCallDirectory.MAP);
         this.pauses = hz.getMap(HazelcastFactory.SESSION_PAUSES_MAP);
@@ -75,12 +70,6 @@ final class GridActivity implements ClusterActivity {
     }
 
     private <T> T read(String what, Supplier<T> read) {
-        try {
-            return grid.await(what, () -> CompletableFuture.supplyAsync(read, readers));
-        } catch (RejectedExecutionException e) {
-            // this read would only queue behind reads the grid is still holding
-            throw new ClusterUnavailableException("The cluster has not answered the operator's earlier reads yet "
-                    + "(every operator reader is still waiting for the grid) while " + what, 1, e);
-        }
+        return grid.awaitBlocking(what, read, readers);
     }
 }

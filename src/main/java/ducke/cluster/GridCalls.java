@@ -6,8 +6,10 @@ import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
 import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.cluster.QuorumLostException;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -18,26 +20,33 @@ import java.util.function.Supplier;
  * cancelled (the member that holds it applies it when it answers again); the waiting thread is
  * released at the deadline, whatever the grid does.
  */
-final class GridCalls {
+final class GridCalls implements AutoCloseable {
 
     private final long timeoutMillis;
+    /** Where calls that block (no asynchronous form in Hazelcast) run: the node's own threads, never the common pool. */
+    private final BlockingPool blocking;
     private final long retryAfterSeconds;
     private final long noQuorumRetryAfterSeconds;
 
-    /** @param timeoutMillis the longest a caller waits for one grid call */
-    GridCalls(long timeoutMillis) {
-        this(timeoutMillis, timeoutMillis);
+    /**
+     * @param timeoutMillis the longest a caller waits for one grid call
+     * @param blocking      the threads blocking calls run on (closed with this)
+     */
+    GridCalls(long timeoutMillis, BlockingPool blocking) {
+        this(timeoutMillis, timeoutMillis, blocking);
     }
 
     /**
      * @param timeoutMillis           the longest a caller waits for one grid call
      * @param noQuorumRetryAfterMillis what a caller refused for want of a quorum is told to wait
+     * @param blocking                 the threads blocking calls run on (closed with this)
      */
-    GridCalls(long timeoutMillis, long noQuorumRetryAfterMillis) {
+    GridCalls(long timeoutMillis, long noQuorumRetryAfterMillis, BlockingPool blocking) {
         if (timeoutMillis <= 0) {
             throw new IllegalArgumentException("a grid call needs a positive deadline");
         }
         this.timeoutMillis = timeoutMillis;
+        this.blocking = blocking;
         this.retryAfterSeconds = Math.max(1, (timeoutMillis + 999) / 1000);
         this.noQuorumRetryAfterSeconds = Math.max(1, (noQuorumRetryAfterMillis + 999) / 1000);
     }
@@ -67,6 +76,34 @@ final class GridCalls {
             // thrown before the call left: the member is shutting down or not (yet) part of a cluster
             throw translate(what, e);
         }
+    }
+
+    /**
+     * Runs a call that blocks until the grid answers on the node's own threads for such calls, and
+     * waits for it until the deadline like {@link #await}.
+     *
+     * @throws ClusterUnavailableException past the deadline, when the grid failed the call, or at
+     *                                     once when every such thread and waiting slot is taken
+     */
+    <T> T awaitBlocking(String what, Supplier<T> call) {
+        return awaitBlocking(what, call, blocking);
+    }
+
+    /** The same on {@code pool} (the operator's readers). */
+    <T> T awaitBlocking(String what, Supplier<T> call, BlockingPool pool) {
+        try {
+            return await(what, () -> CompletableFuture.supplyAsync(call, pool));
+        } catch (RejectedExecutionException e) {
+            // this call would only queue behind calls the grid is still holding
+            throw new ClusterUnavailableException("The cluster has not answered this node's earlier calls yet (every "
+                    + pool.purpose() + " is still waiting for the grid) while " + what, 1, e);
+        }
+    }
+
+    /** Ends the node's threads for blocking calls (a call still running is interrupted). */
+    @Override
+    public void close() {
+        blocking.close();
     }
 
     /**

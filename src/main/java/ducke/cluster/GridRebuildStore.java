@@ -12,7 +12,6 @@ import ducke.core.cost.StateRebuild;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -123,6 +122,6 @@ final class GridRebuildStore implements StateRebuild.Store {
 
     /** A blocking map call with the grid-call deadline, its failures wrapped like every other. */
     private <T> T call(String what, java.util.function.Supplier<T> call) {
-        return calls.await(what, () -> CompletableFuture.supplyAsync(call));
+        return calls.awaitBlocking(what, call);
     }
 }

@@ -102,9 +102,8 @@ final class GridSessionStore implements SessionStore {
 
     @Override
     public int recapLive(long oldCapNanoUsd, long newCapNanoUsd) {
-        Map<String, Boolean> changed = calls.await("changing live sessions' caps",
-                () -> java.util.concurrent.CompletableFuture.supplyAsync(
-                        () -> ledgers.executeOnEntries(new LedgerProcessors.Recap(oldCapNanoUsd, newCapNanoUsd))));
+        Map<String, Boolean> changed = calls.awaitBlocking("changing live sessions' caps",
+                () -> ledgers.executeOnEntries(new LedgerProcessors.Recap(oldCapNanoUsd, newCapNanoUsd)));
         return (int) changed.values().stream().filter(Boolean::booleanValue).count();
     }
 

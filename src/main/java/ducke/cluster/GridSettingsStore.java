@@ -11,7 +11,6 @@ import ducke.core.settings.VersionedDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -35,8 +34,7 @@ final class GridSettingsStore implements SettingsStore {
 
     @Override
     public VersionedDocument seed(VersionedDocument first) {
-        byte[] had = calls.await("seeding the cluster's settings", 
-                () -> CompletableFuture.supplyAsync(() -> map.putIfAbsent(KEY, first.encode())));
+        byte[] had = calls.awaitBlocking("seeding the cluster's settings", () -> map.putIfAbsent(KEY, first.encode()));
         return had == null ? first : VersionedDocument.decode(had);
     }
 
@@ -48,8 +46,7 @@ final class GridSettingsStore implements SettingsStore {
 
     @Override
     public boolean replace(VersionedDocument expected, VersionedDocument next) {
-        return calls.await("writing the cluster's settings",
-                () -> CompletableFuture.supplyAsync(() -> map.replace(KEY, expected.encode(), next.encode())));
+        return calls.awaitBlocking("writing the cluster's settings", () -> map.replace(KEY, expected.encode(), next.encode()));
     }
 
     @Override

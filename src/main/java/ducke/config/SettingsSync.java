@@ -3,6 +3,7 @@ package ducke.config;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ducke.DuckeConfiguration;
 import ducke.cli.StartupException;
+import ducke.core.cluster.ClusterUnavailableException;
 import ducke.core.settings.LiveSettings;
 import ducke.core.settings.SettingsStore;
 import ducke.core.settings.VersionedDocument;
@@ -54,7 +55,7 @@ public final class SettingsSync {
     public static SettingsSync start(SettingsStore store, DuckeConfiguration config) {
         SettingsDocument mine = SettingsDocument.of(config);
         VersionedDocument first = new VersionedDocument(1, mine.json());
-        VersionedDocument current = store.seed(first);
+        VersionedDocument current = seed(store, first);
         SettingsDocument theirs;
         try {
             theirs = SettingsDocument.parse(current.json());
@@ -80,6 +81,29 @@ public final class SettingsSync {
             sync.follow(now);
         }
         return sync;
+    }
+
+    /** Seeding calls at start-up before the node gives up (each waits the grid-call deadline). */
+    static final int SEED_ATTEMPTS = 3;
+
+    /**
+     * The cluster's document, or {@code first} when this node is the first: a node that starts while
+     * the grid rebalances (a member just left, another joins) may find one call slower than the grid
+     * deadline, which is no reason to fail the start. The write is {@code putIfAbsent}, so an attempt
+     * that took effect after its caller gave up makes the next one find the document (the same).
+     */
+    static VersionedDocument seed(SettingsStore store, VersionedDocument first) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return store.seed(first);
+            } catch (ClusterUnavailableException e) {
+                if (attempt == SEED_ATTEMPTS) {
+                    throw e;
+                }
+                LOG.warn("Cluster settings: attempt {} of {} to read or seed the cluster's document failed ({}); trying again",
+                        attempt, SEED_ATTEMPTS, e.getMessage());
+            }
+        }
     }
 
     public LiveSettings live() {
