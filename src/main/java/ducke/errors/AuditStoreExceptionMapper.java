@@ -22,7 +22,7 @@ import java.util.Map;
 public final class AuditStoreExceptionMapper implements ExceptionMapper<JdbiException> {
 
     /** What a client is told to wait: the pool's wait for a connection. */
-    static final long RETRY_AFTER_SECONDS = 5;
+    public static final long RETRY_AFTER_SECONDS = 5;
     private static final Logger LOG = LoggerFactory.getLogger(AuditStoreExceptionMapper.class);
 
     @Override

@@ -62,6 +62,17 @@ public final class OperatorResource {
     private final Clock clock;
     private final java.util.concurrent.atomic.AtomicLong lastAuditWarning = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE / 2);
 
+    /**
+     * After the audit store failed an overview's read, the overviews of the next 5 s (the
+     * {@code Retry-After} of {@code audit_unavailable}) do not ask it again.
+     */
+    static final long AUDIT_RETRY_MILLIS = ducke.errors.AuditStoreExceptionMapper.RETRY_AFTER_SECONDS * 1000;
+
+    private record AuditFailure(long atMillis, long retryAtMillis, String type) {
+    }
+
+    private volatile AuditFailure auditFailure;
+
     public OperatorResource(ClusterActivity activity, AdminActions actions, CostGuard guard, AuditDao audit, Clock clock) {
         this.activity = activity;
         this.actions = actions;
@@ -130,18 +141,29 @@ public final class OperatorResource {
         List<ClientSpendView> clients = clients(live, minutes, n, now);
         List<Map<String, Object>> reasons = null;
         String reasonsError = null;
-        try {
-            AuditQuery since = new AuditQuery(now - minutes * 60_000L, null, null, null, null, null);
-            reasons = audit.summary(since, AuditDao.GroupBy.END_REASON).stream()
-                    .map(r -> AuditSummaries.row(r, AuditDao.GroupBy.END_REASON)).toList();
-        } catch (RuntimeException e) {
-            // the live parts stand without SQL; the console names what is missing. A console polls every 2 s:
-            // logged once a minute at most
-            long last = lastAuditWarning.get();
-            if (now - last >= 60_000 && lastAuditWarning.compareAndSet(last, now)) {
-                LOG.warn("Operator overview: the audit store could not be read: {}", e.toString());
+        AuditFailure failed = auditFailure;
+        if (failed != null && now < failed.retryAtMillis()) {
+            // not asked again yet: an unreachable store costs each read the pool's wait for a connection,
+            // which would slow the live parts of every refresh with it
+            reasonsError = "the audit store could not be read at " + Instant.ofEpochMilli(failed.atMillis()) + " ("
+                    + failed.type() + "); asked again from " + Instant.ofEpochMilli(failed.retryAtMillis())
+                    + "; live data is current";
+        } else {
+            try {
+                AuditQuery since = new AuditQuery(now - minutes * 60_000L, null, null, null, null, null);
+                reasons = audit.summary(since, AuditDao.GroupBy.END_REASON).stream()
+                        .map(r -> AuditSummaries.row(r, AuditDao.GroupBy.END_REASON)).toList();
+                auditFailure = null;
+            } catch (RuntimeException e) {
+                // the live parts stand without SQL; the console names what is missing. A console polls every 2 s:
+                // logged once a minute at most
+                long last = lastAuditWarning.get();
+                if (now - last >= 60_000 && lastAuditWarning.compareAndSet(last, now)) {
+                    LOG.warn("Operator overview: the audit store could not be read: {}", e.toString());
+                }
+                auditFailure = new AuditFailure(now, now + AUDIT_RETRY_MILLIS, e.getClass().getSimpleName());
+                reasonsError = "the audit store cannot be read now (" + e.getClass().getSimpleName() + "); live data is current";
             }
-            reasonsError = "the audit store cannot be read now (" + e.getClass().getSimpleName() + "); live data is current";
         }
         return new OperatorOverviewView(Instant.ofEpochMilli(now).toString(), minutes, sessions, spend, clients, reasons,
                 reasonsError);

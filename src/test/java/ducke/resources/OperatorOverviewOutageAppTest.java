@@ -73,6 +73,18 @@ class OperatorOverviewOutageAppTest {
         assertThat(during.get("clients")).extracting(c -> c.get("client_id").asText()).containsExactly("192.0.2.1", "192.0.2.2");
 
         sql("ALTER TABLE " + schema.name() + ".audit_sessions_away RENAME TO audit_sessions");
+        // the store is not asked again within 5 s of the failure: a store that makes each read wait for a
+        // connection would slow every refresh's live parts with it
+        JsonNode waiting = overview();
+        assertThat(waiting.has("end_reasons")).as(waiting.toString()).isFalse();
+        assertThat(waiting.get("end_reasons_error").asText())
+                .isEqualTo("the audit store could not be read at 2026-12-06T10:00:00Z (" + during.get("end_reasons_error").asText()
+                        .replaceAll(".*\\((\\w+)\\).*", "$1") + "); asked again from 2026-12-06T10:00:05Z; live data is current");
+        assertThat(waiting.get("sessions")).extracting(s -> s.get("session_id").asText()).containsExactly(live);
+        clock.advance(Duration.ofMillis(4_999));
+        assertThat(overview().has("end_reasons_error")).isTrue();
+
+        clock.advance(Duration.ofMillis(1));
         JsonNode after = overview();
         assertThat(after.get("end_reasons")).isEqualTo(before.get("end_reasons"));
         assertThat(after.has("end_reasons_error")).isFalse();
