@@ -24,6 +24,8 @@ import ducke.resources.AuditResource;
 import ducke.resources.ClientIds;
 import ducke.auth.AuthSetup;
 import ducke.cluster.SessionReaper;
+import ducke.audit.ReservationSweeper;
+import ducke.core.cost.ApiReservations;
 import ducke.config.CostProtectionFactory;
 import ducke.config.SettingsSync;
 import ducke.core.settings.LiveSettings;
@@ -125,6 +127,9 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
      * @param variables where config.yml's {@code ${VAR}} values come from: the environment in
      *                  production, an explicit map in tests
      */
+    /** The session API's reservations, once {@link #costProtection} has wired them. */
+    private ApiReservations reservations;
+
     public DuckeApplication(Clock clock, Function<String, String> variables) {
         this.clock = clock;
         this.variables = variables;
@@ -285,7 +290,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 java.time.Duration.ofMillis(config.getCostProtection().getPauseTimeout().toMilliseconds()),
                 cluster.sessionPauses(), audit.pauseNotes()::ended);
         env.jersey().register(new SessionsResource(guard, gate, clock, () -> relayModels.with(guard.prices().models().keySet()),
-                clientIds, keyedAnswers, relayed, cluster.sessionPauses()));
+                clientIds, keyedAnswers, relayed, cluster.sessionPauses(), reservations,
+                config.getCostProtection().getEndedSessionRetention().toMilliseconds()));
         env.jersey().register(new ClientBudgetsResource(guard.budgets(), audit.dao(), clock, clientIds,
                 cluster.clientBudgetChanges()));
         drain = new NodeDrain(draining, relayed, clock,
@@ -339,7 +345,16 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
                 LOG.warn("Circuit breaker closed");
             }
         });
+        reservations = new ApiReservations(guard, cluster.reservationStore(), guard.observer());
+        reaper.beforeLastStop(now -> {
+            int charged = reservations.chargeAllOpen(now);
+            if (charged > 0) {
+                LOG.warn("Last member stopping: charged {} open reservation(s) of the session API their amount (estimated)", charged);
+            }
+        });
         env.lifecycle().manage(reaper);
+        env.lifecycle().manage(new ReservationSweeper(reservations, clock, cp.getSweepInterval().toMilliseconds(),
+                cluster.nodeName()));
         StateRebuild rebuild = new StateRebuild(audit.spendHistory(), cluster.rebuildStore(), guard, cluster.breakerBroadcast());
         guard.admitWhen(rebuild::ready);
         env.lifecycle().manage(new SpendRebuildRunner(rebuild, clock, cluster.health()));

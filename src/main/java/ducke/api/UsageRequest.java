@@ -12,6 +12,7 @@ import java.util.Map;
  * are kept as JSON so that fractions, strings and overflows are refused rather than coerced.
  * {@code report_id} is the report's idempotency key, as the {@code Idempotency-Key} header (kept as
  * JSON too, so that a number or an object is refused rather than turned into a key).
+ * {@code reservation_id} names the reservation the report settles; it is then the report's key.
  */
 public record UsageRequest(
         @JsonProperty("model") String model,
@@ -23,5 +24,6 @@ public record UsageRequest(
         @JsonProperty("seconds") JsonNode seconds,
         @JsonProperty("total_tokens") JsonNode totalTokens,
         @JsonProperty("report_id") JsonNode reportId,
+        @JsonProperty("reservation_id") JsonNode reservationId,
         @JsonAnySetter Map<String, Object> unknown) implements StrictBody {
 }

@@ -240,6 +240,11 @@ public final class ClusterNode implements Managed, ClusterView {
         return outbox;
     }
 
+    /** The session API's open reservations, one entry per session; calls have the grid-call deadline. */
+    public ducke.core.cost.ReservationStore reservationStore() {
+        return new GridReservationStore(hz, calls);
+    }
+
     /** The cluster's one settings document; calls have the grid-call deadline. */
     public ducke.core.settings.SettingsStore settingsStore() {
         return new GridSettingsStore(hz, calls);

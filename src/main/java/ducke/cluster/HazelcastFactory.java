@@ -258,6 +258,8 @@ public class HazelcastFactory {
         }
         // which sessions are paused at their cap: best effort, entries lapse by themselves
         c.addMapConfig(new MapConfig(SESSION_PAUSES_MAP).setBackupCount(backupCount).setAsyncBackupCount(0));
+        // the session API's open reservations: as safe as the ledgers they are charged to
+        c.addMapConfig(new MapConfig(GridReservationStore.MAP).setBackupCount(backupCount).setAsyncBackupCount(0));
         // binary format: replace(key, old, new) compares the stored bytes
         c.addMapConfig(new MapConfig(SETTINGS_MAP).setBackupCount(Math.max(1, backupCount)).setAsyncBackupCount(0)
                 .setInMemoryFormat(InMemoryFormat.BINARY));
@@ -309,6 +311,9 @@ public class HazelcastFactory {
         costMap(c, SPEND_MAP, CostMergePolicy.Spend.class, protect);
         costMap(c, CLIENT_SPEND_MAP, CostMergePolicy.ClientSpends.class, protect);
         costMap(c, CLIENT_BUDGETS_MAP, CostMergePolicy.ClientBudgets.class, protect);
+        if (protect) {
+            c.getMapConfig(GridReservationStore.MAP).setSplitBrainProtectionName(COST_QUORUM);
+        }
         MapConfig rebuild = c.getMapConfig(REBUILD_MAP).setBackupCount(backupCount).setAsyncBackupCount(0);
         if (protect) {
             rebuild.setSplitBrainProtectionName(COST_QUORUM);

@@ -129,6 +129,16 @@ public final class SessionReaper implements Managed {
         }
     }
 
+    private volatile java.util.function.LongConsumer lastStop = now -> { };
+
+    /**
+     * What the last member of the cluster charges before it ends the live sessions and writes the
+     * final records (the session API's open reservations): after it, the grid is gone.
+     */
+    public void beforeLastStop(java.util.function.LongConsumer charge) {
+        this.lastStop = charge;
+    }
+
     /** Asks for a pass as soon as possible (e.g. the breaker just opened). */
     public void wake() {
         if (!scheduler.isShutdown()) {
@@ -250,6 +260,11 @@ public final class SessionReaper implements Managed {
         if (guard.health().quorum()) {
             guard.replayJournal();
             long now = clock.millis();
+            try {
+                lastStop.accept(now);
+            } catch (RuntimeException e) {
+                LOG.error("Last member: charging what the cluster still held failed", e);
+            }
             for (SessionLedger l : ledgers.values()) {
                 if (l.active() && guard.end(l.sessionId(), EndReason.NODE_SHUTDOWN, now).map(e -> e.endedNow()).orElse(false)) {
                     ended++;

@@ -20,6 +20,10 @@ public final class ErrorWords {
     public static final String NODE_DRAINING = "node_draining";
     /** 503: the audit store (SQL) cannot be reached; what needed it changed nothing. */
     public static final String AUDIT_UNAVAILABLE = "audit_unavailable";
+    /** 404: the session lists no such open reservation (unknown, or settled, released or charged already). */
+    public static final String RESERVATION_NOT_FOUND = "reservation_not_found";
+    /** 409: a report naming a reservation that was charged before (at its expiry, or by another report); nothing charged. */
+    public static final String RESERVATION_SETTLED = "reservation_settled";
     public static final String INTERNAL_ERROR = "internal_error";
 
     private ErrorWords() {

@@ -43,11 +43,15 @@ public final class CostMetrics implements CostObserver {
     private final Map<String, AtomicLong> costNanoByModel = new ConcurrentHashMap<>();
     private final Counter tokens;
     private final Counter limitsReached;
+    private final Counter reservations;
     private final Counter unknownModelCharges;
     private final Histogram sessionDuration;
     private final Counter journal;
     private final Counter estimated;
     private final AtomicReference<SpendLedger.Snapshot> spend = new AtomicReference<>();
+
+    /** Every value of {@code session_reservations_total}'s {@code outcome} label ({@link CostObserver#reservation}). */
+    public static final List<String> RESERVATION_OUTCOMES = List.of("granted", "refused", "settled", "released", "expired");
 
     /** Every value of {@code budget_exceeded_total}'s {@code limit} label ({@link CostObserver#limitReached}). */
     public static final List<String> LIMITS =
@@ -88,6 +92,11 @@ public final class CostMetrics implements CostObserver {
                 .help("Responses and transcriptions charged their reservation because their usage never arrived "
                         + "(upstream failed or closed, unreadable usage, tail wait over), by model")
                 .labelNames("model").register(registry);
+        reservations = Counter.builder().name(MetricNames.SESSION_RESERVATIONS)
+                .help("Session API reservations of one response's worst case: granted, refused, settled (by the "
+                        + "response's usage report), released, expired (charged their amount, estimated)")
+                .labelNames("outcome").register(registry);
+        RESERVATION_OUTCOMES.forEach(o -> reservations.labelValues(o).inc(0));
         initialise(models);
         GaugeWithCallback.builder().name(MetricNames.BREAKER_OPEN).help("1 while the circuit breaker is open")
                 .callback(cb -> cb.call(snapshot().breakerOpen() ? 1 : 0)).register(registry);
@@ -152,6 +161,11 @@ public final class CostMetrics implements CostObserver {
     @Override
     public void limitReached(String limit) {
         limitsReached.labelValues(limit).inc();
+    }
+
+    @Override
+    public void reservation(String outcome) {
+        reservations.labelValues(outcome).inc();
     }
 
     @Override

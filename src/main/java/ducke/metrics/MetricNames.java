@@ -23,6 +23,7 @@ public final class MetricNames {
     public static final String COST_JOURNAL_ENTRIES = "cost_journal_entries";
     public static final String COST_JOURNAL = "cost_journal_total";
     public static final String ESTIMATED_CHARGES = "estimated_charges_total";
+    public static final String SESSION_RESERVATIONS = "session_reservations_total";
     public static final String NODE_DRAINING = "node_draining";
     public static final String RELAY_GOODBYES = "relay_goodbyes_total";
     /** Realtime sessions paused at their cap (COST_PROTECTION_ON_CAP=pause), by the end they were spared. */

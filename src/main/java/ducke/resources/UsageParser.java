@@ -29,7 +29,7 @@ final class UsageParser {
             throw ApiException.invalid(422, "A usage report is required: {\"input_tokens\": N, \"output_tokens\": N}");
         }
         KnownFields.require(r.unknownFields(), "a usage report takes model, type, input_tokens, output_tokens, "
-                + "total_tokens, input_token_details, output_token_details, seconds or report_id");
+                + "total_tokens, input_token_details, output_token_details, seconds, report_id or reservation_id");
         try {
             if (r.type() == null || r.type().equals(TOKENS)) {
                 return tokens(r).requireDetailsWithinTotals();
@@ -99,7 +99,7 @@ final class UsageParser {
         return count(path + "." + field, parent.get(field), false);
     }
 
-    private static long count(String name, JsonNode v, boolean required) {
+    static long count(String name, JsonNode v, boolean required) {
         if (v == null || v.isNull()) {
             if (required) {
                 throw ApiException.invalid(422, name + " is required");

@@ -197,6 +197,11 @@ public final class CostGuard {
         return parts.view();
     }
 
+    /** Who is told about charges, refusals and ends (metrics, audit). */
+    public CostObserver observer() {
+        return parts.observer();
+    }
+
     public ClusterHealth health() {
         return parts.health();
     }

@@ -49,6 +49,13 @@ public interface CostObserver {
     default void estimated(String modelLabel, long costNanoUsd) {
     }
 
+    /**
+     * A reservation of the session API ({@link ApiReservations}): {@code granted}, {@code refused},
+     * {@code settled} (by its usage report), {@code released} or {@code expired} (charged its amount).
+     */
+    default void reservation(String outcome) {
+    }
+
     /** Tells {@code first}, then {@code second}. */
     static CostObserver both(CostObserver first, CostObserver second) {
         return new CostObserver() {
@@ -62,6 +69,12 @@ public interface CostObserver {
             public void limitReached(String limit) {
                 first.limitReached(limit);
                 second.limitReached(limit);
+            }
+
+            @Override
+            public void reservation(String outcome) {
+                first.reservation(outcome);
+                second.reservation(outcome);
             }
 
             @Override

@@ -1,0 +1,59 @@
+package ducke.audit;
+
+import ducke.core.cost.ApiReservations;
+import io.dropwizard.lifecycle.Managed;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Charges the session API's expired reservations that this node owns ({@link ApiReservations#sweep})
+ * every sweep interval, on a thread of its own; a reservation owned by a node that stopped or died is
+ * swept by the member its grid partition moved to.
+ */
+public final class ReservationSweeper implements Managed {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReservationSweeper.class);
+
+    private final ApiReservations reservations;
+    private final Clock clock;
+    private final long intervalMillis;
+    private final ScheduledExecutorService scheduler;
+
+    public ReservationSweeper(ApiReservations reservations, Clock clock, long intervalMillis, String nodeName) {
+        this.reservations = reservations;
+        this.clock = clock;
+        this.intervalMillis = intervalMillis;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ducke-reservation-sweep-" + nodeName);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public void start() {
+        scheduler.scheduleWithFixedDelay(this::pass, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void pass() {
+        try {
+            int charged = reservations.sweep(clock.millis());
+            if (charged > 0) {
+                LOG.info("Charged {} expired reservation(s) of the session API their amount (estimated)", charged);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Reservation sweep failed ({}); the next pass tries again", e.toString());
+        }
+    }
+
+    @Override
+    public void stop() throws InterruptedException {
+        scheduler.shutdownNow();
+        scheduler.awaitTermination(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,269 @@
+package ducke.core.cost;
+
+import ducke.core.cluster.ClusterUnavailableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * Per-response reservations for the session API: a backend about to ask the model for a response
+ * reserves that response's worst case (its input tokens at the model's dearest input rate, its
+ * output clamp at the dearest output rate) against the session's own cap, the client's rolling hour,
+ * day and month, and the breaker's window, before it asks; the response's usage report settles the
+ * reservation to what was really used. A reservation whose report never comes is charged its amount,
+ * marked estimated, when it expires, by whichever node owns it then; the report and the estimate
+ * share one charge key ({@code report:reservation:<id>}), so a late report after the estimate, or a
+ * report sent twice, is charged once.
+ *
+ * <p>The session's own cap is held by the session's list of open reservations in the grid
+ * ({@link ReservationStore}), changed by compare-and-set: two reservations for one session on two
+ * nodes cannot both take the same room. The windows that span sessions are held by the guard's
+ * reservations ({@link CostGuard#reserve}), which lapse at the same expiry.
+ */
+public final class ApiReservations {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiReservations.class);
+    /** Charge key prefix: a usage report's key ({@link ChargeKey#REPORT_PREFIX}), apart from a backend's own keys. */
+    public static final String KEY_PREFIX = ChargeKey.REPORT_PREFIX + "reservation:";
+    /** Compare-and-set attempts before a change of one session's list gives up (other nodes keep changing it). */
+    static final int SWAP_ATTEMPTS = 64;
+
+    /** Why a reservation was refused. */
+    public enum Refusal { SESSION_BUDGET, CLIENT_BUDGET, CIRCUIT_BREAKER }
+
+    /**
+     * A reservation taken: what it holds and until when.
+     *
+     * @param ledger the session as it was when the reservation was taken
+     */
+    public record Reserved(OpenReservations.Open open, long inputTokens, long maxOutputTokens, SessionLedger ledger) {
+    }
+
+    /**
+     * A reservation refused: nothing is held.
+     *
+     * @param heldNanoUsd what the session's other open reservations hold (for {@link Refusal#SESSION_BUDGET})
+     */
+    public record Refused(Refusal refusal, long askedNanoUsd, long heldNanoUsd, SessionLedger ledger) {
+    }
+
+    /** A reservation, or why not (exactly one is set); empty when the session is unknown. */
+    public record Outcome(Reserved reserved, Refused refused) {
+    }
+
+    private final CostGuard guard;
+    private final ReservationStore store;
+    private final CostObserver observer;
+    private final SecureRandom random = new SecureRandom();
+
+    public ApiReservations(CostGuard guard, ReservationStore store, CostObserver observer) {
+        this.guard = guard;
+        this.store = store;
+        this.observer = observer;
+    }
+
+    /** The charge key of the reservation {@code id}: its settling report's, and its estimate's. */
+    public static String chargeKey(String id) {
+        return KEY_PREFIX + id;
+    }
+
+    /** The worst case of a response of the session's model: input at the dearest input rate, output at the dearest output rate. */
+    public long worstCaseNanoUsd(String model, long inputTokens, long maxOutputTokens) {
+        ModelPrice p = guard.prices().match(model).price();
+        return Math.addExact(ResponseBudget.cost(inputTokens, p.maxInputRate()), ResponseBudget.cost(maxOutputTokens, p.maxOutputRate()));
+    }
+
+    /**
+     * Reserves the worst case of one response for {@code ttlMillis}. Empty when the session is unknown;
+     * an ended session is the caller's to refuse (the ledger comes back in neither part, then).
+     *
+     * @throws ClusterUnavailableException when the grid does not answer (nothing stays held)
+     */
+    public Optional<Outcome> reserve(String sessionId, long inputTokens, long maxOutputTokens, long ttlMillis, long nowMillis) {
+        Optional<SessionLedger> found = guard.get(sessionId);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        SessionLedger first = found.get();
+        if (!first.active()) {
+            return Optional.of(new Outcome(null, new Refused(null, 0, 0, first)));
+        }
+        long worst = worstCaseNanoUsd(first.model(), inputTokens, maxOutputTokens);
+        OpenReservations.Open open = new OpenReservations.Open(newId(), Math.max(1, worst), nowMillis + ttlMillis);
+        SessionLedger ledger = first;
+        for (int attempt = 0; ; attempt++) {
+            if (attempt == SWAP_ATTEMPTS) {
+                throw busy(sessionId);
+            }
+            // the list first, then the ledger: a report that settled one of the listed reservations charged the ledger
+            // before it left the list, so a list without it is read with a ledger that has its charge
+            OpenReservations held = store.get(sessionId);
+            ledger = guard.get(sessionId).orElse(ledger);
+            if (!ledger.active()) {
+                return Optional.of(new Outcome(null, new Refused(null, 0, 0, ledger)));
+            }
+            long room = ledger.maxCostNanoUsd() - ledger.costNanoUsd() - held.heldNanoUsd();
+            if (open.nanoUsd() > room) {
+                observer.limitReached("session_cost");
+                observer.reservation("refused");
+                return Optional.of(new Outcome(null, new Refused(Refusal.SESSION_BUDGET, open.nanoUsd(), held.heldNanoUsd(), ledger)));
+            }
+            if (store.swap(sessionId, held, held.with(open))) {
+                break;
+            }
+        }
+        CostGuard.Grant grant;
+        try {
+            grant = guard.reserve(ledger.clientId(), open.id(), open.nanoUsd(), open.nanoUsd(), open.expiresAtMillis(), nowMillis);
+        } catch (RuntimeException e) {
+            forget(sessionId, open.id());
+            throw e;
+        }
+        if (!grant.taken()) {
+            forget(sessionId, open.id());
+            observer.reservation("refused");
+            return Optional.of(new Outcome(null, new Refused(grant.hold() == CostGuard.Hold.CIRCUIT_BREAKER
+                    ? Refusal.CIRCUIT_BREAKER : Refusal.CLIENT_BUDGET, open.nanoUsd(), 0, ledger)));
+        }
+        observer.reservation("granted");
+        return Optional.of(new Outcome(new Reserved(open, inputTokens, maxOutputTokens, ledger), null));
+    }
+
+    /**
+     * Charges a usage report that settles reservation {@code id}: the reported usage, keyed by the
+     * reservation, settling its holds in the same steps; the reservation leaves the session's list.
+     * A reservation no longer listed (settled, released, charged at expiry) is charged by its key all
+     * the same: a repeat of the settling report charges nothing ({@link CostGuard.Usage#repeated()}),
+     * a report after the estimate is told apart ({@link CostGuard.Usage#conflicting()}) and charges
+     * nothing, and a report for a released reservation is charged (what the model billed is charged).
+     *
+     * @return empty when the session is unknown
+     */
+    public Optional<CostGuard.Usage> settle(String sessionId, String id, String reportedModel, TokenUsage usage, long nowMillis) {
+        if (!guard.health().quorum()) {
+            // journaled by its key; the reservation stays listed (and held until it lapses): if it expires before the
+            // partition heals, its estimate is charged under the same key and the journaled report adds nothing
+            return Optional.of(guard.report(sessionId, reportedModel, usage, chargeKey(id), nowMillis));
+        }
+        Optional<SessionLedger> ledger = guard.get(sessionId);
+        if (ledger.isEmpty()) {
+            return Optional.empty();
+        }
+        boolean listed = store.get(sessionId).find(id).isPresent();
+        CostGuard.Usage u = guard.settle(ledger.get(), reportedModel, usage, chargeKey(id), listed ? id : null, nowMillis);
+        if (listed && !u.journaled()) {
+            forget(sessionId, id);
+            if (u.applied()) {
+                observer.reservation("settled");
+            }
+        }
+        return Optional.of(u);
+    }
+
+    /**
+     * Gives a reservation back uncharged (the backend did not ask for the response after all).
+     *
+     * @return false when the session does not list it (unknown, settled, charged or released before)
+     */
+    public boolean release(String sessionId, String id, long nowMillis) {
+        Optional<SessionLedger> ledger = guard.get(sessionId);
+        if (ledger.isEmpty() || store.get(sessionId).find(id).isEmpty()) {
+            return false;
+        }
+        guard.release(ledger.get().clientId(), id, nowMillis);
+        boolean released = forget(sessionId, id);
+        if (released) {
+            observer.reservation("released");
+        }
+        return released;
+    }
+
+    /**
+     * Charges every expired reservation of the sessions this node owns its amount, marked estimated,
+     * and takes it off the list. Without a quorum nothing is swept (the next pass does it).
+     *
+     * @return how many were charged
+     */
+    public int sweep(long nowMillis) {
+        return sweep(nowMillis, false);
+    }
+
+    /**
+     * Charges every open reservation this node owns its amount, estimated, expired or not: for the
+     * last member of a cluster that stops, after which no report can reach the session (its ledger
+     * goes with the grid) and the reservation would otherwise never be charged.
+     *
+     * @return how many were charged
+     */
+    public int chargeAllOpen(long nowMillis) {
+        return sweep(nowMillis, true);
+    }
+
+    private int sweep(long nowMillis, boolean all) {
+        if (!guard.health().quorum()) {
+            return 0;
+        }
+        int charged = 0;
+        for (String sessionId : store.ownedHere()) {
+            try {
+                charged += sweep(sessionId, nowMillis, all);
+            } catch (RuntimeException e) {
+                LOG.warn("Reservations of session {}: the expiry sweep failed ({}); the next pass tries again", sessionId, e.toString());
+            }
+        }
+        return charged;
+    }
+
+    private int sweep(String sessionId, long nowMillis, boolean all) {
+        int charged = 0;
+        OpenReservations held = store.get(sessionId);
+        for (OpenReservations.Open o : all ? held.open() : held.expired(nowMillis)) {
+            Optional<SessionLedger> ledger = guard.get(sessionId);
+            if (ledger.isEmpty()) {
+                // the ledger outlived its retention (longer than any reservation may last): nothing left to charge to
+                LOG.warn("Reservation {} of session {} expired after its session's ledger was gone; dropped uncharged ({} nano-USD)",
+                        o.id(), sessionId, o.nanoUsd());
+                forget(sessionId, o.id());
+                continue;
+            }
+            CostGuard.Usage u = guard.settleEstimate(ledger.get(), chargeKey(o.id()), o.nanoUsd(), o.id(), nowMillis);
+            if (u.journaled()) {
+                return charged;
+            }
+            forget(sessionId, o.id());
+            if (u.applied()) {
+                charged++;
+                observer.reservation("expired");
+            }
+        }
+        return charged;
+    }
+
+    /** Takes {@code id} off the session's list; false when it was not on it. */
+    private boolean forget(String sessionId, String id) {
+        for (int attempt = 0; attempt < SWAP_ATTEMPTS; attempt++) {
+            OpenReservations held = store.get(sessionId);
+            if (held.find(id).isEmpty()) {
+                return false;
+            }
+            if (store.swap(sessionId, held, held.without(id))) {
+                return true;
+            }
+        }
+        throw busy(sessionId);
+    }
+
+    private static ClusterUnavailableException busy(String sessionId) {
+        return new ClusterUnavailableException("The reservations of session " + sessionId + " kept changing under "
+                + SWAP_ATTEMPTS + " attempts to change them", 1, null);
+    }
+
+    private String newId() {
+        byte[] b = new byte[12];
+        random.nextBytes(b);
+        return "res_" + HexFormat.of().formatHex(b);
+    }
+}
