@@ -172,24 +172,33 @@ class ReservationsAppTest {
     }
 
     @Test
-    void concurrentReservationsNeverHoldMoreThanTheSessionsCap() throws Exception {
-        String s = startSession("192.0.2.13");
-        assertThat(node.patch("/v1/sessions/" + s, "{\"max_cost_usd\":\"1.00\"}", "Authorization", SERVICE).statusCode()).isEqualTo(200);
-        // 0.13 each: seven fit in 1.00 (0.91), the eighth would not
+    void concurrentReservationsNeverHoldMoreThanTheSessionsCapOrTheClientsHour() throws Exception {
+        // 0.13 each
         String body = "{\"input_tokens\":1000,\"max_output_tokens\":4000}";
         assertThat(cost(1000, 4000)).isEqualByComparingTo("0.13");
+        String s = startSession("192.0.2.13");
+        assertThat(node.patch("/v1/sessions/" + s, "{\"max_cost_usd\":\"0.50\"}", "Authorization", SERVICE).statusCode()).isEqualTo(200);
+        assertThat(granted(s, body, 16)).as("three fit in the session's 0.50 (0.39), a fourth would not").isEqualTo(3);
+
+        // the client's hour (1.00) holds those 0.39: another session of the client gets four more (0.52), not five
+        String other = startSession("192.0.2.13");
+        assertThat(granted(other, body, 16)).isEqualTo(4);
+    }
+
+    /** Sends {@code n} reservations at once and counts the granted ones; every other one is a 429. */
+    private int granted(String session, String body, int n) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<Callable<Integer>> tries = new ArrayList<>();
-            for (int i = 0; i < 16; i++) {
-                tries.add(() -> reserve(s, body).statusCode());
+            for (int i = 0; i < n; i++) {
+                tries.add(() -> reserve(session, body).statusCode());
             }
             List<Integer> codes = new ArrayList<>();
             for (Future<Integer> f : pool.invokeAll(tries)) {
                 codes.add(f.get());
             }
             assertThat(codes).as(codes.toString()).containsOnly(201, 429);
-            assertThat(codes.stream().filter(c -> c == 201).count()).isEqualTo(7);
+            return (int) codes.stream().filter(c -> c == 201).count();
         } finally {
             pool.shutdownNow();
         }

@@ -80,56 +80,74 @@ public final class ApiReservations {
      * Reserves the worst case of one response for {@code ttlMillis}. Empty when the session is unknown;
      * an ended session is the caller's to refuse (the ledger comes back in neither part, then).
      *
-     * @throws ClusterUnavailableException when the grid does not answer (nothing stays held)
+     * @throws ClusterUnavailableException when the grid does not answer: nothing is listed (a hold taken may stay
+     *                                     until it lapses at the expiry, if giving it back failed too)
      */
     public Optional<Outcome> reserve(String sessionId, long inputTokens, long maxOutputTokens, long ttlMillis, long nowMillis) {
         Optional<SessionLedger> found = guard.get(sessionId);
         if (found.isEmpty()) {
             return Optional.empty();
         }
-        SessionLedger first = found.get();
-        if (!first.active()) {
-            return Optional.of(new Outcome(null, new Refused(null, 0, 0, first)));
+        SessionLedger ledger = found.get();
+        if (!ledger.active()) {
+            return Optional.of(new Outcome(null, new Refused(null, 0, 0, ledger)));
         }
-        long worst = worstCaseNanoUsd(first.model(), inputTokens, maxOutputTokens);
+        long worst = worstCaseNanoUsd(ledger.model(), inputTokens, maxOutputTokens);
         OpenReservations.Open open = new OpenReservations.Open(newId(), Math.max(1, worst), nowMillis + ttlMillis);
+        // the windows that span sessions first: what a failure past this point leaves behind is a hold that lapses
+        // at the expiry, never a listed reservation that would be charged for a response nobody asked for
+        CostGuard.Grant grant = guard.reserve(ledger.clientId(), open.id(), open.nanoUsd(), open.nanoUsd(),
+                open.expiresAtMillis(), nowMillis);
+        if (!grant.taken()) {
+            observer.reservation("refused");
+            return Optional.of(new Outcome(null, new Refused(grant.hold() == CostGuard.Hold.CIRCUIT_BREAKER
+                    ? Refusal.CIRCUIT_BREAKER : Refusal.CLIENT_BUDGET, open.nanoUsd(), 0, ledger)));
+        }
+        Outcome outcome;
+        try {
+            outcome = list(sessionId, open, ledger);
+        } catch (RuntimeException e) {
+            releaseQuietly(ledger.clientId(), open.id(), nowMillis);
+            throw e;
+        }
+        if (outcome.refused() != null) {
+            releaseQuietly(ledger.clientId(), open.id(), nowMillis);
+            observer.reservation("refused");
+            return Optional.of(outcome);
+        }
+        observer.reservation("granted");
+        return Optional.of(new Outcome(new Reserved(open, inputTokens, maxOutputTokens, outcome.reserved().ledger()), null));
+    }
+
+    /** Adds {@code open} to the session's list if its cap holds it with the cost so far and the others listed. */
+    private Outcome list(String sessionId, OpenReservations.Open open, SessionLedger first) {
         SessionLedger ledger = first;
-        for (int attempt = 0; ; attempt++) {
-            if (attempt == SWAP_ATTEMPTS) {
-                throw busy(sessionId);
-            }
+        for (int attempt = 0; attempt < SWAP_ATTEMPTS; attempt++) {
             // the list first, then the ledger: a report that settled one of the listed reservations charged the ledger
             // before it left the list, so a list without it is read with a ledger that has its charge
             OpenReservations held = store.get(sessionId);
             ledger = guard.get(sessionId).orElse(ledger);
             if (!ledger.active()) {
-                return Optional.of(new Outcome(null, new Refused(null, 0, 0, ledger)));
+                return new Outcome(null, new Refused(null, 0, 0, ledger));
             }
             long room = ledger.maxCostNanoUsd() - ledger.costNanoUsd() - held.heldNanoUsd();
             if (open.nanoUsd() > room) {
                 observer.limitReached("session_cost");
-                observer.reservation("refused");
-                return Optional.of(new Outcome(null, new Refused(Refusal.SESSION_BUDGET, open.nanoUsd(), held.heldNanoUsd(), ledger)));
+                return new Outcome(null, new Refused(Refusal.SESSION_BUDGET, open.nanoUsd(), held.heldNanoUsd(), ledger));
             }
             if (store.swap(sessionId, held, held.with(open))) {
-                break;
+                return new Outcome(new Reserved(open, 0, 0, ledger), null);
             }
         }
-        CostGuard.Grant grant;
+        throw busy(sessionId);
+    }
+
+    private void releaseQuietly(String clientId, String id, long nowMillis) {
         try {
-            grant = guard.reserve(ledger.clientId(), open.id(), open.nanoUsd(), open.nanoUsd(), open.expiresAtMillis(), nowMillis);
+            guard.release(clientId, id, nowMillis);
         } catch (RuntimeException e) {
-            forget(sessionId, open.id());
-            throw e;
+            // it lapses at its expiry
         }
-        if (!grant.taken()) {
-            forget(sessionId, open.id());
-            observer.reservation("refused");
-            return Optional.of(new Outcome(null, new Refused(grant.hold() == CostGuard.Hold.CIRCUIT_BREAKER
-                    ? Refusal.CIRCUIT_BREAKER : Refusal.CLIENT_BUDGET, open.nanoUsd(), 0, ledger)));
-        }
-        observer.reservation("granted");
-        return Optional.of(new Outcome(new Reserved(open, inputTokens, maxOutputTokens, ledger), null));
     }
 
     /**
