@@ -131,7 +131,8 @@ public final class ApiReservations {
                 return new Outcome(null, new Refused(null, 0, 0, ledger));
             }
             long room = ledger.maxCostNanoUsd() - ledger.costNanoUsd() - held.heldNanoUsd();
-            if (open.nanoUsd() > room) {
+            // with cost protection off (COST_PROTECTION_ENABLED=false) sessions are metered, never capped
+            if (guard.limits().enforced() && open.nanoUsd() > room) {
                 observer.limitReached("session_cost");
                 return new Outcome(null, new Refused(Refusal.SESSION_BUDGET, open.nanoUsd(), held.heldNanoUsd(), ledger));
             }
