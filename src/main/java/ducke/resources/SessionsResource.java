@@ -275,6 +275,8 @@ public final class SessionsResource {
         }
         return switch (r.refusal()) {
             case CIRCUIT_BREAKER -> CostExceptions.breakerOpen(guard.refreshSpend(now), now);
+            case NOT_API -> ApiException.invalid(422, "Session '" + id + "' is a realtime session or call: the relay "
+                    + "reserves its responses itself; reservations are for sessions of the session API");
             case SESSION_BUDGET -> {
                 Map<String, Object> details = new java.util.LinkedHashMap<>();
                 details.put("reserved_usd", Money.usd(r.askedNanoUsd()));

@@ -32,7 +32,11 @@ public final class ApiReservations {
     static final int SWAP_ATTEMPTS = 64;
 
     /** Why a reservation was refused. */
-    public enum Refusal { SESSION_BUDGET, CLIENT_BUDGET, CIRCUIT_BREAKER }
+    public enum Refusal {
+        SESSION_BUDGET, CLIENT_BUDGET, CIRCUIT_BREAKER,
+        /** A relayed session or a call: the relay reserves its responses itself, and would never settle these. */
+        NOT_API
+    }
 
     /**
      * A reservation taken: what it holds and until when.
@@ -91,6 +95,9 @@ public final class ApiReservations {
         SessionLedger ledger = found.get();
         if (!ledger.active()) {
             return Optional.of(new Outcome(null, new Refused(null, 0, 0, ledger)));
+        }
+        if (!ledger.holder().isEmpty()) {
+            return Optional.of(new Outcome(null, new Refused(Refusal.NOT_API, 0, 0, ledger)));
         }
         long worst = worstCaseNanoUsd(ledger.model(), inputTokens, maxOutputTokens);
         OpenReservations.Open open = new OpenReservations.Open(newId(), Math.max(1, worst), nowMillis + ttlMillis);
