@@ -52,18 +52,8 @@ class BlockingPoolTest {
         readers = BlockingPool.operatorReads("test");
         GridActivity activity = new GridActivity(nodes.get(0).hazelcast(), new GridCalls(60_000, BlockingPool.gridCalls("test")),
                 readers);
-        CountDownLatch holding = new CountDownLatch(BlockingPool.OPERATOR_READ_THREADS);
-        for (int i = 0; i < BlockingPool.OPERATOR_READ_THREADS + BlockingPool.OPERATOR_READ_QUEUE; i++) {
-            readers.execute(() -> {
-                holding.countDown();
-                try {
-                    frozen.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-        }
-        assertThat(holding.await(10, TimeUnit.SECONDS)).as("every reader is held").isTrue();
+        assertThat(hold(readers, BlockingPool.OPERATOR_READ_THREADS + BlockingPool.OPERATOR_READ_QUEUE,
+                BlockingPool.OPERATOR_READ_THREADS)).as("every reader is held").isTrue();
         assertThat(readers.threads()).isEqualTo(BlockingPool.OPERATOR_READ_THREADS);
 
         // refused by the pool, not after the 60 s deadline of this test's grid calls
@@ -105,18 +95,7 @@ class BlockingPoolTest {
         ClusterNode node = nodes.get(0);
         Set<Thread> before = threads("ducke-grid-call-");
         int common = ForkJoinPool.getCommonPoolParallelism();
-        CountDownLatch holding = new CountDownLatch(common);
-        for (int i = 0; i < common; i++) {
-            ForkJoinPool.commonPool().execute(() -> {
-                holding.countDown();
-                try {
-                    frozen.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-        }
-        assertThat(holding.await(10, TimeUnit.SECONDS)).as("every common-pool thread is held").isTrue();
+        assertThat(hold(ForkJoinPool.commonPool(), common, common)).as("every common-pool thread is held").isTrue();
 
         SettingsStore store = node.settingsStore();
         VersionedDocument first = new VersionedDocument(1, "{\"a\":1}");
@@ -133,6 +112,22 @@ class BlockingPoolTest {
         node.stop();
         Poll.until("the node's grid-call threads ended", System.currentTimeMillis() + 10_000,
                 () -> ours.stream().noneMatch(Thread::isAlive));
+    }
+
+    /** Submits {@code tasks} that wait until the test ends; true once {@code running} of them run. */
+    private boolean hold(java.util.concurrent.Executor pool, int tasks, int running) throws InterruptedException {
+        CountDownLatch holding = new CountDownLatch(running);
+        for (int i = 0; i < tasks; i++) {
+            pool.execute(() -> {
+                holding.countDown();
+                try {
+                    frozen.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        return holding.await(10, TimeUnit.SECONDS);
     }
 
     private static Set<Thread> readerThreads() {
