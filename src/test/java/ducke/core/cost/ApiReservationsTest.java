@@ -119,6 +119,48 @@ class ApiReservationsTest {
         assertThat(store.get(s).heldNanoUsd()).isEqualTo(Money.nanoUsd("6.00"));
     }
 
+    /** A guard whose part of the cluster can lose its quorum, with a journal for what it cannot charge meanwhile. */
+    private CostGuard journaling(ducke.core.cluster.ClusterHealth health) {
+        return new CostGuard(PriceTable.defaults(), CostLimits.defaults(), sessions, spend, new SpendView(), s -> { },
+                new CostObserver() { }, "node-a", () -> String.format("sess_%032x", ids.incrementAndGet()), health,
+                new ChargeJournal(8), "node-a/1");
+    }
+
+    private void quorum(ducke.core.cluster.ClusterHealth health, boolean on) {
+        health.membersSeen(on ? 3 : 1);
+        sessions.quorum.set(on);
+        spend.quorum.set(on);
+    }
+
+    @Test
+    void aReportJournaledWithoutQuorumAndTheEstimateAtExpiryAreOneCharge() {
+        for (boolean expiresFirst : new boolean[]{true, false}) {
+            ducke.core.cluster.ClusterHealth health = new ducke.core.cluster.ClusterHealth(2, 3, 3, 15_000);
+            CostGuard g = journaling(health);
+            ApiReservations r = new ApiReservations(g, store, new CostObserver() { });
+            String s = session(g, "");
+            String id = r.reserve(s, 1000, 1000, MINUTE, T0).orElseThrow().reserved().open().id(); // 0.04
+
+            quorum(health, false);
+            CostGuard.Usage journaled = r.settle(s, id, null, TokenUsage.totals(100, 300), T0 + 1_000).orElseThrow(); // 0.01
+            assertThat(journaled.journaled()).isTrue();
+            assertThat(store.get(s).find(id)).as("still listed: nothing could be taken off").isPresent();
+            quorum(health, true);
+
+            if (expiresFirst) {
+                assertThat(r.sweep(T0 + MINUTE)).isEqualTo(1);
+                g.replayJournal();
+                assertThat(g.get(s).orElseThrow().costNanoUsd()).as("the estimate, and the journaled report adds nothing")
+                        .isEqualTo(Money.nanoUsd("0.04"));
+            } else {
+                g.replayJournal();
+                assertThat(r.sweep(T0 + MINUTE)).as("the replayed report took the key").isZero();
+                assertThat(g.get(s).orElseThrow().costNanoUsd()).as("what was used").isEqualTo(Money.nanoUsd("0.01"));
+            }
+            assertThat(store.get(s).isEmpty()).isTrue();
+        }
+    }
+
     @Test
     void theSweepChargesOnlyExpiredReservationsAndTheLastStopChargesEveryOpenOne() {
         CostGuard g = guard(CostLimits.defaults());
