@@ -20,10 +20,14 @@ final class BlockingPool implements Executor, AutoCloseable {
     static final int OPERATOR_READ_THREADS = 4;
     /** Operator reads that may wait for a thread. */
     static final int OPERATOR_READ_QUEUE = 8;
-    /** Settings, rebuild and cap changes: a few at start-up or on an operator's command. */
-    static final int GRID_CALL_THREADS = 4;
+    /**
+     * Settings, rebuild and cap changes (a few, at start-up or on an operator's command) and the
+     * session API's reservations (one compare-and-set per reservation, settle or release, each a grid
+     * round trip: a busy backend's concurrent requests must not find the threads taken).
+     */
+    static final int GRID_CALL_THREADS = 16;
     /** Such calls that may wait for a thread. */
-    static final int GRID_CALL_QUEUE = 32;
+    static final int GRID_CALL_QUEUE = 256;
 
     private final ThreadPoolExecutor pool;
     private final String purpose;
