@@ -113,6 +113,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
     private final Function<String, String> variables;
     private volatile NodeDrain drain;
     private volatile RelayRegistry relayed;
+    /** The session API's reservations, once {@link #costProtection} has wired them. */
+    private ApiReservations reservations;
 
     public DuckeApplication() {
         this(Clock.systemUTC());
@@ -127,9 +129,6 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
      * @param variables where config.yml's {@code ${VAR}} values come from: the environment in
      *                  production, an explicit map in tests
      */
-    /** The session API's reservations, once {@link #costProtection} has wired them. */
-    private ApiReservations reservations;
-
     public DuckeApplication(Clock clock, Function<String, String> variables) {
         this.clock = clock;
         this.variables = variables;
