@@ -73,7 +73,7 @@ public final class SessionsResource {
 
     /** How long a reservation waits for its report unless the request says: five minutes. */
     static final long DEFAULT_RESERVATION_SECONDS = 300;
-    /** The longest a reservation may wait for its report: an hour (and never past the ended sessions' retention). */
+    /** The longest a reservation may wait for its report: an hour, and half the ended sessions' retention at most. */
     static final long MAX_RESERVATION_SECONDS = 3600;
 
     /**
@@ -89,8 +89,8 @@ public final class SessionsResource {
                             ApiReservations reservations, long endedSessionRetentionMillis) {
         this.keyedAnswers = keyedAnswers;
         this.reservations = reservations;
-        // an expired reservation is charged to its session's ledger, which must still be there
-        this.maxReservationSeconds = Math.max(1, Math.min(MAX_RESERVATION_SECONDS, endedSessionRetentionMillis / 1000));
+        // an expired reservation is charged to its session's ledger, which must still be there when it is swept
+        this.maxReservationSeconds = Math.max(1, Math.min(MAX_RESERVATION_SECONDS, endedSessionRetentionMillis / 2000));
         this.caps = new SessionCapChange(guard, relayed, pauses);
         this.guard = guard;
         this.rateLimits = rateLimits;

@@ -210,7 +210,7 @@ class ReservationsAppTest {
         for (String bad : List.of("{\"input_tokens\":-1,\"max_output_tokens\":10}", "{\"input_tokens\":1.5,\"max_output_tokens\":10}",
                 "{\"input_tokens\":10}", "{\"input_tokens\":10,\"max_output_tokens\":0}", "{\"input_tokens\":\"10\",\"max_output_tokens\":10}",
                 "{\"input_tokens\":10,\"max_output_tokens\":10,\"model\":\"gpt-5\"}", "{\"input_tokens\":10,\"max_output_tokens\":10,"
-                        + "\"expires_in_seconds\":0}", "{\"input_tokens\":10,\"max_output_tokens\":10,\"expires_in_seconds\":3601}",
+                        + "\"expires_in_seconds\":0}", "{\"input_tokens\":10,\"max_output_tokens\":10,\"expires_in_seconds\":1801}",
                 "{\"input_tokens\":10,\"max_output_tokens\":99999999999}", "[]", "")) {
             HttpResponse<String> r = reserve(s, bad);
             assertThat(r.statusCode()).as(bad + " -> " + r.body()).isBetween(400, 422);
@@ -221,6 +221,12 @@ class ReservationsAppTest {
         assertThat(reserve("nope", "{\"input_tokens\":1,\"max_output_tokens\":1}").statusCode()).isEqualTo(404);
         assertThat(node.post("/v1/sessions/" + s + "/reservations", "{\"input_tokens\":1,\"max_output_tokens\":1}").statusCode())
                 .as("no token").isEqualTo(401);
+
+        // the longest wait: half the ended sessions' retention (1 h in config.yml)
+        JsonNode longest = Http.json(created(reserve(s, "{\"input_tokens\":1,\"max_output_tokens\":1,\"expires_in_seconds\":1800}")));
+        assertThat(longest.get("expires_at").asText()).isEqualTo("2026-12-06T10:30:00Z");
+        assertThat(node.send("DELETE", "/v1/sessions/" + s + "/reservations/" + longest.get("reservation_id").asText(),
+                "Authorization", SERVICE).statusCode()).isEqualTo(200);
 
         String usage = "\"input_tokens\":1,\"output_tokens\":1}";
         HttpResponse<String> malformed = node.post("/v1/sessions/" + s + "/usage", "{\"reservation_id\":\"res_1\"," + usage,
