@@ -5,6 +5,8 @@ import com.hazelcast.map.IMap;
 import ducke.core.cost.OpenReservations;
 import ducke.core.cost.ReservationStore;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -48,7 +50,14 @@ final class GridReservationStore implements ReservationStore {
     }
 
     @Override
-    public Set<String> ownedHere() {
-        return Set.copyOf(map.localKeySet());
+    public Map<String, OpenReservations> ownedHere() {
+        Set<String> keys = map.localKeySet();
+        if (keys.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, String> texts = calls.awaitBlocking("reading this node's reservations", () -> map.getAll(keys));
+        Map<String, OpenReservations> owned = new HashMap<>();
+        texts.forEach((session, text) -> owned.put(session, OpenReservations.decode(text)));
+        return owned;
     }
 }

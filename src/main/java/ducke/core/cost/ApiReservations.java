@@ -233,7 +233,11 @@ public final class ApiReservations {
             return 0;
         }
         int charged = 0;
-        for (String sessionId : store.ownedHere()) {
+        for (var owned : store.ownedHere().entrySet()) {
+            if (!all && owned.getValue().expired(nowMillis).isEmpty()) {
+                continue;
+            }
+            String sessionId = owned.getKey();
             try {
                 charged += sweep(sessionId, nowMillis, all);
             } catch (RuntimeException e) {

@@ -1,6 +1,6 @@
 package ducke.core.cost;
 
-import java.util.Set;
+import java.util.Map;
 
 /**
  * Where the session API's open reservations live, one {@link OpenReservations} per session, shared
@@ -20,6 +20,6 @@ public interface ReservationStore {
      */
     boolean swap(String sessionId, OpenReservations expected, OpenReservations next);
 
-    /** The sessions whose entries this node owns: the ones its sweep charges at expiry. */
-    Set<String> ownedHere();
+    /** The entries this node owns, read in one call: the ones its sweep charges at expiry. */
+    Map<String, OpenReservations> ownedHere();
 }

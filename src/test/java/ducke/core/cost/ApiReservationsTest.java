@@ -6,7 +6,6 @@ import ducke.testing.MemoryStores.MemorySpend;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,8 +52,8 @@ class ApiReservationsTest {
         }
 
         @Override
-        public Set<String> ownedHere() {
-            return Set.copyOf(map.keySet());
+        public Map<String, OpenReservations> ownedHere() {
+            return Map.copyOf(map);
         }
     }
 
