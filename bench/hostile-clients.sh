@@ -8,7 +8,7 @@
 # Run from the repository root: bench/hostile-clients.sh   (extra Maven flags in MVN_FLAGS, e.g. -o)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CLASSES=EstimatedChargeTest,CrossSessionCapsTest,DayBudgetRotationTest,BreakerConcurrencyTest,IdempotentUsageTwoNodeAppTest,AbortedHandshakeAppTest,HostileClientTest
+CLASSES=EstimatedChargeTest,CrossSessionCapsTest,DayBudgetRotationTest,BreakerConcurrencyTest,IdempotentUsageTwoNodeAppTest,AbortedHandshakeAppTest,HostileClientTest,ReservationsAppTest
 log=target/hostile-clients.log
 mkdir -p target
 rm -f target/surefire-reports/*-output.txt

@@ -185,23 +185,98 @@ class ReservationsAppTest {
         assertThat(granted(other, body, 16)).isEqualTo(4);
     }
 
-    /** Sends {@code n} reservations at once and counts the granted ones; every other one is a 429. */
-    private int granted(String session, String body, int n) throws Exception {
+    /**
+     * A backend whose responses use every token it reserved, 16 at once in each of two sessions of
+     * one client, against the client's hourly cap (1.00): what the provider would bill (the test's
+     * sum of the reports) is what the ledger and the audit hold, and stays within the cap. The same
+     * backend reporting without reservations is charged every report, past the cap.
+     */
+    @Test
+    void aBackendReservingEveryResponseStaysWithinTheClientsHourWhereReportsAloneGoPastIt() throws Exception {
+        String reserve = "{\"input_tokens\":1000,\"max_output_tokens\":4000}";
+        BigDecimal each = cost(1000, 4000); // 0.13
+        List<String> sessions = List.of(startSession("192.0.2.20"), startSession("192.0.2.20"));
+        List<Callable<String>> tries = new ArrayList<>();
+        for (String s : sessions) {
+            for (int i = 0; i < 16; i++) {
+                tries.add(() -> {
+                    HttpResponse<String> r = reserve(s, reserve);
+                    assertThat(r.statusCode()).as(r.body()).isIn(201, 429);
+                    return r.statusCode() == 201 ? s + " " + Http.json(r).get("reservation_id").asText() : null;
+                });
+            }
+        }
+        List<String> granted = run(tries).stream().filter(g -> g != null).toList();
+        assertThat(granted).hasSize(7); // 7 × 0.13 = 0.91 of 1.00
+        List<Callable<String>> reports = new ArrayList<>();
+        for (String g : granted) {
+            String[] sr = g.split(" ");
+            reports.add(() -> node.post("/v1/sessions/" + sr[0] + "/usage", "{\"reservation_id\":\"" + sr[1]
+                    + "\",\"input_tokens\":1000,\"output_tokens\":4000}", "Authorization", SERVICE).statusCode() + "");
+        }
+        assertThat(run(reports)).containsOnly("200");
+        BigDecimal billed = each.multiply(BigDecimal.valueOf(granted.size()));
+        BigDecimal ledger = sessionCost(sessions.get(0)).add(sessionCost(sessions.get(1)));
+        assertThat(ledger).isEqualByComparingTo(billed);
+        BigDecimal audit = auditOf(sessions, billed);
+        ducke.testing.CostIntegrity.attack("session API: a backend reserving each response, 16 at once in each of 2 sessions")
+                .usage("arrived").billed(billed).ledger(ledger).audit(audit).cap("client hour", new BigDecimal("1.00"))
+                .field("reservations_granted", granted.size() + " of 32").print();
+
+        // the same backend without reservations: every report is money spent, charged, nothing stops the next response
+        List<String> unreserved = List.of(startSession("192.0.2.21"), startSession("192.0.2.21"));
+        List<Callable<String>> plain = new ArrayList<>();
+        for (String s : unreserved) {
+            for (int i = 0; i < 16; i++) {
+                plain.add(() -> node.post("/v1/sessions/" + s + "/usage", "{\"input_tokens\":1000,\"output_tokens\":4000}",
+                        "Authorization", SERVICE).statusCode() + "");
+            }
+        }
+        assertThat(run(plain)).containsOnly("200");
+        BigDecimal billedPlain = each.multiply(BigDecimal.valueOf(32));
+        BigDecimal ledgerPlain = sessionCost(unreserved.get(0)).add(sessionCost(unreserved.get(1)));
+        assertThat(ledgerPlain).isEqualByComparingTo(billedPlain);
+        ducke.testing.CostIntegrity.attack("session API: the same backend reporting without reservations (before)")
+                .usage("arrived").billed(billedPlain).ledger(ledgerPlain).audit(auditOf(unreserved, billedPlain))
+                .cap("client hour", new BigDecimal("1.00")).print();
+    }
+
+    /** The sum of the sessions' charge rows once they reach {@code expected} (the rows follow the charges). */
+    private BigDecimal auditOf(List<String> sessions, BigDecimal expected) throws Exception {
+        java.util.concurrent.atomic.AtomicReference<BigDecimal> sum = new java.util.concurrent.atomic.AtomicReference<>();
+        Poll.until("the charge rows in the audit", Duration.ofSeconds(30), Duration.ofMillis(50), () -> String.valueOf(sum.get()), () -> {
+            BigDecimal total = BigDecimal.ZERO;
+            for (String s : sessions) {
+                total = total.add(ducke.testing.CostIntegrity.charges(node, s));
+            }
+            sum.set(total);
+            return total.compareTo(expected) >= 0;
+        });
+        return sum.get();
+    }
+
+    private static <T> List<T> run(List<Callable<T>> tasks) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
-            List<Callable<Integer>> tries = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                tries.add(() -> reserve(session, body).statusCode());
+            List<T> out = new ArrayList<>();
+            for (Future<T> f : pool.invokeAll(tasks)) {
+                out.add(f.get());
             }
-            List<Integer> codes = new ArrayList<>();
-            for (Future<Integer> f : pool.invokeAll(tries)) {
-                codes.add(f.get());
-            }
-            assertThat(codes).as(codes.toString()).containsOnly(201, 429);
-            return (int) codes.stream().filter(c -> c == 201).count();
+            return out;
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** Sends {@code n} reservations at once and counts the granted ones; every other one is a 429. */
+    private int granted(String session, String body, int n) throws Exception {
+        List<Callable<Integer>> tries = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            tries.add(() -> reserve(session, body).statusCode());
+        }
+        List<Integer> codes = run(tries);
+        assertThat(codes).as(codes.toString()).containsOnly(201, 429);
+        return (int) codes.stream().filter(c -> c == 201).count();
     }
 
     @Test
