@@ -248,7 +248,11 @@ public final class SessionsResource {
             throw new ApiException(404, ErrorWords.RESERVATION_NOT_FOUND, "Session '" + id + "' holds no open reservation '"
                     + KnownFields.printable(shown) + "'", Map.of(), Map.of());
         }
-        return Map.of("reservation_id", reservation, "session_id", id, "released", true);
+        Map<String, Object> answer = new java.util.LinkedHashMap<>();
+        answer.put("reservation_id", reservation);
+        answer.put("session_id", id);
+        answer.put("released", true);
+        return answer;
     }
 
     private long expiresIn(JsonNode v) {
