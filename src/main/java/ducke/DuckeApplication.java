@@ -345,12 +345,8 @@ public class DuckeApplication extends Application<DuckeConfiguration> {
             }
         });
         reservations = new ApiReservations(guard, cluster.reservationStore(), guard.observer());
-        reaper.beforeLastStop(now -> {
-            int charged = reservations.chargeAllOpen(now);
-            if (charged > 0) {
-                LOG.warn("Last member stopping: charged {} open reservation(s) of the session API their amount (estimated)", charged);
-            }
-        });
+        reaper.beforeLastStop(now -> ReservationSweeper.log(reservations.chargeAllOpen(now),
+                "still open when the last member stopped"));
         env.lifecycle().manage(reaper);
         env.lifecycle().manage(new ReservationSweeper(reservations, clock, cp.getSweepInterval().toMilliseconds(),
                 cluster.nodeName()));

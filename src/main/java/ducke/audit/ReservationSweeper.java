@@ -42,12 +42,23 @@ public final class ReservationSweeper implements Managed {
 
     private void pass() {
         try {
-            int charged = reservations.sweep(clock.millis());
-            if (charged > 0) {
-                LOG.info("Charged {} expired reservation(s) of the session API their amount (estimated)", charged);
-            }
+            log(reservations.sweep(clock.millis()), "expired");
         } catch (RuntimeException e) {
             LOG.warn("Reservation sweep failed ({}); the next pass tries again", e.toString());
+        }
+    }
+
+    /** One line per pass that did something; {@code why} says which reservations it charged ("expired"). */
+    public static void log(ApiReservations.Swept swept, String why) {
+        if (swept.charged() > 0) {
+            LOG.info("Charged {} reservation(s) of the session API their amount (estimated): {}", swept.charged(), why);
+        }
+        if (swept.dropped() > 0) {
+            LOG.warn("Dropped {} reservation(s) uncharged: their sessions' ledgers were gone", swept.dropped());
+        }
+        if (swept.failed() > 0) {
+            LOG.warn("Reservations of {} session(s) not swept (the next pass tries again); last: {}", swept.failed(),
+                    swept.lastFailure());
         }
     }
 

@@ -1,8 +1,6 @@
 package ducke.core.cost;
 
 import ducke.core.cluster.ClusterUnavailableException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -25,7 +23,6 @@ import java.util.Optional;
  */
 public final class ApiReservations {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ApiReservations.class);
     /** Charge key prefix: a usage report's key ({@link ChargeKey#REPORT_PREFIX}), apart from a backend's own keys. */
     public static final String KEY_PREFIX = ChargeKey.REPORT_PREFIX + "reservation:";
     /** Compare-and-set attempts before a change of one session's list gives up (other nodes keep changing it). */
@@ -208,12 +205,19 @@ public final class ApiReservations {
     }
 
     /**
+     * What a sweep did: reservations charged their amount; reservations dropped uncharged because their
+     * session's ledger was gone; sessions whose sweep failed (the next pass tries them again), with the
+     * last failure for the log.
+     */
+    public record Swept(int charged, int dropped, int failed, String lastFailure) {
+        static final Swept NONE = new Swept(0, 0, 0, null);
+    }
+
+    /**
      * Charges every expired reservation of the sessions this node owns its amount, marked estimated,
      * and takes it off the list. Without a quorum nothing is swept (the next pass does it).
-     *
-     * @return how many were charged
      */
-    public int sweep(long nowMillis) {
+    public Swept sweep(long nowMillis) {
         return sweep(nowMillis, false);
     }
 
@@ -221,55 +225,52 @@ public final class ApiReservations {
      * Charges every open reservation this node owns its amount, estimated, expired or not: for the
      * last member of a cluster that stops, after which no report can reach the session (its ledger
      * goes with the grid) and the reservation would otherwise never be charged.
-     *
-     * @return how many were charged
      */
-    public int chargeAllOpen(long nowMillis) {
+    public Swept chargeAllOpen(long nowMillis) {
         return sweep(nowMillis, true);
     }
 
-    private int sweep(long nowMillis, boolean all) {
+    private Swept sweep(long nowMillis, boolean all) {
         if (!guard.health().quorum()) {
-            return 0;
+            return Swept.NONE;
         }
-        int charged = 0;
+        int[] counts = new int[3];
+        String lastFailure = null;
         for (var owned : store.ownedHere().entrySet()) {
             if (!all && owned.getValue().expired(nowMillis).isEmpty()) {
                 continue;
             }
-            String sessionId = owned.getKey();
             try {
-                charged += sweep(sessionId, nowMillis, all);
+                sweep(owned.getKey(), nowMillis, all, counts);
             } catch (RuntimeException e) {
-                LOG.warn("Reservations of session {}: the expiry sweep failed ({}); the next pass tries again", sessionId, e.toString());
+                counts[2]++;
+                lastFailure = "session " + owned.getKey() + ": " + e;
             }
         }
-        return charged;
+        return new Swept(counts[0], counts[1], counts[2], lastFailure);
     }
 
-    private int sweep(String sessionId, long nowMillis, boolean all) {
-        int charged = 0;
+    /** Adds to {@code counts} [charged, dropped]. */
+    private void sweep(String sessionId, long nowMillis, boolean all, int[] counts) {
         OpenReservations held = store.get(sessionId);
         for (OpenReservations.Open o : all ? held.open() : held.expired(nowMillis)) {
             Optional<SessionLedger> ledger = guard.get(sessionId);
             if (ledger.isEmpty()) {
                 // the ledger outlived its retention (longer than any reservation may last): nothing left to charge to
-                LOG.warn("Reservation {} of session {} expired after its session's ledger was gone; dropped uncharged ({} nano-USD)",
-                        o.id(), sessionId, o.nanoUsd());
                 forget(sessionId, o.id());
+                counts[1]++;
                 continue;
             }
             CostGuard.Usage u = guard.settleEstimate(ledger.get(), chargeKey(o.id()), o.nanoUsd(), o.id(), nowMillis);
             if (u.journaled()) {
-                return charged;
+                return;
             }
             forget(sessionId, o.id());
             if (u.applied()) {
-                charged++;
+                counts[0]++;
                 observer.reservation("expired");
             }
         }
-        return charged;
     }
 
     /** Takes {@code id} off the session's list; false when it was not on it. */

@@ -147,13 +147,13 @@ class ApiReservationsTest {
             quorum(health, true);
 
             if (expiresFirst) {
-                assertThat(r.sweep(T0 + MINUTE)).isEqualTo(1);
+                assertThat(r.sweep(T0 + MINUTE).charged()).isEqualTo(1);
                 g.replayJournal();
                 assertThat(g.get(s).orElseThrow().costNanoUsd()).as("the estimate, and the journaled report adds nothing")
                         .isEqualTo(Money.nanoUsd("0.04"));
             } else {
                 g.replayJournal();
-                assertThat(r.sweep(T0 + MINUTE)).as("the replayed report took the key").isZero();
+                assertThat(r.sweep(T0 + MINUTE).charged()).as("the replayed report took the key").isZero();
                 assertThat(g.get(s).orElseThrow().costNanoUsd()).as("what was used").isEqualTo(Money.nanoUsd("0.01"));
             }
             assertThat(store.get(s).isEmpty()).isTrue();
@@ -167,13 +167,20 @@ class ApiReservationsTest {
         String s = session(g, "");
         String early = r.reserve(s, 1000, 1000, MINUTE, T0).orElseThrow().reserved().open().id();
         r.reserve(s, 2000, 1000, 2 * MINUTE, T0).orElseThrow();
-        assertThat(r.sweep(T0 + MINUTE - 1)).isZero();
-        assertThat(r.sweep(T0 + MINUTE)).isEqualTo(1);
+        assertThat(r.sweep(T0 + MINUTE - 1).charged()).isZero();
+        assertThat(r.sweep(T0 + MINUTE).charged()).isEqualTo(1);
         assertThat(g.get(s).orElseThrow().costNanoUsd()).isEqualTo(Money.nanoUsd("0.04"));
         assertThat(store.get(s).find(early)).isEmpty();
-        assertThat(r.sweep(T0 + MINUTE)).as("swept once").isZero();
-        assertThat(r.chargeAllOpen(T0 + MINUTE)).isEqualTo(1);
+        assertThat(r.sweep(T0 + MINUTE).charged()).as("swept once").isZero();
+        assertThat(r.chargeAllOpen(T0 + MINUTE).charged()).isEqualTo(1);
         assertThat(g.get(s).orElseThrow().costNanoUsd()).isEqualTo(Money.nanoUsd("0.09"));
+        assertThat(store.map).isEmpty();
+
+        // a session whose ledger is gone: its expired reservation is dropped, said so, and not swept again
+        String gone = session(g, "");
+        r.reserve(gone, 1000, 1000, MINUTE, T0).orElseThrow();
+        sessions.expire(gone);
+        assertThat(r.sweep(T0 + MINUTE)).isEqualTo(new ApiReservations.Swept(0, 1, 0, null));
         assertThat(store.map).isEmpty();
     }
 }
