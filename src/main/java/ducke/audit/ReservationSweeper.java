@@ -44,9 +44,16 @@ public final class ReservationSweeper implements Managed {
         try {
             log(reservations.sweep(clock.millis()), "expired");
         } catch (RuntimeException e) {
-            LOG.warn("Reservation sweep failed ({}); the next pass tries again", e.toString());
+            // a grid that cannot answer fails every pass (each second by default): once a minute is enough to say so
+            long now = System.nanoTime();
+            if (now - lastWarningNanos >= TimeUnit.MINUTES.toNanos(1)) {
+                lastWarningNanos = now;
+                LOG.warn("Reservation sweep failed ({}); the next passes try again", e.toString());
+            }
         }
     }
+
+    private long lastWarningNanos = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
 
     /** One line per pass that did something; {@code why} says which reservations it charged ("expired"). */
     public static void log(ApiReservations.Swept swept, String why) {
