@@ -4,6 +4,8 @@ import ducke.core.cluster.ClusterUnavailableException;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -175,10 +177,11 @@ public final class ApiReservations {
         if (ledger.isEmpty()) {
             return Optional.empty();
         }
-        boolean listed = store.get(sessionId).find(id).isPresent();
+        OpenReservations held = store.get(sessionId);
+        boolean listed = held.find(id).isPresent();
         CostGuard.Usage u = guard.settle(ledger.get(), reportedModel, usage, chargeKey(id), listed ? id : null, nowMillis);
         if (listed && !u.journaled()) {
-            forget(sessionId, id);
+            forget(sessionId, id, held);
             if (u.applied()) {
                 observer.reservation("settled");
             }
@@ -193,11 +196,12 @@ public final class ApiReservations {
      */
     public boolean release(String sessionId, String id, long nowMillis) {
         Optional<SessionLedger> ledger = guard.get(sessionId);
-        if (ledger.isEmpty() || store.get(sessionId).find(id).isEmpty()) {
+        OpenReservations held = ledger.isEmpty() ? OpenReservations.NONE : store.get(sessionId);
+        if (held.find(id).isEmpty()) {
             return false;
         }
         guard.release(ledger.get().clientId(), id, nowMillis);
-        boolean released = forget(sessionId, id);
+        boolean released = forget(sessionId, id, held) != null;
         if (released) {
             observer.reservation("released");
         }
@@ -241,7 +245,7 @@ public final class ApiReservations {
                 continue;
             }
             try {
-                sweep(owned.getKey(), nowMillis, all, counts);
+                sweep(owned.getKey(), owned.getValue(), nowMillis, all, counts);
             } catch (RuntimeException e) {
                 counts[2]++;
                 lastFailure = "session " + owned.getKey() + ": " + e;
@@ -250,14 +254,15 @@ public final class ApiReservations {
         return new Swept(counts[0], counts[1], counts[2], lastFailure);
     }
 
-    /** Adds to {@code counts} [charged, dropped]. */
-    private void sweep(String sessionId, long nowMillis, boolean all, int[] counts) {
-        OpenReservations held = store.get(sessionId);
-        for (OpenReservations.Open o : all ? held.open() : held.expired(nowMillis)) {
-            Optional<SessionLedger> ledger = guard.get(sessionId);
+    /** Adds to {@code counts} [charged, dropped]; {@code held} is the session's list as the node's read found it. */
+    private void sweep(String sessionId, OpenReservations held, long nowMillis, boolean all, int[] counts) {
+        // the ledger names the session's client and model; the charges go through the grid, whatever this copy says
+        Optional<SessionLedger> ledger = guard.get(sessionId);
+        List<OpenReservations.Open> due = all ? held.open() : held.expired(nowMillis);
+        for (OpenReservations.Open o : due) {
             if (ledger.isEmpty()) {
                 // the ledger outlived its retention (longer than any reservation may last): nothing left to charge to
-                forget(sessionId, o.id());
+                held = Objects.requireNonNullElse(forget(sessionId, o.id(), held), held);
                 counts[1]++;
                 continue;
             }
@@ -265,7 +270,7 @@ public final class ApiReservations {
             if (u.journaled()) {
                 return;
             }
-            forget(sessionId, o.id());
+            held = Objects.requireNonNullElse(forget(sessionId, o.id(), held), held);
             if (u.applied()) {
                 counts[0]++;
                 observer.reservation("expired");
@@ -273,16 +278,20 @@ public final class ApiReservations {
         }
     }
 
-    /** Takes {@code id} off the session's list; false when it was not on it. */
-    private boolean forget(String sessionId, String id) {
+    /**
+     * Takes {@code id} off the session's list, starting from {@code held} as last read (read again only when
+     * it changed meanwhile): the list after, or null when {@code id} was not on it.
+     */
+    private OpenReservations forget(String sessionId, String id, OpenReservations held) {
         for (int attempt = 0; attempt < SWAP_ATTEMPTS; attempt++) {
-            OpenReservations held = store.get(sessionId);
             if (held.find(id).isEmpty()) {
-                return false;
+                return null;
             }
-            if (store.swap(sessionId, held, held.without(id))) {
-                return true;
+            OpenReservations next = held.without(id);
+            if (store.swap(sessionId, held, next)) {
+                return next;
             }
+            held = store.get(sessionId);
         }
         throw busy(sessionId);
     }

@@ -27,7 +27,6 @@ class ApiReservationsTest {
     static final class MemoryReservations implements ReservationStore {
         final Map<String, OpenReservations> map = new ConcurrentHashMap<>();
         final AtomicBoolean failing = new AtomicBoolean();
-        final AtomicInteger swaps = new AtomicInteger();
 
         @Override
         public OpenReservations get(String sessionId) {
@@ -36,7 +35,6 @@ class ApiReservationsTest {
 
         @Override
         public synchronized boolean swap(String sessionId, OpenReservations expected, OpenReservations next) {
-            swaps.incrementAndGet();
             if (failing.get()) {
                 throw new ClusterUnavailableException("The cluster did not answer within 10 ms while taking a reservation", 1, null);
             }
