@@ -57,30 +57,28 @@ final class SessionCapChange {
                     "max_cost_usd must be more than the session's cost so far (" + Money.usd(after.costNanoUsd()).toPlainString() + ")",
                     Map.of("cost_usd", Money.usd(after.costNanoUsd())), Map.of());
         }
-        return new LiveSessionView(SessionView.of(after), paused(after));
+        return new LiveSessionView(SessionView.of(after), paused(after, true));
     }
 
-    /** Whether the session is paused now: asked of this node when it holds it (resumed here first), else of the grid. */
-    private boolean paused(SessionLedger after) {
-        if (after.holder().isEmpty()) {
+    /** {@code GET}: the session and, while it is live, whether it is paused. */
+    LiveSessionView view(SessionLedger ledger) {
+        return new LiveSessionView(SessionView.of(ledger), ledger.active() ? paused(ledger, false) : null);
+    }
+
+    /**
+     * Whether the live session is paused now: asked of this node when it holds it (after its cap changed,
+     * {@code capChanged}: resumed here first if its next response fits), else of the grid; a session of the
+     * session API never is.
+     */
+    private boolean paused(SessionLedger ledger, boolean capChanged) {
+        if (ledger.holder().isEmpty()) {
             return false;
         }
-        if (relayed.pausedHere(after.sessionId()) != null) {
-            return relayed.capChanged(after);
-        }
-        return pauses.paused(after.sessionId());
-    }
-
-    /** {@code GET}: the session and whether it is paused, asked of this node when it holds it, else of the grid. */
-    LiveSessionView view(SessionLedger ledger) {
-        if (!ledger.active()) {
-            return new LiveSessionView(SessionView.of(ledger), null);
-        }
-        if (ledger.holder().isEmpty()) {
-            return new LiveSessionView(SessionView.of(ledger), false);
-        }
         Boolean here = relayed.pausedHere(ledger.sessionId());
-        return new LiveSessionView(SessionView.of(ledger), here != null ? here : pauses.paused(ledger.sessionId()));
+        if (here == null) {
+            return pauses.paused(ledger.sessionId());
+        }
+        return capChanged ? relayed.capChanged(ledger) : here;
     }
 
     /** A cap as exact nano-USD: a positive number or decimal string, at most 9 places. */
