@@ -1,6 +1,7 @@
 package ducke.audit;
 
 import ducke.core.cost.ApiReservations;
+import ducke.errors.WarnGate;
 import io.dropwizard.lifecycle.Managed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,15 +46,13 @@ public final class ReservationSweeper implements Managed {
             log(reservations.sweep(clock.millis()), "expired");
         } catch (RuntimeException e) {
             // a grid that cannot answer fails every pass (each second by default): once a minute is enough to say so
-            long now = System.nanoTime();
-            if (now - lastWarningNanos >= TimeUnit.MINUTES.toNanos(1)) {
-                lastWarningNanos = now;
+            if (failures.open(TimeUnit.NANOSECONDS.toMillis(System.nanoTime()))) {
                 LOG.warn("Reservation sweep failed ({}); the next passes try again", e.toString());
             }
         }
     }
 
-    private long lastWarningNanos = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
+    private final WarnGate failures = new WarnGate(60_000);
 
     /** One line per pass that did something; {@code why} says which reservations it charged ("expired"). */
     public static void log(ApiReservations.Swept swept, String why) {

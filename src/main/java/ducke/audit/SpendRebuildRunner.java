@@ -2,6 +2,7 @@ package ducke.audit;
 
 import ducke.core.cluster.ClusterHealth;
 import ducke.core.cost.StateRebuild;
+import ducke.errors.WarnGate;
 import io.dropwizard.lifecycle.Managed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +31,7 @@ public final class SpendRebuildRunner implements Managed {
         return t;
     });
     private long startedNanos;
-    private long lastWarningNanos;
+    private final WarnGate failures = new WarnGate(60_000);
 
     /** @param health told when the quorum arrives: the next try runs at once rather than at the next tick */
     public SpendRebuildRunner(StateRebuild rebuild, Clock clock, ClusterHealth health) {
@@ -57,7 +58,8 @@ public final class SpendRebuildRunner implements Managed {
     @Override
     public void start() {
         startedNanos = System.nanoTime();
-        lastWarningNanos = startedNanos;
+        // the first failure is logged a minute after the start at the earliest
+        failures.shut(TimeUnit.NANOSECONDS.toMillis(startedNanos));
         // once before the application port opens: a node with its quorum at hand (alone, or joining a
         // running cluster) is ready when it starts serving; the others go on trying in the background
         if (!attempt()) {
@@ -78,8 +80,7 @@ public final class SpendRebuildRunner implements Managed {
             a = rebuild.attempt(clock.millis(), () -> System.nanoTime() / 1_000_000);
         } catch (RuntimeException e) {
             long now = System.nanoTime();
-            if (now - lastWarningNanos > TimeUnit.MINUTES.toNanos(1)) {
-                lastWarningNanos = now;
+            if (failures.open(TimeUnit.NANOSECONDS.toMillis(now))) {
                 LOG.warn("Spend state not rebuilt yet ({} s since start): {}; this node admits no session until it is",
                         TimeUnit.NANOSECONDS.toSeconds(now - startedNanos), e.toString());
             }

@@ -4,6 +4,7 @@ import com.hazelcast.map.IMap;
 import ducke.core.cost.AuditSink;
 import ducke.core.cost.SessionLedger;
 import ducke.core.cost.SessionRecord;
+import ducke.errors.WarnGate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,7 @@ final class AuditCheckpoints {
     private final long intervalMillis;
     private Long lastMillis;
     private boolean orphansClosed;
-    private Long lastWarningMillis;
+    private final WarnGate warnings = new WarnGate(60_000);
 
     AuditCheckpoints(IMap<String, SessionLedger> ledgers, AuditSink sink, long intervalMillis) {
         this.ledgers = ledgers;
@@ -82,8 +83,7 @@ final class AuditCheckpoints {
     }
 
     private void warn(long nowMillis, String message, Exception e) {
-        if (lastWarningMillis == null || nowMillis - lastWarningMillis > 60_000) {
-            lastWarningMillis = nowMillis;
+        if (warnings.open(nowMillis)) {
             LOG.warn(message, e);
         }
     }

@@ -16,6 +16,7 @@ import ducke.core.cost.SpendLedger;
 import ducke.db.AuditDao;
 import ducke.db.AuditQuery;
 import ducke.errors.ApiException;
+import ducke.errors.WarnGate;
 import ducke.tasks.AdminActions;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
@@ -60,7 +61,8 @@ public final class OperatorResource {
     private final CostGuard guard;
     private final AuditDao audit;
     private final Clock clock;
-    private final java.util.concurrent.atomic.AtomicLong lastAuditWarning = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE / 2);
+    /** A console polls every 2 s: an unreadable audit store is logged once a minute at most. */
+    private final WarnGate auditWarnings = new WarnGate(60_000);
 
     /**
      * After the audit store failed an overview's read, the overviews of the next 5 s (the
@@ -155,10 +157,8 @@ public final class OperatorResource {
                         .map(r -> AuditSummaries.row(r, AuditDao.GroupBy.END_REASON)).toList();
                 auditFailure = null;
             } catch (RuntimeException e) {
-                // the live parts stand without SQL; the console names what is missing. A console polls every 2 s:
-                // logged once a minute at most
-                long last = lastAuditWarning.get();
-                if (now - last >= 60_000 && lastAuditWarning.compareAndSet(last, now)) {
+                // the live parts stand without SQL; the console names what is missing
+                if (auditWarnings.open(now)) {
                     LOG.warn("Operator overview: the audit store could not be read: {}", e.toString());
                 }
                 auditFailure = new AuditFailure(now, now + AUDIT_RETRY_MILLIS, e.getClass().getSimpleName());
