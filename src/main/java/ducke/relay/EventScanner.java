@@ -14,8 +14,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class EventScanner {
 
-    /** Longest type value taken, in bytes: longer ones are no event type. */
-    private static final int MAX_TYPE_BYTES = 256;
+    /** Longest string value taken, in bytes (an event type, an event id): a longer one is none of them. */
+    private static final int MAX_VALUE_BYTES = 256;
 
     private EventScanner() {
     }
@@ -45,19 +45,19 @@ final class EventScanner {
             if (keyEnd < 0) {
                 return "";
             }
-            boolean isType = key.equals(decode(frame, i + 1, keyEnd, 16));
+            boolean isKey = key.equals(decode(frame, i + 1, keyEnd, 16));
             i = skipSpace(frame, keyEnd + 1);
             if (i >= end || frame.get(i) != ':') {
                 return "";
             }
             i = skipSpace(frame, i + 1);
-            if (isType) {
+            if (isKey) {
                 int valueEnd = i < end && frame.get(i) == '"' ? stringEnd(frame, i) : -1;
-                if (valueEnd < 0 || valueEnd - i - 1 > MAX_TYPE_BYTES) {
+                if (valueEnd < 0 || valueEnd - i - 1 > MAX_VALUE_BYTES) {
                     return "";
                 }
-                String type = decode(frame, i + 1, valueEnd, MAX_TYPE_BYTES);
-                return type == null ? "" : type;
+                String value = decode(frame, i + 1, valueEnd, MAX_VALUE_BYTES);
+                return value == null ? "" : value;
             }
             i = skipValue(frame, i);
             if (i < 0) {
